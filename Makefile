@@ -1,0 +1,35 @@
+# followerlab: every target bootstraps the local virtual environment (.venv) when it is missing.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.followerlab-installed
+
+.PHONY: report test bench bench-smoke venv clean
+
+# The main job: the default batch report on the shipped scenarios -> reports/index.html
+report: $(STAMP)
+	$(PY) -m followerlab batch data/scenarios --out reports
+
+# Every test: unit, property, simulation cross-checks, doctests, notebooks (nbval-lax),
+# benchmark smoke runs, the batch end to end, etcd and browser checks where installed.
+test: $(STAMP)
+	$(PY) -m pytest --nbval-lax followerlab tests notebooks
+
+# Benchmarks at full size (run by hand; prints figures and ratios).
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+bench-smoke: $(STAMP)
+	$(PY) benchmarks/run.py --smoke
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (followerlab)"
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache

@@ -1,0 +1,7 @@
+"""Figures used by the notebooks: titled, labelled with units, with legends, one style.
+
+Each model's figures live in a private module (``_follower``, ``_consistency``, ``_raft``)
+and are re-exported here, so users call ``followerlab.plots.<name>``.
+"""
+
+from ._style import PALETTE, STYLE, finish, new_axes  # noqa: F401

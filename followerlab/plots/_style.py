@@ -1,0 +1,57 @@
+"""One look for every followerlab figure: size, fonts, grid, colours, titles with units.
+
+Model modules never import matplotlib; only ``followerlab.plots`` does.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use(matplotlib.get_backend())  # keep whatever backend the session chose (Agg in tests)
+import matplotlib.pyplot as plt  # noqa: E402
+
+__all__ = ["STYLE", "PALETTE", "new_axes", "finish"]
+
+#: Colour-blind-safe palette (Okabe & Ito, 2008), used in this order by every figure.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+
+STYLE = {
+    "figure.figsize": (7.0, 4.2),
+    "figure.dpi": 100,
+    "savefig.dpi": 120,
+    "savefig.bbox": "tight",
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+}
+
+
+def new_axes(title: str, xlabel: str, ylabel: str, *, ax=None, figsize=None):
+    """A styled (fig, ax) pair with title and axis labels (put units in the labels: "lag (s)")."""
+    with plt.rc_context(STYLE):
+        if ax is None:
+            fig, ax = plt.subplots(figsize=figsize or STYLE["figure.figsize"], layout="constrained")
+        else:
+            fig = ax.figure
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(True, alpha=STYLE["grid.alpha"])
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    return fig, ax
+
+
+def finish(ax, *, legend: bool = True, legend_title: str | None = None):
+    """Add the legend (when there are labelled artists) and return the figure."""
+    handles, labels = ax.get_legend_handles_labels()
+    if legend and handles:
+        ax.legend(title=legend_title, frameon=False, fontsize=STYLE["legend.fontsize"])
+    return ax.figure
