@@ -1,0 +1,88 @@
+"""Writing a notebook's tidy results where the batch runner collects them.
+
+Every notebook, given a non-empty ``output_dir``, writes
+
+* ``results.csv``: long form, columns ``configuration, metric, value, unit``;
+* ``results.json``: ``{"notebook": ..., "parameters": {...}, "results": [rows]}``.
+
+Both are written atomically (temporary file, then rename) so an interrupted run leaves no
+half-written result.
+
+>>> import pandas as pd, tempfile, json, pathlib
+>>> frame = pd.DataFrame({"configuration": ["a"], "metric": ["staleness_mean_s"],
+...                       "value": [61.5], "unit": ["s"]})
+>>> with tempfile.TemporaryDirectory() as d:
+...     paths = write_results(d, "01-follower-lag", {"period_s": 60.0}, frame)
+...     json.loads(pathlib.Path(d, "results.json").read_text())["parameters"]
+{'period_s': 60.0}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["RESULT_COLUMNS", "write_results", "atomic_write_text"]
+
+RESULT_COLUMNS = ["configuration", "metric", "value", "unit"]
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    return value
+
+
+def write_results(output_dir, notebook: str, parameters: dict, frame: pd.DataFrame) -> tuple[Path, Path] | None:
+    """Write ``results.csv`` and ``results.json`` to ``output_dir``; do nothing if it is empty.
+
+    Parameters
+    ----------
+    output_dir : str or path
+        Destination folder (created if missing). ``""`` or ``None`` means: don't write.
+    notebook : str
+        The notebook's name, e.g. ``"01-follower-lag"``.
+    parameters : dict
+        The parameters the notebook ran with (JSON-serialisable after numpy conversion).
+    frame : pandas.DataFrame
+        Long-form results with at least the columns ``configuration, metric, value, unit``.
+
+    Returns
+    -------
+    (csv_path, json_path) or None
+    """
+    if not output_dir:
+        return None
+    missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"frame is missing the result columns {missing}; has {list(frame.columns)}")
+    out = Path(output_dir)
+    csv_path = atomic_write_text(out / "results.csv", frame.to_csv(index=False))
+    rows = [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    doc = {"notebook": notebook, "parameters": {k: _jsonable(v) for k, v in parameters.items()}, "results": rows}
+    json_path = atomic_write_text(out / "results.json", json.dumps(doc, indent=2, default=str))
+    return csv_path, json_path
