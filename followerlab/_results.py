@@ -19,6 +19,7 @@ tidy :class:`pandas.DataFrame` and Jupyter shows the same table as HTML.
 from __future__ import annotations
 
 import dataclasses
+import html
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,61 @@ class Result:
         arrays = np.broadcast_arrays(*fields.values())
         return pd.DataFrame({k: np.ravel(a) for k, a in zip(fields, arrays)})
 
+    def _other_fields(self) -> dict[str, object]:
+        """Public fields that are not numeric columns (modes, names, tuples), for display."""
+        columns = self._array_fields()
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+            if not f.name.startswith("_") and f.name not in columns
+        }
+
     def _repr_html_(self) -> str:
+        """The result as an HTML table in Jupyter: what :meth:`to_frame` returns, made readable.
+
+        One configuration is shown as a two-column *field | value* table (easier to read than
+        one very wide row); several as the frame itself, at most 30 rows shown.  Numbers keep
+        4 significant digits, infinities show as ``inf`` (a saturated queue), and fields that
+        are not columns (modes, names) are listed under the title.
+
+        >>> from dataclasses import dataclass
+        >>> @dataclass(frozen=True)
+        ... class Demo(Result):
+        ...     mode: str
+        ...     wait_s: np.ndarray
+        >>> html = Demo("random", np.array(0.123456))._repr_html_()
+        >>> "<b>Demo</b>" in html and "mode = &#x27;random&#x27;" in html and ">0.1235<" in html
+        True
+        """
         frame = self.to_frame()
-        title = f"<p><b>{type(self).__name__}</b> ({len(frame)} row{'s' if len(frame) != 1 else ''})</p>"
-        return title + frame.to_html(max_rows=30, float_format=lambda v: f"{v:.4g}")
+        rows = len(frame)
+        title = f"<b>{type(self).__name__}</b> ({rows} configuration{'s' if rows != 1 else ''})"
+        others = self._other_fields()
+        if others:
+            shown = ", ".join(f"{k} = {html.escape(_short(v))}" for k, v in others.items())
+            title += f"<br><span style='font-size:smaller'>{shown}</span>"
+
+        def fmt(v):
+            return f"{v:.4g}"
+
+        if rows == 1:
+            table = pd.DataFrame({"value": [_cell(frame[c].iloc[0]) for c in frame.columns]},
+                                 index=pd.Index(frame.columns, name="field"))
+            body = table.to_html(escape=True, border=0, classes="followerlab-result")
+        else:
+            body = frame.to_html(max_rows=30, float_format=fmt, border=0, classes="followerlab-result")
+        return f"<div><p style='margin-bottom:0.3em'>{title}</p>{body}</div>"
+
+
+def _cell(value) -> str:
+    """One value of a single-configuration table, as text."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.4g}"
+    return str(value)
+
+
+def _short(value, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
