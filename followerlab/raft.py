@@ -1,0 +1,911 @@
+"""Multi-region Raft groups (CockroachDB follower reads): placement, latency, staleness, failure.
+
+A Raft group has *voters* placed in regions of an RTT matrix (ms), optionally *non-voters*
+(they receive the log but do not count towards the quorum) and a *leaseholder* (here also the
+Raft leader) that serves strong reads and proposes every write.  This module computes, in
+milliseconds (seconds for staleness, as the names say):
+
+* the topology: RTT matrices (:func:`load_rtt`, :func:`rtt_matrix`), placements
+  (:class:`Placement`, :func:`placement`, :func:`survival_placement`) and the replica counts
+  CockroachDB derives for the ZONE and REGION survival goals (:func:`replica_counts`);
+* write latency: :func:`commit_latency` (deterministic, from the matrix), :func:`write_latency`
+  (client -> gateway -> leaseholder -> commit -> client) and their distribution forms with
+  per-link jitter (:func:`commit_latency_distribution`, :func:`write_latency_distribution`);
+* read latency by path (:func:`read_latency`): leaseholder, exact-staleness follower read,
+  bounded staleness (a mixture of local and redirected reads), global tables;
+* staleness: :func:`follower_read_timestamp_lag_s`, :func:`closed_timestamp_lag`,
+  :func:`global_reads_lead_ms`;
+* region failure: :func:`survives`, :func:`failover`;
+* choosing a topology for a workload: :func:`rank_topologies`;
+* write load: :func:`write_load` (the leader as a queue, with batching).
+
+Sources: seed ``004`` (CockroachDB v23.1 "Follower Reads Topology"), ``FACTS.md`` (CockroachDB and
+Raft sections), CockroachDB source (``pkg/sql/region_util.go``: ``getNumVotersAndNumReplicas``;
+``pkg/kv/kvserver/closedts/policy.go``: ``TargetForPolicy``).  Values not published anywhere
+are marked *assumed* where they are used.
+
+>>> m = load_rtt("crdb-demo-rtt-2019.csv")
+>>> float(commit_latency(m, "us-east1", ["us-east1", "us-west1", "europe-west1"]))
+64.0
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ._data import data_path
+from ._results import Result
+from ._validate import as_float_array, as_int_array, check_choice, check_probability
+
+__all__ = [
+    "load_rtt",
+    "rtt_matrix",
+    "Placement",
+    "placement",
+    "spread_placement",
+    "survival_placement",
+    "replica_counts",
+    "quorum_size",
+    "commit_latency",
+    "write_latency",
+    "commit_latency_distribution",
+    "write_latency_distribution",
+    "ReadLatency",
+    "read_latency",
+    "READ_PATHS",
+    "follower_read_timestamp_lag_s",
+    "follower_read_lag_s",
+    "ClosedTimestampLag",
+    "closed_timestamp_lag",
+    "global_reads_lead_ms",
+    "survives",
+    "Failover",
+    "failover",
+    "placement_table",
+    "rank_topologies",
+    "WriteLoad",
+    "write_load",
+]
+
+#: Read paths understood by :func:`read_latency`.
+READ_PATHS = ("leaseholder", "follower", "bounded", "global")
+
+
+# --------------------------------------------------------------------------------------------
+# Topology: RTT matrices
+# --------------------------------------------------------------------------------------------
+
+
+def rtt_matrix(rtt_ms, regions: Sequence | None = None) -> pd.DataFrame:
+    """Validate an RTT matrix (ms) and return it as a labelled DataFrame.
+
+    Rows are sources and columns destinations; ``rtt_ms[a, b]`` is the round-trip time
+    measured from region ``a`` to ``b``.  Asymmetric matrices are allowed (published data is
+    slightly asymmetric); the diagonal must be zero (the RTT *within* a region is a separate
+    parameter, ``intra_region_rtt_ms``, of the latency functions).
+
+    Parameters
+    ----------
+    rtt_ms : array_like or pandas.DataFrame
+        Square matrix of non-negative finite round-trip times in ms.  A DataFrame must have the
+        same labels on rows and columns (in the same order).
+    regions : sequence, optional
+        Labels for an array input; default ``0 .. n-1`` (member indices, e.g. etcd members).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Float matrix with the region labels as index and columns.
+
+    Raises
+    ------
+    ValueError
+        Not square, negative, NaN/inf, non-zero diagonal, duplicate or mismatched labels.
+
+    Examples
+    --------
+    >>> float(rtt_matrix([[0, 10], [12, 0]], regions=["a", "b"]).loc["b", "a"])
+    12.0
+    >>> rtt_matrix([[0, -1], [1, 0]])
+    Traceback (most recent call last):
+    ...
+    ValueError: rtt_ms must be >= 0; got -1.0
+    """
+    if isinstance(rtt_ms, pd.DataFrame):
+        if list(rtt_ms.index) != list(rtt_ms.columns):
+            raise ValueError(
+                f"rtt_ms must have the same region labels on rows and columns; got rows "
+                f"{list(rtt_ms.index)} and columns {list(rtt_ms.columns)}"
+            )
+        labels = list(rtt_ms.index)
+        values = rtt_ms.to_numpy()
+    else:
+        values = rtt_ms
+        labels = None
+    arr = as_float_array("rtt_ms", values, minimum=0.0)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] == 0:
+        raise ValueError(f"rtt_ms must be a non-empty square matrix; got shape {arr.shape}")
+    n = arr.shape[0]
+    if labels is None:
+        labels = list(range(n)) if regions is None else list(regions)
+    elif regions is not None and list(regions) != labels:
+        raise ValueError(f"regions {list(regions)} disagree with the DataFrame labels {labels}")
+    if len(labels) != n:
+        raise ValueError(f"regions must have {n} labels for a {n}x{n} rtt_ms; got {len(labels)}")
+    if len(set(labels)) != n:
+        dup = sorted({str(x) for x in labels if labels.count(x) > 1})
+        raise ValueError(f"regions must be unique; duplicated {dup}")
+    diag = np.diag(arr)
+    if np.any(diag != 0):
+        bad = [labels[i] for i in np.flatnonzero(diag != 0)]
+        raise ValueError(
+            f"rtt_ms must have a zero diagonal (use intra_region_rtt_ms for in-region RTT); "
+            f"non-zero for {bad}"
+        )
+    return pd.DataFrame(arr.copy(), index=labels, columns=labels)
+
+
+def load_rtt(name_or_path) -> pd.DataFrame:
+    """Load a shipped (or any) RTT CSV into a validated matrix (ms).
+
+    The CSV has comment lines starting with ``#``, a header ``source,<region>...`` and one row
+    per source region.  Shipped files (``data/regions/``): ``azure-rtt-p50-2025-06.csv`` (Azure's
+    published P50 RTT between 8 regions, June 2025) and ``crdb-demo-rtt-2019.csv`` (the RTTs
+    ``cockroach demo --global`` simulates).
+
+    Parameters
+    ----------
+    name_or_path : str or path
+        A file name under ``data/regions`` or a path to a CSV.
+
+    Examples
+    --------
+    >>> m = load_rtt("azure-rtt-p50-2025-06.csv")
+    >>> m.shape, float(m.loc["eastus", "westus2"]), float(m.loc["westus2", "eastus"])
+    ((8, 8), 66.0, 70.0)
+    """
+    from pathlib import Path
+
+    path = Path(name_or_path)
+    if not path.exists():
+        path = data_path("regions", str(name_or_path))
+    frame = pd.read_csv(path, comment="#", index_col=0)
+    frame.index = [str(x).strip() for x in frame.index]
+    frame.columns = [str(x).strip() for x in frame.columns]
+    return rtt_matrix(frame)
+
+
+def _as_matrix(rtt_ms) -> pd.DataFrame:
+    return rtt_ms if _is_valid_frame(rtt_ms) else rtt_matrix(rtt_ms)
+
+
+def _is_valid_frame(obj) -> bool:
+    # A DataFrame already returned by rtt_matrix is re-validated cheaply (square, labels).
+    if not isinstance(obj, pd.DataFrame):
+        return False
+    rtt_matrix(obj)
+    return True
+
+
+def _index_of(matrix: pd.DataFrame, label, name: str) -> int:
+    """Position of ``label`` in the matrix; integers are positions when labels are not ints."""
+    labels = list(matrix.index)
+    if label in labels:
+        return labels.index(label)
+    if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
+        if not any(isinstance(x, (int, np.integer)) for x in labels) and 0 <= int(label) < len(labels):
+            return int(label)
+    raise ValueError(f"{name} names unknown region {label!r}; known regions are {labels}")
+
+
+def _link_ms(m: np.ndarray, a, b, intra_region_rtt_ms):
+    """RTT between positions a and b (arrays ok); ``intra_region_rtt_ms`` when a == b."""
+    a = np.asarray(a)
+    b = np.asarray(b)
+    return np.where(a == b, intra_region_rtt_ms, m[a, b])
+
+
+# --------------------------------------------------------------------------------------------
+# Topology: placements and survival goals
+# --------------------------------------------------------------------------------------------
+
+
+def quorum_size(n_voters):
+    """Raft majority quorum ``q = floor(n/2) + 1`` (vectorized).
+
+    >>> quorum_size([1, 2, 3, 4, 5])
+    array([1, 2, 2, 3, 3])
+    """
+    n = as_int_array("n_voters", n_voters, minimum=1)
+    return n // 2 + 1
+
+
+def replica_counts(goal: str, n_regions):
+    """Voters and total replicas CockroachDB derives for a multi-region database.
+
+    .. math::
+
+        \\text{ZONE: } v = 3,\\quad n = 3 + (R - 1);\\qquad
+        \\text{REGION: } v = 5,\\quad n = \\max(5,\\; f + (R - 1)),\\; f = \\lceil v/2 \\rceil - 1 = 2
+
+    where R is the number of database regions and f the failures a quorum tolerates: ZONE puts
+    all 3 voters in the home region and one non-voter in every other region; REGION puts
+    ``f = 2`` voters in the home region and at least one replica in every other region (the
+    2-2-1 layout over 3 regions).  REGION survival needs at least 3 regions.
+
+    Source: CockroachDB ``pkg/sql/region_util.go``, ``getNumVotersAndNumReplicas`` and
+    ``maxFailuresBeforeUnavailability``; FACTS.md (survival goals).
+
+    Parameters
+    ----------
+    goal : {"zone", "region"}
+    n_regions : int or array of int
+        Number of regions in the database (>= 1; >= 3 for ``"region"``).
+
+    Returns
+    -------
+    (num_voters, num_replicas) : tuple of int arrays
+
+    Examples
+    --------
+    >>> replica_counts("zone", [1, 3, 8])
+    (array([3, 3, 3]), array([ 3,  5, 10]))
+    >>> replica_counts("region", [3, 4, 8])
+    (array([5, 5, 5]), array([5, 5, 9]))
+    """
+    goal = check_choice("goal", str(goal).lower(), ["zone", "region"])
+    r = as_int_array("n_regions", n_regions, minimum=1)
+    if goal == "zone":
+        voters = np.full_like(r, 3)
+        return voters, voters + (r - 1)
+    if np.any(r < 3):
+        raise ValueError(f"n_regions must be >= 3 for the REGION survival goal; got {r[r < 3].tolist()}")
+    voters = np.full_like(r, 5)
+    tolerated = (voters + 1) // 2 - 1
+    return voters, np.maximum(voters, tolerated + (r - 1))
+
+
+@dataclass(frozen=True)
+class Placement(Result):
+    """Where a Raft group's replicas are: one entry per replica, naming its region.
+
+    Attributes
+    ----------
+    voters : tuple
+        Region label of each voter (a region appears once per voter it holds).
+    leaseholder : object
+        Region of the leaseholder (= Raft leader); must hold a voter.
+    non_voters : tuple
+        Region label of each non-voting replica.
+    name : str
+        A short description used in tables (e.g. ``"REGION 2-2-1"``).
+    """
+
+    voters: tuple
+    leaseholder: object
+    non_voters: tuple = ()
+    name: str = ""
+
+    @property
+    def n_voters(self) -> int:
+        return len(self.voters)
+
+    @property
+    def quorum(self) -> int:
+        return len(self.voters) // 2 + 1
+
+    @property
+    def replica_regions(self) -> tuple:
+        """Every region holding a replica (voter or non-voter), in first-seen order."""
+        return tuple(dict.fromkeys(self.voters + self.non_voters))
+
+    def counts(self) -> pd.DataFrame:
+        """Voters and non-voters per region, and which region holds the lease."""
+        regions = self.replica_regions
+        return pd.DataFrame(
+            {
+                "region": list(regions),
+                "voters": [self.voters.count(r) for r in regions],
+                "non_voters": [self.non_voters.count(r) for r in regions],
+                "leaseholder": [r == self.leaseholder for r in regions],
+            }
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.counts()
+
+    def label(self) -> str:
+        """``name`` or a compact description like ``"3 voters 1-1-1, lease us-east1"``."""
+        if self.name:
+            return self.name
+        per = [str(self.voters.count(r)) for r in dict.fromkeys(self.voters)]
+        return f"{self.n_voters} voters {'-'.join(per)}, lease {self.leaseholder}"
+
+
+def _expand(spec, name: str) -> tuple:
+    """A mapping {region: count} or a sequence of region labels -> tuple of labels."""
+    if spec is None:
+        return ()
+    if isinstance(spec, Mapping):
+        out = []
+        for region, count in spec.items():
+            c = int(as_int_array(f"{name}[{region!r}]", count, minimum=0))
+            out.extend([region] * c)
+        return tuple(out)
+    if isinstance(spec, (str, bytes)):
+        raise ValueError(f"{name} must be a mapping region -> count or a sequence of regions; got {spec!r}")
+    return tuple(spec)
+
+
+def placement(voters, leaseholder, non_voters=None, *, rtt_ms=None, name: str = "") -> Placement:
+    """Build and validate a :class:`Placement`.
+
+    Parameters
+    ----------
+    voters : mapping {region: count} or sequence of region labels
+        At least one voter.
+    leaseholder : region label
+        Must hold a voter (the leaseholder is the Raft leader here).
+    non_voters : mapping or sequence, optional
+    rtt_ms : RTT matrix, optional
+        When given, every region must be one of its labels (positions are accepted for integer
+        labels) and labels are normalised to the matrix's.
+    name : str
+
+    Examples
+    --------
+    >>> p = placement({"us-east1": 2, "us-west1": 2, "europe-west1": 1}, "us-east1")
+    >>> p.n_voters, p.quorum
+    (5, 3)
+    >>> placement(["a", "b", "c"], "d")
+    Traceback (most recent call last):
+    ...
+    ValueError: leaseholder 'd' is not among the voters' regions ['a', 'b', 'c']
+    """
+    v = _expand(voters, "voters")
+    nv = _expand(non_voters, "non_voters")
+    if len(v) == 0:
+        raise ValueError("voters must hold at least one voter; got none (no quorum can exist)")
+    if rtt_ms is not None:
+        m = _as_matrix(rtt_ms)
+        labels = list(m.index)
+        v = tuple(labels[_index_of(m, r, "voters")] for r in v)
+        nv = tuple(labels[_index_of(m, r, "non_voters")] for r in nv)
+        leaseholder = labels[_index_of(m, leaseholder, "leaseholder")]
+    if leaseholder not in v:
+        raise ValueError(f"leaseholder {leaseholder!r} is not among the voters' regions {list(dict.fromkeys(v))}")
+    return Placement(voters=v, leaseholder=leaseholder, non_voters=nv, name=name)
+
+
+def _by_distance(m: pd.DataFrame, home, regions) -> list:
+    """``regions`` other than ``home`` sorted by RTT from ``home`` (ties by label order)."""
+    arr = m.to_numpy()
+    h = _index_of(m, home, "home_region")
+    others = [r for r in regions if r != m.index[h]]
+    return sorted(others, key=lambda r: (arr[h, _index_of(m, r, "regions")], list(m.index).index(r)))
+
+
+def spread_placement(rtt_ms, leaseholder, regions=None, *, n_voters: int = 3, non_voters_elsewhere: bool = True,
+                     name: str = "") -> Placement:
+    """One voter in the leaseholder's region and in each of the ``n_voters - 1`` nearest others.
+
+    This is the seed's follower-reads topology (3 regions, one replica each, the default
+    replication factor 3).  With ``non_voters_elsewhere`` every other region in ``regions``
+    gets a non-voter so that follower reads are local everywhere (as a CockroachDB
+    multi-region database does).
+
+    Examples
+    --------
+    >>> m = load_rtt("crdb-demo-rtt-2019.csv")
+    >>> spread_placement(m, "us-west1").voters
+    ('us-west1', 'us-east1', 'europe-west1')
+    """
+    m = _as_matrix(rtt_ms)
+    regions = list(m.index) if regions is None else [m.index[_index_of(m, r, "regions")] for r in regions]
+    k = int(as_int_array("n_voters", n_voters, minimum=1))
+    home = m.index[_index_of(m, leaseholder, "leaseholder")]
+    others = _by_distance(m, home, regions)
+    if k - 1 > len(others):
+        raise ValueError(f"n_voters={k} needs {k} regions; only {len(others) + 1} available")
+    voters = (home, *others[: k - 1])
+    nv = tuple(others[k - 1:]) if non_voters_elsewhere else ()
+    return placement(voters, home, nv, name=name)
+
+
+def survival_placement(rtt_ms, home_region, goal: str = "zone", regions=None, *, name: str = "") -> Placement:
+    """The placement CockroachDB derives for a multi-region database with a survival goal.
+
+    ZONE: 3 voters in the home region, one non-voter in every other region.  REGION: 5 voters,
+    ``2`` (= the failures a quorum of 5 tolerates) in the home region and a replica in every
+    other region, so with 3 regions the layout is 2-2-1 (the nearest other region gets the
+    second pair) and with ``R >= 4`` regions the 3 remaining voters sit one each in the 3
+    nearest other regions and the rest hold non-voters -- the only layouts that match the counts
+    of :func:`replica_counts`.  *Assumption*: which regions get the floating voters is the
+    allocator's choice; we take the nearest, as CockroachDB's comments describe the intent.
+
+    Examples
+    --------
+    >>> m = load_rtt("azure-rtt-p50-2025-06.csv")
+    >>> p = survival_placement(m, "eastus", "region")
+    >>> p.counts()["voters"].tolist(), len(p.non_voters)
+    ([2, 1, 1, 1, 0, 0, 0, 0], 4)
+    >>> survival_placement(m, "eastus", "region", ["eastus", "westus2", "uksouth"]).counts()["voters"].tolist()
+    [2, 2, 1]
+    >>> survival_placement(m, "eastus", "zone").counts()["voters"].tolist()[:2]
+    [3, 0]
+    """
+    m = _as_matrix(rtt_ms)
+    regions = list(m.index) if regions is None else [m.index[_index_of(m, r, "regions")] for r in regions]
+    home = m.index[_index_of(m, home_region, "home_region")]
+    if home not in regions:
+        regions = [home, *regions]
+    goal = check_choice("goal", str(goal).lower(), ["zone", "region"])
+    n_vot, n_rep = (int(x) for x in replica_counts(goal, len(regions)))
+    others = _by_distance(m, home, regions)
+    if goal == "zone":
+        voters = (home,) * n_vot
+        nv = tuple(others)
+    else:
+        in_home = (n_vot + 1) // 2 - 1
+        if len(regions) == 3:
+            voters = (home,) * in_home + (others[0],) * 2 + (others[1],) * (n_vot - in_home - 2)
+            nv = ()
+        else:
+            k = n_vot - in_home
+            voters = (home,) * in_home + tuple(others[:k])
+            nv = tuple(others[k:])
+    assert len(voters) + len(nv) == n_rep
+    return placement(voters, home, nv, name=name or f"{goal.upper()} survival, home {home}")
+
+
+# --------------------------------------------------------------------------------------------
+# Write latency
+# --------------------------------------------------------------------------------------------
+
+
+def _voter_positions(m: pd.DataFrame, leader, voters):
+    voters = _expand(voters, "voters")
+    if len(voters) == 0:
+        raise ValueError("voters must hold at least one voter; got none (no quorum can exist)")
+    lpos = _index_of(m, leader, "leader")
+    vpos = [_index_of(m, v, "voters") for v in voters]
+    if lpos not in vpos:
+        raise ValueError(f"leader {leader!r} is not among the voters {list(voters)}")
+    followers = list(vpos)
+    followers.remove(lpos)
+    return lpos, np.asarray(followers, dtype=int), len(vpos)
+
+
+def _check_quorum(quorum, n: int) -> int:
+    if quorum is None:
+        return n // 2 + 1
+    q = int(as_int_array("quorum", quorum, minimum=1))
+    if q > n:
+        raise ValueError(f"quorum must be <= the {n} voters; got {q} (such a quorum cannot exist)")
+    if 2 * q <= n:
+        raise ValueError(f"quorum must be a majority (> {n / 2:g}) of the {n} voters; got {q}")
+    return q
+
+
+def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=0.0, quorum=None):
+    """Time from the leader receiving a proposal to its commit, deterministic (ms).
+
+    The leader appends (fsync) in parallel with sending the entry to every follower; follower
+    ``f`` acknowledges after one round trip plus its own fsync.  With ``q`` the quorum, the
+    entry commits once the leader's fsync and the ``(q-1)``-th fastest follower ack are done:
+
+    .. math::
+
+        C = \\max\\bigl(F,\\; (\\mathrm{RTT}_{L,f} + F)_{(q-1)}\\bigr),
+        \\qquad q = \\lfloor n/2 \\rfloor + 1
+
+    where :math:`x_{(k)}` is the k-th smallest over the followers and ``C = F`` for a single
+    voter.  Followers in the leader's own region (same label) use ``intra_region_rtt_ms``.
+
+    Assumptions: message processing and marshalling cost nothing; all voters fsync in
+    ``fsync_ms`` (FACTS.md: a put costs at least one member-to-member RTT plus one fdatasync,
+    the leader fsyncs in parallel with sending MsgApp).
+
+    Parameters
+    ----------
+    rtt_ms : array_like (..., R, R) or DataFrame
+        RTT matrix in ms; a stack of matrices (leading axes) broadcasts against ``fsync_ms``.
+    leader : label or int
+        Region name (DataFrame) or member index (array / integer position).
+    voters : sequence of labels or mapping {label: count}
+        Every voter, the leader included (a label repeats for several voters in one region).
+    fsync_ms : float or array
+        fdatasync time of one append (>= 0).
+    intra_region_rtt_ms : float or array
+        RTT between two voters in the same region (*assumed*, not in the data; default 0).
+    quorum : int, optional
+        Votes needed (default the majority); must be a majority and at most ``n``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Commit latency in ms, broadcast over ``fsync_ms``, ``intra_region_rtt_ms`` and stacked
+        matrices.
+
+    Examples
+    --------
+    Three etcd members, RTT(i, j) = x_i + x_j with x = (5, 10, 20) ms, 2 ms fsync: the leader 0
+    waits for its nearest follower (15 ms) plus that follower's fsync.
+
+    >>> x = np.array([5.0, 10.0, 20.0]); rtt = x[:, None] + x[None, :]; np.fill_diagonal(rtt, 0)
+    >>> commit_latency(rtt, 0, [0, 1, 2], fsync_ms=[0.0, 2.0])
+    array([15., 17.])
+    """
+    fsync = as_float_array("fsync_ms", fsync_ms, minimum=0.0)
+    intra = as_float_array("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
+    stacked = not isinstance(rtt_ms, pd.DataFrame) and np.ndim(rtt_ms) > 2
+    if stacked:
+        arr = as_float_array("rtt_ms", rtt_ms, minimum=0.0)
+        if arr.shape[-1] != arr.shape[-2]:
+            raise ValueError(f"rtt_ms must be square in its last two axes; got shape {arr.shape}")
+        m = rtt_matrix(arr.reshape(-1, *arr.shape[-2:])[0])  # labels and checks of the first
+        diag = np.diagonal(arr, axis1=-2, axis2=-1)
+        if np.any(diag != 0):
+            raise ValueError("rtt_ms must have a zero diagonal in every stacked matrix")
+    else:
+        m = _as_matrix(rtt_ms)
+        arr = m.to_numpy()
+    lpos, fpos, n = _voter_positions(m, leader, voters)
+    q = _check_quorum(quorum, n)
+    if q == 1:
+        shape = np.broadcast_shapes(fsync.shape, intra.shape, arr.shape[:-2])
+        return np.broadcast_to(fsync, shape).astype(float).copy()
+    link = np.where(fpos == lpos, intra[..., None], arr[..., lpos, fpos]) if fpos.size else arr[..., lpos, fpos]
+    acks = link + fsync[..., None]
+    kth = np.sort(acks, axis=-1)[..., q - 2]
+    return np.maximum(fsync, kth)
+
+
+def _client_leg_ms(arr, client_pos, lh_pos, intra):
+    """Client -> gateway (in the client's region) -> leaseholder -> gateway -> client, in ms."""
+    return intra + _link_ms(arr, client_pos, lh_pos, intra)
+
+
+def write_latency(rtt_ms, placement_: Placement, client_region, fsync_ms=0.0, *, intra_region_rtt_ms=0.0,
+                  global_table: bool = False, max_offset_ms=500.0, **lead_kwargs):
+    """Latency of a single-row write as the client sees it (ms), deterministic.
+
+    .. math::
+
+        T_w = \\mathrm{RTT}_{\\text{client,gw}} + \\mathrm{RTT}_{\\text{gw},L} + C
+
+    with ``C`` from :func:`commit_latency` and the client -> gateway round trip inside the
+    client's region equal to ``intra_region_rtt_ms``.  Pipelined writes and parallel commits
+    make a transaction cost one consensus round at commit (FACTS.md), so this is also a
+    single-statement transaction.  For a GLOBAL table the write gets a future timestamp
+    ``lead`` ahead (:func:`global_reads_lead_ms`) and commit-waits until it has passed:
+
+    .. math::
+
+        T_w^{\\text{global}} = \\mathrm{RTT}_{\\text{client,gw}}
+          + \\max\\bigl(\\mathrm{RTT}_{\\text{gw},L} + C,\\; \\mathrm{RTT}_{\\text{gw},L}/2 + \\text{lead}\\bigr)
+
+    (*assumption*: the timestamp is assigned at the leaseholder, half a round trip after the
+    gateway sent the request, and the gateway waits until its clock passes it).
+
+    Examples
+    --------
+    >>> m = load_rtt("crdb-demo-rtt-2019.csv")
+    >>> p = spread_placement(m, "us-east1")
+    >>> float(write_latency(m, p, "us-west1"))     # 66 to the leaseholder + 64 to commit
+    130.0
+    >>> float(write_latency(m, p, "us-west1", global_table=True))   # 33 + 800 ms lead
+    833.0
+    """
+    m = _as_matrix(rtt_ms)
+    arr = m.to_numpy()
+    intra = as_float_array("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
+    c = _index_of(m, client_region, "client_region")
+    lh = _index_of(m, placement_.leaseholder, "leaseholder")
+    commit = commit_latency(m, placement_.leaseholder, placement_.voters, fsync_ms, intra_region_rtt_ms=intra)
+    to_lh = _link_ms(arr, c, lh, intra)
+    if not global_table:
+        return intra + to_lh + commit
+    lead = global_reads_lead_ms(max_offset_ms=max_offset_ms, **lead_kwargs)
+    return intra + np.maximum(to_lh + commit, to_lh / 2 + lead)
+
+
+# --------------------------------------------------------------------------------------------
+# Staleness: follower_read_timestamp, closed timestamps, global-reads lead
+# --------------------------------------------------------------------------------------------
+
+#: CockroachDB feature releases understood by :func:`follower_read_timestamp_lag_s`.
+_KNOWN_VERSIONS = ("19.1", "19.2", "20.1", "20.2", "21.1", "21.2", "22.1", "22.2", "23.1",
+                   "23.2", "24.1", "24.2", "24.3", "25.1", "25.2")
+
+
+def follower_read_lag_s(target_duration_s=3.0, side_transport_interval_s=0.2, propagation_slack_s=1.0):
+    """How far behind ``now`` ``follower_read_timestamp()`` reads, v21.2 and later (s).
+
+    .. math:: \\text{lag} = \\text{target\\_duration} + \\text{side\\_transport\\_interval}
+              + \\text{propagation\\_slack}
+
+    Defaults are ``kv.closed_timestamp.target_duration`` 3 s,
+    ``kv.closed_timestamp.side_transport_interval`` 200 ms and the 1 s propagation slack
+    (FACTS.md; CockroachDB v23.1 docs).  ``target_duration = 0`` disables follower reads:
+    refused here, as no follower-read timestamp exists then.
+
+    >>> float(follower_read_lag_s())
+    4.2
+    """
+    target = as_float_array("target_duration_s", target_duration_s, minimum=0.0, strict_minimum=True)
+    side = as_float_array("side_transport_interval_s", side_transport_interval_s, minimum=0.0)
+    slack = as_float_array("propagation_slack_s", propagation_slack_s, minimum=0.0)
+    return target + side + slack
+
+
+def follower_read_timestamp_lag_s(version: str = "v23.1") -> float:
+    """Staleness of an exact-staleness follower read, ``now - follower_read_timestamp()`` (s).
+
+    ======================  =======================================================  ======
+    versions                formula (defaults)                                        lag
+    ======================  =======================================================  ======
+    v19.1, v19.2            target 30 s x (1 + close_fraction 0.2 x multiple 3)       48 s
+    v20.1 - v21.1           target 3 s x (1 + 0.2 x 3)                                4.8 s
+    v21.2 and later         target 3 s + side transport 0.2 s + slack 1 s             4.2 s
+    ======================  =======================================================  ======
+
+    Source: FACTS.md (CockroachDB follower reads docs per version).  Releases after v23.1 are
+    *assumed* to keep the v21.2 formula (the seed documents v23.1).  Unknown versions are
+    refused.
+
+    Parameters
+    ----------
+    version : str
+        ``"v23.1"``, ``"23.1"`` or a patch release like ``"v23.1.11"``.
+
+    Examples
+    --------
+    >>> follower_read_timestamp_lag_s("v23.1"), follower_read_timestamp_lag_s("v20.2")
+    (4.2, 4.8)
+    >>> follower_read_timestamp_lag_s("v19.2")
+    48.0
+    >>> follower_read_timestamp_lag_s("v2.1")
+    Traceback (most recent call last):
+    ...
+    ValueError: version must be a CockroachDB release from v19.1 to v25.2 (e.g. 'v23.1'); got 'v2.1'
+    """
+    match = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?", str(version).strip())
+    key = f"{int(match.group(1))}.{int(match.group(2))}" if match else None
+    if key not in _KNOWN_VERSIONS:
+        raise ValueError(
+            f"version must be a CockroachDB release from v{_KNOWN_VERSIONS[0]} to v{_KNOWN_VERSIONS[-1]} "
+            f"(e.g. 'v23.1'); got {version!r}"
+        )
+    major, minor = (int(x) for x in key.split("."))
+    if major == 19:
+        return round(30.0 * (1 + 0.2 * 3), 10)
+    if (major, minor) <= (21, 1):
+        return round(3.0 * (1 + 0.2 * 3), 10)
+    return round(float(follower_read_lag_s()), 10)
+
+
+def global_reads_lead_ms(max_offset_ms=500.0, max_network_rtt_ms=150.0, side_transport_interval_ms=200.0,
+                         raft_overhead_ms=20.0, buffer_ms=25.0, override_ms=0.0):
+    """How far ahead of ``now`` a GLOBAL table's closed timestamp leads (ms).
+
+    .. math::
+
+        \\text{lead} = \\text{max\\_offset} + \\max\\bigl(1.5\\,\\mathrm{RTT}_{\\max} + 20,\\;
+        0.5\\,\\mathrm{RTT}_{\\max} + \\text{side\\_transport\\_interval}\\bigr) + 25
+
+    = 500 + max(245, 275) + 25 = **800 ms** with the defaults (FACTS.md).  A non-zero
+    ``override_ms`` (``kv.closed_timestamp.lead_for_global_reads_override``) replaces the lot.
+    Source: CockroachDB ``closedts.TargetForPolicy`` (``LEAD_FOR_GLOBAL_READS``).
+
+    Examples
+    --------
+    >>> global_reads_lead_ms()
+    array(800.)
+    >>> global_reads_lead_ms(side_transport_interval_ms=[50, 200], override_ms=[0, 1234])
+    array([ 770., 1234.])
+    """
+    off = as_float_array("max_offset_ms", max_offset_ms, minimum=0.0)
+    rtt = as_float_array("max_network_rtt_ms", max_network_rtt_ms, minimum=0.0)
+    side = as_float_array("side_transport_interval_ms", side_transport_interval_ms, minimum=0.0)
+    raft = as_float_array("raft_overhead_ms", raft_overhead_ms, minimum=0.0)
+    buf = as_float_array("buffer_ms", buffer_ms, minimum=0.0)
+    ov = as_float_array("override_ms", override_ms, minimum=0.0)
+    lead = off + np.maximum(1.5 * rtt + raft, 0.5 * rtt + side) + buf
+    return np.where(ov > 0, ov, lead)
+
+
+@dataclass(frozen=True)
+class ClosedTimestampLag(Result):
+    """Age of the closed timestamp a follower holds, ``A = target + U*interval + d`` (s).
+
+    ``U ~ Uniform(0, 1)`` is the phase since the last side-transport publication and ``d`` the
+    one-way delay from the leaseholder.  Fields are arrays (broadcast).
+    """
+
+    min_s: np.ndarray
+    mean_s: np.ndarray
+    max_s: np.ndarray
+    interval_s: np.ndarray
+
+    def cdf(self, x_s):
+        """P(A <= x): linear from ``min_s`` to ``max_s`` (a point mass when interval is 0)."""
+        x = np.asarray(x_s, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(self.interval_s > 0, (x - self.min_s) / self.interval_s, np.where(x >= self.min_s, 1.0, 0.0))
+        return np.clip(frac, 0.0, 1.0)
+
+    def ppf(self, q):
+        q = check_probability("q", q)
+        return self.min_s + q * self.interval_s
+
+    def mean_given_at_most(self, x_s):
+        """E[A | A <= x] (nan where P(A <= x) = 0)."""
+        x = np.asarray(x_s, dtype=float)
+        upper = np.minimum(x, self.max_s)
+        return np.where(self.cdf(x) > 0, (self.min_s + upper) / 2, np.nan)
+
+
+def closed_timestamp_lag(one_way_delay_ms=0.0, target_duration_s=3.0, side_transport_interval_s=0.2) -> ClosedTimestampLag:
+    """Distribution of the closed timestamp's age at a follower.
+
+    The leaseholder closes timestamps ``target_duration`` behind its clock and publishes them
+    every ``side_transport_interval``; the follower receives them a one-way delay later.  At a
+    random instant the follower's closed timestamp is
+
+    .. math:: A = T + U\\,I + d,\\qquad U\\sim\\mathcal U(0,1)
+
+    behind now: mean :math:`T + I/2 + d`, maximum :math:`T + I + d`.  Assumptions: no clock
+    skew, publications exactly periodic, Raft traffic does not close timestamps sooner (it can
+    only make A smaller, so this is the conservative side).  Source: FACTS.md (closed timestamp
+    settings), issue 5.
+
+    Examples
+    --------
+    >>> lag = closed_timestamp_lag(one_way_delay_ms=[0.0, 33.0])
+    >>> lag.mean_s, lag.max_s
+    (array([3.1  , 3.133]), array([3.2  , 3.233]))
+    """
+    d = as_float_array("one_way_delay_ms", one_way_delay_ms, minimum=0.0) / 1000.0
+    t = as_float_array("target_duration_s", target_duration_s, minimum=0.0)
+    i = as_float_array("side_transport_interval_s", side_transport_interval_s, minimum=0.0)
+    lo = t + d
+    lo, i = np.broadcast_arrays(lo, i)
+    return ClosedTimestampLag(min_s=lo.copy(), mean_s=lo + i / 2, max_s=lo + i, interval_s=i.copy())
+
+
+# --------------------------------------------------------------------------------------------
+# Read latency by path
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadLatency(Result):
+    """A read path's latency (ms) and staleness (s) for one client region.
+
+    ``p_local`` is the probability the read is served by the nearest replica (1 for follower
+    and global reads when the closed timestamp is fresh enough, 0 for leaseholder reads
+    unless the nearest replica *is* the leaseholder).  Latency is a two-point mixture of
+    ``local_ms`` (weight ``p_local``) and ``remote_ms``.
+    """
+
+    path: str
+    client_region: object
+    local_ms: np.ndarray
+    remote_ms: np.ndarray
+    p_local: np.ndarray
+    mean_ms: np.ndarray
+    p50_ms: np.ndarray
+    p99_ms: np.ndarray
+    staleness_mean_s: np.ndarray
+    staleness_max_s: np.ndarray
+
+    def quantile_ms(self, q):
+        """Quantile of the two-point mixture: ``local_ms`` if ``q <= p_local`` else ``remote_ms``."""
+        q = check_probability("q", q)
+        lo = np.minimum(self.local_ms, self.remote_ms)
+        hi = np.maximum(self.local_ms, self.remote_ms)
+        p_lo = np.where(self.local_ms <= self.remote_ms, self.p_local, 1 - self.p_local)
+        return np.where(q <= p_lo, lo, hi)
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = super().to_frame()
+        frame.insert(0, "client_region", self.client_region)
+        frame.insert(0, "path", self.path)
+        return frame
+
+
+def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leaseholder", *,
+                 intra_region_rtt_ms=0.0, max_staleness_s=10.0, version: str = "v23.1",
+                 target_duration_s=3.0, side_transport_interval_s=0.2) -> ReadLatency:
+    """Latency (ms) and staleness (s) of a single-row read by path, for a client region.
+
+    Paths (seed 004; FACTS.md):
+
+    ``"leaseholder"``
+        Strong read at the leaseholder: :math:`T = r_0 + \\mathrm{RTT}_{c,L}`, staleness 0.
+    ``"follower"``
+        Exact staleness, ``AS OF SYSTEM TIME follower_read_timestamp()``, at the nearest
+        replica ``N`` (voter or non-voter): :math:`T = r_0 + \\mathrm{RTT}_{c,N}`, staleness
+        :func:`follower_read_timestamp_lag_s` (4.2 s).  If N's closed timestamp is older than
+        that (probability ``1 - P(A <= lag)``, A from :func:`closed_timestamp_lag`) the read goes
+        to the leaseholder.
+    ``"bounded"``
+        ``with_max_staleness(b)``: served at N if its closed timestamp is within the bound,
+        :math:`p = P(A \\le b)`; otherwise N refuses and the gateway goes to the leaseholder,
+        :math:`T = r_0 + \\mathrm{RTT}_{c,N} + \\mathrm{RTT}_{c,L}` (*assumed*: the failed
+        attempt costs one round trip to N).  Staleness ``A`` when local, 0 when redirected:
+        :math:`E[S] = p\\,E[A \\mid A \\le b]`.
+    ``"global"``
+        GLOBAL table: the closed timestamp leads present time, so N serves up-to-date reads:
+        :math:`T = r_0 + \\mathrm{RTT}_{c,N}`, staleness 0 (writes pay the lead instead; see
+        :func:`write_latency`).
+
+    Here :math:`r_0` is the client -> gateway round trip in the client's region
+    (``intra_region_rtt_ms``), and an RTT between two positions in the same region is also
+    ``intra_region_rtt_ms``.  The nearest replica's closed-timestamp age includes the one-way
+    delay ``RTT_{L,N}/2`` from the leaseholder; at the leaseholder itself it is 0 (it can
+    always serve a present-time read).  Service time at the replica is not modelled.
+
+    Examples
+    --------
+    >>> m = load_rtt("crdb-demo-rtt-2019.csv")
+    >>> p = spread_placement(m, "us-east1")
+    >>> r = read_latency(m, p, "us-west1", "follower")
+    >>> float(r.mean_ms), float(r.staleness_mean_s)
+    (0.0, 4.2)
+    >>> float(read_latency(m, p, "us-west1", "leaseholder").mean_ms)
+    66.0
+    >>> b = read_latency(m, p, "us-west1", "bounded", max_staleness_s=3.1)
+    >>> round(float(b.p_local), 3), float(b.p99_ms)   # (3.1 - 3 - 0.033) / 0.2
+    (0.335, 66.0)
+    """
+    path = check_choice("path", path, READ_PATHS)
+    m = _as_matrix(rtt_ms)
+    arr = m.to_numpy()
+    intra = as_float_array("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
+    bound = as_float_array("max_staleness_s", max_staleness_s, minimum=0.0)
+    c = _index_of(m, client_region, "client_region")
+    lh = _index_of(m, placement_.leaseholder, "leaseholder")
+    replicas = np.asarray([_index_of(m, r, "placement") for r in placement_.replica_regions])
+    # nearest replica from the client, ties broken towards the leaseholder
+    dist = _link_ms(arr, c, replicas, 0.0) + np.where(replicas == lh, -1e-9, 0.0)
+    near = int(replicas[np.argmin(dist)])
+    to_near = intra + _link_ms(arr, c, near, intra)
+    to_lh = intra + _link_ms(arr, c, lh, intra)
+    owd_ms = 0.0 if near == lh else _link_ms(arr, lh, near, intra) / 2.0
+    age = closed_timestamp_lag(owd_ms, target_duration_s, side_transport_interval_s)
+    zero = np.zeros(np.broadcast_shapes(intra.shape, bound.shape, age.mean_s.shape))
+    if path == "leaseholder":
+        local, remote, p = to_lh, to_lh, zero + 1.0
+        st_mean, st_max = zero, zero
+    elif path == "global":
+        local, remote, p = to_near, to_near, zero + 1.0
+        st_mean, st_max = zero, zero
+    elif path == "follower":
+        lag = follower_read_timestamp_lag_s(version)
+        p = zero + (1.0 if near == lh else age.cdf(lag))
+        local, remote = to_near, to_lh
+        st_mean = zero + lag
+        st_max = zero + lag
+    else:  # bounded
+        if near == lh:
+            p = zero + 1.0
+            st_mean, st_max = zero, zero
+        else:
+            p = zero + age.cdf(bound)
+            st_mean = np.where(p > 0, p * np.nan_to_num(age.mean_given_at_most(bound)), 0.0) + zero
+            st_max = np.where(p > 0, np.minimum(bound, age.max_s), 0.0) + zero
+        local, remote = to_near, to_near + to_lh - intra
+    local = zero + local
+    remote = zero + remote
+    mean = p * local + (1 - p) * remote
+    out = ReadLatency(path, m.index[c], local, remote, p, mean, zero, zero, st_mean, st_max)
+    object.__setattr__(out, "p50_ms", out.quantile_ms(0.5))
+    object.__setattr__(out, "p99_ms", out.quantile_ms(0.99))
+    return out
