@@ -47,7 +47,8 @@ def _partial_positive_mean(a: np.ndarray, d1: np.ndarray, lam: np.ndarray) -> np
     random = (d1 > 0) & (lam > 0) & (a > 0)
     if random.any():
         aa, dd, ll = a[random], d1[random], lam[random]
-        k = np.floor(aa / dd)
+        with np.errstate(over="ignore"):
+            k = np.floor(aa / dd)
         out[random] = aa * stats.poisson.cdf(k, ll) - dd * ll * stats.poisson.cdf(k - 1, ll)
     # d1 > 0 with lam == 0 means N == 0: a^+ (already); d1 == 0: a^+ (already).
     return out
@@ -248,7 +249,7 @@ def refresh_lag(period_s, base_duration_s=0.0, duration_per_change_s=0.0, change
     std = np.where(back_to_back, p_eff / np.sqrt(12.0), np.sqrt(P**2 / 12.0 + d1**2 * m * P))
     # P(D >= P) = P(N >= ceil((P - d0) / d1)) in the periodic regime.
     lam = m * P
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         n_need = np.ceil((P - d0) / np.where(d1 > 0, d1, 1.0))
     p_over = np.where(d1 > 0, stats.poisson.sf(n_need - 1, lam), (d0 >= P).astype(float))
     p_over = np.where(back_to_back, 1.0, p_over)
