@@ -31,6 +31,7 @@ from scipy import stats
 
 from ._results import Result
 from ._validate import as_float_array, check_probability
+from ._wars import TVisibility, k_staleness_probability, quorum_miss_probability, t_visibility  # noqa: F401
 
 __all__ = ["RefreshLag", "refresh_lag"]
 
@@ -51,6 +52,25 @@ def _partial_positive_mean(a: np.ndarray, d1: np.ndarray, lam: np.ndarray) -> np
             k = np.floor(aa / dd)
         out[random] = aa * stats.poisson.cdf(k, ll) - dd * ll * stats.poisson.cdf(k - 1, ll)
     # d1 > 0 with lam == 0 means N == 0: a^+ (already); d1 == 0: a^+ (already).
+    return out
+
+
+def _partial_positive_square(a: np.ndarray, d1: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    r""":math:`H(a) = E[((a - d_1 N)^+)^2] / 2`, the antiderivative of :math:`G` in :math:`a`.
+
+    With :math:`k = \lfloor a/d_1 \rfloor`, :math:`E[N; N\le k] = \lambda F(k-1)` and
+    :math:`E[N(N-1); N \le k] = \lambda^2 F(k-2)`:
+    :math:`2H = a^2 F(k) - 2 a d_1 \lambda F(k-1) + d_1^2 (\lambda^2 F(k-2) + \lambda F(k-1))`.
+    """
+    a, d1, lam = np.broadcast_arrays(a, d1, lam)
+    out = np.array(0.5 * np.maximum(a, 0.0) ** 2, dtype=float)
+    random = (d1 > 0) & (lam > 0) & (a > 0)
+    if random.any():
+        aa, dd, ll = a[random], d1[random], lam[random]
+        with np.errstate(over="ignore"):
+            k = np.floor(aa / dd)
+        f0, f1, f2 = (stats.poisson.cdf(k - j, ll) for j in (0, 1, 2))
+        out[random] = 0.5 * (aa**2 * f0 - 2 * aa * dd * ll * f1 + dd**2 * (ll**2 * f2 + ll * f1))
     return out
 
 
@@ -149,6 +169,35 @@ class RefreshLag(Result):
                 break
         out = np.where(q <= 0, np.where(b2b, Pe, d0), hi)
         return np.where(unb, np.inf, out)
+
+    def expected_excess_s(self, w_s) -> np.ndarray:
+        r""":math:`E[(L - w)^+]` (s): how far past ``w_s`` the lag runs, on average.
+
+        Used for the leader+follower union window: a query that reads the last ``w`` seconds
+        from the leader misses, on average, this much of the follower's part.  Exact:
+
+        .. math:: E[(L - w)^+] = E[L] - w + \frac{H(w - d_0) - H(w - d_0 - P)}{P},
+
+        with :math:`H(a) = E[((a - d_1 N)^+)^2]/2` in closed form (Poisson CDFs); back to back
+        the same with :math:`d_1 = 0`, :math:`d_0 = P = P_{eff}`.
+
+        >>> round(float(refresh_lag(60.0, 2.0).expected_excess_s(32.0)), 6)   # U(2, 62): 30^2/120
+        7.5
+        """
+        w = as_float_array("w_s", w_s, minimum=0.0)
+        P, d0, d1, m, Pe, b2b, unb, mean = np.broadcast_arrays(
+            self.period_s, self.base_duration_s, self.duration_per_change_s, self.change_rate_per_s,
+            self.effective_period_s, self.back_to_back, self.unbounded, self.mean_s)
+        w, P, d0, d1, m, Pe, b2b, unb, mean = np.broadcast_arrays(w, P, d0, d1, m, Pe, b2b, unb, mean)
+        PP = np.where(b2b, np.where(unb, 1.0, Pe), P)
+        dd0 = np.where(b2b, np.where(unb, 0.0, Pe), d0)
+        dd1 = np.where(b2b, 0.0, d1)
+        lam = m * P
+        with np.errstate(invalid="ignore"):
+            out = mean - w + (_partial_positive_square(w - dd0, dd1, lam)
+                              - _partial_positive_square(w - dd0 - PP, dd1, lam)) / PP
+        out = np.where(unb, np.inf, np.maximum(out, 0.0))
+        return out[()]
 
     def sample(self, size, seed=None) -> np.ndarray:
         """Random lags (s), shape ``(*size, *self.shape)``, drawn from the stated law.

@@ -209,3 +209,16 @@ def test_lag_stochastically_non_decreasing_in_change_rate(P, d0, d1, m, dm, t):
     if not r.back_to_back.any():
         ca, cb = r.cdf(t)
         assert cb <= ca + 1e-9
+
+
+@pytest.mark.parametrize("P,d0,d1,m", [(60.0, 2.0, 0.01, 5.0), (30.0, 0.5, 1.5, 0.2), (15.0, 10.0, 0.01, 50.0)])
+def test_expected_excess_matches_integral_of_survival(P, d0, d1, m):
+    r = refresh_lag(P, d0, d1, m)
+    hi = float(r.quantile(1 - 1e-13)) + 1.0
+    grid = np.linspace(0.0, hi, 40001)
+    sf = 1 - r.cdf(grid)
+    for w in [0.0, d0, 0.5 * float(r.mean_s), float(r.mean_s), float(r.quantile(0.99)), hi]:
+        sel = grid >= w
+        num = np.trapezoid(sf[sel], grid[sel]) + (grid[sel][0] - w) * sf[sel][0]
+        assert float(r.expected_excess_s(w)) == pytest.approx(num, abs=2e-3 * float(r.mean_s) / 100 + 1e-6)
+    assert float(r.expected_excess_s(0.0)) == pytest.approx(float(r.mean_s))
