@@ -1,0 +1,1 @@
+"""Validating the Raft model against a real etcd cluster with injected latency (issue 7)."""
