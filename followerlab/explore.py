@@ -1,0 +1,537 @@
+r"""The interactive explorer behind ``notebooks/00-explore.ipynb``: one dashboard, three models.
+
+The notebook stays thin: it calls :class:`Explorer` (ipywidgets controls that redraw the
+dashboard live) and, for readers without a kernel, :func:`dashboard`, :func:`draw_dashboard`
+and :meth:`Dashboard.key_numbers` at the defaults.  Everything the dashboard shows comes from
+the models; this module only chooses what to compute for one setting of the controls:
+
+* **Follower cluster** (seed 000, :mod:`followerlab.follower`): lag of a follower database
+  that syncs every ``sync_period_s`` with a sync duration growing with the metadata change rate;
+  with ``prefetch`` the sync also warms the new extents (fresher cache, staler data).
+* **Weak query consistency** (seed 003, :mod:`followerlab.consistency`): the database admin
+  node's utilization under strong consistency vs with weak queries moved to ``heads`` query
+  heads, the hottest head under ``routing_mode`` (with the seed's "70% of queries on one
+  database" mix), metadata staleness and the chance a session reads older metadata than before.
+* **Raft follower reads** (seed 004, :mod:`followerlab.raft`): write latency and read latency
+  by ``read_path`` from every client region for a ``placement`` with its leaseholder in
+  ``leaseholder_region``, on a shipped RTT matrix.
+
+Key numbers use the metric names every notebook shares (``staleness_mean_s``,
+``read_latency_p50_ms``, ``admin_utilization``, ...), one row per mechanism.
+
+>>> d = dashboard(sync_period_s=120.0)
+>>> d.key_numbers().query("metric == 'staleness_mean_s'")[["mechanism", "value"]]
+              mechanism  value
+0      follower cluster   68.0
+2      weak query heads   62.0
+11  raft follower reads    4.2
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import consistency, raft
+from ._results import Result
+from ._validate import as_float_array, as_int_array, check_choice
+from .staleness import refresh_lag
+
+__all__ = [
+    "DEFAULTS",
+    "PLACEMENTS",
+    "RTT_DATASETS",
+    "Dashboard",
+    "dashboard",
+    "draw_dashboard",
+    "dashboard_png",
+    "assumptions",
+    "Explorer",
+]
+
+#: RTT matrices the Raft panel can use: key -> (label, file under ``data/regions``).
+RTT_DATASETS = {
+    "crdb-demo": ("cockroach demo, 3 regions (2019)", "crdb-demo-rtt-2019.csv"),
+    "azure": ("Azure P50, 8 regions (2025-06)", "azure-rtt-p50-2025-06.csv"),
+}
+
+#: Raft placements offered: key -> (label, kind, argument) understood by :func:`_placement`.
+PLACEMENTS = {
+    "spread3": ("3 voters in 3 regions", "spread", 3),
+    "spread5": ("5 voters in 5 regions", "spread", 5),
+    "zone": ("ZONE survival: 3 voters in the home region", "survival", "zone"),
+    "region": ("REGION survival: 5 voters", "survival", "region"),
+}
+
+#: The explorer's parameters and their defaults (the notebook's parameters cell mirrors them).
+DEFAULTS = {
+    # follower cluster (seed 000); the sync period itself is not published (*assumed*)
+    "sync_period_s": 60.0,
+    "change_rate_per_s": 1.0,
+    "prefetch": False,
+    # weak query consistency (seed 003)
+    "heads": 3,
+    "routing_mode": "random",
+    "query_rate_per_s": 30.0,
+    "weak_fraction": 0.8,
+    # Raft follower reads (seed 004)
+    "placement": "spread3",
+    "leaseholder_region": "us-east1",
+    "read_path": "follower",
+    "rtt_data": "crdb-demo",
+}
+
+# Fixed, *assumed* model inputs the controls do not expose (documented in the notebook).
+SYNC_BASE_S = 2.0  # d0: fixed part of a follower sync (s), assumed
+SYNC_PER_CHANGE_S = 0.05  # d1: sync seconds per metadata change, assumed
+INGEST_BYTES_PER_S = 5e6  # ingest into the leader (bytes/s), assumed
+WARM_BANDWIDTH_BYTES_PER_S = 2e8  # follower SSD warm-up bandwidth (bytes/s), assumed
+PLANNING_S = 0.05  # planning + finalization per query (s), assumed (consistency default)
+HEAD_REFRESH_S = 120.0  # RefreshPeriodInSeconds default (seed 003)
+HOT_SHARE = 0.7  # "70% of queries in the context of a specific database" (seed 003)
+DATABASES = 10  # databases sharing the queries, assumed
+SESSION_GAP_S = 10.0  # time between two queries of one session (s), assumed
+FSYNC_MS = 2.0  # leader / follower fsync (ms), assumed
+INTRA_REGION_RTT_MS = 1.0  # client -> gateway and same-region hops (ms), assumed
+
+
+_ASSUMPTIONS = [
+    ("SYNC_BASE_S", "s", "fixed part d0 of a follower sync", "assumed"),
+    ("SYNC_PER_CHANGE_S", "s", "sync time d1 per metadata change", "assumed"),
+    ("INGEST_BYTES_PER_S", "bytes/s", "ingest into the leader (data a prefetching sync warms)", "assumed"),
+    ("WARM_BANDWIDTH_BYTES_PER_S", "bytes/s", "follower SSD warm-up bandwidth", "assumed"),
+    ("PLANNING_S", "s", "planning + finalization per query (admin node or head), CV 1", "assumed"),
+    ("HEAD_REFRESH_S", "s", "query head RefreshPeriodInSeconds", "seed 003 default"),
+    ("HOT_SHARE", "1", "share of queries on the hottest database (by_database / by_session)", "seed 003 example"),
+    ("DATABASES", "1", "databases sharing the queries", "assumed"),
+    ("SESSION_GAP_S", "s", "time between two queries of a session (monotonic reads)", "assumed"),
+    ("FSYNC_MS", "ms", "fsync on the leader and on each follower", "assumed"),
+    ("INTRA_REGION_RTT_MS", "ms", "client to gateway and same-region round trip", "assumed"),
+]
+
+
+def assumptions() -> pd.DataFrame:
+    """The fixed model inputs the dashboard uses and the controls do not expose, with sources.
+
+    >>> assumptions().set_index("name").loc["HEAD_REFRESH_S", "value"]
+    120.0
+    """
+    g = globals()
+    return pd.DataFrame(
+        [(name, float(g[name]), unit, meaning, source) for name, unit, meaning, source in _ASSUMPTIONS],
+        columns=["name", "value", "unit", "meaning", "source"],
+    )
+
+
+@dataclass(frozen=True)
+class Dashboard(Result):
+    """Key numbers of the three mechanisms for one setting of the explorer's controls.
+
+    Numeric fields are scalars (0-d arrays); ``parameters`` holds the controls;
+    ``curves`` the arrays the figure draws (lag CDFs, utilization sweep, per-region latencies).
+    """
+
+    follower_lag_mean_s: np.ndarray
+    follower_lag_p99_s: np.ndarray
+    follower_back_to_back: np.ndarray
+    admin_utilization_strong: np.ndarray
+    admin_utilization: np.ndarray
+    hottest_head_utilization: np.ndarray
+    admin_saturation_rate_per_s: np.ndarray
+    weak_staleness_mean_s: np.ndarray
+    weak_staleness_p99_s: np.ndarray
+    p_monotonic_violation: np.ndarray
+    write_latency_p50_ms: np.ndarray
+    read_latency_mean_ms: np.ndarray
+    read_latency_p99_ms: np.ndarray
+    read_staleness_mean_s: np.ndarray
+    parameters: dict = field(repr=False)
+    curves: dict = field(repr=False, compare=False)
+
+    def key_numbers(self) -> pd.DataFrame:
+        """The numbers under the figure: ``mechanism, metric, value, unit`` (shared names)."""
+        f = float
+        rows = [
+            ("follower cluster", "staleness_mean_s", f(self.follower_lag_mean_s), "s"),
+            ("follower cluster", "staleness_p99_s", f(self.follower_lag_p99_s), "s"),
+            ("weak query heads", "staleness_mean_s", f(self.weak_staleness_mean_s), "s"),
+            ("weak query heads", "staleness_p99_s", f(self.weak_staleness_p99_s), "s"),
+            ("weak query heads", "admin_utilization", f(self.admin_utilization), "1"),
+            ("weak query heads", "admin_utilization_strong_only", f(self.admin_utilization_strong), "1"),
+            ("weak query heads", "hottest_head_utilization", f(self.hottest_head_utilization), "1"),
+            ("weak query heads", "p_monotonic_read_violation", f(self.p_monotonic_violation), "1"),
+            ("raft follower reads", "write_latency_p50_ms", f(self.write_latency_p50_ms), "ms"),
+            ("raft follower reads", "read_latency_mean_ms", f(self.read_latency_mean_ms), "ms"),
+            ("raft follower reads", "read_latency_p99_ms", f(self.read_latency_p99_ms), "ms"),
+            ("raft follower reads", "staleness_mean_s", f(self.read_staleness_mean_s), "s"),
+        ]
+        return pd.DataFrame(rows, columns=["mechanism", "metric", "value", "unit"])
+
+
+def _params(**overrides) -> dict:
+    unknown = sorted(set(overrides) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown explorer parameter(s) {unknown}; known: {sorted(DEFAULTS)}")
+    p = {**DEFAULTS, **overrides}
+    p["sync_period_s"] = float(as_float_array("sync_period_s", p["sync_period_s"], minimum=0.0, strict_minimum=True))
+    p["change_rate_per_s"] = float(as_float_array("change_rate_per_s", p["change_rate_per_s"], minimum=0.0))
+    if not isinstance(p["prefetch"], (bool, np.bool_)):
+        raise ValueError(f"prefetch must be True or False; got {p['prefetch']!r}")
+    p["prefetch"] = bool(p["prefetch"])
+    p["heads"] = int(as_int_array("heads", p["heads"], minimum=1))
+    p["routing_mode"] = check_choice("routing_mode", p["routing_mode"], consistency.ROUTING_MODES)
+    p["query_rate_per_s"] = float(as_float_array("query_rate_per_s", p["query_rate_per_s"], minimum=0.0))
+    p["weak_fraction"] = float(as_float_array("weak_fraction", p["weak_fraction"], minimum=0.0, maximum=1.0))
+    p["placement"] = check_choice("placement", p["placement"], PLACEMENTS)
+    p["read_path"] = check_choice("read_path", p["read_path"], raft.READ_PATHS)
+    p["rtt_data"] = check_choice("rtt_data", p["rtt_data"], RTT_DATASETS)
+    regions = list(raft.load_rtt(RTT_DATASETS[p["rtt_data"]][1]).index)
+    p["leaseholder_region"] = check_choice("leaseholder_region", p["leaseholder_region"], regions)
+    return p
+
+
+def _follower(p: dict, prefetch: bool):
+    """Follower sync lag: :func:`followerlab.staleness.refresh_lag` with the prefetch warm-up.
+
+    With prefetch a sync also copies the extents ingested during one period to the follower's
+    SSD, adding :math:`B P / W` seconds (ingest rate B, warm bandwidth W, both *assumed*) to its
+    duration (seed 000: "a sync finishes only after new extents are warmed").
+    """
+    warm_s = INGEST_BYTES_PER_S * p["sync_period_s"] / WARM_BANDWIDTH_BYTES_PER_S if prefetch else 0.0
+    return refresh_lag(p["sync_period_s"], SYNC_BASE_S + warm_s, SYNC_PER_CHANGE_S, p["change_rate_per_s"])
+
+
+def _placement(matrix: pd.DataFrame, key: str, leaseholder) -> raft.Placement:
+    label, kind, arg = PLACEMENTS[key]
+    if kind == "spread":
+        if arg > len(matrix):
+            raise ValueError(f"placement {key!r} ({label}) needs {arg} regions; rtt_data has {len(matrix)}")
+        return raft.spread_placement(matrix, leaseholder, n_voters=arg, name=label)
+    if kind == "survival" and arg == "region" and len(matrix) < 3:
+        raise ValueError(f"placement {key!r} ({label}) needs 3 regions; rtt_data has {len(matrix)}")
+    return raft.survival_placement(matrix, leaseholder, arg, name=label)
+
+
+def dashboard(**parameters) -> Dashboard:
+    """Compute every number and curve the dashboard shows, for one setting of the controls.
+
+    Parameters
+    ----------
+    **parameters
+        Any of :data:`DEFAULTS` (others keep their default): ``sync_period_s`` (> 0 s),
+        ``change_rate_per_s`` (>= 0 metadata changes/s), ``prefetch`` (bool), ``heads``
+        (>= 1), ``routing_mode`` (``random``, ``by_database``, ``by_query``, ``by_session``),
+        ``query_rate_per_s`` (>= 0), ``weak_fraction`` (0..1), ``placement`` (a key of
+        :data:`PLACEMENTS`), ``leaseholder_region`` (a region of ``rtt_data``), ``read_path``
+        (``leaseholder``, ``follower``, ``bounded``, ``global``), ``rtt_data`` (a key of
+        :data:`RTT_DATASETS`).
+
+    Returns
+    -------
+    Dashboard
+
+    Notes
+    -----
+    The numbers are the models' own (no new formula here): follower lag
+    :math:`E[L] = P/2 + d_0 + d_1 m P` (:func:`followerlab.staleness.refresh_lag`), admin
+    utilization :math:`\\rho_A = (1-w)\\lambda s_q` (:func:`followerlab.consistency.admin_node_load`),
+    hottest head (:func:`followerlab.consistency.routing_load`), metadata age
+    (:func:`followerlab.consistency.weak_staleness`), monotonic-read violations
+    (:func:`followerlab.consistency.monotonic_read_violation_probability`), Raft write and read
+    latency (:func:`followerlab.raft.write_latency`, :func:`followerlab.raft.read_latency`).
+    The Raft numbers are averages over client regions with equal client shares (*assumed*);
+    the write p50 is the deterministic write latency (no jitter, so p50 = the value).
+
+    Examples
+    --------
+    >>> d = dashboard(sync_period_s=60.0, change_rate_per_s=1.0)
+    >>> float(d.follower_lag_mean_s)           # 60/2 + 2 + 0.05 * 1 * 60
+    35.0
+    >>> float(d.admin_utilization_strong)      # 30/s x 50 ms on one planning slot
+    1.5
+    >>> dashboard(routing_mode="sticky")
+    Traceback (most recent call last):
+    ...
+    ValueError: routing_mode must be one of 'random', 'by_database', 'by_query', 'by_session'; got 'sticky'...
+    """
+    p = _params(**parameters)
+
+    # -- follower cluster
+    lag = _follower(p, p["prefetch"])
+    other = _follower(p, not p["prefetch"])
+    t_max = float(np.nanmax([lag.quantile(0.999), other.quantile(0.999)]))
+    t_max = t_max if np.isfinite(t_max) and t_max > 0 else 4 * p["sync_period_s"]
+    t = np.linspace(0.0, 1.05 * t_max, 400)
+
+    # -- weak query consistency
+    rate, w, h = p["query_rate_per_s"], p["weak_fraction"], p["heads"]
+    rates = np.linspace(0.0, max(2.0 * rate, 1.0 / PLANNING_S * 1.5), 121)
+    strong = consistency.admin_node_load(rates, 0.0, planning_s=PLANNING_S, heads=h)
+    weak = consistency.admin_node_load(rates, w, planning_s=PLANNING_S, heads=h)
+    shares = consistency.hot_key_shares(DATABASES, HOT_SHARE)
+    mode = p["routing_mode"]
+    routed = consistency.routing_load(
+        w * rates, h, mode, shares if mode in ("by_database", "by_session") else None, planning_s=PLANNING_S
+    )
+    at = consistency.admin_node_load(rate, w, planning_s=PLANNING_S, heads=h)
+    at_strong = consistency.admin_node_load(rate, 0.0, planning_s=PLANNING_S, heads=h)
+    routed_at = consistency.routing_load(
+        w * rate, h, mode, shares if mode in ("by_database", "by_session") else None, planning_s=PLANNING_S
+    )
+    staleness = consistency.weak_staleness(HEAD_REFRESH_S)
+    p_mono = consistency.monotonic_read_violation_probability(
+        h, staleness.effective_period_s, SESSION_GAP_S, mode=mode
+    )
+
+    # -- Raft
+    matrix = raft.load_rtt(RTT_DATASETS[p["rtt_data"]][1])
+    place = _placement(matrix, p["placement"], p["leaseholder_region"])
+    regions = list(matrix.index)
+    writes = np.array([float(raft.write_latency(matrix, place, c, FSYNC_MS, intra_region_rtt_ms=INTRA_REGION_RTT_MS,
+                                                global_table=p["read_path"] == "global")) for c in regions])
+    reads = [raft.read_latency(matrix, place, c, p["read_path"], intra_region_rtt_ms=INTRA_REGION_RTT_MS)
+             for c in regions]
+    lh_reads = [raft.read_latency(matrix, place, c, "leaseholder", intra_region_rtt_ms=INTRA_REGION_RTT_MS)
+                for c in regions]
+    read_mean = np.array([float(r.mean_ms) for r in reads])
+    read_p99 = np.array([float(r.p99_ms) for r in reads])
+    read_stale = np.array([float(r.staleness_mean_s) for r in reads])
+
+    curves = {
+        "lag_t_s": t,
+        "lag_cdf": lag.cdf(t),
+        "lag_cdf_other": other.cdf(t),
+        "lag_mean_other_s": float(other.mean_s),
+        "rates_per_s": rates,
+        "admin_strong": strong.admin_utilization,
+        "admin_weak": weak.admin_utilization,
+        "hottest_head": routed.hottest_head_utilization,
+        "regions": regions,
+        "write_ms": writes,
+        "read_mean_ms": read_mean,
+        "read_leaseholder_ms": np.array([float(r.mean_ms) for r in lh_reads]),
+        "placement_label": place.label(),
+        "voters": place.voters,
+    }
+    return Dashboard(
+        follower_lag_mean_s=np.asarray(lag.mean_s),
+        follower_lag_p99_s=np.asarray(lag.quantile(0.99)),
+        follower_back_to_back=np.asarray(lag.back_to_back),
+        admin_utilization_strong=np.asarray(at_strong.admin_utilization),
+        admin_utilization=np.asarray(at.admin_utilization),
+        hottest_head_utilization=np.asarray(routed_at.hottest_head_utilization),
+        admin_saturation_rate_per_s=np.asarray(at.saturation_query_rate_per_s),
+        weak_staleness_mean_s=np.asarray(staleness.mean_s),
+        weak_staleness_p99_s=np.asarray(staleness.p99_s),
+        p_monotonic_violation=np.asarray(p_mono),
+        write_latency_p50_ms=np.asarray(writes.mean()),
+        read_latency_mean_ms=np.asarray(read_mean.mean()),
+        read_latency_p99_ms=np.asarray(read_p99.mean()),
+        read_staleness_mean_s=np.asarray(read_stale.mean()),
+        parameters=p,
+        curves=curves,
+    )
+
+
+def draw_dashboard(d: Dashboard):
+    """The dashboard figure: follower lag CDF | admin and head utilization | Raft latency.
+
+    Returns the matplotlib figure (styled with :mod:`followerlab.plots._style`).
+    """
+    from .plots._style import PALETTE, finish, new_axes, new_grid
+
+    p, c = d.parameters, d.curves
+    fig, axes = new_grid(1, 3, figsize=(14.0, 4.0))
+    axes = axes[0]
+    # 1. follower lag
+    ax = axes[0]
+    new_axes(f"Follower sync lag (period {p['sync_period_s']:g} s)", "lag until a write is queryable (s)",
+             "P(lag ≤ t)", ax=ax)
+    on = "with" if p["prefetch"] else "without"
+    off = "without" if p["prefetch"] else "with"
+    ax.plot(c["lag_t_s"], c["lag_cdf"], color=PALETTE[0], lw=2, label=f"{on} prefetch (selected)")
+    ax.plot(c["lag_t_s"], c["lag_cdf_other"], color=PALETTE[1], lw=1.2, ls="--", label=f"{off} prefetch")
+    ax.axvline(float(d.follower_lag_mean_s), color=PALETTE[0], lw=0.8, ls=":")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    finish(ax)
+    # 2. admin node and heads
+    ax = axes[1]
+    new_axes(f"Admin node vs {p['heads']} query heads", "query rate (queries/s)", "utilization", ax=ax)
+    ax.plot(c["rates_per_s"], c["admin_strong"], color=PALETTE[1], lw=1.5, label="admin, all strong")
+    ax.plot(c["rates_per_s"], c["admin_weak"], color=PALETTE[0], lw=2,
+            label=f"admin, {p['weak_fraction']:.0%} weak")
+    ax.plot(c["rates_per_s"], c["hottest_head"], color=PALETTE[2], lw=1.5,
+            label=f"hottest head ({p['routing_mode']})")
+    ax.axhline(1.0, color="0.3", lw=0.8, ls="--")
+    ax.axvline(p["query_rate_per_s"], color="0.3", lw=0.8, ls=":")
+    ax.set_ylim(0, max(1.6, min(3.0, float(np.nanmax(c["hottest_head"][np.isfinite(c["hottest_head"])], initial=0)))))
+    ax.set_xlim(0, c["rates_per_s"][-1])
+    ax.text(p["query_rate_per_s"], 0.02 * ax.get_ylim()[1], " selected rate", fontsize=8, va="bottom", color="0.3")
+    ax.text(0.0, 1.0, " saturation", fontsize=8, va="bottom", color="0.3")
+    finish(ax)
+    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    # 3. Raft
+    ax = axes[2]
+    new_axes(f"Raft: {PLACEMENTS[p['placement']][0]}", "client region", "latency (ms)", ax=ax)
+    x = np.arange(len(c["regions"]))
+    width = 0.27
+    ax.bar(x - width, c["write_ms"], width, color=PALETTE[1], label="write" + (" (global table)" if p["read_path"] == "global" else ""))
+    ax.bar(x, c["read_mean_ms"], width, color=PALETTE[0], label=f"read: {p['read_path']} (mean)")
+    ax.bar(x + width, c["read_leaseholder_ms"], width, color=PALETTE[5], label="read: leaseholder")
+    ax.set_xticks(x, [f"{r}*" if r == p["leaseholder_region"] else str(r) for r in c["regions"]],
+                  rotation=30 if len(x) > 3 else 0, ha="right" if len(x) > 3 else "center", fontsize=8)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.grid(False, axis="x")
+    finish(ax)
+    ax.legend(title="* = leaseholder region", title_fontsize=8, fontsize=8, frameon=False)
+    return fig
+
+
+def dashboard_png(d: Dashboard, *, dpi: int = 90) -> bytes:
+    """The dashboard figure as PNG bytes (what the explorer's image widget shows)."""
+    import matplotlib.pyplot as plt
+
+    fig = draw_dashboard(d)
+    try:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def _numbers_html(d: Dashboard) -> str:
+    frame = d.key_numbers()
+    rows = "".join(
+        f"<tr><td>{m}</td><td>{k}</td><td style='text-align:right'>{_fmt(v)}</td><td>{u}</td></tr>"
+        for m, k, v, u in frame.itertuples(index=False)
+    )
+    return ("<table class='followerlab-result'><thead><tr><th>mechanism</th><th>metric</th><th>value</th>"
+            f"<th>unit</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _fmt(v: float) -> str:
+    if np.isposinf(v):
+        return "∞ (saturated)"
+    return f"{v:.3g}"
+
+
+class Explorer:
+    """ipywidgets dashboard: controls for the three models, a live figure and key numbers.
+
+    ``Explorer(**parameters)`` starts from :data:`DEFAULTS` overridden by ``parameters``;
+    display it in a notebook (it has ``_ipython_display_``).  Each control change recomputes
+    :func:`dashboard` and replaces the figure (an ``ipywidgets.Image``) and the numbers table.
+    A setting the models refuse (e.g. a 5-voter placement on a 3-region matrix) shows the
+    model's error message instead of the numbers; the controls stay usable.
+
+    Attributes
+    ----------
+    controls : dict of str -> ipywidgets widget
+        One widget per parameter, keyed by the names of :data:`DEFAULTS`.
+    result : Dashboard or None
+        The last successful computation.
+    error : str
+        The last error message ("" when the current setting is valid).
+    widget : ipywidgets.VBox
+        The whole dashboard.
+
+    Examples
+    --------
+    >>> e = Explorer()
+    >>> e.controls["sync_period_s"].value = 300.0       # what moving the slider does
+    >>> float(e.result.follower_lag_mean_s)             # 150 + 2 + 0.05 * 1 * 300
+    167.0
+    """
+
+    def __init__(self, **parameters):
+        import ipywidgets as w
+
+        p = _params(**parameters)
+        self._w = w
+        style = {"description_width": "150px"}
+        layout = w.Layout(width="380px")
+
+        regions = list(raft.load_rtt(RTT_DATASETS[p["rtt_data"]][1]).index)
+        self.controls = {
+            "sync_period_s": w.FloatSlider(value=p["sync_period_s"], min=10, max=900, step=10,
+                                           description="sync period (s)", style=style, layout=layout,
+                                           continuous_update=False),
+            "change_rate_per_s": w.FloatSlider(value=p["change_rate_per_s"], min=0, max=20, step=0.5,
+                                               description="metadata changes/s", style=style, layout=layout,
+                                               continuous_update=False),
+            "prefetch": w.Checkbox(value=p["prefetch"], description="auto-prefetch", style=style),
+            "heads": w.IntSlider(value=p["heads"], min=1, max=30, description="query heads", style=style,
+                                 layout=layout, continuous_update=False),
+            "routing_mode": w.Dropdown(options=list(consistency.ROUTING_MODES), value=p["routing_mode"],
+                                       description="routing mode", style=style, layout=layout),
+            "query_rate_per_s": w.FloatSlider(value=p["query_rate_per_s"], min=0, max=100, step=1,
+                                              description="queries/s", style=style, layout=layout,
+                                              continuous_update=False),
+            "weak_fraction": w.FloatSlider(value=p["weak_fraction"], min=0, max=1, step=0.05,
+                                           description="weak share", style=style, layout=layout,
+                                           continuous_update=False),
+            "rtt_data": w.Dropdown(options=[(v[0], k) for k, v in RTT_DATASETS.items()], value=p["rtt_data"], description="RTT data",
+                                   style=style, layout=layout),
+            "placement": w.Dropdown(options=[(v[0], k) for k, v in PLACEMENTS.items()], value=p["placement"], description="placement",
+                                    style=style, layout=layout),
+            "leaseholder_region": w.Dropdown(options=regions, value=p["leaseholder_region"],
+                                             description="leaseholder region", style=style, layout=layout),
+            "read_path": w.Dropdown(options=list(raft.READ_PATHS), value=p["read_path"], description="read path",
+                                    style=style, layout=layout),
+        }
+        self.result: Dashboard | None = None
+        self.error = ""
+        self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width="1260px"))
+        self.numbers = w.HTML()
+        self.message = w.HTML()
+        for name, control in self.controls.items():
+            control.observe(self._on_rtt_data if name == "rtt_data" else self.update, names="value")
+
+        def box(title, names):
+            return w.VBox([w.HTML(f"<b>{title}</b>")] + [self.controls[n] for n in names])
+
+        panels = w.HBox([
+            box("Follower cluster (seed 000)", ["sync_period_s", "change_rate_per_s", "prefetch"]),
+            box("Weak query consistency (seed 003)", ["heads", "routing_mode", "query_rate_per_s", "weak_fraction"]),
+            box("Raft follower reads (seed 004)", ["rtt_data", "placement", "leaseholder_region", "read_path"]),
+        ], layout=w.Layout(flex_flow="row wrap"))
+        self.widget = w.VBox([panels, self.message, self.image, self.numbers])
+        self.update()
+
+    def values(self) -> dict:
+        """The controls' current values, as :func:`dashboard` keyword arguments."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _on_rtt_data(self, change=None) -> None:
+        regions = list(raft.load_rtt(RTT_DATASETS[self.controls["rtt_data"].value][1]).index)
+        lh = self.controls["leaseholder_region"]
+        keep = lh.value if lh.value in regions else regions[0]
+        with lh.hold_trait_notifications():
+            lh.unobserve(self.update, names="value")
+            lh.options = regions
+            lh.value = keep
+            lh.observe(self.update, names="value")
+        self.update()
+
+    def update(self, change=None) -> None:
+        """Recompute the dashboard for the current controls and redraw (called on each change)."""
+        try:
+            result = dashboard(**self.values())
+        except ValueError as exc:
+            self.error = str(exc)
+            self.message.value = f"<span style='color:#D55E00'><b>Not a valid setting:</b> {exc}</span>"
+            return
+        self.result, self.error = result, ""
+        self.message.value = ""
+        self.image.value = dashboard_png(result)
+        self.numbers.value = _numbers_html(result)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
