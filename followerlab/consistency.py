@@ -912,7 +912,10 @@ def monotonic_read_violation_probability(heads, refresh_period_s=120.0, gap_s=0.
     Notes
     -----
     Assumes deterministic period and equal refresh duration on all heads (equal deltas), no
-    head restarts.  Checked against an event simulation of refresh phases in the tests.
+    head restarts.  The value is the average over the unknown, independent uniform phases; on
+    one cluster with fixed phases the conditional probability differs (except for H = 2 and
+    g = 0, where it is 1/4 whatever the phases).  Checked against an event simulation of
+    refresh phases in the tests.
 
     Examples
     --------

@@ -232,13 +232,16 @@ def snapshot_time(t, phase_s, refresh_period_s, refresh_duration_s):
 
 
 def simulate_monotonic_reads(heads, refresh_period_s, gap_s, *, mode="random", refresh_duration_s=2.0,
-                             sessions=200000, sessions_per_key=1, seed=None):
+                             sessions=200000, phases_s=None, seed=None):
     """Fraction of sessions whose second query (``gap_s`` later) sees an older snapshot.
 
-    Each head draws a uniform refresh phase; a session's two queries land at a uniform time t
-    (after warm-up) and t + gap on heads chosen per mode: random (independent uniform heads),
-    by_database / by_session (the session's key maps to one head, both queries there),
-    by_query (two different texts, hashed independently).  Returns (fraction, standard error).
+    Each session lives on an independent cluster realisation: every head draws a uniform
+    refresh phase per session (the formula's "independent phases", averaged over phases), unless
+    ``phases_s`` fixes them for all sessions (then the result is conditional on those phases).
+    The two queries land at a uniform time t (after warm-up) and t + gap on heads chosen per
+    mode: random / by_query (independent uniform heads; two different texts hash
+    independently), by_database / by_session (the session's key maps to one head, both queries
+    there).  Snapshot times come from :func:`snapshot_time`.  Returns (fraction, standard error).
 
     >>> f, se = simulate_monotonic_reads(2, 120.0, 0.0, sessions=20000, seed=0)
     >>> abs(f - 0.25) < 4 * se
@@ -250,17 +253,18 @@ def simulate_monotonic_reads(heads, refresh_period_s, gap_s, *, mode="random", r
     mode = check_choice("mode", mode, _MODES)
     n = int(sessions)
     rng = np.random.default_rng(seed)
-    phases = rng.uniform(0.0, R, h)
     t1 = rng.uniform(10 * R, 1000 * R, n)
     t2 = t1 + g
-    if mode in ("random", "by_query"):
-        h1 = rng.integers(0, h, n)
-        h2 = rng.integers(0, h, n)
+    h1 = rng.integers(0, h, n)
+    h2 = rng.integers(0, h, n) if mode in ("random", "by_query") else h1
+    if phases_s is None:
+        phases = rng.uniform(0.0, R, (n, h))
+        p1, p2 = phases[np.arange(n), h1], phases[np.arange(n), h2]
     else:
-        h1 = rng.integers(0, h, n)
-        h2 = h1
-    s1 = snapshot_time(t1, phases[h1], R, refresh_duration_s)
-    s2 = snapshot_time(t2, phases[h2], R, refresh_duration_s)
+        phases = as_float_array("phases_s", phases_s)
+        p1, p2 = phases[h1], phases[h2]
+    s1 = snapshot_time(t1, p1, R, refresh_duration_s)
+    s2 = snapshot_time(t2, p2, R, refresh_duration_s)
     older = s2 < s1
     f = float(older.mean())
     return f, float(np.sqrt(max(f * (1 - f), 1.0 / n) / n))
