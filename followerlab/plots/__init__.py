@@ -5,3 +5,4 @@ and are re-exported here, so users call ``followerlab.plots.<name>``.
 """
 
 from ._style import PALETTE, STYLE, finish, new_axes  # noqa: F401
+from ._consistency import admin_load_figure, cache_hit_figure, head_load_figure, staleness_cdf_figure  # noqa: F401
