@@ -925,6 +925,8 @@ class LagEstimate(Result):
     n, mean_s, std_s, p50_s, p99_s : scalars
     negative : int
         Probes where the follower looked ahead of the leader (clock/timing noise; kept).
+    probe_time_s : ndarray
+        Probe times (s since the epoch) when matched on ``probe_time``, else NaN.
     """
 
     lag_s: np.ndarray
@@ -934,6 +936,7 @@ class LagEstimate(Result):
     p50_s: float
     p99_s: float
     negative: int
+    probe_time_s: np.ndarray
 
     def cdf(self, t_s) -> np.ndarray:
         """Empirical CDF at ``t_s``."""
@@ -980,11 +983,14 @@ def estimate_lag(leader_times, follower_times) -> LagEstimate:
         if joined.empty:
             raise ValueError("leader_times and follower_times share no probe_time")
         lead, foll = joined["l"].to_numpy(), joined["f"].to_numpy()
+        probes = joined.index.to_numpy(dtype=float)
     elif lead.size != foll.size:
         raise ValueError(f"leader_times and follower_times must have the same length; got {lead.size} and {foll.size}")
+    else:
+        probes = np.full(lead.size, np.nan)
     lag = lead - foll
     return LagEstimate(lag, int(lag.size), float(lag.mean()), float(lag.std(ddof=1)) if lag.size > 1 else 0.0,
-                       float(np.quantile(lag, 0.5)), float(np.quantile(lag, 0.99)), int(np.sum(lag < 0)))
+                       float(np.quantile(lag, 0.5)), float(np.quantile(lag, 0.99)), int(np.sum(lag < 0)), probes)
 
 
 def split_faq_output(frame, leader_url: str, follower_url: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -6,3 +6,4 @@ and are re-exported here, so users call ``followerlab.plots.<name>``.
 
 from ._style import PALETTE, STYLE, finish, new_axes  # noqa: F401
 from ._consistency import admin_load_figure, cache_hit_figure, head_load_figure, staleness_cdf_figure  # noqa: F401
+from ._follower import follower_cache_comparison, follower_lag_cdfs, follower_lag_vs_period, follower_prefetch_tradeoff, follower_union_window  # noqa: F401

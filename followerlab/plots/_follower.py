@@ -1,0 +1,102 @@
+"""Figures for the follower-database model (notebook 01)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._style import PALETTE, finish, new_axes
+
+__all__ = [
+    "follower_lag_cdfs", "follower_lag_vs_period", "follower_prefetch_tradeoff",
+    "follower_cache_comparison", "follower_union_window",
+]
+
+
+def follower_lag_cdfs(lags: dict, *, title="Follower sync lag: CDF", ax=None, max_q=0.999):
+    """CDF of each :class:`~followerlab.staleness.RefreshLag` in ``lags`` (label -> scalar lag)."""
+    fig, ax = new_axes(title, "lag from leader commit to queryable on follower (s)", "P(lag <= x)", ax=ax)
+    finite = [float(r.quantile(max_q)) for r in lags.values() if not bool(np.any(r.unbounded))]
+    hi = max(finite) * 1.05 if finite else 1.0
+    x = np.linspace(0.0, hi, 600)
+    for i, (label, r) in enumerate(lags.items()):
+        style = "--" if bool(np.any(r.back_to_back)) else "-"
+        suffix = " (back to back)" if bool(np.any(r.back_to_back)) else ""
+        ax.plot(x, r.cdf(x), style, color=PALETTE[i % len(PALETTE)], label=f"{label}{suffix}")
+    ax.set_xlim(0, hi)
+    ax.set_ylim(0, 1.01)
+    return finish(ax, legend_title="configuration")
+
+
+def follower_lag_vs_period(period_s, lags_by_rate: dict, *, title="Follower lag vs sync period", ax=None):
+    """Mean (solid) and p99 (dotted) lag against the period, one colour per change rate.
+
+    ``lags_by_rate`` maps a label (e.g. ``"2 changes/s"``) to a RefreshLag over ``period_s``.
+    Back-to-back points are marked with crosses.
+    """
+    fig, ax = new_axes(title, "sync period P (s)", "lag (s)", ax=ax)
+    p = np.asarray(period_s, dtype=float)
+    for i, (label, r) in enumerate(lags_by_rate.items()):
+        c = PALETTE[i % len(PALETTE)]
+        mean = np.where(r.unbounded, np.nan, r.mean_s)
+        ax.plot(p, mean, "-", color=c, label=f"{label}: mean")
+        ax.plot(p, np.where(r.unbounded, np.nan, r.quantile(0.99)), ":", color=c, label=f"{label}: p99")
+        b2b = np.asarray(r.back_to_back) & ~np.asarray(r.unbounded)
+        if b2b.any():
+            ax.plot(p[b2b], mean[b2b], "x", color=c, markersize=6)
+    ax.plot([], [], "x", color="0.3", label="syncs back to back")
+    ax.set_xlim(p.min(), p.max())
+    ax.set_ylim(bottom=0)
+    return finish(ax, legend_title="metadata change rate")
+
+
+def follower_prefetch_tradeoff(ingest_bytes_per_s, tradeoff, *, title="Auto-prefetch: staler but hot", ax=None):
+    """Mean time from commit to an answer that includes it, prefetch off vs on, vs ingest rate."""
+    fig, ax = new_axes(title, "compressed ingest rate (MB/s)", "mean commit-to-answer time (s)", ax=ax)
+    x = np.asarray(ingest_bytes_per_s, dtype=float) / 1e6
+    ax.plot(x, tradeoff.time_to_answer_mean_s_off, "-", color=PALETTE[0], label="prefetch off: lag + cold first query")
+    ax.plot(x, tradeoff.time_to_answer_mean_s_on, "-", color=PALETTE[1], label="prefetch on: lag incl. warm-up + hot query")
+    ax.plot(x, tradeoff.lag_mean_s_off, ":", color=PALETTE[0], label="prefetch off: lag only")
+    ax.plot(x, tradeoff.lag_mean_s_on, ":", color=PALETTE[1], label="prefetch on: lag only")
+    cross = np.unique(np.asarray(tradeoff.crossover_ingest_bytes_per_s))
+    if cross.size == 1 and np.isfinite(cross[0]) and x.min() <= cross[0] / 1e6 <= x.max():
+        ax.axvline(cross[0] / 1e6, color="0.4", lw=1, ls="--", label=f"crossover {cross[0] / 1e6:.3g} MB/s")
+    ax.set_xlim(x.min(), x.max())
+    ax.set_ylim(bottom=0)
+    return finish(ax)
+
+
+def follower_cache_comparison(labels, hot_bytes, cold_query_fraction, *, title="Hot cache: size vs cold queries"):
+    """Two panels per configuration: hot data (TB) and the share of queries reading cold data."""
+    import matplotlib.pyplot as plt
+
+    from ._style import STYLE
+
+    with plt.rc_context(STYLE):
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.5, 3.8), layout="constrained")
+    x = np.arange(len(labels))
+    new_axes("Hot data kept on SSD", "", "hot data, compressed (TB)", ax=a1)
+    a1.bar(x, np.asarray(hot_bytes) / 1e12, color=PALETTE[: len(labels)])
+    new_axes("Queries touching cold data", "", "share of queries (%)", ax=a2)
+    a2.bar(x, 100 * np.asarray(cold_query_fraction), color=PALETTE[: len(labels)])
+    for a in (a1, a2):
+        a.set_xticks(x, labels, rotation=0)
+        a.grid(axis="x", visible=False)
+    fig.suptitle(title, fontweight="bold")
+    return fig
+
+
+def follower_union_window(window_s, union, *, title="Leader+follower union: window W", ax=None):
+    """Expected hole in the union's result (s) and the leader's share of the scan vs W."""
+    fig, ax = new_axes(title, "window read from the leader, W (min)", "expected missing span (s)", ax=ax)
+    w = np.asarray(window_s, dtype=float) / 60.0
+    ax.plot(w, union.expected_gap_s, "-", color=PALETTE[0], label="expected missing span E[(A - W)+] (s)")
+    ax.plot(w, 100 * np.asarray(union.gap_probability) * np.nan, color=PALETTE[1],
+            label="leader share of the scan (%, right axis)")
+    ax.set_ylim(bottom=0)
+    ax2 = ax.twinx()
+    ax2.plot(w, 100 * np.asarray(union.leader_work_share), "-", color=PALETTE[1])
+    ax2.set_ylabel("leader share of the query's scan (%)")
+    ax2.set_ylim(bottom=0)
+    ax2.spines["top"].set_visible(False)
+    ax.set_xlim(w.min(), w.max())
+    return finish(ax)
