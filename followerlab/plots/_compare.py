@@ -1,0 +1,115 @@
+"""Figures comparing configurations from a batch (the report and notebook 04).
+
+Both take the wide table of :func:`followerlab.compare.wide_table` (one row per scenario,
+notebook and configuration; one column per metric).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..compare import METRIC_LABELS, pareto_front
+from ._style import PALETTE, finish, new_axes
+
+__all__ = ["tradeoff_scatter", "metric_bars"]
+
+_MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+
+
+def _label(row) -> str:
+    conf = str(row["configuration"])
+    scen = str(row["scenario"])
+    return scen if conf in ("", "nan", scen) else f"{scen}: {conf}"
+
+
+def _annotate(ax, items, *, fontsize: float = 7.5, line_px: float = 11.0):
+    """Label points, nudging a label up when it would sit on one already placed (greedy)."""
+    ax.figure.canvas.draw()  # fix the transforms (limits, layout) before measuring
+    to_px = ax.transData.transform
+    placed: list[tuple[float, float, float]] = []  # (x_px, y_px, width_px) of placed labels
+    for text, x, y in sorted(items, key=lambda t: (t[2], t[1])):
+        px, py = to_px((x, y))
+        width = 0.55 * fontsize * len(text)
+        dy = 4.0
+        while any(abs(py + dy - qy) < line_px and px < qx + qw and qx < px + width for qx, qy, qw in placed):
+            dy += line_px
+        placed.append((px, py + dy, width))
+        ax.annotate(text, (x, y), textcoords="offset points", xytext=(5, dy * 72 / ax.figure.dpi),
+                    fontsize=fontsize, color="0.25")
+
+
+def tradeoff_scatter(wide, x: str, y: str, *, title: str | None = None, annotate: int = 14, ax=None,
+                     logx: bool | None = None, logy: bool | None = None):
+    """Scatter of two metrics, one marker per notebook, the Pareto front (both minimized) drawn.
+
+    Rows missing either metric are left out.  Points are labelled with their scenario and
+    configuration when there are at most ``annotate`` of them; otherwise only front points are.
+    Infinite values (a saturated queue) are drawn at the top/right edge with a ``▲`` marker.
+    """
+    data = wide.dropna(subset=[x, y]).reset_index(drop=True)
+    fig, ax = new_axes(title or f"{METRIC_LABELS.get(y, y)} vs {METRIC_LABELS.get(x, x)}",
+                       METRIC_LABELS.get(x, x), METRIC_LABELS.get(y, y), ax=ax)
+    if data.empty:
+        ax.text(0.5, 0.5, "no configuration reports both metrics", ha="center", va="center",
+                transform=ax.transAxes)
+        return finish(ax, legend=False)
+    xv, yv = data[x].to_numpy(float), data[y].to_numpy(float)
+    finite = np.isfinite(xv) & np.isfinite(yv)
+    front = pareto_front(np.column_stack([xv, yv]))
+    xmax = np.nanmax(xv[np.isfinite(xv)]) if np.isfinite(xv).any() else 1.0
+    ymax = np.nanmax(yv[np.isfinite(yv)]) if np.isfinite(yv).any() else 1.0
+    xs, ys = np.where(np.isfinite(xv), xv, xmax * 1.15), np.where(np.isfinite(yv), yv, ymax * 1.15)
+    for i, (nb, group) in enumerate(data.groupby("notebook", sort=True)):
+        idx = group.index.to_numpy()
+        fin = idx[finite[idx]]
+        ax.scatter(xs[fin], ys[fin], marker=_MARKERS[i % len(_MARKERS)], color=PALETTE[i % len(PALETTE)],
+                   s=45, label=nb, zorder=3, edgecolor="white", linewidth=0.5)
+        inf = idx[~finite[idx]]
+        if len(inf):
+            ax.scatter(xs[inf], ys[inf], marker="^", color=PALETTE[i % len(PALETTE)], s=45, zorder=3,
+                       label=f"{nb} (saturated: ∞)")
+    order = np.flatnonzero(front & finite)
+    order = order[np.argsort(xv[order])]
+    if len(order):
+        ax.step(xv[order], yv[order], where="post", color="0.3", linestyle="--", linewidth=1,
+                label="Pareto front", zorder=2)
+    show = np.arange(len(data)) if len(data) <= annotate else np.flatnonzero(front)
+    _annotate(ax, [(_label(data.loc[k]), xs[k], ys[k]) for k in show])
+    positive = lambda v: np.isfinite(v) & (v > 0)  # noqa: E731
+    if logx or (logx is None and positive(xv).sum() > 1 and np.nanmax(xv[positive(xv)]) / np.nanmin(xv[positive(xv)]) > 100
+                and (xv[np.isfinite(xv)] > 0).all()):
+        ax.set_xscale("log")
+    if logy or (logy is None and positive(yv).sum() > 1 and np.nanmax(yv[positive(yv)]) / np.nanmin(yv[positive(yv)]) > 100
+                and (yv[np.isfinite(yv)] > 0).all()):
+        ax.set_yscale("log")
+    return finish(ax, legend_title="notebook")
+
+
+def metric_bars(wide, metric: str, *, title: str | None = None, ax=None, reference: float | None = None):
+    """Horizontal bars of one metric per configuration (sorted), coloured by notebook.
+
+    ``reference`` draws a vertical line (e.g. 1.0 for utilization: saturation).
+    """
+    data = wide.dropna(subset=[metric]).sort_values(metric).reset_index(drop=True)
+    height = max(2.5, 0.28 * len(data) + 1.2)
+    fig, ax = new_axes(title or METRIC_LABELS.get(metric, metric), METRIC_LABELS.get(metric, metric), "",
+                       ax=ax, figsize=(7.0, height) if ax is None else None)
+    if data.empty:
+        ax.text(0.5, 0.5, f"no configuration reports {metric}", ha="center", va="center", transform=ax.transAxes)
+        return finish(ax, legend=False)
+    notebooks = sorted(data["notebook"].unique())
+    colour = {nb: PALETTE[i % len(PALETTE)] for i, nb in enumerate(notebooks)}
+    vals = data[metric].to_numpy(float)
+    finite_max = np.nanmax(vals[np.isfinite(vals)]) if np.isfinite(vals).any() else 1.0
+    shown = np.where(np.isfinite(vals), vals, finite_max * 1.2)
+    ax.barh(np.arange(len(data)), shown, color=[colour[nb] for nb in data["notebook"]])
+    for i, v in enumerate(vals):
+        if not np.isfinite(v):
+            ax.text(shown[i], i, " ∞ (saturated)", va="center", fontsize=8)
+    ax.set_yticks(np.arange(len(data)), [_label(r) for _, r in data.iterrows()], fontsize=8)
+    ax.grid(axis="y", visible=False)
+    if reference is not None:
+        ax.axvline(reference, color="0.3", linestyle="--", linewidth=1, label=f"saturation ({reference:g})")
+    for nb in notebooks:
+        ax.barh([np.nan], [np.nan], color=colour[nb], label=nb)
+    return finish(ax, legend_title="notebook")
