@@ -94,10 +94,21 @@ def _pdeathsig() -> None:  # runs in the child between fork and exec
         pass
 
 
-def _popen_kwargs() -> dict:
+def _popen_kwargs(nice: int = 0) -> dict:
     kw = {"start_new_session": True}  # Ctrl-C reaches us only; we stop children in order
-    if os.name == "posix" and os.uname().sysname == "Linux":
-        kw["preexec_fn"] = _pdeathsig
+    linux = os.name == "posix" and os.uname().sysname == "Linux"
+
+    def preexec() -> None:  # between fork and exec: parent-death signal, priority
+        if linux:
+            _pdeathsig()
+        if nice:
+            try:
+                os.nice(nice)
+            except OSError:
+                pass
+
+    if linux or nice:
+        kw["preexec_fn"] = preexec
     return kw
 
 
@@ -132,6 +143,12 @@ class EtcdCluster:
         traffic of other sessions), else the system temp folder.
     start_timeout_s : float
         Bound on the wait for a leader.
+    nice : int
+        ``os.nice`` increment of the proxy process and the members (negative = higher
+        priority; needs root, silently not applied otherwise).  On a busy machine a process
+        that sleeps wakes late: the proxy then injects more delay than asked (see
+        :meth:`ProxyProcess.lateness`) and every message hop costs a scheduling delay that a
+        zero-delay calibration run does not see.  The load driver keeps normal priority.
 
     Examples
     --------
@@ -142,7 +159,7 @@ class EtcdCluster:
     """
 
     def __init__(self, n: int = 3, delays_ms=None, *, heartbeat_ms: int = 100, election_ms: int = 1000,
-                 data_root: str | None = None, start_timeout_s: float = 30.0):
+                 data_root: str | None = None, start_timeout_s: float = 30.0, nice: int = 0):
         self.n = int(as_int_array("n", n, minimum=1, maximum=9))
         d = [0.0] * self.n if delays_ms is None else as_float_array("delays_ms", delays_ms, minimum=0.0).tolist()
         if len(d) != self.n:
@@ -151,6 +168,7 @@ class EtcdCluster:
         self.heartbeat_ms = int(as_int_array("heartbeat_ms", heartbeat_ms, minimum=10, maximum=10000))
         self.election_ms = int(as_int_array("election_ms", election_ms, minimum=5 * self.heartbeat_ms,
                                             maximum=100000))
+        self.nice = int(as_int_array("nice", nice, minimum=-20, maximum=19))
         self.start_timeout_s = float(as_float_array("start_timeout_s", start_timeout_s, minimum=1.0))
         if data_root is None:
             data_root = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
@@ -196,7 +214,8 @@ class EtcdCluster:
         self.tmpdir = Path(tempfile.mkdtemp(prefix="followerlab-etcd-", dir=self.data_root))
         ports = free_ports(2 * self.n)
         self.client_ports, self.peer_ports = ports[: self.n], ports[self.n :]
-        self.proxy = ProxyProcess(self.peer_ports, self.initial_delays_ms, popen_kwargs=_popen_kwargs())
+        self.proxy = ProxyProcess(self.peer_ports, self.initial_delays_ms, popen_kwargs=_popen_kwargs(),
+                                  nice=self.nice)
         advertised = [f"http://{HOST}:{p}" for p in self.proxy.ports]
         initial = ",".join(f"m{i}={u}" for i, u in enumerate(advertised))
         token = f"followerlab-{os.getpid()}-{self.tmpdir.name}"
@@ -213,7 +232,7 @@ class EtcdCluster:
                     "--heartbeat-interval", str(self.heartbeat_ms), "--election-timeout", str(self.election_ms),
                     "--logger", "zap", "--log-outputs", "stderr", "--log-level", "warn"]
             self.procs.append(subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                               **_popen_kwargs()))
+                                               **_popen_kwargs(self.nice)))
             log.close()
         self.wait_for_leader(self.start_timeout_s)
         self.member_ids = [self.status(i)["header"]["member_id"] for i in range(self.n)]

@@ -20,7 +20,9 @@ usable in-process (the tests drive it directly).
 Protocol of the process (one JSON object per line):
 
 * stdout, once ready: ``{"ports": [listen_port_0, ...]}``
-* stdin: ``{"delays_ms": [x_0, ...]}`` -> stdout ``{"ok": true}``; ``{"quit": true}`` -> exits.
+* stdin: ``{"delays_ms": [x_0, ...]}`` -> stdout ``{"ok": true}``; ``{"stats": true}`` -> how
+  late delayed chunks left since the last ask (``count, p50_ms, p90_ms, mean_ms``);
+  ``{"quit": true}`` (or EOF) -> exits.
 
 >>> import asyncio, socket
 >>> async def demo():
@@ -43,6 +45,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import selectors
 import socket
 import subprocess
@@ -79,11 +82,12 @@ def _nodelay(writer: asyncio.StreamWriter) -> None:
             pass
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay_s) -> None:
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay_s, late=None) -> None:
     """Copy ``reader`` to ``writer``, each chunk written ``delay_s()`` seconds after it arrived.
 
     Two tasks share a FIFO: the reader stamps each chunk with its due time, the writer sleeps
-    until the head's due time and writes it.  Order is preserved even if the delay changes
+    until the head's due time and writes it.  ``late`` (a deque) collects how late each
+    delayed chunk left (s), the proxy's own error.  Order is preserved even if the delay changes
     while chunks are queued (a later chunk never overtakes an earlier one).
     """
     loop = asyncio.get_running_loop()
@@ -112,6 +116,8 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
                 wait = due - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
+                    if late is not None:
+                        late.append(loop.time() - due)
                 if not data:
                     if writer.can_write_eof():
                         writer.write_eof()
@@ -137,6 +143,19 @@ class ProxySet:
     delays_ms: list[float]
     _servers: list = field(default_factory=list, repr=False)
     _tasks: set = field(default_factory=set, repr=False)
+    lateness_s: deque = field(default_factory=lambda: deque(maxlen=100_000), repr=False)
+
+    def lateness_stats(self, reset: bool = True) -> dict:
+        """How late delayed chunks left, in ms: count, p50, p90, mean (then forget them)."""
+        import numpy as np
+
+        x = np.asarray(self.lateness_s, dtype=float) * 1e3
+        if reset:
+            self.lateness_s.clear()
+        if x.size == 0:
+            return {"count": 0, "p50_ms": float("nan"), "p90_ms": float("nan"), "mean_ms": float("nan")}
+        return {"count": int(x.size), "p50_ms": float(np.percentile(x, 50)), "p90_ms": float(np.percentile(x, 90)),
+                "mean_ms": float(x.mean())}
 
     def set_delays(self, delays_ms) -> None:
         """Change every proxy's delay (ms); applies to chunks that arrive from now on."""
@@ -198,7 +217,8 @@ async def serve(pairs, delays_ms, host: str = "127.0.0.1") -> ProxySet:
                 def delay() -> float:
                     return proxies.delays_ms[i] / 1e3
 
-                await asyncio.gather(_pipe(c_reader, u_writer, delay), _pipe(u_reader, c_writer, delay))
+                await asyncio.gather(_pipe(c_reader, u_writer, delay, proxies.lateness_s),
+                                     _pipe(u_reader, c_writer, delay, proxies.lateness_s))
             except asyncio.CancelledError:
                 pass
             finally:
@@ -230,15 +250,18 @@ class ProxyProcess:
         and parent-death settings).
     timeout_s : float
         How long to wait for the child to report its ports.
+    nice : int
+        Priority adjustment of the child (``os.nice``); negative values need root and are
+        ignored without it.  A higher priority makes the proxy wake on time on a busy machine.
     """
 
-    def __init__(self, upstreams, delays_ms, *, popen_kwargs=None, timeout_s: float = 10.0):
+    def __init__(self, upstreams, delays_ms, *, popen_kwargs=None, timeout_s: float = 10.0, nice: int = 0):
         ups = as_int_array("upstreams", upstreams, minimum=1, maximum=65535)
         d = as_float_array("delays_ms", delays_ms, minimum=0.0)
         if d.shape != ups.shape:
             raise ValueError(f"delays_ms must have one value per upstream ({ups.size}); got {delays_ms!r}")
         args = [sys.executable, "-m", "followerlab.validation.proxy", "--upstreams", *map(str, ups.tolist()),
-                "--delays-ms", *map(str, d.tolist())]
+                "--delays-ms", *map(str, d.tolist()), "--nice", str(int(nice))]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      **(popen_kwargs or {}))
         self._lock = threading.Lock()
@@ -271,6 +294,15 @@ class ProxyProcess:
         if not json.loads(reply).get("ok"):
             raise RuntimeError(f"latency proxy refused the delays: {reply!r}")
         self.delays_ms = d.tolist()
+
+    def lateness(self, timeout_s: float = 5.0) -> dict:
+        """How late the proxies sent delayed chunks since the last call (ms: p50, p90, mean)."""
+        with self._lock:
+            self.proc.stdin.write(json.dumps({"stats": True}) + "\n")
+            self.proc.stdin.flush()
+            reply = json.loads(self._readline(timeout_s))
+        reply.pop("ok", None)
+        return reply
 
     @property
     def pid(self) -> int:
@@ -308,6 +340,9 @@ async def _main_async(upstreams: list[int], delays: list[float]) -> None:
                 msg = json.loads(line)
                 if msg.get("quit"):
                     break
+                if msg.get("stats"):
+                    print(json.dumps({"ok": True, **proxies.lateness_stats()}), flush=True)
+                    continue
                 proxies.set_delays(msg["delays_ms"])
                 print(json.dumps({"ok": True}), flush=True)
             except (ValueError, KeyError, TypeError) as exc:
@@ -320,7 +355,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Delaying TCP proxies on 127.0.0.1 (stdin: JSON control).")
     parser.add_argument("--upstreams", nargs="+", type=int, required=True)
     parser.add_argument("--delays-ms", nargs="+", type=float, required=True)
+    parser.add_argument("--nice", type=int, default=0, help="adjust the scheduling priority (negative needs root)")
     args = parser.parse_args(argv)
+    if args.nice:
+        try:
+            os.nice(args.nice)
+        except OSError:
+            pass
     if len(args.upstreams) != len(args.delays_ms):
         parser.error("--upstreams and --delays-ms need the same number of values")
     try:
