@@ -215,12 +215,14 @@ class AdminLoad(Result):
     admin_utilization: np.ndarray
     admin_stable: np.ndarray
     admin_mean_response_s: np.ndarray
+    admin_p50_response_s: np.ndarray
     admin_p99_response_s: np.ndarray
     saturation_query_rate_per_s: np.ndarray
     head_arrival_rate_per_s: np.ndarray
     head_utilization: np.ndarray
     head_stable: np.ndarray
     head_mean_response_s: np.ndarray
+    head_p50_response_s: np.ndarray
     head_p99_response_s: np.ndarray
 
 
@@ -326,12 +328,14 @@ def admin_node_load(
         admin_utilization=b(admin.utilization),
         admin_stable=b(admin.stable),
         admin_mean_response_s=b(admin.mean_response_s),
+        admin_p50_response_s=b(admin.response_quantile(0.5)),
         admin_p99_response_s=b(admin.response_quantile(0.99)),
         saturation_query_rate_per_s=b(sat),
         head_arrival_rate_per_s=b(head_rate),
         head_utilization=b(head.utilization),
         head_stable=b(head.stable),
         head_mean_response_s=b(head.mean_response_s),
+        head_p50_response_s=b(head.response_quantile(0.5)),
         head_p99_response_s=b(head.response_quantile(0.99)),
     )
 
@@ -591,7 +595,9 @@ class RoutingLoad(Result):
     hottest_head_share: np.ndarray
     hottest_head_utilization: np.ndarray
     p_hottest_saturates: np.ndarray
+    head_p50_response_s: np.ndarray
     head_p99_response_s: np.ndarray
+    hottest_head_p50_response_s: np.ndarray
     hottest_head_p99_response_s: np.ndarray
 
     def to_frame(self) -> pd.DataFrame:
@@ -611,6 +617,7 @@ def routing_load(
     head_cores=1,
     repeat_rate_per_s=0.0,
     cache_max_age_s=0.0,
+    repeat_fraction=1.0,
     samples=20000,
     seed=0,
 ) -> RoutingLoad:
@@ -626,8 +633,9 @@ def routing_load(
       heads; the hottest head gets :math:`M\lambda` with M from :func:`head_load_distribution`;
       ``hottest_head_share`` is :math:`E[M]`, ``p_hottest_saturates`` is
       :math:`P(M \lambda s / c \ge 1)`.
-    * Results cache (``cache_max_age_s`` T > 0): every query is assumed to belong to a text that
-      repeats at ``repeat_rate_per_s`` r from one identity.  Under affinity (by query; by
+    * Results cache (``cache_max_age_s`` T > 0): a fraction f (``repeat_fraction``) of the
+      queries belong to texts that each repeat at ``repeat_rate_per_s`` r from one identity (the
+      rest are unique and always miss); the hit ratio is f times the per-text value below.  Under affinity (by query; by
       database and by session, which also pin a given text from one session to one head) each
       text's repeats reach one head: hit :math:`h(r, T)`; with random routing each head sees
       :math:`r/H`: hit :math:`h(r/H, T)` (:func:`results_cache_hit_ratio`).  Hits are *assumed*
@@ -644,15 +652,16 @@ def routing_load(
         Key shares for ``by_database`` / ``by_session`` (required there).
     planning_s, planning_cv, head_cores : array_like
         Per-query planning time (mean, CV) and planning slots per head (*assumed* defaults).
-    repeat_rate_per_s, cache_max_age_s : array_like
-        Results-cache inputs (0 disables the cache).
+    repeat_rate_per_s, cache_max_age_s, repeat_fraction : array_like
+        Results-cache inputs (a max age of 0 disables the cache; ``repeat_fraction`` in 0..1).
     samples, seed :
         Passed to :func:`head_load_distribution` when it needs Monte Carlo.
 
     Returns
     -------
     RoutingLoad
-        ``hottest_head_p99_response_s`` is the p99 at a head carrying the expected hottest share.
+        ``hottest_head_p50/p99_response_s`` are quantiles at a head carrying the expected
+        hottest share; ``head_p50/p99_response_s`` at a head with the even share.
 
     Examples
     --------
@@ -672,6 +681,7 @@ def routing_load(
     kc = as_int_array("head_cores", head_cores, minimum=1)
     r = as_float_array("repeat_rate_per_s", repeat_rate_per_s, minimum=0.0)
     t = as_float_array("cache_max_age_s", cache_max_age_s, minimum=0.0)
+    f = check_probability("repeat_fraction", repeat_fraction)
 
     if mode in ("by_database", "by_session"):
         if shares is None:
@@ -682,7 +692,7 @@ def routing_load(
             _check_shares(shares)
         dist = HeadLoadDistribution(np.array([1.0 / h]), np.array([1.0]), h, "exact", 1, 1.0 / h, 0.0)
 
-    hit = results_cache_hit_ratio(r / h if mode == "random" else r, t)
+    hit = f * results_cache_hit_ratio(r / h if mode == "random" else r, t)
     executed = lam * (1.0 - hit)
     mean_util = executed * sq / (h * kc)
     hottest_util = executed * dist.mean * sq / kc
@@ -693,7 +703,7 @@ def routing_load(
     hot = queueing.ggc(executed * dist.mean, 1.0 / sq, kc, 1.0, cq)
     with np.errstate(invalid="ignore", divide="ignore"):
         savings = np.where(lam > 0, 1.0 - executed / np.where(lam > 0, lam, 1.0), hit)
-    shape = np.broadcast_shapes(lam.shape, sq.shape, cq.shape, kc.shape, r.shape, t.shape)
+    shape = np.broadcast_shapes(lam.shape, sq.shape, cq.shape, kc.shape, r.shape, t.shape, f.shape)
 
     def b(x):
         return np.broadcast_to(np.asarray(x, dtype=float), shape).copy()
@@ -709,7 +719,9 @@ def routing_load(
         hottest_head_share=b(dist.mean),
         hottest_head_utilization=b(hottest_util),
         p_hottest_saturates=b(p_sat),
+        head_p50_response_s=b(even.response_quantile(0.5)),
         head_p99_response_s=b(even.response_quantile(0.99)),
+        hottest_head_p50_response_s=b(hot.response_quantile(0.5)),
         hottest_head_p99_response_s=b(hot.response_quantile(0.99)),
     )
 
@@ -1265,6 +1277,7 @@ def advise(
     base_duration_s=2.0,
     repeat_rate_per_s=0.0,
     cache_max_age_s=0.0,
+    repeat_fraction=1.0,
     head_counts=None,
     seed=0,
 ) -> Advice:
@@ -1306,7 +1319,8 @@ def advise(
                              admin_cores=admin_cores, heads=1, head_cores=head_cores)
     rows.append(dict(mode="strong", heads=0, admin_utilization=float(strong.admin_utilization),
                      hottest_head_utilization=0.0, staleness_p99_s=0.0, cache_hit_ratio=float(
-                         results_cache_hit_ratio(repeat_rate_per_s, cache_max_age_s)),
+                         check_probability("repeat_fraction", repeat_fraction)
+                         * results_cache_hit_ratio(repeat_rate_per_s, cache_max_age_s)),
                      admin_p99_response_s=float(strong.admin_p99_response_s), hottest_head_p99_response_s=0.0))
     weak_admin = admin_node_load(lam, w, planning_s, planning_cv, control_rate_per_s, control_s,
                                  admin_cores=admin_cores, heads=1, head_cores=head_cores)
@@ -1316,7 +1330,8 @@ def advise(
         for h in hc.tolist():
             rl = routing_load(w * lam, h, mode, shares if mode in ("by_database", "by_session") else None,
                               planning_s=planning_s, planning_cv=planning_cv, head_cores=kc,
-                              repeat_rate_per_s=repeat_rate_per_s, cache_max_age_s=cache_max_age_s, seed=seed)
+                              repeat_rate_per_s=repeat_rate_per_s, cache_max_age_s=cache_max_age_s,
+                              repeat_fraction=repeat_fraction, seed=seed)
             rows.append(dict(mode=mode, heads=h, admin_utilization=float(weak_admin.admin_utilization),
                              hottest_head_utilization=float(rl.hottest_head_utilization), staleness_p99_s=p99,
                              cache_hit_ratio=float(rl.cache_hit_ratio),
