@@ -60,10 +60,10 @@ RTT_DATASETS = {
 
 #: Raft placements offered: key -> (label, kind, argument) understood by :func:`_placement`.
 PLACEMENTS = {
-    "spread3": ("3 voters in 3 regions", "spread", 3),
-    "spread5": ("5 voters in 5 regions", "spread", 5),
-    "zone": ("ZONE survival: 3 voters in the home region", "survival", "zone"),
-    "region": ("REGION survival: 5 voters", "survival", "region"),
+    "spread3": ("3 voters, 3 regions", "spread", 3),
+    "spread5": ("5 voters, 5 regions", "spread", 5),
+    "zone": ("ZONE survival (3 voters, home)", "survival", "zone"),
+    "region": ("REGION survival (5 voters)", "survival", "region"),
 }
 
 #: The explorer's parameters and their defaults (the notebook's parameters cell mirrors them).
@@ -116,7 +116,7 @@ _ASSUMPTIONS = [
 def assumptions() -> pd.DataFrame:
     """The fixed model inputs the dashboard uses and the controls do not expose, with sources.
 
-    >>> assumptions().set_index("name").loc["HEAD_REFRESH_S", "value"]
+    >>> float(assumptions().set_index("name").loc["HEAD_REFRESH_S", "value"])
     120.0
     """
     g = globals()
@@ -137,6 +137,7 @@ class Dashboard(Result):
     follower_lag_mean_s: np.ndarray
     follower_lag_p99_s: np.ndarray
     follower_back_to_back: np.ndarray
+    follower_lag_unbounded: np.ndarray
     admin_utilization_strong: np.ndarray
     admin_utilization: np.ndarray
     hottest_head_utilization: np.ndarray
@@ -262,7 +263,13 @@ def dashboard(**parameters) -> Dashboard:
     # -- follower cluster
     lag = _follower(p, p["prefetch"])
     other = _follower(p, not p["prefetch"])
-    t_max = float(np.nanmax([lag.quantile(0.999), other.quantile(0.999)]))
+    # plot range: the largest lag either setting reaches, up to a Poisson tail of 5 sd of changes
+    t_max = 0.0
+    for r in (lag, other):
+        lam = float(r.change_rate_per_s * r.period_s)
+        reach = (2 * float(r.effective_period_s) if bool(r.back_to_back)
+                 else float(r.period_s + r.base_duration_s + r.duration_per_change_s * (lam + 5 * np.sqrt(lam))))
+        t_max = max(t_max, reach)
     t_max = t_max if np.isfinite(t_max) and t_max > 0 else 4 * p["sync_period_s"]
     t = np.linspace(0.0, 1.05 * t_max, 400)
 
@@ -273,9 +280,10 @@ def dashboard(**parameters) -> Dashboard:
     weak = consistency.admin_node_load(rates, w, planning_s=PLANNING_S, heads=h)
     shares = consistency.hot_key_shares(DATABASES, HOT_SHARE)
     mode = p["routing_mode"]
-    routed = consistency.routing_load(
-        w * rates, h, mode, shares if mode in ("by_database", "by_session") else None, planning_s=PLANNING_S
-    )
+    with np.errstate(invalid="ignore"):  # rate 0: HeadLoadDistribution.sf(inf) computes inf - inf (result is right)
+        routed = consistency.routing_load(
+            w * rates, h, mode, shares if mode in ("by_database", "by_session") else None, planning_s=PLANNING_S
+        )
     at = consistency.admin_node_load(rate, w, planning_s=PLANNING_S, heads=h)
     at_strong = consistency.admin_node_load(rate, 0.0, planning_s=PLANNING_S, heads=h)
     routed_at = consistency.routing_load(
@@ -320,6 +328,7 @@ def dashboard(**parameters) -> Dashboard:
         follower_lag_mean_s=np.asarray(lag.mean_s),
         follower_lag_p99_s=np.asarray(lag.quantile(0.99)),
         follower_back_to_back=np.asarray(lag.back_to_back),
+        follower_lag_unbounded=np.asarray(lag.unbounded),
         admin_utilization_strong=np.asarray(at_strong.admin_utilization),
         admin_utilization=np.asarray(at.admin_utilization),
         hottest_head_utilization=np.asarray(routed_at.hottest_head_utilization),
@@ -357,6 +366,14 @@ def draw_dashboard(d: Dashboard):
     ax.axvline(float(d.follower_lag_mean_s), color=PALETTE[0], lw=0.8, ls=":")
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
+    if bool(d.follower_lag_unbounded):
+        note = "syncs cannot keep up:\neach brings more changes than it clears,\nthe lag grows without bound"
+    elif bool(d.follower_back_to_back):
+        note = "syncs run back to back\n(a sync lasts longer than the period)"
+    else:
+        note = ""
+    if note:
+        ax.text(0.97, 0.05, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color=PALETTE[1])
     finish(ax)
     # 2. admin node and heads
     ax = axes[1]
@@ -416,7 +433,7 @@ def _numbers_html(d: Dashboard) -> str:
 
 def _fmt(v: float) -> str:
     if np.isposinf(v):
-        return "∞ (saturated)"
+        return "∞"
     return f"{v:.3g}"
 
 
@@ -511,10 +528,11 @@ class Explorer:
         regions = list(raft.load_rtt(RTT_DATASETS[self.controls["rtt_data"].value][1]).index)
         lh = self.controls["leaseholder_region"]
         keep = lh.value if lh.value in regions else regions[0]
-        with lh.hold_trait_notifications():
-            lh.unobserve(self.update, names="value")
+        lh.unobserve(self.update, names="value")
+        try:
             lh.options = regions
             lh.value = keep
+        finally:
             lh.observe(self.update, names="value")
         self.update()
 

@@ -209,10 +209,16 @@ const app = window.jupyterapp;
   report.images_loaded = imgs.filter(im => im.complete && im.naturalWidth > 0).length;
   report.widgets = node.querySelectorAll('.jupyter-widgets.widget-slider, .jupyter-widgets.widget-dropdown').length;
   report.widget_errors = (node.innerText.match(/Error displaying widget/g) || []).length;
-  panel.content.activeCellIndex = 0;
-  panel.content.scrollToItem ? panel.content.scrollToItem(0) : node.scrollTo(0, 0);
   return report;
 })().then(done, e => done({error: String(e)}));
+"""
+
+
+_SCROLL_TO = """
+const el = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) ' + arguments[0].split(', ').join(', .jp-NotebookPanel:not(.lm-mod-hidden) '));
+if (!el) { return false; }
+el.scrollIntoView({block: 'start'});
+return true;
 """
 
 
@@ -225,7 +231,12 @@ def test_notebook_runs_in_jupyterlab(lab, browser, path):
     assert opened == "ok", f"{path.name}: {opened}"
     report = browser.execute_async_script(_RUN_ALL)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.execute_script(_SCROLL_TO, ".jp-Cell")  # the top: question and parameters
     browser.save_screenshot(str(SCREENSHOTS / f"{path.stem}.png"))
+    # the first widget (explorer) or figure, at the top of the view
+    if browser.execute_script(_SCROLL_TO, ".jp-OutputArea-output .jupyter-widgets, .jp-OutputArea-output img"):
+        time.sleep(0.5)
+        browser.save_screenshot(str(SCREENSHOTS / f"{path.stem}-output.png"))
     elapsed = time.monotonic() - started
     print(f"{path.name}: {elapsed:.1f} s, {report.get('images')} images, {report.get('widgets')} widgets")
     assert "error" not in report, f"{path.name}: {report['error']}"
