@@ -211,7 +211,8 @@ def run_one(task: dict) -> dict:
     try:
         _, attempts = with_kernel_retries(lambda: pm.execute_notebook(
             task["notebook_path"], str(out_nb), parameters=params, kernel_name=task["kernel_name"],
-            progress_bar=False, cwd=str(Path(task["notebook_path"]).parent),
+            progress_bar=False,  # kernel cwd = the notebook's folder, without papermill's process-wide chdir
+            resources={"metadata": {"path": str(Path(task["notebook_path"]).parent)}},
             start_timeout=task["start_timeout_s"], execution_timeout=task["timeout_s"],
             kernel_manager_class=_ipc_kernel_manager_class()), out_nb)
         status, error = "ok", None
@@ -399,7 +400,7 @@ def _execute_dask(tasks, scheduler, on_done):
         futures = client.map(run_one, tasks, pure=False, key=[f"followerlab-{t['run_id']}-{uuid.uuid4().hex[:8]}"
                                                               for t in tasks])
         index = {f.key: t for f, t in zip(futures, tasks)}
-        for fut in dask_as_completed(futures):
+        for fut in dask_as_completed(futures, loop=client.loop):
             on_done(_result_or_failure(fut, index[fut.key]))
 
 
