@@ -331,27 +331,39 @@ def _hypoexp_sf(t, a, b):
 
 
 def _poisson_mean_inverse(x, k):
-    """E[1/(N + k)] for N ~ Poisson(x), x >= 0, k > 0.
+    r"""E[1/(N + k)] for N ~ Poisson(x), x >= 0, k > 0.
 
-    x <= 200: the series over n = 0..419 (more than 15 standard deviations above the mean);
-    x > 200: E[1/(N+k)] = (1/x) ∫_0^x (1 - z/x)^{k-1} e^{-z} dz by 40-point Gauss–Laguerre
-    (all nodes lie below x/2, where the integrand is smooth).
+    x <= 30: the series :math:`\sum_n e^{-x} x^n / (n! (n + k))` up to n = x + 10√x + 20
+    (> 10 standard deviations above the mean).  x > 30: with
+    :math:`E[1/(N+k)] = \int_0^1 (1-v)^{k-1} e^{-xv}\,dv` and z = r v, r = x + k − 1,
+
+    .. math:: E[1/(N+k)] = \frac{1}{r}\int_0^r e^{-z}
+              \exp\bigl((k-1)(\ln(1 - z/r) + z/r)\bigr)\,dz,
+
+    whose second factor is smooth on the scale of e^{-z}; 40-point Gauss–Laguerre (nodes
+    beyond r carry weight < e^{-30} and are dropped).
     """
     out = np.empty_like(x)
-    small = x <= 200.0
+    small = x <= 30.0
     if small.any():
         xs, ks = x[small][:, None], k[small][:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_pmf = special.xlogy(_N_SERIES, xs) - xs - special.gammaln(_N_SERIES + 1.0)
-        out[small] = (np.exp(log_pmf) / (_N_SERIES + ks)).sum(axis=1)
+        top = float(np.max(x[small]))
+        n = np.arange(np.ceil(top + 10.0 * np.sqrt(top) + 20.0) + 1.0)[None, :]
+        with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+            log_pmf = special.xlogy(n, xs) - xs - special.gammaln(n + 1.0)
+            out[small] = (np.exp(log_pmf) / (n + ks)).sum(axis=1)
     big = ~small
     if big.any():
-        xb, kb = x[big][:, None], k[big][:, None]
-        out[big] = ((1.0 - _LAG_X / xb) ** (kb - 1.0) @ _LAG_W) / x[big]
+        km1 = (k[big] - 1.0)[:, None]
+        r = x[big][:, None] + km1
+        v = _LAG_X[None, :] / r
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+            h = np.exp(km1 * (np.log1p(-np.minimum(v, 1.0)) + v))
+        h = np.where(v < 1.0, h, 0.0)
+        out[big] = (h @ _LAG_W) / r[:, 0]
     return out
 
 
-_N_SERIES = np.arange(420.0)[None, :]
 _LAG_X, _LAG_W = np.polynomial.laguerre.laggauss(40)
 
 
@@ -406,19 +418,27 @@ def _solve_response(pw, theta, mu, cv, q):
     target = 1.0 - q
     theta = np.where(pw > 0.0, theta, np.inf)  # no wait: E is irrelevant (weight 0)
     theta_safe = np.where(np.isfinite(theta), theta, 1e300)
-    # Bracket: T >= S, and T's (1-q)-tail is below the sum of the tails of W_q and S at
-    # level (1-q)/2 each.  S-quantiles for gamma: generous multiple of the mean, expanded.
-    lo = np.zeros_like(q)
-    wq_hi = _wait_quantile_flat(pw, theta_safe, 1.0 - target / 2.0)
-    hi = wq_hi + (1.0 + cv**2) * (1.0 - np.log(target / 2.0)) / mu
+    # Bracket: T >= W_q and T >= S, so t_q >= max(W_q's and S's q-quantiles); and
+    # P(T > a + b) <= P(W_q > a) + P(S > b), so t_q <= the sum of their (1+q)/2-quantiles.
+    def s_quantile(level):
+        k = 1.0 / cv**2
+        return special.gammaincinv(k, level) / (k * mu)
+
+    q2 = 1.0 - target / 2.0
+    lo = np.maximum(_wait_quantile_flat(pw, theta_safe, q), s_quantile(q))
+    hi = _wait_quantile_flat(pw, theta_safe, q2) + s_quantile(q2)
+    hi = np.maximum(hi * (1.0 + 1e-12), lo + 1e-300)
+    f_lo = _response_sf(lo, pw, theta_safe, mu, cv) - target
+    low_bad = ~(f_lo > 0.0)  # rounding at the bound: fall back to t = 0, where sf = 1
+    lo[low_bad] = 0.0
+    f_lo[low_bad] = q[low_bad]
     f_hi = _response_sf(hi, pw, theta_safe, mu, cv) - target
-    for _ in range(60):  # make sure the bracket holds (rarely needed)
+    for _ in range(60):  # make sure the bracket holds (only rounding can break it)
         bad = f_hi > 0.0
         if not bad.any():
             break
         hi = np.where(bad, hi * 2.0, hi)
         f_hi[bad] = _response_sf(hi[bad], pw[bad], theta_safe[bad], mu[bad], cv[bad]) - target[bad]
-    f_lo = 1.0 - target  # sf(0) = 1
     x = hi.copy()
     active = q > 0.0
     side = np.zeros_like(q)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import integrate, stats
+from scipy import integrate, special, stats
 
 from followerlab import queueing as qu
 from followerlab.queueing import erlang_b, erlang_c, gg1, ggc, md1, mg1, mm1, mmc
@@ -183,10 +183,21 @@ def test_gamma_branch_reduces_to_hypoexponential_when_cv_is_one():
     np.testing.assert_allclose(got, exact, rtol=1e-10, atol=1e-300)
 
 
+def test_poisson_mean_inverse_against_long_series():
+    # E[1/(N+k)], N ~ Poisson(x): the 6000-term series is exact to double precision for
+    # x <= 3000; both branches (series, rescaled Gauss-Laguerre) and extreme shapes k.
+    x = np.array([0.0, 1e-3, 0.5, 5.0, 15.0, 29.9, 30.1, 40.0, 100.0, 250.0, 1000.0, 3000.0])
+    k = np.array([0.01, 0.11, 1.0, 3.0, 20.0, 1e3, 1e4, 1e6])
+    xx, kk = (a.ravel() for a in np.meshgrid(x, k))
+    n = np.arange(6000.0)[None, :]
+    ref = (np.exp(special.xlogy(n, xx[:, None]) - xx[:, None] - special.gammaln(n + 1)) / (n + kk[:, None])).sum(1)
+    np.testing.assert_allclose(qu._poisson_mean_inverse(xx, kk), ref, rtol=1e-9)
+
+
 def test_gamma_branch_against_quadrature_high_theta():
     # theta >= b with shape k != 1, checked by adaptive quadrature of the convolution.
     for theta, mu, cv, t in [(3.0, 1.0, 2.0, 1.5), (0.5, 1.0, 3.0, 4.0), (50.0, 1.0, 0.5, 2.0),
-                             (2.0, 1.0, 1.2, 0.3)]:
+                             (2.0, 1.0, 1.2, 0.3), (500.0, 1.0, 0.1, 1.05), (40.0, 1.0, 3.0, 2.0)]:
         k = 1 / cv**2
         s = stats.gamma(k, scale=1 / (k * mu))
         conv, _ = integrate.quad(lambda x: theta * np.exp(-theta * x) * s.sf(t - x), 0, t, limit=400,
