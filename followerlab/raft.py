@@ -66,6 +66,7 @@ __all__ = [
     "survives",
     "Failover",
     "failover",
+    "failure_table",
     "placement_table",
     "rank_topologies",
     "WriteLoad",
@@ -909,3 +910,434 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
     object.__setattr__(out, "p50_ms", out.quantile_ms(0.5))
     object.__setattr__(out, "p99_ms", out.quantile_ms(0.99))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Write latency with jitter: distributions (followerlab.latency)
+# --------------------------------------------------------------------------------------------
+
+
+def _as_dist(name: str, value):
+    from . import latency
+
+    if value is None:
+        return None
+    if np.isscalar(value) and not isinstance(value, str):
+        return latency.constant(float(as_float_array(name, value, minimum=0.0)))
+    if not (hasattr(value, "cdf") and hasattr(value, "ppf")):
+        raise ValueError(f"{name} must be a latency distribution (cdf, ppf) or a number of ms; got {value!r}")
+    return value
+
+
+def commit_latency_distribution(rtt_ms, leader, voters, fsync=0.0, *, link_jitter=None, intra_region_rtt_ms=0.0,
+                                quorum=None):
+    """Distribution of the commit latency when links and disks jitter (ms).
+
+    Follower ``f``'s ack takes :math:`X_f = \\mathrm{RTT}_{L,f} + J_f + F_f` with independent
+    round-trip jitter ``J_f ~ link_jitter`` and fsync ``F_f ~ fsync``; the leader's own fsync is
+    ``F_L``.  The entry commits at
+
+    .. math:: C = \\max\\bigl(F_L,\\; X_{(q-1)}\\bigr),
+
+    the ``(q-1)``-th smallest ack (:func:`followerlab.latency.order_statistic`, exact CDF of
+    independent non-identical latencies) and the leader's fsync
+    (:func:`followerlab.latency.maximum`).  With constant fsync and no jitter this is the point
+    mass :func:`commit_latency`.  Assumption: all jitters and fsyncs are independent (no shared
+    congestion).
+
+    Parameters
+    ----------
+    rtt_ms, leader, voters, intra_region_rtt_ms, quorum
+        As in :func:`commit_latency` (a single 2-D matrix; scalar intra RTT).
+    fsync : latency distribution or float
+        fdatasync time of every voter (ms).
+    link_jitter : latency distribution, optional
+        Extra round-trip delay above the RTT on each leader-follower link (ms, >= 0).
+
+    Returns
+    -------
+    latency distribution
+        ``cdf``, ``ppf``, ``mean()``, ``rvs``.
+
+    Examples
+    --------
+    >>> from followerlab import latency
+    >>> m = load_rtt("crdb-demo-rtt-2019.csv")
+    >>> d = commit_latency_distribution(m, "us-east1", list(m.index), fsync=2.0,
+    ...                                 link_jitter=latency.exponential(2.0))
+    >>> round(float(d.ppf(0.5)), 3)        # fastest of 64+2+E, 66+2+E (E ~ Exp(mean 2))
+    67.386
+    """
+    from . import latency
+
+    m = _as_matrix(rtt_ms)
+    arr = m.to_numpy()
+    intra = float(as_float_array("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0))
+    lpos, fpos, n = _voter_positions(m, leader, voters)
+    q = _check_quorum(quorum, n)
+    f = _as_dist("fsync", fsync)
+    j = _as_dist("link_jitter", link_jitter)
+    if q == 1:
+        return f
+    per_link = f if j is None else latency.convolve(j, f)
+    acks = [latency.shifted(per_link, float(_link_ms(arr, lpos, p, intra))) for p in fpos]
+    kth = latency.order_statistic(acks, q - 1)
+    if isinstance(f, latency.Constant) and float(np.asarray(f.ppf(0.5))) <= float(np.asarray(kth.ppf(0.0))):
+        return kth  # the leader's fsync is never the last to finish
+    return latency.maximum([f, kth])
+
+
+def write_latency_distribution(rtt_ms, placement_: Placement, client_region, fsync=0.0, *, link_jitter=None,
+                               intra_region_rtt_ms=0.0):
+    """Distribution of a write's latency as the client sees it (ms), with jitter.
+
+    .. math:: T_w = r_0 + \\mathrm{RTT}_{c,L} + J_{c,L} + C
+
+    with ``C`` from :func:`commit_latency_distribution`, ``r_0`` the in-region client ->
+    gateway round trip (``intra_region_rtt_ms``) and ``J_{c,L}`` one more independent link
+    jitter when the client is outside the leaseholder's region.
+
+    Examples
+    --------
+    >>> m = load_rtt("crdb-demo-rtt-2019.csv")
+    >>> d = write_latency_distribution(m, spread_placement(m, "us-east1"), "us-west1", fsync=1.0)
+    >>> float(d.ppf(0.99))      # 66 + (64 + 1): no jitter, a point mass
+    131.0
+    """
+    from . import latency
+
+    m = _as_matrix(rtt_ms)
+    arr = m.to_numpy()
+    intra = float(as_float_array("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0))
+    c = _index_of(m, client_region, "client_region")
+    lh = _index_of(m, placement_.leaseholder, "leaseholder")
+    commit = commit_latency_distribution(m, placement_.leaseholder, placement_.voters, fsync,
+                                         link_jitter=link_jitter, intra_region_rtt_ms=intra)
+    leg = intra + float(_link_ms(arr, c, lh, intra))
+    j = _as_dist("link_jitter", link_jitter)
+    if j is not None and c != lh:
+        commit = latency.convolve(j, commit)
+    return latency.shifted(commit, leg)
+
+
+# --------------------------------------------------------------------------------------------
+# Region failure
+# --------------------------------------------------------------------------------------------
+
+
+def _failed_set(failed_regions, rtt_ms=None) -> set:
+    if failed_regions is None:
+        return set()
+    if isinstance(failed_regions, (str, int, np.integer)):
+        failed_regions = [failed_regions]
+    failed = list(failed_regions)
+    if rtt_ms is not None:
+        m = _as_matrix(rtt_ms)
+        failed = [m.index[_index_of(m, r, "failed_regions")] for r in failed]
+    return set(failed)
+
+
+def survives(placement_: Placement, failed_regions, *, rtt_ms=None) -> bool:
+    """Whether the group keeps a quorum when whole regions fail.
+
+    .. math:: \\#\\{\\text{voters outside the failed regions}\\} \\ge q = \\lfloor n/2 \\rfloor + 1
+
+    Non-voters do not count.  With ``rtt_ms`` the failed region names are validated.
+
+    Examples
+    --------
+    >>> m = load_rtt("crdb-demo-rtt-2019.csv")
+    >>> survives(spread_placement(m, "us-east1"), "us-east1")
+    True
+    >>> survives(survival_placement(m, "us-east1", "zone"), ["us-east1"])
+    False
+    >>> survives(spread_placement(m, "us-east1"), ["us-east1", "us-west1"])
+    False
+    """
+    failed = _failed_set(failed_regions, rtt_ms)
+    alive = sum(1 for v in placement_.voters if v not in failed)
+    return alive >= placement_.quorum
+
+
+@dataclass(frozen=True)
+class Failover(Result):
+    """What a region failure does to a Raft group (ms).
+
+    ``new_leaseholder`` is ``None`` when no quorum survives (the range is unavailable until the
+    region returns: ``unavailable_ms = inf``).
+    """
+
+    failed_regions: tuple
+    survives: bool
+    leaseholder_lost: bool
+    new_leaseholder: object
+    commit_before_ms: float
+    commit_after_ms: float
+    write_before_ms: float
+    write_after_ms: float
+    unavailable_ms: float
+
+
+def failover(rtt_ms, placement_: Placement, failed_regions, *, client_regions=None, fsync_ms=0.0,
+             intra_region_rtt_ms=0.0, election_timeout_ms=1000.0, lease_expiry_ms=6000.0) -> Failover:
+    """Survival, post-failover write latency and the unavailability window of a region failure.
+
+    If a quorum of voters survives and the leaseholder's region failed, a surviving voter is
+    elected (after the election timeout) and takes the lease (after the old lease expires):
+
+    .. math:: \\text{unavailable} = t_{\\text{election}} + t_{\\text{lease}}
+
+    (0 when the leaseholder survives; ``inf`` without a quorum).  The new leaseholder is the
+    surviving voter region with the lowest mean write latency over the surviving
+    ``client_regions`` (as lease preferences would be set).  After the failure the group still
+    has ``n`` voters and the same quorum; the failed voters never ack, so
+
+    .. math:: C' = \\max\\bigl(F, (\\mathrm{RTT}_{L',f} + F)_{(q-1)}\\bigr)
+              \\text{ over surviving followers } f.
+
+    Defaults: ``election_timeout_ms`` 1000 (etcd's default, FACTS.md) and
+    ``lease_expiry_ms`` 6000 (*assumed*; CockroachDB's lease duration is not in the sources).
+
+    Examples
+    --------
+    >>> m = load_rtt("crdb-demo-rtt-2019.csv")
+    >>> f = failover(m, spread_placement(m, "us-east1"), "us-east1")
+    >>> f.survives, f.new_leaseholder, f.commit_after_ms, f.unavailable_ms
+    (True, 'europe-west1', 146.0, 7000.0)
+    """
+    m = _as_matrix(rtt_ms)
+    failed = _failed_set(failed_regions, m)
+    intra = float(as_float_array("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0))
+    election = float(as_float_array("election_timeout_ms", election_timeout_ms, minimum=0.0))
+    lease = float(as_float_array("lease_expiry_ms", lease_expiry_ms, minimum=0.0))
+    fsync = float(as_float_array("fsync_ms", fsync_ms, minimum=0.0))
+    clients = list(placement_.replica_regions) if client_regions is None else [
+        m.index[_index_of(m, r, "client_regions")] for r in client_regions]
+    alive_clients = [c for c in clients if c not in failed] or [r for r in m.index if r not in failed]
+
+    def mean_write(p):
+        return float(np.mean([write_latency(m, p, c, fsync, intra_region_rtt_ms=intra) for c in alive_clients]))
+
+    commit_before = float(commit_latency(m, placement_.leaseholder, placement_.voters, fsync, intra_region_rtt_ms=intra))
+    write_before = mean_write(placement_)
+    lost = placement_.leaseholder in failed
+    ok = survives(placement_, failed)
+    if not ok:
+        return Failover(tuple(sorted(map(str, failed))), False, lost, None, commit_before, np.inf, write_before,
+                        np.inf, np.inf)
+    alive_voters = tuple(v for v in placement_.voters if v not in failed)
+    q = placement_.quorum
+    best = None
+    for cand in dict.fromkeys(alive_voters):
+        if not lost and cand != placement_.leaseholder:
+            continue
+        commit = float(commit_latency(m, cand, alive_voters, fsync, intra_region_rtt_ms=intra, quorum=q))
+        # write latency with the quorum of the original group
+        writes = [float(intra + _link_ms(m.to_numpy(), _index_of(m, c, "client"), _index_of(m, cand, "lh"), intra))
+                  + commit for c in alive_clients]
+        score = float(np.mean(writes))
+        if best is None or score < best[0]:
+            best = (score, cand, commit)
+    unavailable = election + lease if lost else 0.0
+    return Failover(tuple(sorted(map(str, failed))), True, lost, best[1], commit_before, best[2], write_before,
+                    best[0], unavailable)
+
+
+def failure_table(rtt_ms, placement_: Placement, **kwargs) -> pd.DataFrame:
+    """:func:`failover` for the failure of each region holding a replica, one row each."""
+    rows = []
+    for region in placement_.replica_regions:
+        f = failover(rtt_ms, placement_, region, **kwargs)
+        rows.append({"placement": placement_.label(), "failed_region": region, "survives": f.survives,
+                     "leaseholder_lost": f.leaseholder_lost, "new_leaseholder": f.new_leaseholder,
+                     "commit_after_ms": f.commit_after_ms, "write_before_ms": f.write_before_ms,
+                     "write_after_ms": f.write_after_ms, "unavailable_ms": f.unavailable_ms})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Choosing a topology for a workload
+# --------------------------------------------------------------------------------------------
+
+
+def _weighted_quantile(values, weights, q):
+    order = np.argsort(values, kind="stable")
+    v = np.asarray(values, dtype=float)[order]
+    w = np.asarray(weights, dtype=float)[order]
+    cum = np.cumsum(w) / w.sum()
+    return float(v[np.searchsorted(cum, q - 1e-12, side="left")])
+
+
+def rank_topologies(rtt_ms, client_shares: Mapping, home_region, *, read_fraction=0.9, staleness_tolerance_s=10.0,
+                    fsync_ms=1.0, intra_region_rtt_ms=1.0, version: str = "v23.1") -> pd.DataFrame:
+    """Rank ways to serve a table for a workload by mean and p99 operation latency (ms).
+
+    The seed's "when to use" as numbers.  Options (deployment regions = those with a client
+    share, plus ``home_region``):
+
+    * ``leaseholder reads``: 3 voters 1-1-1 (home + 2 nearest), non-voters elsewhere, strong reads
+      at the leaseholder;
+    * ``follower reads``: same placement, exact-staleness reads at the nearest replica --
+      eligible only if ``staleness_tolerance_s >= follower_read_timestamp_lag_s(version)``;
+    * ``bounded staleness``: same placement, ``with_max_staleness(staleness_tolerance_s)``;
+    * ``global table``: same placement, up-to-date local reads, commit-wait writes;
+    * ``REGION survival``: 5 voters (2-2-1 / 2-1-1-1), strong reads (needs 3+ regions);
+    * ``ZONE survival``: 3 voters in the home region, strong reads (does not survive the loss
+      of the home region).
+
+    Each client region ``c`` issues a share ``s_c`` of the operations, a fraction
+    ``read_fraction`` of them reads.  The operation latency is a discrete mixture (bounded
+    staleness reads add their local/redirected split), so
+
+    .. math:: \\bar T = \\sum_c s_c\\,[\\rho\\,\\bar T^{r}_c + (1-\\rho)\\,T^{w}_c]
+
+    and the p99 is the 0.99 quantile of the mixture.  Options are sorted eligible first, then
+    by mean latency, then p99.  ``survives_region_failure`` says whether a quorum outlives the
+    loss of any single region.
+
+    Examples
+    --------
+    >>> m = load_rtt("crdb-demo-rtt-2019.csv")
+    >>> shares = {"us-east1": 0.4, "us-west1": 0.3, "europe-west1": 0.3}
+    >>> t = rank_topologies(m, shares, "us-east1", read_fraction=0.95, staleness_tolerance_s=10)
+    >>> t["option"].iloc[0], bool(t["eligible"].iloc[0])
+    ('follower reads', True)
+    >>> t2 = rank_topologies(m, shares, "us-east1", read_fraction=0.99, staleness_tolerance_s=0)
+    >>> t2["option"].iloc[0]
+    'global table'
+    """
+    m = _as_matrix(rtt_ms)
+    home = m.index[_index_of(m, home_region, "home_region")]
+    regions, shares = [], []
+    for region, share in client_shares.items():
+        regions.append(m.index[_index_of(m, region, "client_shares")])
+        shares.append(float(as_float_array(f"client_shares[{region!r}]", share, minimum=0.0)))
+    shares = np.asarray(shares)
+    if shares.sum() <= 0:
+        raise ValueError(f"client_shares must have a positive total; got {dict(client_shares)}")
+    shares = shares / shares.sum()
+    rf = float(check_probability("read_fraction", read_fraction))
+    tol = float(as_float_array("staleness_tolerance_s", staleness_tolerance_s, minimum=0.0))
+    deploy = list(dict.fromkeys([home, *[r for r, s in zip(regions, shares) if s > 0]]))
+    kw = dict(intra_region_rtt_ms=intra_region_rtt_ms)
+    n_spread = min(3, len(deploy))
+    spread = spread_placement(m, home, deploy, n_voters=n_spread)
+    options = [
+        ("leaseholder reads", spread, "leaseholder", False, True),
+        ("follower reads", spread, "follower", False, tol >= follower_read_timestamp_lag_s(version)),
+        ("bounded staleness", spread, "bounded", False, True),
+        ("global table", spread, "global", True, True),
+        ("ZONE survival", survival_placement(m, home, "zone", deploy), "leaseholder", False, True),
+    ]
+    if len(deploy) >= 3:
+        options.append(("REGION survival", survival_placement(m, home, "region", deploy), "leaseholder", False, True))
+    rows = []
+    for name, plc, path, global_table, eligible in options:
+        values, weights = [], []
+        read_mean = write_mean = stale = 0.0
+        for region, share in zip(regions, shares):
+            rd = read_latency(m, plc, region, path, max_staleness_s=tol, version=version, **kw)
+            wr = float(write_latency(m, plc, region, fsync_ms, global_table=global_table, **kw))
+            p = float(rd.p_local)
+            values += [float(rd.local_ms), float(rd.remote_ms), wr]
+            weights += [share * rf * p, share * rf * (1 - p), share * (1 - rf)]
+            read_mean += share * float(rd.mean_ms)
+            write_mean += share * wr
+            stale += share * float(rd.staleness_mean_s)
+        ok_region = all(survives(plc, r) for r in plc.replica_regions)
+        rows.append({
+            "option": name, "placement": plc.label(), "eligible": bool(eligible),
+            "mean_ms": rf * read_mean + (1 - rf) * write_mean,
+            "p99_ms": _weighted_quantile(values, weights, 0.99),
+            "read_mean_ms": read_mean, "write_mean_ms": write_mean, "staleness_mean_s": stale,
+            "survives_region_failure": ok_region,
+        })
+    table = pd.DataFrame(rows)
+    table = table.sort_values(["eligible", "mean_ms", "p99_ms"], ascending=[False, True, True], kind="stable")
+    return table.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Write load: the leader as a queue
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WriteLoad(Result):
+    """Write latency under load (ms) with the leader as a single-server queue.
+
+    ``admin_utilization`` is the leader's (= leaseholder's) utilization, the load on the node
+    that must see every write; ``stable`` is False at or beyond ``saturation_rate_per_s``.
+    """
+
+    rate_per_s: np.ndarray
+    n_voters: np.ndarray
+    batch: np.ndarray
+    service_ms: np.ndarray
+    admin_utilization: np.ndarray
+    saturation_rate_per_s: np.ndarray
+    batching_wait_ms: np.ndarray
+    queue_wait_ms: np.ndarray
+    mean_ms: np.ndarray
+    p99_ms: np.ndarray
+    stable: np.ndarray
+
+
+def write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, batch=1, per_append_ms=1.0, per_follower_ms=0.1,
+               per_proposal_ms=0.05, service_cv=0.0) -> WriteLoad:
+    """Latency vs write throughput up to saturation, with proposals batched into appends.
+
+    The leader handles appends one at a time.  An append of ``b`` proposals keeps it busy
+
+    .. math:: S_b = a + (n - 1)\\,f + b\\,p
+
+    (``per_append_ms`` a: WAL write + fsync; ``per_follower_ms`` f: one MsgApp out and one ack
+    in per follower; ``per_proposal_ms`` p: per-entry work).  Proposals arrive as a Poisson
+    stream of rate λ and every ``b`` of them form one append, so appends arrive with Erlang-b
+    interarrival times (:math:`c_a = 1/\\sqrt b`) at rate λ/b: a G/G/1 queue
+    (:func:`followerlab.queueing.gg1`, Kingman; exact P-K for ``b = 1``).  Utilization and
+    saturation:
+
+    .. math:: \\rho = \\frac{\\lambda S_b}{b}, \\qquad \\lambda^* = \\frac{b}{S_b}
+
+    so more voters (larger ``(n-1) f``) saturate at a lower rate and batching amortizes ``a``
+    and ``f``.  The latency of a proposal is the wait for its batch to fill (mean
+    :math:`(b-1)/(2\\lambda)`), the append's queueing wait and service, and the network commit
+    round ``commit_ms`` (:func:`commit_latency`), taken as sequential (conservative: the leader's
+    fsync is counted in both ``a`` and ``commit_ms`` when ``commit_ms`` includes it).
+    p99 = ``commit_ms`` + mean batching wait + the queue's response p99 (the queueing module's
+    exponential-tail approximation).  All per-step costs are *assumed* illustration values,
+    not measurements.
+
+    Examples
+    --------
+    >>> w = write_load([100.0, 400.0], n_voters=[[3], [5]], commit_ms=64.0)
+    >>> w.saturation_rate_per_s.round(1)
+    array([[800. , 800. ],
+           [689.7, 689.7]])
+    >>> w.admin_utilization.round(3)
+    array([[0.125, 0.5  ],
+           [0.145, 0.58 ]])
+    """
+    from . import queueing
+
+    lam = as_float_array("rate_per_s", rate_per_s, minimum=0.0, strict_minimum=True)
+    n = as_int_array("n_voters", n_voters, minimum=1)
+    b = as_int_array("batch", batch, minimum=1)
+    commit = as_float_array("commit_ms", commit_ms, minimum=0.0)
+    a = as_float_array("per_append_ms", per_append_ms, minimum=0.0)
+    f = as_float_array("per_follower_ms", per_follower_ms, minimum=0.0)
+    p = as_float_array("per_proposal_ms", per_proposal_ms, minimum=0.0)
+    cs = as_float_array("service_cv", service_cv, minimum=0.0)
+    service = a + (n - 1) * f + b * p
+    if np.any(service <= 0):
+        raise ValueError("per_append_ms, per_follower_ms and per_proposal_ms must not all be 0 (no service time)")
+    lam, n, b, commit, service, cs = np.broadcast_arrays(lam, n, b, commit, service, cs)
+    q = queueing.gg1(lam / b, 1000.0 / service, 1.0 / np.sqrt(b), cs)
+    rho = lam * service / 1000.0 / b
+    fill = (b - 1) / (2 * lam) * 1000.0
+    wait = q.mean_wait_s * 1000.0
+    mean = fill + wait + service + commit
+    p99 = commit + fill + q.response_quantile(0.99) * 1000.0
+    return WriteLoad(lam.copy(), n.copy(), b.copy(), service.astype(float), rho, 1000.0 * b / service, fill,
+                     wait, mean, p99, np.asarray(q.stable))
