@@ -284,3 +284,99 @@ def test_read_latency_bad_path(demo):
         raft.read_latency(demo, p, "us-east1", "stale")
     with pytest.raises(ValueError, match="client_region names unknown region 'moon'"):
         raft.read_latency(demo, p, "moon")
+
+
+# ---------------------------------------------------------------- region failure
+
+
+def test_survives_by_placement(azure):
+    three = ["eastus", "westus2", "uksouth"]
+    spread = raft.spread_placement(azure, "eastus", three)
+    zone = raft.survival_placement(azure, "eastus", "zone", three)
+    region = raft.survival_placement(azure, "eastus", "region", three)
+    for r in three:
+        assert raft.survives(spread, r) and raft.survives(region, r)
+        assert raft.survives(zone, r) == (r != "eastus")
+    assert not raft.survives(spread, ["eastus", "westus2"])
+    assert not raft.survives(region, ["eastus", "westus2"])  # 2 + 2 of 5 voters lost
+    assert raft.survives(region, [])
+    with pytest.raises(ValueError, match="failed_regions names unknown region 'atlantis'"):
+        raft.survives(spread, "atlantis", rtt_ms=azure)
+
+
+def test_failover_commit_matches_brute_force(azure):
+    p = raft.survival_placement(azure, "eastus", "region")  # 2-1-1-1 over 8 regions
+    for failed in ["eastus", "westus2", "uksouth", "northeurope"]:
+        f = raft.failover(azure, p, failed, fsync_ms=1.0, intra_region_rtt_ms=1.0,
+                          election_timeout_ms=1000, lease_expiry_ms=6000)
+        assert f.survives
+        alive = [v for v in p.voters if v != failed]
+        # brute force: min over quorums of 3 (original size) among the survivors, leader included
+        arr = azure.to_numpy()
+        idx = [list(azure.index).index(v) for v in alive]
+        lead = list(azure.index).index(f.new_leaseholder)
+        acks = []
+        seen_self = False
+        for v, i in zip(alive, idx):
+            if i == lead and not seen_self:
+                seen_self = True
+                continue
+            acks.append((1.0 if i == lead else arr[lead, i]) + 1.0)
+        best = min(max([1.0, *c]) for c in combinations(acks, p.quorum - 1))
+        assert f.commit_after_ms == pytest.approx(best)
+        assert f.unavailable_ms == (7000.0 if failed == "eastus" else 0.0)
+        assert f.leaseholder_lost == (failed == "eastus")
+
+
+def test_failover_without_quorum_is_unavailable(azure):
+    z = raft.survival_placement(azure, "eastus", "zone")
+    f = raft.failover(azure, z, "eastus")
+    assert not f.survives and f.new_leaseholder is None and np.isinf(f.unavailable_ms)
+    table = raft.failure_table(azure, z)
+    assert table["survives"].tolist() == [False] + [True] * 7
+
+
+# ---------------------------------------------------------------- ranking
+
+
+def test_rank_topologies_hand_computed(demo):
+    shares = {"us-east1": 0.5, "us-west1": 0.25, "europe-west1": 0.25}
+    t = raft.rank_topologies(demo, shares, "us-east1", read_fraction=0.8, staleness_tolerance_s=1.0,
+                             fsync_ms=1.0, intra_region_rtt_ms=1.0).set_index("option")
+    # spread placement 1-1-1, lease us-east1, commit = 64 + 1 fsync
+    lh_read = 0.5 * (1 + 1) + 0.25 * (1 + 66) + 0.25 * (1 + 64)
+    write = lh_read + 65
+    assert t.loc["leaseholder reads", "read_mean_ms"] == pytest.approx(lh_read)
+    assert t.loc["leaseholder reads", "write_mean_ms"] == pytest.approx(write)
+    assert t.loc["leaseholder reads", "mean_ms"] == pytest.approx(0.8 * lh_read + 0.2 * write)
+    # p99: 20 % of operations are writes; the slowest write (us-west1: 1 + 66 + 65 = 132) holds 5 %
+    assert t.loc["leaseholder reads", "p99_ms"] == 132.0
+    # a 1 s tolerance rules out exact-staleness follower reads (4.2 s)
+    assert not t.loc["follower reads", "eligible"]
+    assert t.loc["follower reads", "staleness_mean_s"] == pytest.approx(4.2)
+    # global: reads local (2 ms); writes max(to_lh + 65, to_lh / 2 + 800) + 1
+    g_write = 0.5 * (1 + 800.5) + 0.25 * (1 + 833) + 0.25 * (1 + 832)
+    assert t.loc["global table", "write_mean_ms"] == pytest.approx(g_write)
+    assert t.loc["global table", "read_mean_ms"] == pytest.approx(2.0)
+    assert not t.loc["ZONE survival", "survives_region_failure"]
+    assert t.loc["REGION survival", "survives_region_failure"]
+    # ineligible options sort last
+    assert not t.reset_index()["eligible"].iloc[-1]
+
+
+def test_rank_topologies_bad_input(demo):
+    with pytest.raises(ValueError, match="client_shares must have a positive total"):
+        raft.rank_topologies(demo, {"us-east1": 0.0}, "us-east1")
+    with pytest.raises(ValueError, match="read_fraction must be <= 1"):
+        raft.rank_topologies(demo, {"us-east1": 1.0}, "us-east1", read_fraction=1.5)
+    with pytest.raises(ValueError, match="client_shares names unknown region 'mars'"):
+        raft.rank_topologies(demo, {"mars": 1.0}, "us-east1")
+
+
+def test_write_load_bad_input():
+    with pytest.raises(ValueError, match="rate_per_s must be > 0"):
+        raft.write_load(0.0)
+    with pytest.raises(ValueError, match="batch must be >= 1"):
+        raft.write_load(10.0, batch=0)
+    with pytest.raises(ValueError, match="n_voters must be >= 1"):
+        raft.write_load(10.0, n_voters=0)
