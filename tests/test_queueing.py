@@ -322,6 +322,25 @@ def test_md1_equals_mg1_cv0_and_mm1_equals_mmc1(mu, rho, cs):
                                rtol=1e-12)
 
 
+@settings(max_examples=30, deadline=None)
+@given(mu=rates, c=st.integers(1, 30), rho=st.floats(0.01, 0.95))
+def test_littles_law_against_birth_death_chain(mu, c, rho):
+    # L from the stationary distribution (independent of Erlang C) equals lambda * W.
+    lam = rho * c * mu
+    L = mmc_mean_in_system_birth_death(lam, mu, c, kmax=c + 1000)  # rho^1000 < 1e-22
+    m = mmc(lam, mu, c)
+    assert float(m.mean_response_s) * lam == pytest.approx(L, rel=1e-8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(mu=rates, c=servers, rho=loads, ca=st.floats(0, 3), cs=st.floats(0, 3))
+def test_quantiles_nondecreasing_in_q(mu, c, rho, ca, cs):
+    m = ggc(rho * c * mu, mu, c, ca, cs)
+    q = np.array([0.0, 0.1, 0.5, 0.9, 0.99, 0.999])
+    for t in (m.wait_quantile(q), m.response_quantile(q)):
+        assert np.all(np.diff(t) >= -1e-9 * np.abs(t[1:]))
+
+
 # ----------------------------------------------------------------- bad input
 @pytest.mark.parametrize(
     "call, name, shown",
