@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from followerlab.queueing import mmc
+from followerlab.queueing import ggc, mmc
 from followerlab.sim.queue import simulate_ggc
 
 LAM, MU, C = 1.6, 1.0, 2  # M/M/2 at rho = 0.8, shared by the simulator and Ciw
@@ -73,6 +73,9 @@ def run(smoke: bool) -> list[dict]:
     nq = 1_000 if smoke else 10_000
     t_rq = _best(lambda: mmc(lam[:nq], mu[:nq], c[:nq]).response_quantile(0.99), 1 if smoke else 3)
     rows.append(dict(name=f"mmc response_quantile(0.99), {nq:,} configurations", value=t_rq, unit="s"))
+    g = ggc(lam[:nq], mu[:nq], c[:nq], rng.uniform(0.0, 2.0, nq), rng.uniform(0.0, 3.0, nq))
+    t_g = _best(lambda: g.response_quantile(0.99), 1 if smoke else 3)
+    rows.append(dict(name=f"ggc response_quantile(0.99), gamma service, {nq:,} configs", value=t_g, unit="s"))
 
     # 2. the simulator on M/M/2 (Kiefer-Wolfowitz loop) and M/M/1 (Lindley scan)
     cust, reps = (2_000, 50) if smoke else (20_000, 1_000)
