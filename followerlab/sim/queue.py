@@ -22,7 +22,8 @@ solves without a loop as :math:`W_n = P_n - \min(0, \min_{k \le n} P_k)`,
 
 Every replication starts empty; the first ``warmup`` customers of each are discarded.
 Standard errors are across replications (independent by construction), so they are honest
-for the run-length actually simulated, including any leftover initialization bias.
+about the noise of the run length actually simulated; they do not measure the bias of starting
+empty, which the warm-up is there to make small.
 
 >>> from scipy import stats
 >>> r = simulate_queue(stats.expon(scale=1 / 0.5), stats.expon(scale=1.0), servers=1,
