@@ -37,7 +37,7 @@ from .cluster import EtcdCluster, etcd_binary
 from .predict import OPS, Calibration, Layout, calibrate, network_ms, predict
 
 __all__ = ["LAYOUTS", "CI_LAYOUTS", "HOPS", "STALENESS_LAYOUTS", "CALIBRATION_LAYOUT", "run_latency_experiment", "compare", "machine_info",
-           "save_run", "load_run", "latest_run", "run_staleness_experiment", "staleness_table"]
+           "save_run", "load_run", "latest_run", "run_staleness_experiment", "staleness_table", "visibility_t50"]
 
 #: The calibration layout: three members, no injected delay.
 CALIBRATION_LAYOUT = Layout("zero-3", (0.0, 0.0, 0.0), leader=0, follower=1)
@@ -145,7 +145,7 @@ def run_latency_experiment(layouts=LAYOUTS, *, count: int = 100, rounds: int = 5
                                                 warmup=3, max_time_s=max(1.0, deadline - time.monotonic()))
                             rows += [(lay.name, n, op, r, concurrency, v) for v in s.latencies_ms]
                         late = cluster.proxy.lateness()
-                        if late["count"]:
+                        if late["count"] and max(lay.delays_ms) > 0:  # zero delay: only leftovers
                             rows.append((lay.name, n, "proxy_lateness_p50", r, concurrency, late["p50_ms"]))
                         if progress is not None:
                             progress(f"{lay.name} round {r + 1}/{rounds}")
@@ -251,8 +251,6 @@ def staleness_table(raw: pd.DataFrame, layouts=STALENESS_LAYOUTS, edges_ms=None,
     pandas.DataFrame
         ``layout, t_lo_ms, t_hi_ms, t_mid_ms, measured, pairs, predicted`` per bin.
     """
-    from ..staleness import t_visibility
-
     by = {lay.name: lay for lay in layouts}
     out = []
     for name, g in raw.groupby("layout", sort=False):
@@ -268,11 +266,51 @@ def staleness_table(raw: pd.DataFrame, layouts=STALENESS_LAYOUTS, edges_ms=None,
         dt = (s.read_sent_s[:, None] - s.write_done_s[None, :]) * 1e3
         pairs = np.histogram(dt[dt >= 0], edges)[0]
         mid = (edges[:-1] + edges[1:]) / 2
-        tv = t_visibility(mid, 2, 1, 1, write=[0.0, x_l], ack=[0.0, 0.0], read=[1e9, 0.0],
-                          response=[0.0, 0.0], trials=trials, seed=seed)
+        tv = _wars_for(lay, mid, trials, seed)
         out += [{"layout": name, "x_leader_ms": x_l, "t_lo_ms": lo, "t_hi_ms": hi, "t_mid_ms": m,
                  "measured": p, "pairs": int(c), "predicted": float(q)}
                 for lo, hi, m, p, c, q in zip(edges[:-1], edges[1:], mid, meas, pairs, tv.probability)]
+    return pd.DataFrame(out)
+
+
+def _wars_for(lay: Layout, t_ms, trials: int, seed: int):
+    from ..staleness import t_visibility
+
+    x_l = lay.delays_ms[lay.leader]
+    return t_visibility(t_ms, 2, 1, 1, write=[0.0, x_l], ack=[0.0, 0.0], read=[1e9, 0.0],
+                        response=[0.0, 0.0], trials=trials, seed=seed)
+
+
+def visibility_t50(curves: pd.DataFrame, layouts=STALENESS_LAYOUTS, trials: int = 20_000,
+                   seed: int = 7) -> pd.DataFrame:
+    """Time (ms after the put returned) at which a follower read sees the put half the time.
+
+    Measured: linear interpolation of the binned curve where it first reaches 0.5 (NaN if it
+    never does).  Predicted: ``t_visibility(...).t_for(0.5)`` with the mapping of
+    :func:`staleness_table`.
+
+    >>> c = pd.DataFrame({"layout": "stale-x5", "t_mid_ms": [1.0, 3.0, 5.0, 7.0],
+    ...                   "measured": [0.0, 0.2, 0.6, 1.0], "pairs": 10, "x_leader_ms": 5.0})
+    >>> visibility_t50(c)[["measured_t50_ms", "predicted_t50_ms"]].round(2).values.tolist()
+    [[4.5, 5.0]]
+    """
+    by = {lay.name: lay for lay in layouts}
+    out = []
+    for name, g in curves.groupby("layout", sort=False):
+        g = g[g.pairs > 0]
+        t = g.t_mid_ms.to_numpy()
+        p = g.measured.to_numpy()
+        above = np.flatnonzero(p >= 0.5)
+        if above.size == 0:
+            m = float("nan")
+        elif above[0] == 0:
+            m = float(t[0])
+        else:
+            i = above[0]
+            m = float(t[i - 1] + (0.5 - p[i - 1]) * (t[i] - t[i - 1]) / (p[i] - p[i - 1]))
+        pred = float(_wars_for(by[name], 0.0, trials, seed).t_for(0.5))
+        out.append({"layout": name, "x_leader_ms": by[name].delays_ms[by[name].leader],
+                    "predicted_t50_ms": pred, "measured_t50_ms": m, "error_ms": m - pred})
     return pd.DataFrame(out)
 
 
