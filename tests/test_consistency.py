@@ -357,3 +357,35 @@ def test_advisor_moves_to_fewest_heads_that_fit():
 def test_advisor_reports_none_when_tolerance_too_tight():
     a = c.advise(40.0, staleness_tolerance_s=30.0, admin_utilization_ceiling=0.7, planning_s=0.05)
     assert a.mode == "none" and not a.to_frame()["feasible"].any()
+
+
+# ---------------------------------------------------------------- properties (hypothesis)
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(nodes=st.integers(1, 2000), pct=st.integers(1, 100), lo=st.integers(1, 40), span=st.integers(0, 40))
+def test_head_count_properties(nodes, pct, lo, span):
+    hi = lo + span
+    h = int(c.query_head_count(nodes, pct, lo, hi).heads)
+    assert 1 <= h <= nodes
+    assert h == min(nodes, max(lo, min(hi, h)))           # clamped
+    exact = pct * nodes / 100
+    if lo <= exact <= hi and exact <= nodes:
+        assert exact <= h < exact + 1                      # rounded up, never down
+    # monotone in the cluster size
+    assert int(c.query_head_count(nodes + 1, pct, lo, hi).heads) >= h
+
+
+@settings(max_examples=30, deadline=None)
+@given(weights=st.lists(st.floats(0.01, 1.0), min_size=1, max_size=6), heads=st.integers(1, 5))
+def test_head_load_distribution_properties(weights, heads):
+    p = np.array(weights) / np.sum(weights)
+    d = c.head_load_distribution(p, heads)
+    assert d.probabilities.sum() == pytest.approx(1.0)
+    assert d.values.min() >= p.max() - 1e-9 and d.values.max() <= 1.0 + 1e-9
+    # E[M] >= p_max + (1 - p_max)/H (the head holding the largest key) and >= 1/H
+    assert d.mean >= p.max() + (1 - p.max()) / heads - 1e-9
+    # all keys on one head has probability H^-(K-1)
+    assert float(d.sf(1.0)) == pytest.approx(heads ** -(len(p) - 1) if heads > 1 or len(p) == 1 else 1.0)
