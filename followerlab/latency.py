@@ -183,37 +183,103 @@ def _panel_integral(f, edges, batch_shape, *, epsabs, epsrel, max_levels=50):
     return total, err_total
 
 
-def _bisect_ppf(cdf, q, lo, hi, *, max_iter=200):
-    r"""Generalized inverse :math:`Q(q) = \inf\{t : F(t) \ge q\}` by vectorized bisection.
+def _bisect_ppf(cdf, q, lo, hi, *, elementwise=False, grid=None, max_iter=400):
+    r"""Generalized inverse :math:`Q(q) = \inf\{t : F(t) \ge q\}` by a safeguarded bracketing search.
 
     ``lo`` and ``hi`` must bracket: the answer lies in ``[lo, hi]``, i.e. ``F(t) < q`` for
-    every ``t < lo`` and ``F(hi) >= q``.  Bisection keeps ``F(lo) < q <= F(hi)`` and returns
-    ``hi``; it stops when no float lies strictly between ``lo`` and ``hi`` (full double
-    precision, at most ``max_iter`` halvings), so a point mass (jump) is located exactly and a
-    flat part returns its left end.
+    every ``t < lo`` (and ``F(hi) >= q``, which is checked and repaired).  Every step keeps
+    ``F(lo) < q <= F(hi)``: it tries the Illinois (modified regula falsi) point, which
+    converges superlinearly where ``F`` is smooth, and bisects every fourth step and whenever
+    that point is not strictly inside, so the bracket at least halves every four steps.  It
+    stops when no float lies strictly between ``lo`` and ``hi`` and returns ``hi``: full
+    double precision, a point mass (jump) located exactly, a flat part answered by its left end.
+
+    ``elementwise=True`` says ``cdf`` may be called on any subset of points (no batch
+    parameters), so only unconverged points are evaluated; then an optional sorted ``grid``
+    of points (e.g. component quantiles) narrows every bracket first with one ``cdf`` call.
     """
     q, lo, hi = np.broadcast_arrays(np.asarray(q, float), np.asarray(lo, float), np.asarray(hi, float))
-    lo, hi = lo.copy(), hi.copy()
-    # If F(lo) >= q already, lo is the answer.
-    done = np.asarray(cdf(lo)) >= q
+    shape = q.shape
+    if elementwise:
+        q, lo, hi = q.ravel(), lo.ravel().copy(), hi.ravel().copy()
+        if grid is not None and np.size(grid):
+            grid = np.unique(np.asarray(grid, dtype=float))
+            grid = grid[np.isfinite(grid)]
+            f_grid = np.maximum.accumulate(np.asarray(cdf(grid), dtype=float))
+            j = np.searchsorted(f_grid, q, side="left")  # first grid point with F >= q
+            below = grid[np.clip(j - 1, 0, grid.size - 1)]
+            above = grid[np.clip(j, 0, grid.size - 1)]
+            use_lo = (j >= 1) & (below > lo)
+            use_hi = (j < grid.size) & (above < hi)
+            lo = np.where(use_lo, below, lo)
+            hi = np.where(use_hi, above, hi)
+            f_lo_grid = np.where(use_lo, f_grid[np.clip(j - 1, 0, grid.size - 1)], np.nan)
+            f_hi_grid = np.where(use_hi, f_grid[np.clip(j, 0, grid.size - 1)], np.nan)
+
+        def F(x, idx):
+            return np.asarray(cdf(x[idx]), dtype=float)
+    else:
+        lo, hi = lo.copy(), hi.copy()
+
+        def F(x, idx):
+            return np.asarray(cdf(x), dtype=float)[idx]
+
+    everything = np.ones(q.shape, dtype=bool)
+    if elementwise and grid is not None and np.size(grid):
+        # cdf values already known from the grid; evaluate only the others
+        f_lo, f_hi = f_lo_grid, f_hi_grid
+        need = np.isnan(f_lo)
+        f_lo[need] = F(lo, need)
+    else:
+        f_lo = np.asarray(cdf(lo), dtype=float) if not elementwise else F(lo, everything)
+    done = f_lo >= q  # then lo itself is the answer
     hi = np.where(done, lo, hi)
-    # Make sure hi really satisfies F(hi) >= q (guards against ppf round-off in the bracket).
+    if elementwise and grid is not None and np.size(grid):
+        need = np.isnan(f_hi) | done
+        f_hi[need] = F(hi, need)
+    else:
+        f_hi = F(hi, everything) if elementwise else np.asarray(cdf(hi), dtype=float)
+    # repair an upper end that is short of q (round-off in the components' ppf)
     for _ in range(200):
-        short = ~done & (np.asarray(cdf(hi)) < q)
+        short = ~done & (f_hi < q)
         if not short.any():
             break
         width = np.maximum(hi - lo, np.maximum(np.abs(hi), 1.0))
         lo = np.where(short, hi, lo)
+        f_lo = np.where(short, f_hi, f_lo)
         hi = np.where(short, hi + width, hi)
-    for _ in range(max_iter):
+        f_hi = F(hi, everything) if elementwise else np.asarray(cdf(hi), dtype=float)
+    # signed distances to the target, and which end moved last (for the Illinois halving)
+    g_lo, g_hi = f_lo - q, f_hi - q
+    side = np.zeros(q.shape, dtype=np.int8)
+    for it in range(max_iter):
         mid = lo + 0.5 * (hi - lo)
         active = ~done & (mid > lo) & (mid < hi)
         if not active.any():
             break
-        up = np.asarray(cdf(mid)) >= q
-        hi = np.where(active & up, mid, hi)
-        lo = np.where(active & ~up, mid, lo)
-    return hi
+        idx = np.flatnonzero(active) if elementwise else active
+        a, b, ga, gb = lo[idx], hi[idx], g_lo[idx], g_hi[idx]
+        m = mid[idx]
+        if it % 4 != 3:
+            denom = gb - ga
+            rf = np.where(denom > 0, (a * gb - b * ga) / np.where(denom > 0, denom, 1.0), m)
+            x = np.where((rf > a) & (rf < b), rf, m)
+        else:
+            x = m
+        x_full = lo.copy()
+        x_full[idx] = x
+        gx = F(x_full, idx) - q[idx]
+        up = gx >= 0
+        last = side[idx]
+        # Illinois: if the same end is kept twice, halve its distance to pull the next point in
+        ga = np.where(up & (last == 1), ga * 0.5, ga)
+        gb = np.where(~up & (last == -1), gb * 0.5, gb)
+        hi[idx] = np.where(up, x, b)
+        g_hi[idx] = np.where(up, gx, gb)
+        lo[idx] = np.where(up, a, x)
+        g_lo[idx] = np.where(up, ga, gx)
+        side[idx] = np.where(up, 1, -1)
+    return hi.reshape(shape)
 
 
 class LatencyDistribution:
@@ -238,6 +304,16 @@ class LatencyDistribution:
     def breakpoints(self) -> np.ndarray:
         """Locations of point masses (empty for continuous distributions)."""
         return np.empty(0)
+
+    def _ppf_grid(self) -> np.ndarray:
+        """Points that narrow the ppf search: the components' quantiles on a ladder (no batch)."""
+        comps = getattr(self, "components", None) or getattr(self, "dists", None) or []
+        if np.ndim(self.support()[0]) != 0 or not comps:
+            return np.empty(0)
+        if getattr(self, "_grid_cache", None) is None:
+            pts = [np.asarray(c.ppf(_PANEL_LADDER), dtype=float) for c in comps]
+            self._grid_cache = np.unique(np.concatenate(pts + [_breakpoints(self)]))
+        return self._grid_cache
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
         return f"<{type(self).__name__}>"
@@ -499,8 +575,8 @@ class Mixture(LatencyDistribution):
         q = _q(q)
         qs = [np.asarray(c.ppf(q), dtype=float) for w, c in zip(self.weights, self.components) if w > 0]
         lo, hi = np.minimum.reduce(np.broadcast_arrays(*qs)), np.maximum.reduce(np.broadcast_arrays(*qs))
-        out = _bisect_ppf(self.cdf, q, lo, hi)
         lower, upper = self.support()
+        out = _bisect_ppf(self.cdf, q, lo, hi, elementwise=np.ndim(lower) == 0, grid=self._ppf_grid())
         return np.where(q == 0, lower, np.where(q == 1, upper, out))
 
     def support(self):
@@ -799,8 +875,8 @@ class OrderStatistic(LatencyDistribution):
         hi_q = [np.asarray(d.ppf(qq ** (1.0 / n)), dtype=float) for d in self.dists]
         lo = np.minimum.reduce(np.broadcast_arrays(*lo_q))
         hi = np.maximum.reduce(np.broadcast_arrays(*hi_q))
-        out = _bisect_ppf(self.cdf, qq, lo, hi)
         lo_s, hi_s = self.support()
+        out = _bisect_ppf(self.cdf, qq, lo, hi, elementwise=np.ndim(lo_s) == 0, grid=self._ppf_grid())
         return np.where(q == 0, lo_s, np.where(q == 1, hi_s, out))
 
     def rvs(self, size=None, random_state=None):
