@@ -54,8 +54,8 @@ __all__ = [
 
 #: RTT matrices the Raft panel can use: key -> (label, file under ``data/regions``).
 RTT_DATASETS = {
-    "crdb-demo": ("cockroach demo, 3 regions (2019)", "crdb-demo-rtt-2019.csv"),
-    "azure": ("Azure P50, 8 regions (2025-06)", "azure-rtt-p50-2025-06.csv"),
+    "crdb-demo": ("crdb demo (3 regions)", "crdb-demo-rtt-2019.csv"),
+    "azure": ("Azure P50 (8 regions)", "azure-rtt-p50-2025-06.csv"),
 }
 
 #: Raft placements offered: key -> (label, kind, argument) understood by :func:`_placement`.
@@ -422,13 +422,24 @@ def dashboard_png(d: Dashboard, *, dpi: int = 90) -> bytes:
 
 
 def _numbers_html(d: Dashboard) -> str:
+    """Key numbers as a compact table: one row per metric, one column per mechanism."""
     frame = d.key_numbers()
-    rows = "".join(
-        f"<tr><td>{m}</td><td>{k}</td><td style='text-align:right'>{_fmt(v)}</td><td>{u}</td></tr>"
-        for m, k, v, u in frame.itertuples(index=False)
-    )
-    return ("<table class='followerlab-result'><thead><tr><th>mechanism</th><th>metric</th><th>value</th>"
-            f"<th>unit</th></tr></thead><tbody>{rows}</tbody></table>")
+    mechanisms = list(dict.fromkeys(frame.mechanism))
+    metrics = list(dict.fromkeys(frame.metric))
+    value = {(m, k): (v, u) for m, k, v, u in frame.itertuples(index=False)}
+    cell = "padding:1px 12px;text-align:right;font-variant-numeric:tabular-nums"
+    head = "".join(f"<th style='{cell}'>{m}</th>" for m in mechanisms)
+    rows = []
+    for k in metrics:
+        tds = []
+        for m in mechanisms:
+            v, u = value.get((m, k), (None, ""))
+            text = "" if v is None else _fmt(v) + ("" if u == "1" else f" {u}")
+            tds.append(f"<td style='{cell}'>{text}</td>")
+        rows.append(f"<tr><td style='padding:1px 12px'><code>{k}</code></td>{''.join(tds)}</tr>")
+    return ("<table style='border-collapse:collapse;line-height:1.3;font-size:12px'>"
+            f"<thead><tr><th style='padding:1px 12px;text-align:left'>metric</th>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
 
 
 def _fmt(v: float) -> str:
@@ -517,7 +528,7 @@ class Explorer:
             box("Weak query consistency (seed 003)", ["heads", "routing_mode", "query_rate_per_s", "weak_fraction"]),
             box("Raft follower reads (seed 004)", ["rtt_data", "placement", "leaseholder_region", "read_path"]),
         ], layout=w.Layout(flex_flow="row wrap"))
-        self.widget = w.VBox([panels, self.message, self.image, self.numbers])
+        self.widget = w.VBox([panels, self.message, self.image, self.numbers], layout=w.Layout(overflow="hidden"))
         self.update()
 
     def values(self) -> dict:

@@ -154,26 +154,52 @@ def browser(lab, tmp_path_factory):
     try:
         driver.set_page_load_timeout(PAGE_LOAD_S)
         driver.set_script_timeout(RUN_ALL_S)
+        base, token = lab
+        driver.get(f"{base}/lab?reset&token={token}")  # one JupyterLab page for every notebook
+        started = driver.execute_async_script(_WAIT_FOR_LAB)
+        if started != "ok":
+            pytest.fail(f"JupyterLab page: {started}")
         yield driver
     finally:
         driver.quit()
 
 
 # JavaScript run in the page. `jupyterapp` is exposed by --LabApp.expose_app_in_browser.
-_WAIT_FOR_NOTEBOOK = """
-const [name, done] = [arguments[0], arguments[arguments.length - 1]];
+_WAIT_FOR_LAB = """
+const done = arguments[arguments.length - 1];
 const t0 = Date.now();
 (async () => {
-  while (!(window.jupyterapp && window.jupyterapp.shell.currentWidget
-           && window.jupyterapp.shell.currentWidget.context
-           && window.jupyterapp.shell.currentWidget.context.path.endsWith(name))) {
-    if (Date.now() - t0 > 60000) { return 'notebook panel did not open'; }
+  while (!window.jupyterapp) {
+    if (Date.now() - t0 > 60000) { return 'JupyterLab did not start in the page'; }
     await new Promise(r => setTimeout(r, 250));
   }
-  const panel = window.jupyterapp.shell.currentWidget;
+  await window.jupyterapp.started;
+  await window.jupyterapp.restored;
+  window.jupyterapp.shell.collapseLeft();
+  return 'ok';
+})().then(done, e => done('error: ' + e));
+"""
+
+# Open a notebook in the running app (no page reload) and wait until its kernel is ready.
+_OPEN = """
+const [name, done] = [arguments[0], arguments[arguments.length - 1]];
+const app = window.jupyterapp;
+(async () => {
+  const panel = await app.commands.execute('docmanager:open', {path: name, factory: 'Notebook'});
+  app.shell.activateById(panel.id);
   await panel.context.ready;
   await panel.sessionContext.ready;
-  window.jupyterapp.shell.collapseLeft();
+  if (!panel.sessionContext.session || !panel.sessionContext.session.kernel) { return 'no kernel started'; }
+  return 'ok';
+})().then(done, e => done('error: ' + e));
+"""
+
+# Stop the notebook's kernel and close its panel without a save dialog (frees the CPU).
+_CLOSE = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  if (panel && panel.sessionContext) { await panel.sessionContext.shutdown(); panel.dispose(); }
   return 'ok';
 })().then(done, e => done('error: ' + e));
 """
@@ -223,20 +249,21 @@ return true;
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs_in_jupyterlab(lab, browser, path):
-    base, token = lab
+def test_notebook_runs_in_jupyterlab(browser, path):
     started = time.monotonic()
-    browser.get(f"{base}/lab/tree/{path.name}?reset&token={token}")
-    opened = browser.execute_async_script(_WAIT_FOR_NOTEBOOK, path.name)
+    opened = browser.execute_async_script(_OPEN, path.name)
     assert opened == "ok", f"{path.name}: {opened}"
-    report = browser.execute_async_script(_RUN_ALL)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    browser.execute_script(_SCROLL_TO, ".jp-Cell")  # the top: question and parameters
-    browser.save_screenshot(str(SCREENSHOTS / f"{path.stem}.png"))
-    # the first widget (explorer) or figure, at the top of the view
-    if browser.execute_script(_SCROLL_TO, ".jp-OutputArea-output .jupyter-widgets, .jp-OutputArea-output img"):
-        time.sleep(0.5)
-        browser.save_screenshot(str(SCREENSHOTS / f"{path.stem}-output.png"))
+    try:
+        report = browser.execute_async_script(_RUN_ALL)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        browser.execute_script(_SCROLL_TO, ".jp-Cell")  # the top: question and parameters
+        browser.save_screenshot(str(SCREENSHOTS / f"{path.stem}.png"))
+        # the first widget (explorer) or figure, at the top of the view
+        if browser.execute_script(_SCROLL_TO, ".jp-OutputArea-output .jupyter-widgets, .jp-OutputArea-output img"):
+            time.sleep(0.5)
+            browser.save_screenshot(str(SCREENSHOTS / f"{path.stem}-output.png"))
+    finally:
+        browser.execute_async_script(_CLOSE)
     elapsed = time.monotonic() - started
     print(f"{path.name}: {elapsed:.1f} s, {report.get('images')} images, {report.get('widgets')} widgets")
     assert "error" not in report, f"{path.name}: {report['error']}"
