@@ -138,7 +138,9 @@ class RefreshLag(Result):
         )
         t, P, d0, d1, m, Pe, b2b, unb = np.broadcast_arrays(t, P, d0, d1, m, Pe, b2b, unb)
         lam = m * P
-        periodic = (_partial_positive_mean(t - d0, d1, lam) - _partial_positive_mean(t - d0 - P, d1, lam)) / P
+        tf = np.where(np.isfinite(t), t, 0.0)
+        periodic = (_partial_positive_mean(tf - d0, d1, lam) - _partial_positive_mean(tf - d0 - P, d1, lam)) / P
+        periodic = np.where(np.isposinf(t), 1.0, np.where(np.isneginf(t), 0.0, periodic))
         with np.errstate(invalid="ignore", divide="ignore"):
             fluid = np.clip((t - Pe) / Pe, 0.0, 1.0)
         out = np.where(b2b, fluid, periodic)
@@ -146,7 +148,11 @@ class RefreshLag(Result):
         return np.clip(out, 0.0, 1.0)
 
     def quantile(self, q) -> np.ndarray:
-        """The lag's ``q``-quantile (s): the smallest t with ``cdf(t) >= q`` (bisection, 1e-9 s)."""
+        """The lag's ``q``-quantile (s): the smallest t with ``cdf(t) >= q`` (bisection, 1e-9 s).
+
+        The Poisson law has unbounded support, so ``q = 1`` gives the point where the CDF
+        reaches 1 in floating point (exactly ``d0 + P`` when ``d1 m = 0``).
+        """
         q = check_probability("q", q)
         shape = np.broadcast_shapes(np.shape(q), self.shape)
         q = np.broadcast_to(q, shape)

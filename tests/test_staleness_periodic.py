@@ -180,6 +180,25 @@ def test_bad_input_names_the_parameter(kwargs, name):
         refresh_lag(**kwargs)
 
 
+def test_infinite_arguments():
+    for r in (refresh_lag(60.0, 2.0, 0.01, 5.0), refresh_lag(60.0), refresh_lag(10.0, 8.0, 0.1, 5.0)):
+        assert float(r.cdf(np.inf)) == 1.0 and float(r.cdf(-np.inf)) == 0.0
+    assert float(refresh_lag(10.0, 1.0, 0.5, 2.0).cdf(np.inf)) == 1.0
+
+
+def test_p_overrun_matches_simulation():
+    """P(D >= P) under the Poisson law, against the share of simulated syncs that overran."""
+    P, d0, d1, m = 20.0, 2.0, 1.0, 0.5   # D = 2 + Poisson(10): P(D >= 20) = P(N >= 18) ~ 0.014
+    r = refresh_lag(P, d0, d1, m)
+    p = float(r.p_overrun)
+    assert p == pytest.approx(stats.poisson.sf(17, 10.0))
+    sim = simulate_follower(P, d0, d1, m, horizon_s=P * 20000, seed=91)
+    over = np.mean((sim.sync_ends_s - sim.sync_starts_s)[10:] >= P)
+    n = sim.sync_starts_s.size - 10
+    # overruns perturb the next cycle slightly; the binomial se is the right scale (4 se)
+    assert abs(over - p) < 4 * np.sqrt(p * (1 - p) / n)
+
+
 def test_bad_quantile_and_cdf_input():
     r = refresh_lag(10.0)
     with pytest.raises(ValueError, match="q"):

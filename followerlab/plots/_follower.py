@@ -65,8 +65,9 @@ def follower_prefetch_tradeoff(ingest_bytes_per_s, tradeoff, *, title="Auto-pref
     """
     fig, ax = new_axes(title, "compressed ingest rate (MB/s)", "seconds", ax=ax)
     x = np.asarray(ingest_bytes_per_s, dtype=float) / 1e6
-    extra = np.asarray(tradeoff.lag_mean_s_on - tradeoff.lag_mean_s_off, dtype=float)
-    saved = np.asarray(tradeoff.first_query_s_off - tradeoff.first_query_s_on, dtype=float)
+    with np.errstate(invalid="ignore"):  # inf - inf where both sides cannot keep up
+        extra = np.asarray(tradeoff.lag_mean_s_on - tradeoff.lag_mean_s_off, dtype=float)
+        saved = np.asarray(tradeoff.first_query_s_off - tradeoff.first_query_s_on, dtype=float)
     ax.plot(x, np.where(extra > 0, extra, np.nan), "-", color=PALETTE[1],
             label="cost: extra mean lag with prefetch (warm-up in each sync)")
     ax.plot(x, np.where(saved > 0, saved, np.nan), "-", color=PALETTE[0],
