@@ -24,7 +24,7 @@ def plot_predicted_vs_measured(table, quantile: str = "p50", ax=None):
     is the acceptance tolerance max(3 ms, 10 %) around the diagonal.
     """
     fig, ax = new_axes(f"etcd: measured vs predicted {quantile} latency", f"predicted {quantile} (ms)",
-                       f"measured {quantile} (ms)", ax=ax)
+                       f"measured {quantile} (ms)", ax=ax, figsize=(9.0, 5.0))
     pred = table[f"predicted_{quantile}_ms"].to_numpy()
     meas = table[f"measured_{quantile}_ms"].to_numpy()
     hi = float(np.nanmax(np.r_[pred, meas])) * 1.08 + 1
@@ -41,7 +41,8 @@ def plot_predicted_vs_measured(table, quantile: str = "p50", ax=None):
     ax.set_xlim(0, hi)
     ax.set_ylim(0, hi)
     finish(ax)
-    ax.legend(fontsize=7, frameon=False, loc="upper left")
+    ax.set_aspect("equal")
+    ax.legend(fontsize=7.5, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return fig
 
 
@@ -49,15 +50,20 @@ def plot_error_by_hops(table, ax=None):
     """Measured minus predicted p50 (ms) against the proxy crossings on the critical path."""
     rows = table[table.network_ms > 0]
     fig, ax = new_axes("Model error grows with delayed message hops", "proxy crossings on the critical path",
-                       "measured − predicted p50 (ms)", ax=ax)
+                       "measured − predicted p50 (ms)", ax=ax, figsize=(9.0, 4.2))
     rng = np.random.default_rng(0)
+    markers = {3: "o", 5: "s"}
     for k, (op, g) in enumerate(rows.groupby("op", sort=False)):
-        jitter = rng.uniform(-0.15, 0.15, len(g))
-        ax.scatter(g.hops + jitter + (k - 1.5) * 0.08, g.error_p50_ms, s=26, color=PALETTE[k % len(PALETTE)],
-                   label=_OP_LABEL.get(op, op), zorder=3)
+        for n, gn in g.groupby("n"):
+            jitter = rng.uniform(-0.12, 0.12, len(gn)) + (k - 1.5) * 0.08 + (0.35 if n == 5 else 0.0)
+            ax.scatter(gn.hops + jitter, gn.error_p50_ms, s=26, color=PALETTE[k % len(PALETTE)],
+                       marker=markers.get(int(n), "^"), label=f"{_OP_LABEL.get(op, op)}, {n} members", zorder=3)
     ax.axhline(0, color="0.4", lw=1)
     ax.set_xticks(sorted(rows.hops.unique()))
-    return finish(ax)
+    ax.set_xlim(rows.hops.min() - 0.6, rows.hops.max() + 1.2)
+    finish(ax)
+    ax.legend(fontsize=7.5, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    return fig
 
 
 def plot_visibility(curves, ax=None):
