@@ -837,11 +837,15 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
         that (probability ``1 - P(A <= lag)``, A from :func:`closed_timestamp_lag`) the read goes
         to the leaseholder.
     ``"bounded"``
-        ``with_max_staleness(b)``: served at N if its closed timestamp is within the bound,
-        :math:`p = P(A \\le b)`; otherwise N refuses and the gateway goes to the leaseholder,
+        ``with_max_staleness(b)``: the read runs at ``max(now - b, resolved timestamp of N)``
+        (FACTS.md), so its staleness is :math:`S = \\min(A, b)`.  N serves it if its closed
+        timestamp is within the bound, :math:`p = P(A \\le b)`; otherwise N refuses and the
+        gateway goes to the leaseholder, which serves ``now - b``:
         :math:`T = r_0 + \\mathrm{RTT}_{c,N} + \\mathrm{RTT}_{c,L}` (*assumed*: the failed
-        attempt costs one round trip to N).  Staleness ``A`` when local, 0 when redirected:
-        :math:`E[S] = p\\,E[A \\mid A \\le b]`.
+        attempt costs one round trip to N).  :math:`E[S] = p\\,E[A \\mid A \\le b] + (1-p)\\,b`.
+        When N is the leaseholder it always serves locally (its own closed timestamp has
+        :math:`d = 0`).  Assumption: the resolved timestamp equals the closed timestamp (no
+        unresolved intents).
     ``"global"``
         GLOBAL table: the closed timestamp leads present time, so N serves up-to-date reads:
         :math:`T = r_0 + \\mathrm{RTT}_{c,N}`, staleness 0 (writes pay the lead instead; see
@@ -894,14 +898,11 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
         local, remote = to_near, to_lh
         st_mean = zero + lag
         st_max = zero + lag
-    else:  # bounded
-        if near == lh:
-            p = zero + 1.0
-            st_mean, st_max = zero, zero
-        else:
-            p = zero + age.cdf(bound)
-            st_mean = np.where(p > 0, p * np.nan_to_num(age.mean_given_at_most(bound)), 0.0) + zero
-            st_max = np.where(p > 0, np.minimum(bound, age.max_s), 0.0) + zero
+    else:  # bounded: staleness min(A, b); local when A <= b or N is the leaseholder
+        p_fresh = age.cdf(bound)
+        p = zero + (1.0 if near == lh else p_fresh)
+        st_mean = zero + p_fresh * np.nan_to_num(age.mean_given_at_most(bound)) + (1 - p_fresh) * bound
+        st_max = zero + np.minimum(bound, age.max_s)
         local, remote = to_near, to_near + to_lh - intra
     local = zero + local
     remote = zero + remote

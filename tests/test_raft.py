@@ -272,10 +272,15 @@ def test_bounded_staleness_mixture_against_simulation(demo):
     assert np.allclose(r.p_local, p_sim, atol=6e-3)  # SE <= 1.6e-3
     lat_sim = np.where(local, 0.0, 64.0).mean(axis=0)
     assert np.allclose(r.mean_ms, lat_sim, atol=6e-3 * 64)
-    st_sim = np.where(local, age[:, None], 0.0).mean(axis=0)
+    st_sim = np.minimum(age[:, None], bounds).mean(axis=0)  # read at max(now - b, resolved)
     assert np.allclose(r.staleness_mean_s, st_sim, atol=5e-3)
     assert r.p_local[0] == 0 and r.p_local[-1] == 1
     assert r.p99_ms.tolist() == [64.0] * 4 + [0.0, 0.0]  # bound 3.3 > max age 3.232
+    # at the leaseholder's own region: always local, staleness min(target + U * interval, b)
+    h = raft.read_latency(demo, p, "us-east1", "bounded", max_staleness_s=bounds)
+    assert np.all(h.p_local == 1.0)
+    age_lh = 3.0 + 0.2 * rng.uniform(size=100_000)
+    assert np.allclose(h.staleness_mean_s, np.minimum(age_lh[:, None], bounds).mean(axis=0), atol=5e-3)
 
 
 def test_read_latency_bad_path(demo):
