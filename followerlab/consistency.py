@@ -455,7 +455,7 @@ def _max_share_dp(p, h, limit):
 
 
 def head_load_distribution(shares, heads, *, method="auto", samples=20000, seed=0,
-                           max_states=20000) -> HeadLoadDistribution:
+                           max_states=5000) -> HeadLoadDistribution:
     r"""Distribution of the hottest head's query share when keys hash onto ``heads`` heads.
 
     Each key k (a database, or a session id) carries a share :math:`p_k` of the queries and is
@@ -477,7 +477,7 @@ def head_load_distribution(shares, heads, *, method="auto", samples=20000, seed=
     states (loads rounded to 1e-12) merge.  Keys with equal shares (the hot-key mix, uniform
     tails) keep the state count small; in the worst case it is the number of set partitions of
     the keys into at most H blocks.  ``auto`` uses it while the state count stays at most
-    ``max_states`` (default 20000), otherwise
+    ``max_states`` (default 5000), otherwise
     ``monte_carlo``: ``samples`` independent hash draws (``seed``); the standard error of the
     mean is reported.  The tests check the DP against brute-force enumeration of all
     :math:`H^K` assignments, against the closed form above, the Monte Carlo against the DP, and
@@ -1273,6 +1273,7 @@ def advise(
     admin_cores=1,
     head_cores=None,
     shares=None,
+    session_shares=None,
     refresh_period_s=120.0,
     base_duration_s=2.0,
     repeat_rate_per_s=0.0,
@@ -1291,7 +1292,9 @@ def advise(
     ceiling too (*assumed*: one ceiling for every planning node).  The pick: ``strong`` if
     feasible (freshest); otherwise the feasible weak row with the fewest heads (least metadata
     refresh load on storage), then the lowest hottest-head utilization, then the highest cache
-    hit ratio.  ``by_database`` / ``by_session`` rows need ``shares``; without it they are left out.
+    hit ratio.  ``by_database`` rows need ``shares`` (query share per database) and
+    ``by_session`` rows ``session_shares`` (per session id; defaults to ``shares``); without them
+    those rows are left out.
 
     Examples
     --------
@@ -1325,10 +1328,13 @@ def advise(
     weak_admin = admin_node_load(lam, w, planning_s, planning_cv, control_rate_per_s, control_s,
                                  admin_cores=admin_cores, heads=1, head_cores=head_cores)
     kc = admin_cores if head_cores is None else head_cores
-    modes = [m for m in ROUTING_MODES if shares is not None or m not in ("by_database", "by_session")]
+    if session_shares is None:
+        session_shares = shares
+    key_shares = {"by_database": shares, "by_session": session_shares}
+    modes = [m for m in ROUTING_MODES if m not in key_shares or key_shares[m] is not None]
     for mode in modes:
         for h in hc.tolist():
-            rl = routing_load(w * lam, h, mode, shares if mode in ("by_database", "by_session") else None,
+            rl = routing_load(w * lam, h, mode, key_shares.get(mode),
                               planning_s=planning_s, planning_cv=planning_cv, head_cores=kc,
                               repeat_rate_per_s=repeat_rate_per_s, cache_max_age_s=cache_max_age_s,
                               repeat_fraction=repeat_fraction, seed=seed)

@@ -156,3 +156,17 @@ def test_records_missed_seed_examples_match_simulation(window):
     assert abs(m - float(model.expected_missed)) < Z * se
     m, se = _mean_se(p_miss)
     assert abs(m - float(model.p_miss_match)) < Z * se
+
+
+def test_admin_node_mixture_mean_response_is_pollaczek_khinchine():
+    # one planning slot, Poisson queries (exp. 50 ms) + control commands (deterministic 300 ms):
+    # M/G/1, where the mixture's mean and second moment make the P-K mean wait exact:
+    # E[S] = 0.7/9, E[S^2] = (8 * 2 * 0.05^2 + 0.3^2)/9, W = lam E[S^2] / (2 (1 - rho)) -> 0.2944 s
+    model = c.admin_node_load(8.0, 0.0, planning_s=0.05, control_rate_per_s=1.0, control_s=0.3, control_cv=0.0)
+    es, es2 = 0.7 / 9, (8 * 2 * 0.05**2 + 0.3**2) / 9
+    assert float(model.admin_mean_response_s) == pytest.approx(9 * es2 / (2 * (1 - 0.7)) + es, rel=1e-9)
+    means = [sim.simulate_query_routing(8.0, 2000.0, weak_fraction=0.0, planning_s=0.05, control_rate_per_s=1.0,
+                                        control_s=0.3, control_cv=0.0, seed=s).admin_responses_s.mean()
+             for s in range(8)]
+    m, se = _mean_se(means)
+    assert abs(m - float(model.admin_mean_response_s)) < Z * se
