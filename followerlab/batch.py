@@ -203,7 +203,7 @@ def run_one(task: dict) -> dict:
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     out_nb = staging / "notebook.ipynb"
-    record = {k: task[k] for k in ("run_id", "scenario", "base_scenario", "notebook", "notebook_path",
+    record = {k: task[k] for k in ("run_id", "scenario", "base_scenario", "label", "notebook", "notebook_path",
                                    "parameters", "effective", "hash", "source", "description", "grid_point")}
     t0 = time.perf_counter()
     params = {**task["parameters"], "output_dir": str(staging)}
@@ -244,7 +244,7 @@ def _task(run: Run, out: Path, kernel_name: str, timeout_s: float, start_timeout
     return {
         "run_id": run.run_id, "scenario": run.scenario, "base_scenario": run.base_scenario,
         "notebook": run.notebook_name, "notebook_path": str(run.notebook), "source": str(run.source),
-        "description": run.description, "grid_point": run.grid_point,
+        "description": run.description, "grid_point": run.grid_point, "label": run.label,
         "parameters": run.parameters, "effective": run.effective,
         "hash": inputs_hash(run.notebook, run.parameters, kernel_name=kernel_name),
         "run_dir": str(out / "runs" / run.run_id), "kernel_name": kernel_name,
@@ -287,7 +287,7 @@ def _param_column(values: list):
 def gather_results(records: list[dict], out: str | Path) -> pd.DataFrame:
     """Read each successful run's ``results.csv`` and stack them with run columns.
 
-    Columns: ``scenario, base_scenario, notebook, run_id, configuration, metric, value, unit``
+    Columns: ``scenario, base_scenario, label, notebook, run_id, configuration, metric, value, unit``
     followed by one ``param_<name>`` column per parameter (the run's effective value; lists as
     JSON text).  Written atomically to ``out/results.csv`` and ``out/results.parquet``.
     """
@@ -304,11 +304,12 @@ def gather_results(records: list[dict], out: str | Path) -> pd.DataFrame:
         frame = frame[RESULT_COLUMNS].copy()
         frame.insert(0, "run_id", rec["run_id"])
         frame.insert(0, "notebook", rec["notebook"])
+        frame.insert(0, "label", rec.get("label") or rec["scenario"])
         frame.insert(0, "base_scenario", rec["base_scenario"])
         frame.insert(0, "scenario", rec["scenario"])
         frames.append(frame)
         params.append([rec.get("effective", {})] * len(frame))
-    base = ["scenario", "base_scenario", "notebook", "run_id"] + RESULT_COLUMNS
+    base = ["scenario", "base_scenario", "label", "notebook", "run_id"] + RESULT_COLUMNS
     if not frames:
         table = pd.DataFrame(columns=base)
     else:
@@ -409,7 +410,7 @@ def _result_or_failure(fut, task) -> dict:
     try:
         return fut.result()
     except Exception as exc:
-        rec = {k: task[k] for k in ("run_id", "scenario", "base_scenario", "notebook", "notebook_path",
+        rec = {k: task[k] for k in ("run_id", "scenario", "base_scenario", "label", "notebook", "notebook_path",
                                     "parameters", "effective", "hash")}
         rec.update(status="failed", error={"type": type(exc).__name__, "message": str(exc), "cell": None,
                                            "traceback": "".join(traceback.format_exception(exc))},

@@ -78,6 +78,9 @@ def load_results(path: str | Path) -> pd.DataFrame:
 def wide_table(table: pd.DataFrame, metrics=None) -> pd.DataFrame:
     """One row per (scenario, notebook, configuration), one column per metric.
 
+    The index columns come first: ``scenario``, ``label`` (when the table has it: the
+    scenario's display name), ``notebook``, ``configuration``.
+
     Parameters
     ----------
     table : DataFrame
@@ -98,7 +101,8 @@ def wide_table(table: pd.DataFrame, metrics=None) -> pd.DataFrame:
     dup = table.duplicated(keys)
     if dup.any():
         raise ValueError(f"table has duplicate rows for {table.loc[dup, keys].head(3).to_dict('records')}")
-    wide = table.pivot(index=["scenario", "notebook", "configuration"], columns="metric", values="value")
+    index = ["scenario"] + (["label"] if "label" in table.columns else []) + ["notebook", "configuration"]
+    wide = table.pivot(index=index, columns="metric", values="value")
     wide.columns.name = None
     if metrics is None:
         present = list(wide.columns)

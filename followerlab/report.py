@@ -30,13 +30,23 @@ import pandas as pd
 from .compare import KEY_METRICS, METRIC_LABELS, OBJECTIVES, pareto_by_group, wide_table
 from .results_io import atomic_write_text
 
-__all__ = ["render_notebook_html", "write_report", "KEY_FIGURES"]
+__all__ = ["render_notebook_html", "write_report", "KEY_FIGURES", "SHORT"]
 
 #: (file stem, x metric, y metric) of the trade-off scatter plots in the report.
 KEY_FIGURES = [
-    ("staleness-vs-read-latency", "staleness_mean_s", "read_latency_p50_ms"),
-    ("write-vs-read-latency", "read_latency_p50_ms", "write_latency_p50_ms"),
+    ("staleness-vs-read-latency", "staleness_mean_s", "read_latency_p50_ms", "Read latency vs staleness"),
+    ("staleness-vs-admin-load", "staleness_mean_s", "admin_utilization",
+     "Load on the node that sees everything vs staleness"),
+    ("write-vs-read-latency", "read_latency_p50_ms", "write_latency_p50_ms", "Write vs read latency"),
 ]
+
+#: Compact column headers of the comparison table.
+SHORT = {
+    "staleness_mean_s": "staleness mean (s)", "staleness_p99_s": "staleness p99 (s)",
+    "read_latency_p50_ms": "read p50 (ms)", "read_latency_p99_ms": "read p99 (ms)",
+    "write_latency_p50_ms": "write p50 (ms)", "write_latency_p99_ms": "write p99 (ms)",
+    "admin_utilization": "admin / leader util.",
+}
 
 _TOGGLE = """
 <style>
@@ -80,9 +90,11 @@ h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28
 table { border-collapse: collapse; font-size: 12.5px; }
 th, td { border-bottom: 1px solid #e3e3e3; padding: 3px 9px; text-align: left; vertical-align: top; }
 th { background: #f6f6f6; position: sticky; top: 0; }
+td.nw { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.front td:first-child { border-left: 3px solid #009E73; }
-.figs { display: flex; flex-wrap: wrap; gap: 18px; } .figs img { max-width: 680px; width: 100%; border: 1px solid #eee; }
+.figs { display: flex; flex-wrap: wrap; gap: 18px; } .figs figure { margin: 0; max-width: 720px; flex: 1 1 560px; }
+.figs img { width: 100%; border: 1px solid #eee; } figcaption { color: #555; font-size: 12.5px; }
 pre { background: #fafafa; border: 1px solid #eee; padding: 8px; overflow-x: auto; font-size: 12px; max-height: 320px; }
 .params { color: #555; font-size: 11.5px; font-family: ui-monospace, monospace; }
 details summary { cursor: pointer; color: #555; }
@@ -95,7 +107,7 @@ def _fmt(v) -> str:
     if isinstance(v, float):
         if v == float("inf"):
             return "∞"
-        return f"{v:.4g}"
+        return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.4g}"
     return html.escape(str(v))
 
 
@@ -106,25 +118,18 @@ def _figures(out: Path, wide: pd.DataFrame) -> list[tuple[str, str]]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plots._compare import metric_bars, tradeoff_scatter
+    from .plots._compare import tradeoff_scatter
 
     figdir = out / "figures"
     figdir.mkdir(exist_ok=True)
     made = []
-    for stem, x, y in KEY_FIGURES:
+    for stem, x, y, title in KEY_FIGURES:
         if x in wide and y in wide and wide[[x, y]].notna().all(axis=1).any():
-            fig = tradeoff_scatter(wide, x, y)
+            fig = tradeoff_scatter(wide, x, y, title=title)
             fig.savefig(figdir / f"{stem}.png", dpi=110)
             plt.close(fig)
-            made.append((f"figures/{stem}.png", f"{METRIC_LABELS[y]} against {METRIC_LABELS[x]}; "
-                         "dashed: Pareto front (lower is better on both)"))
-    if "admin_utilization" in wide and wide["admin_utilization"].notna().any():
-        fig = metric_bars(wide, "admin_utilization", title="Load on the node that must see everything",
-                          reference=1.0)
-        fig.savefig(figdir / "admin-utilization.png", dpi=110)
-        plt.close(fig)
-        made.append(("figures/admin-utilization.png",
-                     "utilization of the admin node / leader / leaseholder per configuration; 1 = saturated"))
+            made.append((f"figures/{stem}.png", f"{METRIC_LABELS[y]} against {METRIC_LABELS[x]}, one point per "
+                         "configuration; dashed: Pareto front (lower is better on both); ▲: saturated (∞)"))
     return made
 
 
@@ -185,22 +190,28 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
             parts.append("</div>")
 
     if len(wide):
-        metrics = [m for m in wide.columns if m not in ("scenario", "notebook", "configuration")]
-        key = [m for m in metrics if m in KEY_METRICS]
-        shown = key + [m for m in metrics if m not in KEY_METRICS]
+        metrics = [m for m in wide.columns if m not in ("scenario", "label", "notebook", "configuration")]
+        shown = [m for m in KEY_METRICS if m in metrics]  # notebook-specific metrics: in results.csv
         front = pareto_by_group(wide).to_numpy()
         parts.append("<h2>Comparison</h2><p class='sub'>One row per configuration. Rows marked green are "
                      "Pareto-optimal within their notebook: no other configuration of that notebook is as good on "
                      f"every one of {', '.join(o for o in OBJECTIVES if o in wide)} it reports and better on one "
                      "(lower is better).</p>")
         parts.append("<table><tr><th>scenario</th><th>notebook</th><th>configuration</th>"
-                     + "".join(f"<th>{html.escape(METRIC_LABELS.get(m, m))}</th>" for m in shown) + "</tr>")
+                     + "".join(f"<th title='{html.escape(METRIC_LABELS.get(m, m))}'>{html.escape(SHORT.get(m, m))}</th>"
+                               for m in shown) + "</tr>")
         for i, (_, row) in enumerate(wide.iterrows()):
-            parts.append(f"<tr class='{'front' if front[i] else ''}'><td>{_fmt(row['scenario'])}</td>"
-                         f"<td>{_fmt(row['notebook'])}</td><td>{_fmt(row['configuration'])}</td>"
+            shown_name = row["label"] if "label" in row and isinstance(row["label"], str) else row["scenario"]
+            parts.append(f"<tr class='{'front' if front[i] else ''}'><td title='{html.escape(str(row['scenario']))}'>"
+                         f"{_fmt(shown_name)}</td>"
+                         f"<td class='nw'>{_fmt(row['notebook'])}</td><td>{_fmt(row['configuration'])}</td>"
                          + "".join(f"<td class='num'>{_fmt(row[m])}</td>" for m in shown) + "</tr>")
-        parts.append("</table><p class='sub'>The full long table: <a href='results.csv'>results.csv</a>, "
-                     "<a href='results.parquet'>results.parquet</a>.</p>")
+        others = sorted(set(metrics) - set(shown))
+        parts.append("</table><p class='sub'>The full long table, with "
+                     + (f"{len(others)} notebook-specific metrics ({html.escape(', '.join(others[:6]))}"
+                        + (", ..." if len(others) > 6 else "") + ") and " if others else "")
+                     + "every parameter: <a href='results.csv'>results.csv</a>, "
+                     "<a href='results.parquet'>results.parquet</a>. ∞: a saturated queue.</p>")
 
     parts.append("<h2>Runs</h2><table><tr><th>run</th><th>status</th><th>time (s)</th><th>parameters set by the scenario</th></tr>")
     for r in records:

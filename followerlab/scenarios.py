@@ -341,6 +341,7 @@ def parameter_model(specs: list[ParameterSpec], *, name: str = "parameters") -> 
 class _ScenarioSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
+    label: str = ""
     description: str = ""
     notebooks: list[str] = Field(min_length=1)
     parameters: dict[str, Any] = {}
@@ -370,6 +371,7 @@ class Run:
     source: Path
     description: str = ""
     grid_point: dict = field(default_factory=dict)
+    label: str = ""
 
     @property
     def notebook_name(self) -> str:
@@ -521,12 +523,26 @@ def _load_file(path: Path, notebook_dir: Path) -> tuple[list[Run], list[str]]:
                         problems += [p.replace(f": {key}:", f": {key}[{j}]:", 1)
                                      for p in _pydantic_problems(exc, where, f"grid ({nb.stem}): ")]
                         bad = True
+        if sc.label:
+            probe = {k: (v[0] if k in sc.grid else v) for k, v in {**sc.parameters, **sc.grid}.items()}
+            for schema in schemas.values():
+                probe.update({n: s.default for n, s in schema.items() if n not in probe})
+            try:
+                sc.label.format(**probe)
+            except (KeyError, IndexError, ValueError) as exc:
+                problems.append(f"{where}: label: {sc.label!r} cannot be filled from the parameters "
+                                f"({type(exc).__name__}: {exc})")
+                bad = True
         if bad:
             continue
         keys = list(sc.grid)
         for combo in itertools.product(*(sc.grid[k] for k in keys)) if keys else [()]:
             point = dict(zip(keys, combo))
             scen = sc.name + ("@" + ",".join(f"{k}={_fmt_value(v)}" for k, v in point.items()) if point else "")
+            values = {k: v for schema in schemas.values() for k, v in ((n, s.default) for n, s in schema.items())}
+            values.update({**sc.parameters, **point})
+            label = sc.label.format(**{k: _fmt_value(v) if isinstance(v, float) else v for k, v in values.items()}) \
+                if sc.label else scen
             for nb, schema in schemas.items():
                 model = parameter_model(list(schema.values()), name=nb.stem)
                 given = {k: v for k, v in {**sc.parameters, **point}.items() if k in schema}
@@ -536,7 +552,7 @@ def _load_file(path: Path, notebook_dir: Path) -> tuple[list[Run], list[str]]:
                 effective.update(params)
                 runs.append(Run(scenario=scen, base_scenario=sc.name, notebook=nb, parameters=params,
                                 effective=effective, source=path, description=sc.description,
-                                grid_point=point))
+                                grid_point=point, label=label))
     return runs, problems
 
 

@@ -65,7 +65,7 @@ def test_the_gathered_table_has_run_and_parameter_columns(first):
     table = pd.read_parquet(out / "results.parquet")
     csv = pd.read_csv(out / "results.csv")
     assert len(table) == len(csv) == len(result.table)
-    assert list(table.columns[:8]) == ["scenario", "base_scenario", "notebook", "run_id",
+    assert list(table.columns[:9]) == ["scenario", "base_scenario", "label", "notebook", "run_id",
                                        "configuration", "metric", "value", "unit"]
     assert set(table["run_id"]) == {"strong--fx-refresh-lag", "strong--fx-queue", "weak--fx-refresh-lag", "weak--fx-queue"}
     assert len(table) == 2 * 4 + 2 * 6  # refresh-lag: 4 metrics; queue: 2 rates × 3 metrics
@@ -88,7 +88,7 @@ def test_index_lists_runs_failures_table_and_figures(first):
     assert "Failures" in html and "fixture asked to fail (fail=True)" in html
     assert "4 ok" in html and "1 failed" in html
     assert "Comparison" in html and "weak: refresh" not in html  # table cells are separate
-    for png in ("staleness-vs-read-latency.png", "admin-utilization.png"):
+    for png in ("staleness-vs-read-latency.png", "staleness-vs-admin-load.png"):
         assert f"figures/{png}" in html and (out / "figures" / png).stat().st_size > 5000
     page = (out / "runs" / "strong--fx-queue" / "notebook.html").read_text()
     assert "fl-hide-code" in page and "show code" in page  # code hidden by default, button to show

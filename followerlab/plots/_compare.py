@@ -18,37 +18,47 @@ _MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 
 def _label(row) -> str:
     conf = str(row["configuration"])
-    scen = str(row["scenario"])
+    scen = str(row["label"]) if "label" in row and isinstance(row["label"], str) and row["label"] else str(row["scenario"])
     return scen if conf in ("", "nan", scen) else f"{scen}: {conf}"
 
 
 def _annotate(ax, items, *, fontsize: float = 7.5, line_px: float = 11.0):
-    """Label points, nudging a label up when it would sit on one already placed (greedy)."""
+    """Label points; points at the same spot share one label ("+n more"); a label is nudged up
+    when it would sit on one already placed, and drawn to the left of points in the right third."""
+    groups: dict[tuple, list] = {}
+    for text, x, y in items:
+        groups.setdefault((round(float(x), 9), round(float(y), 9)), []).append(text)
     ax.figure.canvas.draw()  # fix the transforms (limits, layout) before measuring
     to_px = ax.transData.transform
-    placed: list[tuple[float, float, float]] = []  # (x_px, y_px, width_px) of placed labels
-    for text, x, y in sorted(items, key=lambda t: (t[2], t[1])):
+    (x0, _), (x1, _) = ax.transAxes.transform((0, 0)), ax.transAxes.transform((1, 0))
+    placed: list[tuple[float, float, float]] = []  # (left_px, y_px, width_px) of placed labels
+    for (x, y), texts in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        text = texts[0] + (f" (+{len(texts) - 1} more)" if len(texts) > 1 else "")
         px, py = to_px((x, y))
-        width = 0.55 * fontsize * len(text)
+        width = 0.6 * fontsize * len(text)
+        left_side = px > x0 + 0.62 * (x1 - x0)
+        lx = px - 5 - width if left_side else px + 5
         dy = 4.0
-        while any(abs(py + dy - qy) < line_px and px < qx + qw and qx < px + width for qx, qy, qw in placed):
+        while any(abs(py + dy - qy) < line_px and lx < qx + qw and qx < lx + width for qx, qy, qw in placed):
             dy += line_px
-        placed.append((px, py + dy, width))
-        ax.annotate(text, (x, y), textcoords="offset points", xytext=(5, dy * 72 / ax.figure.dpi),
-                    fontsize=fontsize, color="0.25")
+        placed.append((lx, py + dy, width))
+        k = 72 / ax.figure.dpi
+        ax.annotate(text, (x, y), textcoords="offset points", xytext=((-5 if left_side else 5) * k, dy * k),
+                    ha="right" if left_side else "left", fontsize=fontsize, color="0.25")
 
 
-def tradeoff_scatter(wide, x: str, y: str, *, title: str | None = None, annotate: int = 14, ax=None,
-                     logx: bool | None = None, logy: bool | None = None):
+def tradeoff_scatter(wide, x: str, y: str, *, title: str | None = None, annotate: int = 12, ax=None,
+                     logx: bool | None = None, logy: bool | None = None, figsize=(8.0, 5.0)):
     """Scatter of two metrics, one marker per notebook, the Pareto front (both minimized) drawn.
 
-    Rows missing either metric are left out.  Points are labelled with their scenario and
-    configuration when there are at most ``annotate`` of them; otherwise only front points are.
+    Rows missing either metric are left out.  Points are labelled with their scenario label and
+    configuration when there are at most ``annotate`` distinct points; otherwise only front
+    points are (points at the same spot share a label).
     Infinite values (a saturated queue) are drawn at the top/right edge with a ``▲`` marker.
     """
     data = wide.dropna(subset=[x, y]).reset_index(drop=True)
     fig, ax = new_axes(title or f"{METRIC_LABELS.get(y, y)} vs {METRIC_LABELS.get(x, x)}",
-                       METRIC_LABELS.get(x, x), METRIC_LABELS.get(y, y), ax=ax)
+                       METRIC_LABELS.get(x, x), METRIC_LABELS.get(y, y), ax=ax, figsize=figsize if ax is None else None)
     if data.empty:
         ax.text(0.5, 0.5, "no configuration reports both metrics", ha="center", va="center",
                 transform=ax.transAxes)
@@ -73,7 +83,8 @@ def tradeoff_scatter(wide, x: str, y: str, *, title: str | None = None, annotate
     if len(order):
         ax.step(xv[order], yv[order], where="post", color="0.3", linestyle="--", linewidth=1,
                 label="Pareto front", zorder=2)
-    show = np.arange(len(data)) if len(data) <= annotate else np.flatnonzero(front)
+    distinct = len({(a, b) for a, b in zip(xs.round(9), ys.round(9))})
+    show = np.arange(len(data)) if distinct <= annotate else np.flatnonzero(front)
     _annotate(ax, [(_label(data.loc[k]), xs[k], ys[k]) for k in show])
     positive = lambda v: np.isfinite(v) & (v > 0)  # noqa: E731
     if logx or (logx is None and positive(xv).sum() > 1 and np.nanmax(xv[positive(xv)]) / np.nanmin(xv[positive(xv)]) > 100
