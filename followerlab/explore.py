@@ -22,9 +22,9 @@ Key numbers use the metric names every notebook shares (``staleness_mean_s``,
 >>> d = dashboard(sync_period_s=120.0)
 >>> d.key_numbers().query("metric == 'staleness_mean_s'")[["mechanism", "value"]]
               mechanism  value
-0      follower cluster   68.0
-2      weak query heads   62.0
-11  raft follower reads    4.2
+0      follower cluster   63.2
+4      weak query heads   62.0
+13  raft follower reads    4.2
 """
 
 from __future__ import annotations
@@ -35,10 +35,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import consistency, raft
+from . import consistency, follower, raft
 from ._results import Result
 from ._validate import as_float_array, as_int_array, check_choice
-from .staleness import refresh_lag
 
 __all__ = [
     "DEFAULTS",
@@ -86,8 +85,8 @@ DEFAULTS = {
 
 # Fixed, *assumed* model inputs the controls do not expose (documented in the notebook).
 SYNC_BASE_S = 2.0  # d0: fixed part of a follower sync (s), assumed
-SYNC_PER_CHANGE_S = 0.05  # d1: sync seconds per metadata change, assumed
-INGEST_BYTES_PER_S = 5e6  # ingest into the leader (bytes/s), assumed
+SYNC_PER_CHANGE_S = 0.01  # d1: sync seconds per metadata change, assumed
+BYTES_PER_CHANGE = 50e6  # compressed bytes of one new extent (what prefetch warms), assumed
 WARM_BANDWIDTH_BYTES_PER_S = 2e8  # follower SSD warm-up bandwidth (bytes/s), assumed
 PLANNING_S = 0.05  # planning + finalization per query (s), assumed (consistency default)
 HEAD_REFRESH_S = 120.0  # RefreshPeriodInSeconds default (seed 003)
@@ -101,7 +100,7 @@ INTRA_REGION_RTT_MS = 1.0  # client -> gateway and same-region hops (ms), assume
 _ASSUMPTIONS = [
     ("SYNC_BASE_S", "s", "fixed part d0 of a follower sync", "assumed"),
     ("SYNC_PER_CHANGE_S", "s", "sync time d1 per metadata change", "assumed"),
-    ("INGEST_BYTES_PER_S", "bytes/s", "ingest into the leader (data a prefetching sync warms)", "assumed"),
+    ("BYTES_PER_CHANGE", "bytes", "compressed size of one new extent (what a prefetching sync warms)", "assumed"),
     ("WARM_BANDWIDTH_BYTES_PER_S", "bytes/s", "follower SSD warm-up bandwidth", "assumed"),
     ("PLANNING_S", "s", "planning + finalization per query (admin node or head), CV 1", "assumed"),
     ("HEAD_REFRESH_S", "s", "query head RefreshPeriodInSeconds", "seed 003 default"),
@@ -138,6 +137,8 @@ class Dashboard(Result):
     follower_lag_p99_s: np.ndarray
     follower_back_to_back: np.ndarray
     follower_lag_unbounded: np.ndarray
+    follower_first_query_s: np.ndarray
+    follower_time_to_answer_s: np.ndarray
     admin_utilization_strong: np.ndarray
     admin_utilization: np.ndarray
     hottest_head_utilization: np.ndarray
@@ -158,6 +159,8 @@ class Dashboard(Result):
         rows = [
             ("follower cluster", "staleness_mean_s", f(self.follower_lag_mean_s), "s"),
             ("follower cluster", "staleness_p99_s", f(self.follower_lag_p99_s), "s"),
+            ("follower cluster", "first_query_latency_s", f(self.follower_first_query_s), "s"),
+            ("follower cluster", "time_to_answer_mean_s", f(self.follower_time_to_answer_s), "s"),
             ("weak query heads", "staleness_mean_s", f(self.weak_staleness_mean_s), "s"),
             ("weak query heads", "staleness_p99_s", f(self.weak_staleness_p99_s), "s"),
             ("weak query heads", "admin_utilization", f(self.admin_utilization), "1"),
@@ -195,14 +198,10 @@ def _params(**overrides) -> dict:
 
 
 def _follower(p: dict, prefetch: bool):
-    """Follower sync lag: :func:`followerlab.staleness.refresh_lag` with the prefetch warm-up.
-
-    With prefetch a sync also copies the extents ingested during one period to the follower's
-    SSD, adding :math:`B P / W` seconds (ingest rate B, warm bandwidth W, both *assumed*) to its
-    duration (seed 000: "a sync finishes only after new extents are warmed").
-    """
-    warm_s = INGEST_BYTES_PER_S * p["sync_period_s"] / WARM_BANDWIDTH_BYTES_PER_S if prefetch else 0.0
-    return refresh_lag(p["sync_period_s"], SYNC_BASE_S + warm_s, SYNC_PER_CHANGE_S, p["change_rate_per_s"])
+    """Follower sync lag (:func:`followerlab.follower.sync_lag`) with or without auto-prefetch."""
+    return follower.sync_lag(p["sync_period_s"], SYNC_BASE_S, SYNC_PER_CHANGE_S, p["change_rate_per_s"],
+                             prefetch=prefetch, bytes_per_change=BYTES_PER_CHANGE,
+                             warm_bandwidth_bytes_per_s=WARM_BANDWIDTH_BYTES_PER_S)
 
 
 def _placement(matrix: pd.DataFrame, key: str, leaseholder) -> raft.Placement:
@@ -217,7 +216,7 @@ def _placement(matrix: pd.DataFrame, key: str, leaseholder) -> raft.Placement:
 
 
 def dashboard(**parameters) -> Dashboard:
-    """Compute every number and curve the dashboard shows, for one setting of the controls.
+    r"""Compute every number and curve the dashboard shows, for one setting of the controls.
 
     Parameters
     ----------
@@ -237,8 +236,10 @@ def dashboard(**parameters) -> Dashboard:
     Notes
     -----
     The numbers are the models' own (no new formula here): follower lag
-    :math:`E[L] = P/2 + d_0 + d_1 m P` (:func:`followerlab.staleness.refresh_lag`), admin
-    utilization :math:`\\rho_A = (1-w)\\lambda s_q` (:func:`followerlab.consistency.admin_node_load`),
+    :math:`E[L] = P/2 + d_0 + (d_1 + \mathbb{1}_{prefetch} s/B) m P`
+    (:func:`followerlab.follower.sync_lag`), first query on the newest data cold from blob
+    storage or hot from SSD (:func:`followerlab.follower.prefetch_tradeoff`), admin
+    utilization :math:`\rho_A = (1-w)\lambda s_q` (:func:`followerlab.consistency.admin_node_load`),
     hottest head (:func:`followerlab.consistency.routing_load`), metadata age
     (:func:`followerlab.consistency.weak_staleness`), monotonic-read violations
     (:func:`followerlab.consistency.monotonic_read_violation_probability`), Raft write and read
@@ -249,8 +250,8 @@ def dashboard(**parameters) -> Dashboard:
     Examples
     --------
     >>> d = dashboard(sync_period_s=60.0, change_rate_per_s=1.0)
-    >>> float(d.follower_lag_mean_s)           # 60/2 + 2 + 0.05 * 1 * 60
-    35.0
+    >>> float(d.follower_lag_mean_s)           # 60/2 + 2 + 0.01 * 1 * 60
+    32.6
     >>> float(d.admin_utilization_strong)      # 30/s x 50 ms on one planning slot
     1.5
     >>> dashboard(routing_mode="sticky")
@@ -263,6 +264,10 @@ def dashboard(**parameters) -> Dashboard:
     # -- follower cluster
     lag = _follower(p, p["prefetch"])
     other = _follower(p, not p["prefetch"])
+    trade = follower.prefetch_tradeoff(p["sync_period_s"], SYNC_BASE_S, SYNC_PER_CHANGE_S, p["change_rate_per_s"],
+                                       bytes_per_change=BYTES_PER_CHANGE,
+                                       warm_bandwidth_bytes_per_s=WARM_BANDWIDTH_BYTES_PER_S)
+    side = "on" if p["prefetch"] else "off"
     # plot range: the largest lag either setting reaches, up to a Poisson tail of 5 sd of changes
     t_max = 0.0
     for r in (lag, other):
@@ -313,6 +318,8 @@ def dashboard(**parameters) -> Dashboard:
         "lag_cdf": lag.cdf(t),
         "lag_cdf_other": other.cdf(t),
         "lag_mean_other_s": float(other.mean_s),
+        "first_query_s": float(getattr(trade, f"first_query_s_{side}")),
+        "first_query_other_s": float(getattr(trade, f"first_query_s_{'off' if p['prefetch'] else 'on'}")),
         "rates_per_s": rates,
         "admin_strong": strong.admin_utilization,
         "admin_weak": weak.admin_utilization,
@@ -329,6 +336,8 @@ def dashboard(**parameters) -> Dashboard:
         follower_lag_p99_s=np.asarray(lag.quantile(0.99)),
         follower_back_to_back=np.asarray(lag.back_to_back),
         follower_lag_unbounded=np.asarray(lag.unbounded),
+        follower_first_query_s=np.asarray(getattr(trade, f"first_query_s_{side}")),
+        follower_time_to_answer_s=np.asarray(getattr(trade, f"time_to_answer_mean_s_{side}")),
         admin_utilization_strong=np.asarray(at_strong.admin_utilization),
         admin_utilization=np.asarray(at.admin_utilization),
         hottest_head_utilization=np.asarray(routed_at.hottest_head_utilization),
@@ -361,8 +370,10 @@ def draw_dashboard(d: Dashboard):
              "P(lag ≤ t)", ax=ax)
     on = "with" if p["prefetch"] else "without"
     off = "without" if p["prefetch"] else "with"
-    ax.plot(c["lag_t_s"], c["lag_cdf"], color=PALETTE[0], lw=2, label=f"{on} prefetch (selected)")
-    ax.plot(c["lag_t_s"], c["lag_cdf_other"], color=PALETTE[1], lw=1.2, ls="--", label=f"{off} prefetch")
+    ax.plot(c["lag_t_s"], c["lag_cdf"], color=PALETTE[0], lw=2,
+            label=f"{on} prefetch (selected); 1st query {_fmt(c['first_query_s'])} s")
+    ax.plot(c["lag_t_s"], c["lag_cdf_other"], color=PALETTE[1], lw=1.2, ls="--",
+            label=f"{off} prefetch; 1st query {_fmt(c['first_query_other_s'])} s")
     ax.axvline(float(d.follower_lag_mean_s), color=PALETTE[0], lw=0.8, ls=":")
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
@@ -472,8 +483,8 @@ class Explorer:
     --------
     >>> e = Explorer()
     >>> e.controls["sync_period_s"].value = 300.0       # what moving the slider does
-    >>> float(e.result.follower_lag_mean_s)             # 150 + 2 + 0.05 * 1 * 300
-    167.0
+    >>> float(e.result.follower_lag_mean_s)             # 150 + 2 + 0.01 * 1 * 300
+    155.0
     """
 
     def __init__(self, **parameters):

@@ -34,17 +34,31 @@ def default():
 
 
 # --- numbers ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("period, rate", [(60.0, 1.0), (300.0, 0.0), (30.0, 5.0)])
+@pytest.mark.parametrize("period, rate", [(60.0, 1.0), (300.0, 0.0), (30.0, 2.0)])
 def test_follower_lag_mean_is_half_period_plus_sync_duration(period, rate):
+    """E[L] = P/2 + d0 + (d1 + [prefetch] s/B) m P: residual phase plus the sync duration."""
     d0, d1 = explore.SYNC_BASE_S, explore.SYNC_PER_CHANGE_S
-    warm = explore.INGEST_BYTES_PER_S * period / explore.WARM_BANDWIDTH_BYTES_PER_S
+    warm_per_change = explore.BYTES_PER_CHANGE / explore.WARM_BANDWIDTH_BYTES_PER_S
     off = explore.dashboard(sync_period_s=period, change_rate_per_s=rate, prefetch=False)
     on = explore.dashboard(sync_period_s=period, change_rate_per_s=rate, prefetch=True)
     assert float(off.follower_lag_mean_s) == pytest.approx(period / 2 + d0 + d1 * rate * period, rel=1e-12)
-    assert float(on.follower_lag_mean_s) == pytest.approx(period / 2 + d0 + warm + d1 * rate * period, rel=1e-12)
+    assert float(on.follower_lag_mean_s) == pytest.approx(
+        period / 2 + d0 + (d1 + warm_per_change) * rate * period, rel=1e-12)
     # deterministic sync (rate 0): lag = U(0, P] + d0, so p99 = 0.99 P + d0 exactly
     if rate == 0.0:
         assert float(off.follower_lag_p99_s) == pytest.approx(0.99 * period + d0, abs=1e-6)
+    # the first query on the newest data is cold (blob) without prefetch, hot (SSD) with it
+    if rate > 0:
+        assert float(off.follower_first_query_s) > float(on.follower_first_query_s)
+        assert float(on.follower_time_to_answer_s) == pytest.approx(
+            float(on.follower_lag_mean_s) + float(on.follower_first_query_s))
+
+
+def test_prefetch_that_cannot_keep_up_is_flagged_not_hidden():
+    """(d1 + s/B) m >= 1: every sync brings more warm-up work than a period holds."""
+    d = explore.dashboard(change_rate_per_s=4.0, prefetch=True)  # (0.01 + 0.25) * 4 = 1.04
+    assert bool(d.follower_lag_unbounded) and np.isinf(float(d.follower_lag_mean_s))
+    assert not bool(explore.dashboard(change_rate_per_s=4.0, prefetch=False).follower_lag_unbounded)
 
 
 def test_admin_utilization_is_strong_share_times_planning_time(default):
@@ -174,12 +188,12 @@ def test_explorer_controls_drive_the_dashboard():
     assert "staleness_mean_s" in e.numbers.value
 
     e.controls["sync_period_s"].value = 300.0  # what moving the slider does
-    assert float(e.result.follower_lag_mean_s) == pytest.approx(150 + 2 + 0.05 * 1.0 * 300)
+    assert float(e.result.follower_lag_mean_s) == pytest.approx(150 + 2 + 0.01 * 1.0 * 300)
     assert e.image.value != first_png
 
     e.controls["placement"].value = "spread5"  # needs 5 regions: crdb-demo has 3
     assert "placement" in e.error and "Not a valid setting" in e.message.value
-    assert float(e.result.follower_lag_mean_s) == pytest.approx(152 + 15)  # the last valid result stays
+    assert float(e.result.follower_lag_mean_s) == pytest.approx(155.0)  # the last valid result stays
 
     e.controls["rtt_data"].value = "azure"  # leaseholder choices follow the data set
     assert list(e.controls["leaseholder_region"].options)[0] == "eastus"
