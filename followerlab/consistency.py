@@ -593,6 +593,7 @@ class RoutingLoad(Result):
     executed_savings: np.ndarray
     mean_head_utilization: np.ndarray
     hottest_head_share: np.ndarray
+    hottest_head_share_p99: np.ndarray
     hottest_head_utilization: np.ndarray
     p_hottest_saturates: np.ndarray
     head_p50_response_s: np.ndarray
@@ -631,8 +632,10 @@ def routing_load(
       gets :math:`\lambda/H`.
     * ``by_database`` / ``by_session``: the keys with ``shares`` :math:`p_k` are hashed onto
       heads; the hottest head gets :math:`M\lambda` with M from :func:`head_load_distribution`;
-      ``hottest_head_share`` is :math:`E[M]`, ``p_hottest_saturates`` is
-      :math:`P(M \lambda s / c \ge 1)`.
+      ``hottest_head_share`` is :math:`E[M]`, ``hottest_head_share_p99`` its 99th percentile
+      over hash draws (an unlucky hash), ``p_hottest_saturates`` is
+      :math:`P(M \lambda s / c \ge 1)`.  The worst case is always 1 (every key on one head,
+      probability :math:`H^{-(K-1)}`).
     * Results cache (``cache_max_age_s`` T > 0): a fraction f (``repeat_fraction``) of the
       queries belong to texts that each repeat at ``repeat_rate_per_s`` r from one identity (the
       rest are unique and always miss); the hit ratio is f times the per-text value below.  Under affinity (by query; by
@@ -717,6 +720,7 @@ def routing_load(
         executed_savings=b(savings),
         mean_head_utilization=b(mean_util),
         hottest_head_share=b(dist.mean),
+        hottest_head_share_p99=b(dist.quantile(0.99)),
         hottest_head_utilization=b(hottest_util),
         p_hottest_saturates=b(p_sat),
         head_p50_response_s=b(even.response_quantile(0.5)),

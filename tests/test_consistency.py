@@ -131,6 +131,16 @@ def test_hot_key_expected_max_closed_form(hot, heads):
     assert d.mean == pytest.approx(hot + (1 - hot) / heads, abs=1e-9)
 
 
+def test_hot_key_max_share_law_is_binomial():
+    # 70% on one of 10 databases, 3 heads: M = 0.7 + (0.3/9) * Bin(9, 1/3), exactly
+    from scipy.stats import binom
+
+    d = c.head_load_distribution(c.hot_key_shares(10, 0.7), 3)
+    j = np.arange(10)
+    np.testing.assert_allclose(d.values, 0.7 + j * 0.3 / 9, atol=1e-11)
+    np.testing.assert_allclose(d.probabilities, binom.pmf(j, 9, 1 / 3), rtol=1e-9)
+
+
 def test_monte_carlo_agrees_with_exact_within_standard_error():
     shares = c.zipf_shares(8, 1.1)
     exact = c.head_load_distribution(shares, 4, method="exact")
@@ -193,6 +203,12 @@ def test_routing_by_database_seed_70_percent_example():
     #  lam=10: max load <= 0.5 -> 0; lam=30: >= 1.05 -> 1; lam=20: saturates iff some other key
     #  joins it enough: 20*0.05*M >= 1 <=> M >= 1 <=> all 10 keys on one head: (1/3)^9
     np.testing.assert_allclose(r.p_hottest_saturates, [0.0, (1 / 3) ** 9, 1.0], rtol=1e-9, atol=1e-15)
+    # M = 0.7 + (0.3/9) * Bin(9, 1/3) exactly (the hot key outweighs the rest), so its p99 is
+    # 0.7 + (0.3/9) * (the binomial's 0.99 quantile, which is 6)
+    from scipy.stats import binom
+    k99 = binom.ppf(0.99, 9, 1 / 3)
+    assert k99 == 6
+    assert float(r.hottest_head_share_p99[0]) == pytest.approx(0.7 + k99 * 0.3 / 9)
     assert np.isinf(r.hottest_head_p99_response_s[2])
 
 
