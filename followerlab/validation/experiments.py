@@ -57,13 +57,15 @@ LAYOUTS = (
     Layout("stopped-5", (2.0, 5.0, 10.0, 20.0, 30.0), leader=0, follower=3, stopped=(1,)),
 )
 
-#: The short CI check: the calibration layout and three WAN-like layouts (RTT 30-75 ms, where
-#: the 10 % tolerance exceeds the few ms of per-hop scheduling cost a loaded machine adds).
+#: The short CI check: the calibration layout and three WAN-like layouts (RTT 70-155 ms, in the
+#: range of the inter-region RTTs in data/regions).  On a loaded 2-core machine each delayed
+#: hop costs a few ms the model does not have (see the notebook), so the 10 % tolerance of the
+#: acceptance rule only covers that at RTTs of this size.
 CI_LAYOUTS = (
     CALIBRATION_LAYOUT,
-    Layout("wan-sym-3", (25.0, 25.0, 25.0), leader=0, follower=1),
-    Layout("wan-asym-3", (10.0, 25.0, 40.0), leader=0, follower=2),
-    Layout("wan-slow-member-3", (15.0, 15.0, 60.0), leader=0, follower=2),
+    Layout("wan-sym-3", (40.0, 40.0, 40.0), leader=0, follower=1),
+    Layout("wan-asym-3", (30.0, 50.0, 80.0), leader=0, follower=2),
+    Layout("wan-slow-member-3", (35.0, 35.0, 120.0), leader=0, follower=2),
 )
 
 #: Number of message hops through a delaying proxy on each operation's critical path.
