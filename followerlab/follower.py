@@ -259,10 +259,11 @@ def prefetch_tradeoff(
     new_off = m * off.effective_period_s * size
     new_on = m * on.effective_period_s * size
     with np.errstate(invalid="ignore"):
-        first_off = l_blob + f * new_off / r_blob
+        first_off = np.where(new_off > 0, l_blob + f * new_off / r_blob, l_ssd)  # nothing new: nothing cold
         first_on = l_ssd + f * new_on / r_ssd
         warm_bg = new_off / bw
         p_cold = np.where(new_off > 0, np.minimum(1.0, warm_bg / off.effective_period_s), 0.0)
+        p_cold = np.where(off.unbounded, 1.0, p_cold)  # syncs never catch up: the newest data is never warm
     t_off = off.mean_s + first_off
     t_on = on.mean_s + first_on
     P = np.asarray(off.period_s)
@@ -539,7 +540,7 @@ def workload_read_latency(
     rb = as_float_array("blob_throughput_bytes_per_s", blob_throughput_bytes_per_s, minimum=0.0,
                         strict_minimum=True, allow_inf=True)
     p = check_probability("newest_cold_probability", newest_cold_probability)
-    c = as_float_array("newest_cold_bytes", newest_cold_bytes, minimum=0.0)
+    c = as_float_array("newest_cold_bytes", newest_cold_bytes, minimum=0.0, allow_inf=True)
     h, b, t0, rs, lb, rb, p, c = np.broadcast_arrays(h, b, t0, rs, lb, rb, p, c)
     R = r.reshape((-1,) + (1,) * h.ndim)
     cold = R > h
@@ -549,7 +550,8 @@ def workload_read_latency(
     values = np.concatenate([np.broadcast_to(base, (n,) + h.shape), base + extra])
     weights = np.concatenate([np.broadcast_to((1 - p) / n, (n,) + h.shape),
                               np.broadcast_to(p / n, (n,) + h.shape)])
-    mean = np.sum(values * weights, axis=0)
+    with np.errstate(invalid="ignore"):
+        mean = np.sum(np.where(weights > 0, values * weights, 0.0), axis=0)
     p50 = _weighted_quantile(values, weights, 0.5)
     p99 = _weighted_quantile(values, weights, 0.99)
     cold_q = np.mean(cold, axis=0)

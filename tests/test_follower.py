@@ -446,3 +446,17 @@ def test_simulation_bad_input():
         simulate_follower(0.0, horizon_s=5.0)
     with pytest.raises(ValueError, match="cluster"):
         simulate_follower(60.0, horizon_s=600.0, seed=1).max_ingestion_time_s([1.0], "primary")
+
+
+def test_tradeoff_edge_cases_unbounded_and_idle():
+    # the follower cannot keep up even without prefetch (d1 m = 2): inf, flagged, no exception
+    t = prefetch_tradeoff(60.0, 2.0, 0.01, 200.0, bytes_per_change=2e6, warm_bandwidth_bytes_per_s=2e8)
+    assert np.isinf(t.lag_mean_s_off) and float(t.newest_cold_probability_off) == 1.0
+    r = workload_read_latency([3600.0, 7200.0], [86400.0, 86400.0], scan_bytes_per_s_of_range=1e4,
+                              newest_cold_probability=[1.0, 0.0], newest_cold_bytes=float(t.new_bytes_per_sync))
+    assert np.isinf(r.p99_s[0]) and np.isfinite(r.p99_s[1]) and np.isfinite(r.mean_s[1])
+    # no ingest: nothing new to read cold, prefetch changes nothing
+    t = prefetch_tradeoff(60.0, 2.0, 0.01, 0.0, bytes_per_change=2e6, warm_bandwidth_bytes_per_s=2e8)
+    assert float(t.first_query_s_off) == float(t.first_query_s_on)
+    assert float(t.time_to_answer_mean_s_off) == float(t.time_to_answer_mean_s_on)
+    assert float(t.newest_cold_probability_off) == 0.0
