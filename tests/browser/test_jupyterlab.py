@@ -17,6 +17,7 @@ skips and says why, except when the environment variable ``CI`` is set: then it 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -36,18 +37,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SCREENSHOTS = ROOT / "reports" / "screenshots"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else shutil.which("chromedriver")
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+_spec = importlib.util.spec_from_file_location("followerlab_screenshot", Path(__file__).with_name("screenshot.py"))
+chrome = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(chrome)  # one definition of how Chromium starts (flags, driver, profile)
 SERVER_START_S = 90  # bounded waits (2 shared cores: be generous, never unbounded)
 PAGE_LOAD_S = 90
 RUN_ALL_S = 120
@@ -55,7 +47,7 @@ WINDOW = (1400, 1600)
 
 
 def _require_browser() -> None:
-    missing = [name for name, path in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER)) if not path]
+    missing = chrome.missing()
     if missing:
         reason = f"{' and '.join(missing)} not installed (apt-get install -y chromium chromium-driver)"
         if os.environ.get("CI"):
@@ -141,17 +133,8 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(lab, tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.add_argument(f"--window-size={WINDOW[0]},{WINDOW[1]}")
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    """Headless Chromium (fresh profile) on one JupyterLab page, quit whatever happens."""
+    with chrome.chromium(width=WINDOW[0], height=WINDOW[1], profile_dir=tmp_path_factory.mktemp("chromium")) as driver:
         driver.set_page_load_timeout(PAGE_LOAD_S)
         driver.set_script_timeout(RUN_ALL_S)
         base, token = lab
@@ -160,8 +143,6 @@ def browser(lab, tmp_path_factory):
         if started != "ok":
             pytest.fail(f"JupyterLab page: {started}")
         yield driver
-    finally:
-        driver.quit()
 
 
 # JavaScript run in the page. `jupyterapp` is exposed by --LabApp.expose_app_in_browser.
@@ -216,7 +197,14 @@ const app = window.jupyterapp;
     if (Date.now() - t0 > 30000) { return {status: kernel.status}; }
     await new Promise(r => setTimeout(r, 250));
   }
-  await new Promise(r => setTimeout(r, 1500));  // let images and widget views attach
+  // let images and widget views attach: until every <img> has loaded and the count is stable (<= 5 s)
+  let last = -1;
+  for (const t1 = Date.now(); Date.now() - t1 < 5000;) {
+    await new Promise(r => setTimeout(r, 300));
+    const imgs = Array.from(panel.content.node.querySelectorAll('.jp-OutputArea-output img'));
+    if (imgs.length === last && imgs.every(im => im.complete)) { break; }
+    last = imgs.length;
+  }
   const cells = panel.content.model.cells;
   const report = {status: kernel.status, cells: []};
   for (let i = 0; i < cells.length; i++) {
@@ -253,19 +241,22 @@ def test_notebook_runs_in_jupyterlab(browser, path):
     started = time.monotonic()
     opened = browser.execute_async_script(_OPEN, path.name)
     assert opened == "ok", f"{path.name}: {opened}"
+    kernel_ready = time.monotonic()
     try:
         report = browser.execute_async_script(_RUN_ALL)
+        ran = time.monotonic()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         browser.execute_script(_SCROLL_TO, ".jp-Cell")  # the top: question and parameters
         browser.save_screenshot(str(SCREENSHOTS / f"{path.stem}.png"))
         # the first widget (explorer) or figure, at the top of the view
         if browser.execute_script(_SCROLL_TO, ".jp-OutputArea-output .jupyter-widgets, .jp-OutputArea-output img"):
-            time.sleep(0.5)
+            time.sleep(0.3)
             browser.save_screenshot(str(SCREENSHOTS / f"{path.stem}-output.png"))
     finally:
         browser.execute_async_script(_CLOSE)
     elapsed = time.monotonic() - started
-    print(f"{path.name}: {elapsed:.1f} s, {report.get('images')} images, {report.get('widgets')} widgets")
+    print(f"{path.name}: {elapsed:.1f} s (kernel ready {kernel_ready - started:.1f} s, run all "
+          f"{ran - kernel_ready:.1f} s), {report.get('images')} images, {report.get('widgets')} widgets")
     assert "error" not in report, f"{path.name}: {report['error']}"
     assert report["status"] == "idle", f"{path.name}: kernel {report['status']} after run-all"
     not_run = [c["index"] for c in report["cells"] if c["count"] is None]
