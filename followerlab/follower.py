@@ -467,8 +467,7 @@ def cache_cost(hot_span_s, ingest_bytes_per_s, lookback_s, *, compression_ratio=
     kept = np.minimum(h, ret)
     with np.errstate(invalid="ignore"):
         hot = np.where(kept > 0, rate * kept / cr, 0.0)
-    rr = np.minimum(r, np.inf)
-    rr = rr.reshape((-1,) + (1,) * h.ndim)
+    rr = r.reshape((-1,) + (1,) * h.ndim)
     cold_q = np.mean(rr > h, axis=0)
     total = rr.sum(axis=0)
     with np.errstate(invalid="ignore"):
@@ -964,8 +963,8 @@ def estimate_lag(leader_times, follower_times) -> LagEstimate:
     ----------
     leader_times, follower_times : path, DataFrame, Series or array
         Max ingestion times (datetimes or seconds).  A CSV path or DataFrame needs a column
-        ``max_ingestion_time``; if both have ``probe_time`` the probes are matched on it,
-        otherwise by position (same length required).
+        ``max_ingestion_time``; if both have ``probe_time`` the probes are matched on it (the
+        same probe times on both sides), otherwise by position (same length required).
 
     Examples
     --------
@@ -981,9 +980,11 @@ def estimate_lag(leader_times, follower_times) -> LagEstimate:
         b = pd.Series(foll, index=foll_probe)
         if a.index.has_duplicates or b.index.has_duplicates:
             raise ValueError("probe_time must be unique within each of leader_times and follower_times")
+        only = a.index.symmetric_difference(b.index)
+        if len(only):
+            raise ValueError(f"probe_time values must match between leader_times and follower_times; "
+                             f"{len(only)} occur in only one (first: {only[0]!r})")
         joined = pd.concat([a.rename("l"), b.rename("f")], axis=1, join="inner").sort_index()
-        if joined.empty:
-            raise ValueError("leader_times and follower_times share no probe_time")
         lead, foll = joined["l"].to_numpy(), joined["f"].to_numpy()
         probes = joined.index.to_numpy(dtype=float)
     elif lead.size != foll.size:

@@ -370,6 +370,8 @@ def test_estimate_lag_input_forms(tmp_path):
     foll.to_csv(tmp_path / "f.csv", index=False)
     assert estimate_lag(tmp_path / "l.csv", str(tmp_path / "f.csv")).lag_s.tolist() == [30.0, 40.0, 50.0, 60.0]
     assert estimate_lag([100.0, 200.0], np.array([70.0, 140.0])).lag_s.tolist() == [30.0, 60.0]
+    with pytest.raises(ValueError, match="probe_time values must match"):
+        estimate_lag(lead, foll.iloc[:3])
 
 
 @pytest.mark.parametrize("leader,follower,match", [
