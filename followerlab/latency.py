@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import integrate, special, stats
+from scipy import special, stats
 
 from followerlab._results import Result
 from followerlab._validate import as_float_array, as_int_array, check_probability
@@ -280,6 +280,39 @@ def _bisect_ppf(cdf, q, lo, hi, *, elementwise=False, grid=None, max_iter=400):
         g_lo[idx] = np.where(up, ga, gx)
         side[idx] = np.where(up, 1, -1)
     return hi.reshape(shape)
+
+
+def _tail_integral(f, start, end, scale, batch_shape):
+    r"""``\int_{start}^{end} f`` (or ``\int_{end}^{start} f`` if ``end < start``) for a smooth, monotone tail.
+
+    Panels ``start +- scale (2^j - 1)`` grow geometrically up to ``end`` or the largest float,
+    each integrated by 16-point Gauss-Legendre (two 8-point halves), which is accurate to
+    ~1e-12 relative for power laws and faster-decaying tails on such panels.  The remainder
+    beyond the last panel is extrapolated geometrically from the last two panel contributions
+    (exact for a power-law tail, whose contributions form a geometric series); if they do not
+    shrink the integral diverges and the result is ``inf``.
+    """
+    sign = 1.0 if end > start else -1.0
+    j = np.arange(0, int(np.log2(1e300 / (scale + abs(start)))), dtype=float)
+    edges = start + sign * scale * np.expm1(j * np.log(2.0))
+    if np.isfinite(end):
+        edges = np.concatenate([edges[sign * (end - edges) > 0], [end]])
+    a, b = edges[:-1], edges[1:]
+    m = 0.5 * (a + b)
+    lo, hi = np.concatenate([a, m]), np.concatenate([m, b])
+    t = lo[:, None] + (hi - lo)[:, None] * _GL_X[None, :]
+    vals = np.asarray(f(t.ravel()), dtype=float).reshape(t.shape + tuple(batch_shape))
+    w = (np.abs(hi - lo)[:, None] * _GL_W[None, :]).reshape(t.shape + (1,) * len(batch_shape))
+    halves = (vals * w).sum(axis=1)
+    contrib = halves[: a.size] + halves[a.size:]
+    total = contrib.sum(axis=0)
+    if np.isfinite(end) or a.size < 2:
+        return total
+    last, prev = contrib[-1], contrib[-2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(prev > 0, last / np.where(prev > 0, prev, 1.0), 0.0)
+        rest = np.where(last <= 0, 0.0, np.where(ratio < 1, last * ratio / (1 - ratio), np.inf))
+    return total + rest
 
 
 class LatencyDistribution:
@@ -895,8 +928,8 @@ class OrderStatistic(LatencyDistribution):
         latencies bounded below).  The finite part is integrated by a vectorized adaptive
         Gauss-Legendre rule on panels whose edges are the components' point masses and
         quantiles, refined where the rule and its halves disagree (this also resolves the
-        small kinks of :func:`convolve` tables); the tail beyond the last edge, where all
-        components are smooth, by ``scipy.integrate.quad_vec``.  Accurate to about ``epsabs + epsrel*|mean|`` ms.
+        small kinks of :func:`convolve` tables); the tail beyond the last edge (where all
+        components are smooth) on geometrically growing panels, see ``_tail_integral``.  Accurate to about ``epsabs + epsrel*|mean|`` ms.
         Infinite (a ``RuntimeWarning`` or ``inf``) when the tail is too heavy (Pareto with
         the sum of the ``n-k+1`` smallest tail exponents <= 1).
         """
@@ -908,9 +941,6 @@ class OrderStatistic(LatencyDistribution):
         def along(fun):
             return lambda t: np.broadcast_to(fun(np.reshape(t, np.shape(t) + (1,) * nb)),
                                              np.shape(t) + shape)
-
-        def scalar(fun):
-            return lambda t: np.broadcast_to(fun(t), shape)
 
         # panel edges: jumps/kinks and a ladder of quantiles of every component
         edges = [_breakpoints(d) for d in self.dists]
@@ -926,14 +956,11 @@ class OrderStatistic(LatencyDistribution):
             val, _ = _panel_integral(along(self.sf), np.concatenate([[c], edges]), shape,
                                      epsabs=epsabs, epsrel=epsrel)
             total = total + val
+        scale = max(top - c, 1e-3)
         if hi_max > top:
-            val, _ = integrate.quad_vec(scalar(self.sf), top, hi_max, epsabs=epsabs, epsrel=epsrel,
-                                        limit=10000)
-            total = total + val
+            total = total + _tail_integral(along(self.sf), top, hi_max, scale, shape)
         if not np.isfinite(lo_min):
-            val, _ = integrate.quad_vec(scalar(self.cdf), -np.inf, c, epsabs=epsabs, epsrel=epsrel,
-                                        limit=10000)
-            total = total - val
+            total = total - _tail_integral(along(self.cdf), c, -np.inf, scale, shape)
         return total
 
     def breakpoints(self):

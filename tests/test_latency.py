@@ -427,3 +427,28 @@ def test_ppf_is_monotone_in_q_and_inverts_the_cdf(dists, k, qs):
     assert np.all(d.cdf(x[inner]) >= q[inner] - 1e-12)
     below = x[inner] - (1e-9 + 1e-9 * np.abs(x[inner]))
     assert np.all(d.cdf(below) <= q[inner] + 1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# tails: heavy (Pareto) and unbounded below (normal)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alpha", [3.0, 1.5, 1.1, 1.01])
+def test_mean_of_heavy_pareto_tails_matches_closed_form(alpha):
+    d = L.maximum([L.pareto(2.0, alpha)])  # a single component: E = alpha xm / (alpha - 1)
+    assert float(d.mean()) == pytest.approx(alpha * 2.0 / (alpha - 1), rel=1e-10)
+    # min of two Pareto(alpha) is Pareto(2 alpha): finite even when alpha <= 1
+    d = L.minimum([L.pareto(2.0, alpha / 2)] * 2)
+    assert float(d.mean()) == pytest.approx(alpha * 2.0 / (alpha - 1), rel=1e-10)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.8])
+def test_mean_is_infinite_when_the_tail_is_too_heavy(alpha):
+    assert np.isinf(float(L.maximum([L.pareto(2.0, alpha), L.constant(1.0)]).mean()))
+
+
+def test_mean_with_support_unbounded_below():
+    # max / min of two iid normals: mu +- sigma / sqrt(pi)
+    assert float(L.maximum([stats.norm()] * 2).mean()) == pytest.approx(1 / np.sqrt(np.pi), abs=1e-12)
+    assert float(L.minimum([stats.norm(3, 2)] * 2).mean()) == pytest.approx(3 - 2 / np.sqrt(np.pi), abs=1e-12)
