@@ -476,8 +476,9 @@ def head_load_distribution(shares, heads, *, method="auto", samples=20000, seed=
     :math:`m_v` leads to "one head at v becomes v + p" with probability :math:`m_v/H`; equal
     states (loads rounded to 1e-12) merge.  Keys with equal shares (the hot-key mix, uniform
     tails) keep the state count small; in the worst case it is the number of set partitions of
-    the keys into at most H blocks.  ``auto`` uses it while the state count stays at most
-    ``max_states`` (default 5000), otherwise
+    the keys into at most H blocks.  ``auto`` uses it when :math:`H^{K-1}` is at most
+    ``max_states`` (default 5000) or the shares take at most 3 distinct values, as long as the
+    state count stays within ``max_states``; otherwise
     ``monte_carlo``: ``samples`` independent hash draws (``seed``); the standard error of the
     mean is reported.  The tests check the DP against brute-force enumeration of all
     :math:`H^K` assignments, against the closed form above, the Monte Carlo against the DP, and
@@ -509,7 +510,12 @@ def head_load_distribution(shares, heads, *, method="auto", samples=20000, seed=
     method = check_choice("method", method, ["auto", "exact", "monte_carlo"])
     p = np.sort(p)[::-1]
     limit = int(as_int_array("max_states", max_states, minimum=1))
-    if method in ("auto", "exact"):
+    # auto: the programme surely fits when H^(K-1) <= max_states; with few distinct shares (a
+    # hot key and an even tail) it stays small; with many distinct shares (Zipf over many keys)
+    # it grows like the set partitions, so go straight to Monte Carlo
+    few_distinct = np.unique(np.round(p, 12)).size <= 3
+    try_dp = method == "exact" or p.size <= 1 or h ** (p.size - 1) <= limit or few_distinct
+    if try_dp:
         dist = _max_share_dp(p, h, limit)
         if dist is not None:
             vals, probs, n_states = dist
