@@ -12,8 +12,12 @@ __all__ = [
 ]
 
 
-def follower_lag_cdfs(lags: dict, *, title="Follower sync lag: CDF", ax=None, max_q=0.999):
-    """CDF of each :class:`~followerlab.staleness.RefreshLag` in ``lags`` (label -> scalar lag)."""
+def follower_lag_cdfs(lags: dict, *, title="Follower sync lag: CDF", ax=None, max_q=0.999, simulated=None):
+    """CDF of each :class:`~followerlab.staleness.RefreshLag` in ``lags`` (label -> scalar lag).
+
+    ``simulated`` (optional) maps a label of ``lags`` to simulated lags drawn as an empirical
+    CDF (dots) over the closed form, in the same colour.
+    """
     fig, ax = new_axes(title, "lag from leader commit to queryable on follower (s)", "P(lag <= x)", ax=ax)
     finite = [float(r.quantile(max_q)) for r in lags.values() if not bool(np.any(r.unbounded))]
     hi = max(finite) * 1.05 if finite else 1.0
@@ -22,6 +26,12 @@ def follower_lag_cdfs(lags: dict, *, title="Follower sync lag: CDF", ax=None, ma
         style = "--" if bool(np.any(r.back_to_back)) else "-"
         suffix = " (back to back)" if bool(np.any(r.back_to_back)) else ""
         ax.plot(x, r.cdf(x), style, color=PALETTE[i % len(PALETTE)], label=f"{label}{suffix}")
+        if simulated and label in simulated:
+            sim = np.sort(np.asarray(simulated[label], dtype=float))
+            sim = sim[np.isfinite(sim)]
+            step = max(1, sim.size // 40)
+            ax.plot(sim[::step], ((np.arange(sim.size) + 1) / sim.size)[::step], "o", ms=3.5,
+                    color=PALETTE[i % len(PALETTE)], label=f"{label}: simulated ({sim.size} syncs)")
     ax.set_xlim(0, hi)
     ax.set_ylim(0, 1.01)
     return finish(ax, legend_title="configuration")
