@@ -157,22 +157,28 @@ def pareto_front(values, *, maximize=None) -> np.ndarray:
 
 
 def pareto_by_group(wide: pd.DataFrame, objectives=None, *, by: str = "notebook") -> pd.Series:
-    """Pareto-optimal flags within each group (default: per notebook), over the objectives
-    that every row of the group reports.
+    """Pareto-optimal flags among comparable configurations: same ``by`` column (default: the
+    notebook) and the same set of reported objectives.
 
-    Notebooks report different metrics (a follower-cluster model has no write latency), so a
-    front across notebooks would compare a missing value with a measured one; within a group
-    the objectives are the columns of ``objectives`` (default :data:`OBJECTIVES`) with no NaN.
-    A group with no complete objective gets all False.
+    Notebooks report different metrics (a follower-cluster model has no write latency; a Raft
+    notebook reports write latency for its placements and read latency for its read paths), so a
+    front across them would compare a missing value with a measured one.  Rows are grouped by
+    ``by`` and by which of ``objectives`` (default :data:`OBJECTIVES`) they report; each group's
+    front is taken over exactly those.  A row reporting none of the objectives is False.
 
-    >>> w = pd.DataFrame({"notebook": ["a", "a", "b"], "staleness_mean_s": [1.0, 2.0, 9.0],
-    ...                   "read_latency_p50_ms": [5.0, 6.0, 1.0]})
+    >>> w = pd.DataFrame({"notebook": ["a", "a", "b", "b"], "staleness_mean_s": [1.0, 2.0, 9.0, None],
+    ...                   "read_latency_p50_ms": [5.0, 6.0, 1.0, None],
+    ...                   "write_latency_p50_ms": [None, None, None, 70.0]})
     >>> pareto_by_group(w).tolist()
-    [True, False, True]
+    [True, False, True, True]
     """
     objectives = [m for m in (objectives or OBJECTIVES) if m in wide.columns]
     flags = pd.Series(False, index=wide.index, name="pareto")
-    for _, group in wide.groupby(by, sort=False):
+    if not objectives:
+        return flags
+    pattern = wide[objectives].notna()
+    keys = [wide[by]] + [pattern[m] for m in objectives]
+    for _, group in wide.groupby(keys, sort=False):
         cols = [m for m in objectives if group[m].notna().all()]
         if cols:
             flags.loc[group.index] = pareto_front(group[cols].to_numpy(float))

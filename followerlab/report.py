@@ -50,8 +50,8 @@ SHORT = {
 
 _TOGGLE = """
 <style>
-body.fl-hide-code .jp-Cell-inputWrapper, body.fl-hide-code .jp-InputArea,
-body.fl-hide-code .input { display: none; }
+body.fl-hide-code .jp-CodeCell .jp-Cell-inputWrapper,
+body.fl-hide-code .jp-CodeCell.jp-mod-noOutputs { display: none; }
 #fl-toggle { position: fixed; top: 8px; right: 12px; z-index: 1000; padding: 4px 10px;
   font: 13px sans-serif; background: #f4f4f4; border: 1px solid #bbb; border-radius: 4px; cursor: pointer; }
 </style>
@@ -194,9 +194,9 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
         shown = [m for m in KEY_METRICS if m in metrics]  # notebook-specific metrics: in results.csv
         front = pareto_by_group(wide).to_numpy()
         parts.append("<h2>Comparison</h2><p class='sub'>One row per configuration. Rows marked green are "
-                     "Pareto-optimal within their notebook: no other configuration of that notebook is as good on "
-                     f"every one of {', '.join(o for o in OBJECTIVES if o in wide)} it reports and better on one "
-                     "(lower is better).</p>")
+                     "Pareto-optimal: no other configuration of the same notebook reporting the same objectives "
+                     f"(of {', '.join(o for o in OBJECTIVES if o in wide)}) is as good on all of them and better on "
+                     "one (lower is better).</p>")
         parts.append("<table><tr><th>scenario</th><th>notebook</th><th>configuration</th>"
                      + "".join(f"<th title='{html.escape(METRIC_LABELS.get(m, m))}'>{html.escape(SHORT.get(m, m))}</th>"
                                for m in shown) + "</tr>")
