@@ -433,8 +433,6 @@ class Shifted(LatencyDistribution):
     def mean(self):
         return np.asarray(self.dist.mean(), dtype=float) + self.offset_ms
 
-    def median(self):
-        return np.asarray(self.dist.median(), dtype=float) + self.offset_ms
 
     def breakpoints(self):
         a = _breakpoints(self.dist)

@@ -399,6 +399,10 @@ _component = st.one_of(
     st.builds(lambda mean, cv, shift: L.gamma(mean, cv, shift_ms=shift),
               st.floats(0.1, 50), st.floats(0.2, 3), st.floats(0, 100)),
     st.builds(L.constant, st.floats(0, 150)),
+    # point mass + continuous part, and a step ECDF: atoms and flat parts
+    st.builds(lambda c, mean, w: L.mixture([L.constant(c), L.gamma(mean, 1.0, shift_ms=c)], [w, 1 - w]),
+              st.floats(0, 100), st.floats(0.1, 50), st.floats(0, 1)),
+    st.builds(L.empirical, st.lists(st.floats(0, 200), min_size=1, max_size=8)),
 )
 
 
