@@ -32,8 +32,8 @@ are marked *assumed* where they are used.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -67,6 +67,7 @@ __all__ = [
     "Failover",
     "failover",
     "failure_table",
+    "placement_layouts",
     "placement_table",
     "rank_topologies",
     "WriteLoad",
@@ -1019,6 +1020,62 @@ def write_latency_distribution(rtt_ms, placement_: Placement, client_region, fsy
     if j is not None and c != lh:
         commit = latency.convolve(j, commit)
     return latency.shifted(commit, leg)
+
+
+def placement_layouts(rtt_ms, leaseholder, regions=None) -> dict:
+    """The three placements notebook 03 compares, with the lease in ``leaseholder``.
+
+    ``"3 voters 1-1-1"``: the leaseholder's region and the 2 regions of ``regions`` nearest to
+    it (:func:`spread_placement`); ``"REGION 5 voters 2-2-1"``: REGION survival over those same
+    3 regions; ``"ZONE 3 voters"``: ZONE survival, all voters in the leaseholder's region.
+
+    >>> m = load_rtt("crdb-demo-rtt-2019.csv")
+    >>> [p.voters.count("us-east1") for p in placement_layouts(m, "us-east1").values()]
+    [1, 2, 3]
+    """
+    m = _as_matrix(rtt_ms)
+    spread = spread_placement(m, leaseholder, regions, non_voters_elsewhere=False)
+    return {
+        "3 voters 1-1-1": spread,
+        "REGION 5 voters 2-2-1": survival_placement(m, spread.leaseholder, "region", list(spread.voters)),
+        "ZONE 3 voters": survival_placement(m, spread.leaseholder, "zone", [spread.leaseholder]),
+    }
+
+
+def placement_table(rtt_ms, leaseholders=None, regions=None, fsync=0.0, *, link_jitter=None,
+                    intra_region_rtt_ms=0.0) -> pd.DataFrame:
+    """Write latency of the :func:`placement_layouts` with the lease in each region, on one table.
+
+    One row per (leaseholder region, placement): the voters, the deterministic commit and write
+    latency (:func:`commit_latency`, :func:`write_latency` with a constant ``fsync``'s median)
+    and the write p50 / p99 from :func:`write_latency_distribution`, for a client in the
+    leaseholder's region.
+
+    Examples
+    --------
+    >>> m = load_rtt("crdb-demo-rtt-2019.csv")
+    >>> t = placement_table(m, ["us-east1"], fsync=1.0)
+    >>> print(t[["placement", "commit_ms", "write_p99_ms"]].to_string(index=False))
+                placement  commit_ms  write_p99_ms
+           3 voters 1-1-1       65.0          65.0
+    REGION 5 voters 2-2-1       65.0          65.0
+            ZONE 3 voters        1.0           1.0
+    """
+    m = _as_matrix(rtt_ms)
+    leaders = list(m.index) if leaseholders is None else [m.index[_index_of(m, r, "leaseholders")] for r in leaseholders]
+    f = _as_dist("fsync", fsync)
+    f_ms = float(np.asarray(f.ppf(0.5)))
+    rows = []
+    for lh in leaders:
+        for name, p in placement_layouts(m, lh, regions).items():
+            d = write_latency_distribution(m, p, lh, f, link_jitter=link_jitter, intra_region_rtt_ms=intra_region_rtt_ms)
+            rows.append({
+                "leaseholder": lh, "placement": name, "voters": p.label(),
+                "commit_ms": float(commit_latency(m, lh, p.voters, f_ms, intra_region_rtt_ms=intra_region_rtt_ms)),
+                "write_det_ms": float(write_latency(m, p, lh, f_ms, intra_region_rtt_ms=intra_region_rtt_ms)),
+                "write_p50_ms": float(d.ppf(0.5)), "write_p99_ms": float(d.ppf(0.99)),
+            })
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------------------------

@@ -231,11 +231,11 @@ def test_closed_timestamp_age_matches_simulated_publication():
     # simulate: publications every I seconds at phase 0, each closes (publish time - T) and
     # arrives d later; observe at uniform random instants
     rng = np.random.default_rng(5)
-    T, I, d = 3.0, 0.2, 0.040
+    target, interval, d = 3.0, 0.2, 0.040
     now = rng.uniform(10.0, 20.0, 200_000)
-    last_arrived_pub = np.floor((now - d) / I) * I
-    age = now - (last_arrived_pub - T)
-    lag = raft.closed_timestamp_lag(d * 1000, T, I)
+    last_arrived_pub = np.floor((now - d) / interval) * interval
+    age = now - (last_arrived_pub - target)
+    lag = raft.closed_timestamp_lag(d * 1000, target, interval)
     # mean: SE of a uniform(0, 0.2) mean over 2e5 draws is 0.2/sqrt(12*2e5) = 1.3e-4
     assert age.mean() == pytest.approx(float(lag.mean_s), abs=6e-4)
     assert age.min() >= float(lag.min_s) - 1e-9 and age.max() <= float(lag.max_s) + 1e-9
@@ -385,3 +385,17 @@ def test_write_load_bad_input():
         raft.write_load(10.0, batch=0)
     with pytest.raises(ValueError, match="n_voters must be >= 1"):
         raft.write_load(10.0, n_voters=0)
+
+
+def test_placement_table_one_row_per_leaseholder_and_layout(azure):
+    t = raft.placement_table(azure, fsync=1.0, intra_region_rtt_ms=1.0)
+    assert len(t) == 8 * 3
+    for lh in azure.index:
+        rows = t[t["leaseholder"] == lh].set_index("placement")
+        nearest = float(azure.loc[lh].drop(lh).min())
+        # 1-1-1 and 2-2-1 both wait for the nearest other region; ZONE stays in the region
+        assert rows.loc["3 voters 1-1-1", "commit_ms"] == nearest + 1.0
+        assert rows.loc["REGION 5 voters 2-2-1", "commit_ms"] == nearest + 1.0
+        assert rows.loc["ZONE 3 voters", "commit_ms"] == 2.0
+        # no jitter: the distribution is the point mass at the deterministic write latency
+        assert np.allclose(rows["write_p50_ms"], rows["write_det_ms"]) and np.allclose(rows["write_p99_ms"], rows["write_det_ms"])
