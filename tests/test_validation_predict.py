@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from followerlab import raft
-from followerlab.validation.experiments import (CI_LAYOUTS, LAYOUTS, STALENESS_LAYOUTS, compare, load_run,
-                                                save_run, staleness_table, visibility_t50)
+from followerlab.validation.experiments import (CI_LAYOUTS, LAYOUTS, STALENESS_LAYOUTS, compare, latest_run,
+                                                load_run, save_run, staleness_table, visibility_t50)
 from followerlab.validation.predict import OPS, Calibration, Layout, calibrate, network_ms, predict, rtt_from_delays
 
 
@@ -118,6 +118,8 @@ def test_saved_runs_round_trip(tmp_path):
     csv, js = save_run("unit", s, {"note": "x"}, directory=tmp_path)
     back, meta = load_run(js)
     assert meta["note"] == "x" and "machine" in meta and meta["machine"]["cpus"] >= 1
+    save_run("unit-wan", s, {"note": "y"}, directory=tmp_path)   # a longer name is another run
+    assert latest_run("unit", directory=tmp_path) == js
     pd.testing.assert_frame_equal(back, s, check_exact=False, atol=1e-4)
 
 

@@ -355,7 +355,7 @@ def save_run(name: str, samples: pd.DataFrame, meta: dict, directory=None) -> tu
 def latest_run(name: str, directory=None) -> Path | None:
     """The newest saved ``<name>-*.json`` in ``data/measurements`` (or None)."""
     directory = Path(directory) if directory else _measurements_dir()
-    found = sorted(directory.glob(f"{name}-*.json"))
+    found = sorted(directory.glob(f"{name}-[0-9][0-9][0-9][0-9]-*.json"))  # not "<name>-wan-..."
     return found[-1] if found else None
 
 

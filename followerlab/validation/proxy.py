@@ -12,7 +12,7 @@ member *i*'s advertised peer URL (the proxy) and *i* writes its messages to *j* 
 connection.  A message from *i* to *j* therefore crosses *i*'s proxy once (``x_i``) and the
 answer from *j* to *i* crosses *j*'s proxy once (``x_j``).
 
-The proxy runs in its own process (``python -m followerlab.validation.proxy``) so that it does
+The proxy runs in its own process (``python -m followerlab.validation.proxy``, :func:`main`) so that it does
 not compete for the GIL with the load driver; :class:`ProxyProcess` starts it, reads the ports
 it bound and changes delays at run time through its stdin.  :func:`serve` is the asyncio core,
 usable in-process (the tests drive it directly).
@@ -260,7 +260,10 @@ class ProxyProcess:
         d = as_float_array("delays_ms", delays_ms, minimum=0.0)
         if d.shape != ups.shape:
             raise ValueError(f"delays_ms must have one value per upstream ({ups.size}); got {delays_ms!r}")
-        args = [sys.executable, "-m", "followerlab.validation.proxy", "--upstreams", *map(str, ups.tolist()),
+        # "-c" rather than "-m followerlab.validation.proxy": the package imports this module,
+        # and runpy warns when a module it is about to run as __main__ is already imported.
+        args = [sys.executable, "-c", "import sys; from followerlab.validation.proxy import main; sys.exit(main())",
+                "--upstreams", *map(str, ups.tolist()),
                 "--delays-ms", *map(str, d.tolist()), "--nice", str(int(nice))]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      **(popen_kwargs or {}))
