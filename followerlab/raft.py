@@ -11,11 +11,12 @@ milliseconds (seconds for staleness, as the names say):
 * write latency: :func:`commit_latency` (deterministic, from the matrix), :func:`write_latency`
   (client -> gateway -> leaseholder -> commit -> client) and their distribution forms with
   per-link jitter (:func:`commit_latency_distribution`, :func:`write_latency_distribution`);
+  the placements compared on one table (:func:`placement_layouts`, :func:`placement_table`);
 * read latency by path (:func:`read_latency`): leaseholder, exact-staleness follower read,
   bounded staleness (a mixture of local and redirected reads), global tables;
 * staleness: :func:`follower_read_timestamp_lag_s`, :func:`closed_timestamp_lag`,
   :func:`global_reads_lead_ms`;
-* region failure: :func:`survives`, :func:`failover`;
+* region failure: :func:`survives`, :func:`failover`, :func:`failure_table`;
 * choosing a topology for a workload: :func:`rank_topologies`;
 * write load: :func:`write_load` (the leader as a queue, with batching).
 
