@@ -456,3 +456,27 @@ def test_mean_with_support_unbounded_below():
     # max / min of two iid normals: mu +- sigma / sqrt(pi)
     assert float(L.maximum([stats.norm()] * 2).mean()) == pytest.approx(1 / np.sqrt(np.pi), abs=1e-12)
     assert float(L.minimum([stats.norm(3, 2)] * 2).mean()) == pytest.approx(3 - 2 / np.sqrt(np.pi), abs=1e-12)
+
+
+def test_order_statistic_of_empirical_samples_matches_exact_enumeration():
+    # measured latencies: the max / min of two ECDFs is an average over all sample pairs
+    rng = np.random.default_rng(8)
+    a, b = rng.gamma(2.0, 3.0, 300), 5.0 + rng.exponential(2.0, 200)
+    pairs_max = np.maximum(a[:, None], b[None, :]).ravel()
+    pairs_min = np.minimum(a[:, None], b[None, :]).ravel()
+    ea, eb = L.empirical(a), L.empirical(b)
+    assert float(L.maximum([ea, eb]).mean()) == pytest.approx(pairs_max.mean(), rel=1e-10)
+    assert float(L.minimum([ea, eb]).mean()) == pytest.approx(pairs_min.mean(), rel=1e-10)
+    q = np.array([0.01, 0.3, 0.5, 0.9, 0.99, 0.999])
+    # the pairs are equally likely, so the order statistic's quantiles are the pairs' inverted-cdf quantiles
+    np.testing.assert_array_equal(L.maximum([ea, eb]).ppf(q), np.quantile(pairs_max, q, method="inverted_cdf"))
+
+
+def test_convolution_table_cdf_and_ppf_are_exact_inverses():
+    s = L.convolve(L.shifted_lognormal(1.0, 2.0, 8.0), L.gamma(3.0, 0.8))
+    q = np.linspace(0.0005, 0.9995, 999)
+    np.testing.assert_allclose(s.cdf(s.ppf(q)), q, atol=1e-12)
+    lo, hi = s.support()
+    assert float(s.cdf(lo)) == 0.0 and float(s.cdf(hi)) == 1.0
+    r = s.rvs(size=100_000, random_state=2)
+    assert abs(r.mean() - float(s.mean())) < 5 * r.std() / np.sqrt(r.size)
