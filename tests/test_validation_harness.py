@@ -15,12 +15,13 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from followerlab.validation.client import LatencySample, StalenessSample, measure_latency, visibility_curve
-from followerlab.validation.cluster import EtcdCluster, etcd_available, free_ports
+from followerlab.validation.cluster import EtcdCluster, _remove_orphans, etcd_available, free_ports
 from followerlab.validation.proxy import ProxyProcess, _echo, serve
 
 
@@ -176,7 +177,7 @@ _CHILD = textwrap.dedent("""
     import json, sys, time
     from followerlab.validation.cluster import EtcdCluster
     c = EtcdCluster(3, heartbeat_ms=20, election_ms=200).start()  # no with-block: atexit / signal handling must clean up
-    print(json.dumps(c.pids()), flush=True)
+    print(json.dumps([c.pids(), str(c.tmpdir)]), flush=True)
     time.sleep(120)
 """)
 
@@ -189,11 +190,15 @@ def test_cluster_processes_die_with_their_parent(sig):
     proc = subprocess.Popen([sys.executable, "-c", _CHILD], stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
-        pids = json.loads(line)
+        pids, tmpdir = json.loads(line)
         assert len(pids) == 4 and all(_alive(p) for p in pids)
         proc.send_signal(sig)
         proc.wait(20)
         assert _wait_gone(pids, 10.0) == []
+        if sig == signal.SIGKILL:       # nobody could clean up: the next cluster removes the orphan
+            assert Path(tmpdir).exists()
+            _remove_orphans(str(Path(tmpdir).parent))
+        assert not Path(tmpdir).exists()
     finally:
         if proc.poll() is None:
             proc.kill()

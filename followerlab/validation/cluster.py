@@ -120,6 +120,24 @@ def _stop_all_live() -> None:
 atexit.register(_stop_all_live)
 
 
+def _remove_orphans(data_root: str | None) -> None:
+    """Delete data folders left by a process that was killed (SIGKILL) before it could clean up.
+
+    Folders are named ``followerlab-etcd-<pid>-*``; one whose ``pid`` no longer runs is an orphan.
+    """
+    root = Path(data_root or tempfile.gettempdir())
+    for d in root.glob("followerlab-etcd-*-*"):
+        pid = d.name.split("-")[2]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except PermissionError:
+            pass
+
+
 def _sigterm(signum, frame):  # pragma: no cover - exercised in a child process by the tests
     raise SystemExit(128 + signum)
 
@@ -211,7 +229,8 @@ class EtcdCluster:
         return self
 
     def _start(self, binary: str) -> None:
-        self.tmpdir = Path(tempfile.mkdtemp(prefix="followerlab-etcd-", dir=self.data_root))
+        _remove_orphans(self.data_root)
+        self.tmpdir = Path(tempfile.mkdtemp(prefix=f"followerlab-etcd-{os.getpid()}-", dir=self.data_root))
         ports = free_ports(2 * self.n)
         self.client_ports, self.peer_ports = ports[: self.n], ports[self.n :]
         self.proxy = ProxyProcess(self.peer_ports, self.initial_delays_ms, popen_kwargs=_popen_kwargs(),
