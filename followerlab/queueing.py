@@ -19,7 +19,9 @@ G/G/c      Allen–Cunneen       Erlang C (approx.)    approximate
 =========  ==================  ====================  ==========================================
 
 A saturated queue (ρ = λ/(cμ) ≥ 1) is not an error: ``stable`` is False and every wait,
-response time and quantile is ``inf``; ``p_wait`` is 1.
+response time and quantile is ``inf``; ``p_wait`` is 1.  ρ within a relative 1e-12 of 1
+counts as saturated: λ = cμ computed in floating point can land a few ulps below 1 (e.g.
+(0.7/0.1)/7), and a wait of 10^12 service times or more is not a steady state anyway.
 
 Sources: Erlang C and M/M/c waits, Pollaczek–Khinchine, Kingman and Allen–Cunneen as quoted in
 ``FACTS.md`` (Queueing); L. Kleinrock, *Queueing Systems* vol. 1 (1975), ch. 3 (M/M/c) and
@@ -55,6 +57,10 @@ __all__ = ["QueueMetrics", "erlang_b", "erlang_c", "mm1", "mmc", "mg1", "md1", "
 #: Service cv below which the service time is treated as deterministic in quantiles (the
 #: gamma shape 1/cv² would exceed 10^12; the quantile moves by < 1e-5 of the mean service).
 _CV_DETERMINISTIC = 1e-6
+
+#: ρ >= 1 - _RHO_TOL is saturated: absorbs the round-off of λ/(cμ) at λ = cμ (seen up to
+#: ~10 ulps when the rate itself is computed, e.g. an admin node's saturation rate).
+_RHO_TOL = 1e-12
 
 
 # --------------------------------------------------------------------------- Erlang B and C
@@ -186,7 +192,7 @@ class QueueMetrics(Result):
     mean_queue_length, mean_in_system : numpy.ndarray
         L_q = λ W_q and L = λ W (Little's law).
     stable : numpy.ndarray of bool
-        ρ < 1.
+        ρ < 1 (ρ ≥ 1 − 1e-12 counts as saturated: floating-point round-off at λ = cμ).
     exact_distribution : bool
         True when ``wait_quantile`` / ``response_quantile`` are exact (M/M/1, M/M/c).
     """
@@ -471,7 +477,7 @@ def _build(model, lam, mu, c, ca, cs, exact):
     lam, mu, c, ca, cs = np.broadcast_arrays(lam, mu, c, ca, cs)
     a = lam / mu
     rho = a / c
-    stable = rho < 1.0
+    stable = rho < 1.0 - _RHO_TOL
     p_wait = _erlang_c(c, a)
     with np.errstate(divide="ignore", invalid="ignore"):
         wq_mmc = p_wait / (c * mu - lam)

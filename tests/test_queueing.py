@@ -366,3 +366,22 @@ def test_bad_input_names_parameter_and_value(call, name, shown):
     with pytest.raises(ValueError) as err:
         call()
     assert name in str(err.value) and shown in str(err.value)
+
+
+def test_exact_saturation_is_unstable_despite_rounding():
+    # lambda = c * mu in decimal, but (0.7 / 0.1) / 7 rounds to 1 - 1.1e-16: without a
+    # tolerance the queue was reported stable with a 9e15 s mean wait.  The admin node's own
+    # saturation rate (consistency.admin_node_load) must also read back as saturated; there the
+    # round-off reached ~10 ulps (2e-15) over 3000 random workloads, hence the 1e-12 tolerance.
+    for lam, mu, c in [(0.7, 0.1, 7), (0.3, 0.1, 3), (3.0, 1.0, 3)]:
+        m = ggc(lam, mu, c, 1.0, 1.0)
+        assert not m.stable and np.isinf(m.mean_wait_s) and float(m.p_wait) == 1.0
+        assert np.isinf(m.wait_quantile(0.99)) and np.isinf(m.response_quantile(0.99))
+    # just below the tolerance the queue is stable with a finite (huge) wait
+    m = mmc(7 * (1 - 1e-9), 1.0, 7)
+    assert m.stable and np.isfinite(m.mean_wait_s)
+    from followerlab.consistency import admin_node_load
+
+    sat = admin_node_load(0.0, 0.2, 0.05, 1.0, 0.0, 0.1, 1.0, 3).saturation_query_rate_per_s
+    r = admin_node_load(sat, 0.2, 0.05, 1.0, 0.0, 0.1, 1.0, 3)  # 75/s
+    assert not r.admin_stable and np.isinf(r.admin_mean_response_s)
