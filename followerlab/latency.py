@@ -588,7 +588,8 @@ class Mixture(LatencyDistribution):
         self.components = [_check_dist(f"components[{i}]", c) for i, c in enumerate(comps)]
         w = as_float_array("weights", weights, minimum=0.0)
         if w.ndim != 1 or w.size != len(comps):
-            raise ValueError(f"weights must be a 1-d list with one weight per component ({len(comps)}); got {weights!r}")
+            raise ValueError(f"weights must be a 1-d list with one weight per component ({len(comps)}); "
+                             f"got {weights!r}")
         if not math.isclose(float(w.sum()), 1.0, rel_tol=0.0, abs_tol=1e-9):
             raise ValueError(f"weights must sum to 1; got {weights!r} (sum {float(w.sum())!r})")
         self.weights = w / w.sum()
@@ -927,9 +928,11 @@ class OrderStatistic(LatencyDistribution):
         Gauss-Legendre rule on panels whose edges are the components' point masses and
         quantiles, refined where the rule and its halves disagree (this also resolves the
         small kinks of :func:`convolve` tables); the tail beyond the last edge (where all
-        components are smooth) on geometrically growing panels, see ``_tail_integral``.  Accurate to about ``epsabs + epsrel*|mean|`` ms.
-        Infinite (a ``RuntimeWarning`` or ``inf``) when the tail is too heavy (Pareto with
-        the sum of the ``n-k+1`` smallest tail exponents <= 1).
+        components are smooth) on geometrically growing panels, see ``_tail_integral``.
+        Accurate to about ``epsabs + epsrel*|mean|`` ms.  ``inf`` when the tail is too heavy:
+        :math:`\bar F_{(k)}` decays like the product of the ``n-k+1`` heaviest component
+        tails, so with Pareto components the mean is finite iff the sum of the ``n-k+1``
+        smallest exponents exceeds 1.
         """
         lo, hi = self.support()
         shape = np.shape(lo)
@@ -1026,7 +1029,7 @@ def maximum(dists: Sequence) -> OrderStatistic:
 
 
 def minimum(dists: Sequence) -> OrderStatistic:
-    """The smallest of independent latencies: :math:`\\bar F(t) = \\prod_i \\bar F_i(t)` (``order_statistic(dists, 1)``).
+    """The smallest of independent latencies, ``order_statistic(dists, 1)``: :math:`\\bar F(t) = \\prod_i \\bar F_i(t)`.
 
     >>> round(float(minimum([exponential(1.0), exponential(1.0)]).mean()), 10)   # Exp(2)
     0.5

@@ -480,3 +480,10 @@ def test_convolution_table_cdf_and_ppf_are_exact_inverses():
     assert float(s.cdf(lo)) == 0.0 and float(s.cdf(hi)) == 1.0
     r = s.rvs(size=100_000, random_state=2)
     assert abs(r.mean() - float(s.mean())) < 5 * r.std() / np.sqrt(r.size)
+
+
+def test_heavy_tail_rule_for_the_kth_order_statistic():
+    # n = 3 Pareto(0.4): the k-th smallest has tail exponent (n - k + 1) * 0.4
+    p = L.pareto(1.0, 0.4)
+    assert float(L.order_statistic([p] * 3, 1).mean()) == pytest.approx(1.2 / 0.2, rel=1e-10)  # Pareto(1.2)
+    assert np.isinf(float(L.order_statistic([p] * 3, 2).mean()))  # exponent 0.8 <= 1
