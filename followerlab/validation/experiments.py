@@ -37,7 +37,8 @@ from .cluster import EtcdCluster, etcd_binary
 from .predict import OPS, Calibration, Layout, calibrate, network_ms, predict
 
 __all__ = ["LAYOUTS", "CI_LAYOUTS", "HOPS", "STALENESS_LAYOUTS", "CALIBRATION_LAYOUT", "run_latency_experiment", "compare", "machine_info",
-           "save_run", "load_run", "latest_run", "run_staleness_experiment", "staleness_table", "visibility_t50"]
+           "save_run", "load_run", "latest_run", "run_staleness_experiment", "staleness_table", "visibility_t50",
+           "per_hop_diagnostic"]
 
 #: The calibration layout: three members, no injected delay.
 CALIBRATION_LAYOUT = Layout("zero-3", (0.0, 0.0, 0.0), leader=0, follower=1)
@@ -198,6 +199,38 @@ def compare(samples: pd.DataFrame, layouts=LAYOUTS, calibration_layout: Layout =
     order = {lay.name: i for i, lay in enumerate(layouts)}
     frame["_o"] = frame.layout.map(order) * 10 + frame.op.map({o: i for i, o in enumerate(OPS)})
     return frame.sort_values("_o").drop(columns="_o").reset_index(drop=True)
+
+
+def per_hop_diagnostic(table: pd.DataFrame, reference_layout: str = "sym-3",
+                       reference_op: str = "put_leader") -> tuple[float, pd.DataFrame]:
+    """How much of the error one constant cost per delayed hop explains (a diagnostic only).
+
+    ``h`` is read off ONE reference row, ``error_p50 / hops``; every delayed row then gets the
+    residual ``error_p50 - hops * h``.  Small residuals across operations with 2 and 4 hops
+    support the explanation that the model misses a per-message cost; this is not used for the
+    predictions (those keep the single zero-delay calibration).
+
+    Returns
+    -------
+    (h_ms, frame)
+        ``frame`` summarises the residual (ms) by cluster size and hop count.
+
+    >>> t = pd.DataFrame({"layout": ["a", "b"], "op": ["put_leader", "put_follower"], "n": [3, 3],
+    ...                   "hops": [2, 4], "network_ms": [20.0, 40.0], "error_p50_ms": [4.0, 8.5]})
+    >>> h, f = per_hop_diagnostic(t, "a")
+    >>> h, f.median_residual_ms.tolist()
+    (2.0, [0.0, 0.5])
+    """
+    ref = table[(table.layout == reference_layout) & (table.op == reference_op)]
+    if ref.empty:
+        raise ValueError(f"reference_layout/op {reference_layout!r}/{reference_op!r} not in the table")
+    h = float(ref.error_p50_ms.iloc[0] / ref.hops.iloc[0])
+    rows = table[table.network_ms > 0].assign(residual_ms=lambda d: d.error_p50_ms - d.hops * h)
+    frame = rows.groupby(["n", "hops"]).agg(rows=("residual_ms", "size"),
+                                            median_error_ms=("error_p50_ms", "median"),
+                                            median_residual_ms=("residual_ms", "median"),
+                                            max_abs_residual_ms=("residual_ms", lambda r: float(np.abs(r).max())))
+    return h, frame.reset_index()
 
 
 # ---------------------------------------------------------------------------- staleness
