@@ -34,7 +34,7 @@ from .._validate import as_int_array
 from ..results_io import atomic_write_text
 from .client import measure_latency, measure_staleness, visibility_curve
 from .cluster import EtcdCluster, etcd_binary
-from .predict import OPS, Calibration, Layout, calibrate, network_ms, predict
+from .predict import OPS, Calibration, Layout, calibrate, predict
 
 __all__ = ["LAYOUTS", "CI_LAYOUTS", "HOPS", "STALENESS_LAYOUTS", "CALIBRATION_LAYOUT", "run_latency_experiment", "compare", "machine_info",
            "save_run", "load_run", "latest_run", "run_staleness_experiment", "staleness_table", "visibility_t50",
