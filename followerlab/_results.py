@@ -56,12 +56,15 @@ class Result:
         return pd.DataFrame({k: np.ravel(a) for k, a in zip(fields, arrays)})
 
     def _other_fields(self) -> dict[str, object]:
-        """Public fields that are not numeric columns (modes, names, tuples), for display."""
+        """Public fields that are not numeric columns (modes, names, tuples), for display.
+
+        Fields declared with ``field(repr=False)`` (helper objects, curves) are left out.
+        """
         columns = self._array_fields()
         return {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)  # type: ignore[arg-type]
-            if not f.name.startswith("_") and f.name not in columns
+            if not f.name.startswith("_") and f.name not in columns and f.repr
         }
 
     def _repr_html_(self) -> str:

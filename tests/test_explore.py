@@ -242,3 +242,9 @@ def test_result_html_many_configurations_shows_the_frame_and_to_frame_is_unchang
     assert "3 configurations" in html and html.count("0.1235") == 3
     big = _Demo("random", np.arange(100.0), np.array(1.0))._repr_html_()
     assert "..." in big  # long results are truncated to 30 rows
+
+
+def test_result_html_leaves_out_fields_declared_without_repr(default):
+    html = default._repr_html_()
+    assert "follower_lag_mean_s" in html and "32.6" in html
+    assert "curves" not in html and "parameters =" not in html
