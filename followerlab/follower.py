@@ -435,8 +435,9 @@ def cache_cost(hot_span_s, ingest_bytes_per_s, lookback_s, *, compression_ratio=
     r"""Hot bytes, SSD needed and cold share of a workload, vectorized over the span.
 
     Caching is by *ingestion time* (FACTS.md): an extent is hot while younger than the span.  A
-    query looking back :math:`R` seconds reads cold data iff :math:`R > h`; with data spread
-    evenly in time its cold share of bytes is :math:`(R - h)^+ / R`.
+    query looking back :math:`R` seconds reaches data :math:`R' = \min(R, \text{retention})`
+    old, so it reads cold data iff :math:`R' > h`; with data spread evenly in time its cold share
+    of bytes is :math:`(R' - h)^+ / R'`.
 
     Parameters
     ----------
@@ -467,7 +468,7 @@ def cache_cost(hot_span_s, ingest_bytes_per_s, lookback_s, *, compression_ratio=
     kept = np.minimum(h, ret)
     with np.errstate(invalid="ignore"):
         hot = np.where(kept > 0, rate * kept / cr, 0.0)
-    rr = r.reshape((-1,) + (1,) * h.ndim)
+    rr = np.minimum(r.reshape((-1,) + (1,) * h.ndim), ret)  # nothing older than retention is stored
     cold_q = np.mean(rr > h, axis=0)
     total = rr.sum(axis=0)
     with np.errstate(invalid="ignore"):

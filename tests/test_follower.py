@@ -462,3 +462,14 @@ def test_tradeoff_edge_cases_unbounded_and_idle():
     assert float(t.first_query_s_off) == float(t.first_query_s_on)
     assert float(t.time_to_answer_mean_s_off) == float(t.time_to_answer_mean_s_on)
     assert float(t.newest_cold_probability_off) == 0.0
+
+
+def test_cache_cost_respects_retention():
+    # Nothing older than the retention is stored, so a query reaches back at most min(R, ret):
+    # with a 90-day hot span and 30-day retention nothing is cold (was: the 100-day query counted
+    # as cold and 10/120 of the scan as cold); with a 7-day span the cold bytes are
+    # (30 - 7) + (20 - 7) days of the (30 + 20) days scanned.
+    c = cache_cost([90 * DAY, 7 * DAY], 1e6, [100 * DAY, 20 * DAY], retention_s=30 * DAY)
+    np.testing.assert_allclose(c.cold_query_fraction, [0.0, 1.0])
+    np.testing.assert_allclose(c.cold_scan_fraction, [0.0, 36.0 / 50.0])
+    np.testing.assert_allclose(c.hot_bytes, [30e6 * DAY, 7e6 * DAY])
