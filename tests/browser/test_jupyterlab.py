@@ -268,3 +268,13 @@ def test_notebook_runs_in_jupyterlab(browser, path):
     assert report["widget_errors"] == 0, f"{path.name}: a widget failed to display"
     if path.name.startswith("00-explore"):
         assert report["widgets"] >= 3, f"{path.name}: explorer widgets did not render ({report['widgets']})"
+
+
+def test_without_chromium_the_check_skips_locally_and_fails_in_ci(monkeypatch):
+    monkeypatch.setattr(chrome, "missing", lambda: ["chromedriver"])
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="chromedriver not installed"):
+        _require_browser()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI is set but chromedriver not installed"):
+        _require_browser()
