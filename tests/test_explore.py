@@ -248,3 +248,12 @@ def test_result_html_leaves_out_fields_declared_without_repr(default):
     html = default._repr_html_()
     assert "follower_lag_mean_s" in html and "32.6" in html
     assert "curves" not in html and "parameters =" not in html
+
+
+def test_every_figure_module_uses_the_shared_style():
+    """One look: each followerlab/plots/_<topic>.py builds its axes with the shared style."""
+    modules = [p for p in (ROOT / "followerlab" / "plots").glob("_*.py") if p.name not in ("_style.py", "__init__.py")]
+    assert modules
+    for path in modules:
+        text = path.read_text()
+        assert "from ._style import" in text and "new_axes" in text, f"{path.name} does not use plots._style"
