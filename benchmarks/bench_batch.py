@@ -7,7 +7,7 @@ admin-node model, list parameter ``arrival_rates_per_s``) both ways through
 :func:`followerlab.batch.run_batch` (``jobs=1``, ``force=True``, no report) and reports the
 wall time per configuration.
 
-    python benchmarks/run.py batch           # full: 6-point grid vs 6 and 10 000 points in one kernel
+    python benchmarks/run.py batch           # full: 6-point grid vs 6 and 1000 points in one kernel
     python benchmarks/run.py batch --smoke   # 2-point grid vs 2 points in one kernel (< 60 s)
 """
 
@@ -38,7 +38,7 @@ def _time_batch(yaml_text: str, work: Path, name: str) -> tuple[float, int]:
 
 def run(smoke: bool = False) -> list[dict]:
     n_grid = 2 if smoke else 6
-    sizes = [n_grid] if smoke else [n_grid, 10_000]
+    sizes = [n_grid] if smoke else [n_grid, 1000]
     rows = []
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)

@@ -21,6 +21,7 @@ Output layout (all under ``out``)::
     runs/<run_id>/notebook.html    rendered with nbconvert, code hidden by default
     runs/<run_id>/results.csv|json the notebook's own results (via results_io)
     runs/<run_id>/run.json         status, error, inputs hash, parameters, timings
+    runs/<run_id>/kernel.log       the kernel process's stderr
     results.csv, results.parquet   the gathered table; runs.csv: one row per run
     index.html, figures/*.png      the report
 
@@ -106,9 +107,13 @@ def inputs_hash(notebook: str | Path, parameters: dict, *, kernel_name: str = "p
 # ----------------------------------------------------------------------------- one run
 
 
-def _ipc_kernel_manager_class():
-    """An AsyncKernelManager on IPC transport with a unique socket path prefix per kernel."""
-    from jupyter_client.manager import AsyncKernelManager
+def _ipc_kernel_manager_class(stderr_path: str | os.PathLike | None = None):
+    """An AsyncKernelManager on IPC transport with a unique socket path prefix per kernel.
+
+    ``stderr_path``: where the kernel process's stderr goes (the run's ``kernel.log``), instead
+    of the batch's terminal.
+    """
+    from jupyter_client.manager import AsyncKernelManager, KernelManager
     from traitlets import CaselessStrEnum, default
 
     class IPCKernelManager(AsyncKernelManager):
@@ -117,6 +122,12 @@ def _ipc_kernel_manager_class():
         @default("ip")
         def _ip_default(self):  # default is the *relative* "kernel-ipc": parallel kernels would collide
             return os.path.join(tempfile.gettempdir(), f"followerlab-kernel-{uuid.uuid4().hex[:12]}")
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            if stderr_path is not None and "stderr" not in kw:
+                self._followerlab_log = open(stderr_path, "ab")  # noqa: SIM115 (lives as long as the kernel)
+                kw["stderr"] = self._followerlab_log
+            return await KernelManager._async_launch_kernel(self, kernel_cmd, **kw)
 
     return IPCKernelManager
 
@@ -214,7 +225,7 @@ def run_one(task: dict) -> dict:
             progress_bar=False,  # kernel cwd = the notebook's folder, without papermill's process-wide chdir
             resources={"metadata": {"path": str(Path(task["notebook_path"]).parent)}},
             start_timeout=task["start_timeout_s"], execution_timeout=task["timeout_s"],
-            kernel_manager_class=_ipc_kernel_manager_class()), out_nb)
+            kernel_manager_class=_ipc_kernel_manager_class(staging / "kernel.log")), out_nb)
         status, error = "ok", None
         if not (staging / "results.csv").exists():
             status, error = "failed", {"type": "MissingResults", "cell": None, "traceback": "",
@@ -421,8 +432,22 @@ def _result_or_failure(fut, task) -> dict:
         return rec
 
 
+COMPARISON_NOTEBOOK = "04-compare-configurations"
+
+
+def _run_comparison(out: Path, notebook: Path, kernel_name: str, timeout_s: float, start_timeout_s: float) -> dict:
+    """Run the comparison notebook on the gathered table into ``out/comparison/``."""
+    task = {"run_id": "comparison", "scenario": "comparison", "base_scenario": "comparison", "label": "comparison",
+            "notebook": notebook.stem, "notebook_path": str(notebook), "source": "", "grid_point": {},
+            "description": "the comparison notebook on this batch's gathered table",
+            "parameters": {"results_path": str(out / "results.parquet")}, "effective": {}, "hash": "",
+            "run_dir": str(out / "comparison"), "kernel_name": kernel_name, "timeout_s": timeout_s,
+            "start_timeout_s": start_timeout_s}
+    return run_one(task)
+
+
 def run_batch(scenarios, out, *, notebooks=None, notebook_dir=None, jobs: int = 1, scheduler: str | None = None,
-              force: bool = False, progress: bool | None = None, report: bool = True,
+              force: bool = False, progress: bool | None = None, report: bool = True, compare=None,
               kernel_name: str = "python3", timeout_s: float = 600.0, start_timeout_s: float = 60.0) -> BatchResult:
     """Run every scenario × notebook, gather the results and write the report.
 
@@ -447,6 +472,10 @@ def run_batch(scenarios, out, *, notebooks=None, notebook_dir=None, jobs: int = 
         tqdm progress bar on stderr; ``None`` = only when stderr is a terminal.
     report : bool
         Write ``index.html`` and figures (:mod:`followerlab.report`).
+    compare : bool, path or None
+        Also run the comparison notebook on the gathered table (into ``out/comparison/``, linked
+        from the index).  ``None``: when ``report`` is set and
+        ``notebooks/04-compare-configurations.ipynb`` exists; a path: that notebook.
     kernel_name : str
         Jupyter kernel for every notebook.
     timeout_s, start_timeout_s : float
@@ -506,10 +535,22 @@ def run_batch(scenarios, out, *, notebooks=None, notebook_dir=None, jobs: int = 
     table = gather_results(ordered, out)
     atomic_write_text(out / "runs.csv", runs.to_csv(index=False))
     index = ""
+    comparison = None
+    if compare is None:
+        compare = report
+    if compare and len(table):
+        from .scenarios import default_notebook_dir
+
+        nb = Path(compare) if not isinstance(compare, bool) else \
+            Path(notebook_dir or default_notebook_dir()) / f"{COMPARISON_NOTEBOOK}.ipynb"
+        if nb.is_file():
+            comparison = _run_comparison(out, nb.resolve(), kernel_name, timeout_s, start_timeout_s)
+        elif not isinstance(compare, bool):
+            raise ValueError(f"compare: notebook not found: {nb}")
     if report:
         from .report import write_report
 
-        index = str(write_report(out, ordered, table))
+        index = str(write_report(out, ordered, table, comparison=comparison))
     status = runs["status"]
     return BatchResult(runs=runs, table=table, n_ok=int((status == "ok").sum()),
                        n_skipped=int((status == "skipped").sum()), n_failed=int((status == "failed").sum()),

@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--scheduler", metavar="ADDRESS", help="Dask distributed scheduler, e.g. tcp://host:8786")
     b.add_argument("--force", action="store_true", help="re-run runs whose inputs are unchanged since their last success")
     b.add_argument("--no-report", action="store_true", help="skip index.html and figures")
+    b.add_argument("--no-compare", action="store_true",
+                   help="do not run notebooks/04-compare-configurations on the gathered table")
     b.add_argument("--timeout", type=float, default=600.0, help="per-cell timeout in seconds (default 600)")
     bar = b.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show the progress bar")
@@ -83,7 +85,8 @@ def main(argv=None) -> int:
     try:
         result = run_batch(args.scenarios, args.out, notebooks=args.notebooks, notebook_dir=args.notebook_dir,
                            jobs=args.jobs, scheduler=args.scheduler, force=args.force, progress=args.progress,
-                           report=not args.no_report, timeout_s=args.timeout)
+                           report=not args.no_report, compare=False if args.no_compare else None,
+                           timeout_s=args.timeout)
     except ScenarioError as exc:
         print("followerlab: invalid scenario file(s):", file=sys.stderr)
         for p in exc.problems:

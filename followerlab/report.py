@@ -134,7 +134,7 @@ def _figures(out: Path, wide: pd.DataFrame) -> list[tuple[str, str]]:
 
 
 def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, figures: bool = True,
-                 title: str = "followerlab batch report") -> Path:
+                 title: str = "followerlab batch report", comparison: dict | None = None) -> Path:
     """Write ``out/index.html`` (and ``out/figures/*.png``) for a batch's run records and table.
 
     Parameters
@@ -147,6 +147,8 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
         The gathered results table.
     figures : bool
         Draw the key figures (matplotlib, Agg backend).
+    comparison : dict, optional
+        The record of the comparison notebook's run (``out/comparison/``), linked at the top.
 
     Returns
     -------
@@ -162,6 +164,17 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
              "Each run is one scenario on one notebook; its page shows the executed notebook "
              "(code hidden; a button shows it).</p>",
              "<p class='counts'>" + "".join(f"<span class='{s}'>{n} {s}</span>" for s, n in counts.items()) + "</p>"]
+
+    if comparison is not None:
+        if comparison.get("status") == "ok":
+            parts.append("<p>The trade-offs in full, with Pareto fronts per notebook: "
+                         "<a href='comparison/notebook.html'>comparison notebook (04)</a>.</p>")
+        else:
+            err = comparison.get("error") or {}
+            link = "comparison/notebook.html"
+            parts.append(f"<p class='failed'>The comparison notebook failed: {html.escape(str(err.get('type')))}: "
+                         f"{html.escape(str(err.get('message')))}"
+                         + (f" (<a href='{link}'>executed notebook</a>)" if (out / link).exists() else "") + "</p>")
 
     failed = [r for r in records if r.get("status") == "failed"]
     if failed:

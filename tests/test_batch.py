@@ -40,7 +40,7 @@ def first(scen, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
     (out / "runs").mkdir()
     (out / "runs" / "ghost.partial").mkdir()  # as an interrupted batch would leave it
-    result = run_batch(scen, out, jobs=2, progress=False)
+    result = run_batch(scen, out, jobs=2, progress=False, compare=False)
     return result, out
 
 
@@ -56,6 +56,7 @@ def test_runs_finish_and_the_broken_one_is_reported(first):
     executed = nbformat.read(out / "runs" / "broken--fx-refresh-lag" / "notebook.ipynb", as_version=4)
     assert any(o.get("output_type") == "error" for c in executed.cells for o in c.get("outputs", []))
     assert (out / "runs" / "broken--fx-refresh-lag" / "notebook.html").exists()
+    assert (out / "runs" / "strong--fx-queue" / "kernel.log").exists()  # kernel stderr kept per run
     # no half-written leftovers: staging folders swapped in, temp files renamed, stale .partial removed
     assert not list(out.rglob("*.partial")) and not list(out.rglob("*.tmp")) and not list(out.rglob("*.old"))
 
@@ -96,10 +97,15 @@ def test_index_lists_runs_failures_table_and_figures(first):
 
 def test_unchanged_runs_are_skipped_changed_ones_rerun(first, scen, capfd):
     _, out = first
-    again = run_batch(scen / "tiny.yaml", out, jobs=1, progress=True)
+    again = run_batch(scen / "tiny.yaml", out, jobs=1, progress=True, compare=True)
     assert (again.n_ok, again.n_skipped, again.n_failed) == (0, 4, 0)
     assert "followerlab batch" in capfd.readouterr().err  # the tqdm bar
     assert len(again.table) == 20  # skipped runs' results are still gathered
+    # the comparison notebook (04) ran on this batch's table and is linked from the index
+    rec = json.loads((out / "comparison" / "run.json").read_text())
+    assert rec["status"] == "ok", rec.get("error")
+    assert rec["parameters"] == {"results_path": str(out / "results.parquet")}
+    assert "comparison/notebook.html" in (out / "index.html").read_text()
     # change one parameter of one scenario: only that scenario's notebook that uses it reruns
     edited = scen / "edited"
     edited.mkdir()
@@ -219,3 +225,10 @@ def test_gather_types_parameter_columns(tmp_path):
     assert table["param_xs"].iloc[0] == "[1, 2]" and pd.isna(table["param_xs"].iloc[1])
     back = pd.read_parquet(tmp_path / "results.parquet")
     assert back["param_x"].tolist() == [1.0, 2.5] and back["run_id"].tolist() == ["a", "b"]
+
+
+def test_kernels_use_ipc_transport_with_unique_absolute_socket_paths():
+    cls = batch_mod._ipc_kernel_manager_class()
+    a, b = cls(kernel_name="python3"), cls(kernel_name="python3")
+    assert a.transport == b.transport == "ipc"
+    assert Path(a.ip).is_absolute() and a.ip != b.ip  # jupyter_client's default "kernel-ipc" is shared
