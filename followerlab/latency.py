@@ -603,12 +603,15 @@ class Mixture(LatencyDistribution):
         return sum(w * _sf(c, x) for w, c in zip(self.weights, self.components))
 
     def ppf(self, q):
-        r"""Generalized inverse by bisection; bracket :math:`[\min_i Q_i(q), \max_i Q_i(q)]`."""
+        r"""Generalized inverse by bracketing search in :math:`[\min_i Q_i(q), \max_i Q_i(q)]`.
+
+        ``q`` = 0 and 1 give the support bounds (a placeholder keeps their search finite)."""
         q = _q(q)
-        qs = [np.asarray(c.ppf(q), dtype=float) for w, c in zip(self.weights, self.components) if w > 0]
+        qq = np.where((q > 0) & (q < 1), q, 0.5)
+        qs = [np.asarray(c.ppf(qq), dtype=float) for w, c in zip(self.weights, self.components) if w > 0]
         lo, hi = np.minimum.reduce(np.broadcast_arrays(*qs)), np.maximum.reduce(np.broadcast_arrays(*qs))
         lower, upper = self.support()
-        out = _bisect_ppf(self.cdf, q, lo, hi, elementwise=np.ndim(lower) == 0, grid=self._ppf_grid())
+        out = _bisect_ppf(self.cdf, qq, lo, hi, elementwise=np.ndim(lower) == 0, grid=self._ppf_grid())
         return np.where(q == 0, lower, np.where(q == 1, upper, out))
 
     def support(self):
@@ -904,7 +907,10 @@ class OrderStatistic(LatencyDistribution):
         # (a placeholder 0.5 keeps their brackets finite, the result is replaced below).
         qq = np.where((q > 0) & (q < 1), q, 0.5)
         lo_q = [np.asarray(d.ppf(qq / n), dtype=float) for d in self.dists]
-        hi_q = [np.asarray(d.ppf(qq ** (1.0 / n)), dtype=float) for d in self.dists]
+        # q**(1/n) can round to 1 (an infinite quantile) when q is within n ulps of 1: stay
+        # below 1; the bracket repair in _bisect_ppf then widens hi if needed.
+        p_hi = np.minimum(qq ** (1.0 / n), np.nextafter(1.0, 0.0))
+        hi_q = [np.asarray(d.ppf(p_hi), dtype=float) for d in self.dists]
         lo = np.minimum.reduce(np.broadcast_arrays(*lo_q))
         hi = np.maximum.reduce(np.broadcast_arrays(*hi_q))
         lo_s, hi_s = self.support()

@@ -406,7 +406,7 @@ _component = st.one_of(
 )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(st.lists(_component, min_size=1, max_size=5), st.data())
 def test_cdf_is_monotone_in_t_and_decreasing_in_k(dists, data):
     n = len(dists)
@@ -417,7 +417,7 @@ def test_cdf_is_monotone_in_t_and_decreasing_in_k(dists, data):
     assert np.all(np.diff(cdfs, axis=0) <= 1e-15)  # the k-th smallest is stochastically larger as k grows
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(st.lists(_component, min_size=1, max_size=5), st.integers(1, 5),
        st.lists(st.floats(0, 1), min_size=2, max_size=20))
 def test_ppf_is_monotone_in_q_and_inverts_the_cdf(dists, k, qs):
@@ -425,7 +425,7 @@ def test_ppf_is_monotone_in_q_and_inverts_the_cdf(dists, k, qs):
     d = L.order_statistic(dists, k)
     q = np.sort(np.array(qs))
     x = d.ppf(q)
-    assert np.all(np.diff(x) >= 0)
+    assert np.all(x[1:] >= x[:-1])  # (not np.diff: ppf(1) may be inf twice)
     inner = (q > 0) & (q < 1)
     # generalized inverse: F(Q(q)) >= q and F just below Q(q) is < q
     assert np.all(d.cdf(x[inner]) >= q[inner] - 1e-12)
