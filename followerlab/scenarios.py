@@ -577,6 +577,8 @@ def load_scenarios(paths, *, notebook_dir: str | Path | None = None, notebooks=N
     ------
     ScenarioError
         Listing every problem in every file (file, scenario, field, what is wrong).
+    ValueError
+        If ``notebooks`` names a notebook no scenario runs.
     """
     notebook_dir = Path(notebook_dir) if notebook_dir is not None else default_notebook_dir()
     runs: list[Run] = []
@@ -595,6 +597,10 @@ def load_scenarios(paths, *, notebook_dir: str | Path | None = None, notebooks=N
         raise ScenarioError(problems)
     if notebooks:
         wanted = {Path(n).stem for n in notebooks}
+        unknown = sorted(wanted - {r.notebook_name for r in runs})
+        if unknown:
+            have = sorted({r.notebook_name for r in runs})
+            raise ValueError(f"notebooks: no scenario runs {unknown}; the scenarios run {have}")
         runs = [r for r in runs if r.notebook_name in wanted]
     return runs
 

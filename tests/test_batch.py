@@ -232,3 +232,10 @@ def test_kernels_use_ipc_transport_with_unique_absolute_socket_paths():
     a, b = cls(kernel_name="python3"), cls(kernel_name="python3")
     assert a.transport == b.transport == "ipc"
     assert Path(a.ip).is_absolute() and a.ip != b.ip  # jupyter_client's default "kernel-ipc" is shared
+
+
+def test_exit_status_is_the_failure_count_capped_at_100():
+    empty = pd.DataFrame()
+    make = lambda n: batch_mod.BatchResult(runs=empty, table=empty, n_ok=0, n_skipped=0, n_failed=n,  # noqa: E731
+                                           elapsed_s=0.0, out="", index="")
+    assert [make(n).exit_status for n in (0, 1, 100, 250)] == [0, 1, 100, 100]

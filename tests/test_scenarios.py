@@ -150,6 +150,8 @@ def test_load_expands_grid_to_the_product_and_fills_defaults(tmp_path):
     queue = runs[1]
     assert queue.parameters == {"consistency": "strong"} and queue.effective["arrival_rates_per_s"] == [5.0]
     assert load_scenarios(path, notebooks=["fx-queue"])[0].notebook_name == "fx-queue"
+    with pytest.raises(ValueError, match=r"notebooks: no scenario runs \['fx-qeue'\]"):
+        load_scenarios(path, notebooks=["fx-qeue"])
 
 
 def test_single_scenario_file_and_defaults_section(tmp_path):
