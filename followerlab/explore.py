@@ -24,7 +24,7 @@ Key numbers use the metric names every notebook shares (``staleness_mean_s``,
               mechanism  value
 0      follower cluster   63.2
 4      weak query heads   62.0
-13  raft follower reads    4.2
+15  raft follower reads    4.2
 """
 
 from __future__ import annotations
@@ -147,7 +147,9 @@ class Dashboard(Result):
     weak_staleness_p99_s: np.ndarray
     p_monotonic_violation: np.ndarray
     write_latency_p50_ms: np.ndarray
+    write_latency_p99_ms: np.ndarray
     read_latency_mean_ms: np.ndarray
+    read_latency_p50_ms: np.ndarray
     read_latency_p99_ms: np.ndarray
     read_staleness_mean_s: np.ndarray
     parameters: dict = field(repr=False)
@@ -168,7 +170,9 @@ class Dashboard(Result):
             ("weak query heads", "hottest_head_utilization", f(self.hottest_head_utilization), "1"),
             ("weak query heads", "p_monotonic_read_violation", f(self.p_monotonic_violation), "1"),
             ("raft follower reads", "write_latency_p50_ms", f(self.write_latency_p50_ms), "ms"),
+            ("raft follower reads", "write_latency_p99_ms", f(self.write_latency_p99_ms), "ms"),
             ("raft follower reads", "read_latency_mean_ms", f(self.read_latency_mean_ms), "ms"),
+            ("raft follower reads", "read_latency_p50_ms", f(self.read_latency_p50_ms), "ms"),
             ("raft follower reads", "read_latency_p99_ms", f(self.read_latency_p99_ms), "ms"),
             ("raft follower reads", "staleness_mean_s", f(self.read_staleness_mean_s), "s"),
         ]
@@ -202,6 +206,19 @@ def _follower(p: dict, prefetch: bool):
     return follower.sync_lag(p["sync_period_s"], SYNC_BASE_S, SYNC_PER_CHANGE_S, p["change_rate_per_s"],
                              prefetch=prefetch, bytes_per_change=BYTES_PER_CHANGE,
                              warm_bandwidth_bytes_per_s=WARM_BANDWIDTH_BYTES_PER_S)
+
+
+def _pooled_quantile(values, weights, q: float) -> float:
+    """Smallest v with P(X <= v) >= q for the discrete law {values: weights} (weights sum to 1).
+
+    >>> _pooled_quantile([68.0, 133.0, 131.0], [1/3, 1/3, 1/3], 0.5)
+    131.0
+    """
+    v = np.asarray(values, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    order = np.argsort(v, kind="stable")
+    cum = np.cumsum(w[order])
+    return float(v[order][min(int(np.searchsorted(cum, q - 1e-12, side="left")), v.size - 1)])
 
 
 def _placement(matrix: pd.DataFrame, key: str, leaseholder) -> raft.Placement:
@@ -244,8 +261,10 @@ def dashboard(**parameters) -> Dashboard:
     (:func:`followerlab.consistency.weak_staleness`), monotonic-read violations
     (:func:`followerlab.consistency.monotonic_read_violation_probability`), Raft write and read
     latency (:func:`followerlab.raft.write_latency`, :func:`followerlab.raft.read_latency`).
-    The Raft numbers are averages over client regions with equal client shares (*assumed*);
-    the write p50 is the deterministic write latency (no jitter, so p50 = the value).
+    The Raft numbers pool the client regions with equal client shares (*assumed*): the mean is
+    the average over regions, the p50/p99 are quantiles of the pooled distribution (per region a
+    write takes its deterministic latency; a read is the two-point local/redirected mixture of
+    :class:`followerlab.raft.ReadLatency`).  Link jitter is not included here.
 
     Examples
     --------
@@ -310,8 +329,12 @@ def dashboard(**parameters) -> Dashboard:
     lh_reads = [raft.read_latency(matrix, place, c, "leaseholder", intra_region_rtt_ms=INTRA_REGION_RTT_MS)
                 for c in regions]
     read_mean = np.array([float(r.mean_ms) for r in reads])
-    read_p99 = np.array([float(r.p99_ms) for r in reads])
     read_stale = np.array([float(r.staleness_mean_s) for r in reads])
+    # pooled over client regions with equal shares: each region's read is a two-point mixture
+    share = 1.0 / len(regions)
+    read_values = np.array([[float(r.local_ms), float(r.remote_ms)] for r in reads]).ravel()
+    read_weights = np.array([[share * float(r.p_local), share * (1 - float(r.p_local))] for r in reads]).ravel()
+    write_weights = np.full(len(regions), share)
 
     curves = {
         "lag_t_s": t,
@@ -345,9 +368,11 @@ def dashboard(**parameters) -> Dashboard:
         weak_staleness_mean_s=np.asarray(staleness.mean_s),
         weak_staleness_p99_s=np.asarray(staleness.p99_s),
         p_monotonic_violation=np.asarray(p_mono),
-        write_latency_p50_ms=np.asarray(writes.mean()),
+        write_latency_p50_ms=np.asarray(_pooled_quantile(writes, write_weights, 0.5)),
+        write_latency_p99_ms=np.asarray(_pooled_quantile(writes, write_weights, 0.99)),
         read_latency_mean_ms=np.asarray(read_mean.mean()),
-        read_latency_p99_ms=np.asarray(read_p99.mean()),
+        read_latency_p50_ms=np.asarray(_pooled_quantile(read_values, read_weights, 0.5)),
+        read_latency_p99_ms=np.asarray(_pooled_quantile(read_values, read_weights, 0.99)),
         read_staleness_mean_s=np.asarray(read_stale.mean()),
         parameters=p,
         curves=curves,

@@ -102,7 +102,12 @@ def test_raft_latencies_by_hand_from_the_rtt_csv(default):
     writes = [intra + hop[c] + commit for c in RTT.index]
     np.testing.assert_allclose(default.curves["write_ms"], writes)
     assert writes == [68.0, 133.0, 131.0]
-    assert float(default.write_latency_p50_ms) == pytest.approx(np.mean(writes))
+    # pooled over the three client regions (equal shares): sorted 68, 131, 133
+    assert float(default.write_latency_p50_ms) == 131.0 and float(default.write_latency_p99_ms) == 133.0
+    assert float(default.read_latency_p50_ms) == float(default.read_latency_p99_ms) == 2 * intra
+    lh_reads = explore.dashboard(read_path="leaseholder")
+    assert float(lh_reads.read_latency_p50_ms) == 65.0 and float(lh_reads.read_latency_p99_ms) == 67.0
+    assert float(lh_reads.read_latency_mean_ms) == pytest.approx((2 + 67 + 65) / 3)
     # follower reads: every region holds a replica -> client -> local gateway -> local replica
     np.testing.assert_allclose(default.curves["read_mean_ms"], 2 * intra)
     np.testing.assert_allclose(default.curves["read_leaseholder_ms"], [intra + hop[c] for c in RTT.index])
@@ -124,7 +129,8 @@ def test_global_tables_pay_the_800_ms_lead_on_writes_and_read_locally():
 def test_key_numbers_use_the_shared_metric_names(default):
     frame = default.key_numbers()
     assert list(frame.columns) == ["mechanism", "metric", "value", "unit"]
-    shared = {"staleness_mean_s", "staleness_p99_s", "write_latency_p50_ms", "read_latency_p99_ms", "admin_utilization"}
+    shared = {"staleness_mean_s", "staleness_p99_s", "write_latency_p50_ms", "write_latency_p99_ms",
+              "read_latency_p50_ms", "read_latency_p99_ms", "admin_utilization"}
     assert shared <= set(frame.metric)
     units = dict(zip(frame.metric, frame.unit))
     assert units["staleness_mean_s"] == "s" and units["write_latency_p50_ms"] == "ms"
