@@ -109,9 +109,19 @@ def _erlang_b(c: np.ndarray, a: np.ndarray) -> np.ndarray:
         cdf = special.gammaincc(c + 1.0, a)
         b = np.exp(log_pmf) / cdf
         # a = 0: log(0) = -inf -> pmf 0 -> B = 0.  cdf underflows only for a >> c (overloaded
-        # loss system) where B -> 1 - c/a; that limit is not needed by the queues (ρ ≥ 1 there).
+        # loss system; not needed by the queues, ρ ≥ 1 there): summed below instead.
         b = np.where(a == 0.0, 0.0, b)
-        b = np.where(np.isfinite(b), b, np.maximum(1.0 - c / np.where(a > 0, a, 1.0), 0.0))
+    bad = ~np.isfinite(b)
+    if bad.any():  # pmf and cdf underflow (a >> c): 1/B = sum_j c!/(c-j)! / a^j, terms < (c/a)^j
+        b = np.array(b, dtype=float)
+        cb, ab = np.broadcast_to(c, b.shape)[bad].astype(float), np.broadcast_to(a, b.shape)[bad]
+        term, total = np.ones_like(ab), np.ones_like(ab)
+        for j in range(1, 100_000):
+            term = term * np.maximum(cb - (j - 1), 0.0) / ab
+            total += term
+            if np.all(term <= 1e-17 * total):
+                break
+        b[bad] = 1.0 / total
     return np.clip(b, 0.0, 1.0)
 
 

@@ -385,3 +385,10 @@ def test_exact_saturation_is_unstable_despite_rounding():
     sat = admin_node_load(0.0, 0.2, 0.05, 1.0, 0.0, 0.1, 1.0, 3).saturation_query_rate_per_s
     r = admin_node_load(sat, 0.2, 0.05, 1.0, 0.0, 0.1, 1.0, 3)  # 75/s
     assert not r.admin_stable and np.isinf(r.admin_mean_response_s)
+
+
+def test_erlang_b_overloaded_loss_system_where_the_poisson_cdf_underflows():
+    # a >> c: the Poisson pmf and cdf both underflow; B used to fall back to 1 - c/a, off by
+    # ~c/a^2 (0.75 instead of 0.75017 for c = 500, a = 2000).  Reference: the recursion.
+    for c, a in [(500, 2000.0), (2400, 4800.0), (10, 5000.0), (1, 1e6), (8, 800.0)]:
+        assert erlang_b(c, a) == pytest.approx(erlang_b_recursion(c, a), rel=1e-12)
