@@ -405,3 +405,15 @@ def test_head_load_distribution_properties(weights, heads):
     assert d.mean >= p.max() + (1 - p.max()) / heads - 1e-9
     # all keys on one head has probability H^-(K-1)
     assert float(d.sf(1.0)) == pytest.approx(heads ** -(len(p) - 1) if heads > 1 or len(p) == 1 else 1.0)
+
+
+@pytest.mark.parametrize("m", [1.0, 16.7, 200.0])
+def test_records_missed_match_probability_with_frequent_matches(m):
+    # age ~ U(0, P]: P(miss) = 1 - E[e^{-mA}] = 1 - (1 - e^{-mP}) / (mP).  With m * step of the
+    # grid not small, the plain trapezoid rule overshot (up to 1.66 for m = 200) and the clip to
+    # 1 hid it (16.7/s: 1.0 instead of 0.999501); the exponential kernel is now integrated exactly
+    # against the piecewise-linear survival, exact here since its kinks (0 and P) are grid ends.
+    P = 120.0
+    out = c.records_missed(300.0, 1.0, c.weak_staleness(P, 0.0), match_rate_per_s=m)
+    p = 1 - (-math.expm1(-m * P)) / (m * P)
+    assert 1 - float(out.p_miss_match) == pytest.approx(1 - p, rel=1e-6)
