@@ -439,8 +439,11 @@ def draw_dashboard(d: Dashboard):
                   rotation=30 if len(x) > 3 else 0, ha="right" if len(x) > 3 else "center", fontsize=8)
     ax.grid(True, axis="y", alpha=0.3)
     ax.grid(False, axis="x")
+    tallest = float(np.nanmax(np.r_[c["write_ms"], c["read_mean_ms"], c["read_leaseholder_ms"]]))
+    ax.set_ylim(0, 1.4 * tallest if np.isfinite(tallest) and tallest > 0 else 1.0)  # headroom for the legend
     finish(ax)
-    ax.legend(title="* = leaseholder region", title_fontsize=8, fontsize=8, frameon=False)
+    ax.legend(title="* = leaseholder region", title_fontsize=8, fontsize=8, frameon=False, loc="upper left",
+              ncol=2)
     return fig
 
 
