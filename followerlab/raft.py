@@ -75,7 +75,8 @@ __all__ = [
     "write_load",
 ]
 
-#: Read paths understood by :func:`read_latency`.
+#: CockroachDB read paths understood by :func:`read_latency` (which also takes ``"readindex"``,
+#: etcd's linearizable read; kept out of this tuple so tables over these paths stay as they are).
 READ_PATHS = ("leaseholder", "follower", "bounded", "global")
 
 
@@ -852,6 +853,14 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
         GLOBAL table: the closed timestamp leads present time, so N serves up-to-date reads:
         :math:`T = r_0 + \\mathrm{RTT}_{c,N}`, staleness 0 (writes pay the lead instead; see
         :func:`write_latency`).
+    ``"readindex"``
+        etcd's linearizable read (Raft ReadIndex, FACTS.md): the request goes to the leader
+        (= leaseholder), which confirms its leadership with one heartbeat round to a quorum
+        before serving: :math:`T = r_0 + \\mathrm{RTT}_{c,L} + (\\mathrm{RTT}_{L,f})_{(q-1)}`,
+        i.e. :func:`commit_latency` with ``fsync_ms=0`` (heartbeats are not fsynced), staleness
+        0.  *Assumed*: the heartbeat round starts when the read arrives (no batching with other
+        reads or the periodic heartbeat) and the leader has already applied the read index.
+        Not part of :data:`READ_PATHS` (CockroachDB serves strong reads from its lease instead).
 
     Here :math:`r_0` is the client -> gateway round trip in the client's region
     (``intra_region_rtt_ms``), and an RTT between two positions in the same region is also
@@ -871,8 +880,10 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
     >>> b = read_latency(m, p, "us-west1", "bounded", max_staleness_s=3.1)
     >>> round(float(b.p_local), 3), float(b.p99_ms)   # (3.1 - 3 - 0.033) / 0.2
     (0.335, 66.0)
+    >>> float(read_latency(m, p, "us-west1", "readindex").mean_ms)   # 66 to the leader + 64 heartbeat
+    130.0
     """
-    path = check_choice("path", path, READ_PATHS)
+    path = check_choice("path", path, READ_PATHS + ("readindex",))
     m = _as_matrix(rtt_ms)
     arr = m.to_numpy()
     intra = as_float_array("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
@@ -890,6 +901,11 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
     zero = np.zeros(np.broadcast_shapes(intra.shape, bound.shape, age.mean_s.shape))
     if path == "leaseholder":
         local, remote, p = to_lh, to_lh, zero + 1.0
+        st_mean, st_max = zero, zero
+    elif path == "readindex":
+        heartbeat = commit_latency(m, placement_.leaseholder, placement_.voters, 0.0, intra_region_rtt_ms=intra)
+        local = remote = to_lh + heartbeat
+        p = zero + 1.0
         st_mean, st_max = zero, zero
     elif path == "global":
         local, remote, p = to_near, to_near, zero + 1.0

@@ -291,6 +291,32 @@ def test_read_latency_bad_path(demo):
         raft.read_latency(demo, p, "moon")
 
 
+def test_readindex_read_is_client_leg_plus_quorum_heartbeat_round():
+    # asymmetric matrix: the heartbeat round trip is measured from the leader (row L), the
+    # client leg from the client's region (row c)
+    regions = ["a", "b", "c"]
+    rtt = np.array([[0.0, 10.0, 40.0], [12.0, 0.0, 30.0], [44.0, 33.0, 0.0]])
+    m = raft.rtt_matrix(rtt, regions)
+    for layout in (["a"], ["a", "b", "c"], ["a", "a", "b", "b", "c"]):
+        for lh in dict.fromkeys(layout):
+            p = raft.placement(layout, lh)
+            L = regions.index(lh)
+            vpos = [regions.index(v) for v in layout]
+            # brute force: fastest quorum containing the leader, links with intra RTT 2 ms
+            others = list(range(len(layout)))
+            others.remove(layout.index(lh))
+            q = len(layout) // 2 + 1
+            link = {i: 2.0 if vpos[i] == L else rtt[L, vpos[i]] for i in others}
+            beat = min((max([0.0] + [link[i] for i in qs]) for qs in combinations(others, q - 1)), default=0.0)
+            for c, client in enumerate(regions):
+                r = raft.read_latency(m, p, client, "readindex", intra_region_rtt_ms=2.0)
+                leg = 2.0 + (2.0 if c == L else rtt[c, L])
+                assert float(r.mean_ms) == pytest.approx(leg + beat)
+                assert float(r.p99_ms) == float(r.p50_ms) == pytest.approx(leg + beat)
+                assert float(r.staleness_mean_s) == 0 and float(r.staleness_max_s) == 0
+    assert "readindex" not in raft.READ_PATHS  # notebook tables over READ_PATHS are unchanged
+
+
 # ---------------------------------------------------------------- region failure
 
 
