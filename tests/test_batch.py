@@ -239,3 +239,22 @@ def test_exit_status_is_the_failure_count_capped_at_100():
     make = lambda n: batch_mod.BatchResult(runs=empty, table=empty, n_ok=0, n_skipped=0, n_failed=n,  # noqa: E731
                                            elapsed_s=0.0, out="", index="")
     assert [make(n).exit_status for n in (0, 1, 100, 250)] == [0, 1, 100, 100]
+
+
+@pytest.mark.browser
+def test_index_renders_in_headless_chromium(first, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    _, out = first
+    png = tmp_path / "index.png"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    f"--screenshot={png}", "--window-size=1400,2000", (out / "index.html").as_uri()],
+                   capture_output=True, timeout=120)
+    assert png.exists() and png.stat().st_size > 20_000
+    from PIL import Image
+    import numpy as np
+
+    pixels = np.asarray(Image.open(png).convert("L"))
+    dark_rows = (pixels < 128).any(axis=1).sum()
+    assert dark_rows > 300  # text, table and figures drawn, not a blank page
