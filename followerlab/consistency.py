@@ -514,7 +514,7 @@ def head_load_distribution(shares, heads, *, method="auto", samples=20000, seed=
     # hot key and an even tail) it stays small; with many distinct shares (Zipf over many keys)
     # it grows like the set partitions, so go straight to Monte Carlo
     few_distinct = np.unique(np.round(p, 12)).size <= 3
-    try_dp = method == "exact" or p.size <= 1 or h ** (p.size - 1) <= limit or few_distinct
+    try_dp = method == "exact" or (method == "auto" and (p.size <= 1 or h ** (p.size - 1) <= limit or few_distinct))
     if try_dp:
         dist = _max_share_dp(p, h, limit)
         if dist is not None:

@@ -417,3 +417,14 @@ def test_records_missed_match_probability_with_frequent_matches(m):
     out = c.records_missed(300.0, 1.0, c.weak_staleness(P, 0.0), match_rate_per_s=m)
     p = 1 - (-math.expm1(-m * P)) / (m * P)
     assert 1 - float(out.p_miss_match) == pytest.approx(1 - p, rel=1e-6)
+
+
+def test_head_load_monte_carlo_is_used_when_asked():
+    # method="monte_carlo" used to be replaced by the exact programme whenever that fits (so a
+    # Monte Carlo vs exact check on a small case compared the exact law with itself, and
+    # samples=0 went unchecked)
+    mc = c.head_load_distribution([0.5, 0.5], 2, method="monte_carlo", samples=4000, seed=5)
+    assert mc.method == "monte_carlo" and mc.samples == 4000 and mc.mean_standard_error > 0
+    assert abs(float(mc.sf(1.0)) - 0.5) < 4 * math.sqrt(0.25 / 4000)  # both keys on one head w.p. 1/2
+    with pytest.raises(ValueError, match="samples"):
+        c.head_load_distribution([0.5, 0.5], 2, method="monte_carlo", samples=0)
