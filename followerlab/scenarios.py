@@ -327,7 +327,12 @@ def parameter_model(specs: list[ParameterSpec], *, name: str = "parameters") -> 
         if spec.name in RESERVED_PARAMETERS:
             continue
         if spec.type == "list":
-            elem = _scalar_type(spec.element_type or "float", spec) if spec.element_type != "list" else Any
+            if spec.element_type is None:  # empty default, no list[...] annotation: infer from the comment
+                numeric = spec.lower is not None or spec.upper is not None
+                elem = _scalar_type("float", spec) if numeric else (
+                    _scalar_type("str", spec) if spec.choices is not None else Any)
+            else:
+                elem = _scalar_type(spec.element_type, spec) if spec.element_type != "list" else Any
             typ = list[elem]  # type: ignore[valid-type]
         else:
             typ = _scalar_type(spec.type, spec)

@@ -36,6 +36,8 @@ CELL = textwrap.dedent('''\
                        120.0]         # [30, 1800] s; vectorized sweep
     ids: list[int] = []               # [0, 10]; ids
     label = "x"                       # free text
+    names: list = []                  # notebooks to include; element type unknown
+    modes: list = []                  # {a, b}; chosen modes
     pi_like: float = math.pi          # an expression default
     ''')
 
@@ -92,6 +94,7 @@ def test_parse_errors_name_the_parameter(src, match):
 
 def test_parameter_model_refuses_wrong_values():
     M = parameter_model(parse_parameters(CELL), name="nb")
+    assert M(names=["01-x", "02-y"]).names == ["01-x", "02-y"] and M(modes=["a"]).modes == ["a"]
     ok = M(refresh_period_s=30, routing_mode="by_query", prefetch=True, voters=5.0, periods_s=[30, 1800],
            rate_per_s=1e-9)
     assert ok.refresh_period_s == 30.0 and ok.voters == 5 and ok.periods_s == [30.0, 1800.0]
@@ -100,7 +103,7 @@ def test_parameter_model_refuses_wrong_values():
         dict(refresh_period_s=True), dict(refresh_period_s=float("nan")), dict(routing_mode="randm"),
         dict(prefetch="yes"), dict(prefetch=1), dict(voters=2.5), dict(voters=10), dict(rate_per_s=0.0),
         dict(rate_per_s=float("inf")), dict(periods_s=[60.0, 10.0]), dict(periods_s=60.0), dict(ids=[11]),
-        dict(output_dir="/tmp/x"), dict(nonsense=1), dict(label=3),
+        dict(output_dir="/tmp/x"), dict(nonsense=1), dict(label=3), dict(modes=["c"]), dict(names="x"),
     ]
     for kwargs in bad:
         with pytest.raises(ValidationError):
