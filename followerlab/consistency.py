@@ -101,6 +101,13 @@ REQUEST_VALUES = {
 _MODE_TO_POLICY = {v: k for k, v in POLICY_VALUES.items()}
 
 
+def _scalar(name: str, arr: np.ndarray) -> np.ndarray:
+    """``arr`` if it holds a single value; else a ValueError naming the parameter (scalars only)."""
+    if np.ndim(arr) != 0:
+        raise ValueError(f"{name} must be a single value, not an array; got shape {np.shape(arr)}")
+    return arr
+
+
 # --------------------------------------------------------------------------------------------
 # 1. Query heads
 # --------------------------------------------------------------------------------------------
@@ -361,8 +368,8 @@ def hot_key_shares(keys=10, hot_share=0.7) -> np.ndarray:
     >>> hot_key_shares(4, 0.7).round(3)
     array([0.7, 0.1, 0.1, 0.1])
     """
-    k = int(as_int_array("keys", keys, minimum=1))
-    hot = float(check_probability("hot_share", hot_share))
+    k = int(_scalar("keys", as_int_array("keys", keys, minimum=1)))
+    hot = float(_scalar("hot_share", check_probability("hot_share", hot_share)))
     if k == 1:
         if hot != 1.0:
             raise ValueError(f"hot_share must be 1 when keys is 1; got {hot!r}")
@@ -376,8 +383,8 @@ def zipf_shares(keys=10, exponent=1.0) -> np.ndarray:
     >>> zipf_shares(3, 1.0).round(4)
     array([0.5455, 0.2727, 0.1818])
     """
-    k = int(as_int_array("keys", keys, minimum=1))
-    s = float(as_float_array("exponent", exponent, minimum=0.0))
+    k = int(_scalar("keys", as_int_array("keys", keys, minimum=1)))
+    s = float(_scalar("exponent", as_float_array("exponent", exponent, minimum=0.0)))
     w = np.arange(1, k + 1, dtype=float) ** (-s)
     return w / w.sum()
 
@@ -506,10 +513,10 @@ def head_load_distribution(shares, heads, *, method="auto", samples=20000, seed=
     0.8
     """
     p = _check_shares(shares)
-    h = int(as_int_array("heads", heads, minimum=1))
+    h = int(_scalar("heads", as_int_array("heads", heads, minimum=1)))
     method = check_choice("method", method, ["auto", "exact", "monte_carlo"])
     p = np.sort(p)[::-1]
-    limit = int(as_int_array("max_states", max_states, minimum=1))
+    limit = int(_scalar("max_states", as_int_array("max_states", max_states, minimum=1)))
     # auto: the programme surely fits when H^(K-1) <= max_states; with few distinct shares (a
     # hot key and an even tail) it stays small; with many distinct shares (Zipf over many keys)
     # it grows like the set partitions, so go straight to Monte Carlo
@@ -523,7 +530,7 @@ def head_load_distribution(shares, heads, *, method="auto", samples=20000, seed=
         if method == "exact":
             raise ValueError(f"method='exact' needs more than max_states={limit} load states for "
                              f"{p.size} keys on {h} heads; use method='monte_carlo' or raise max_states")
-    n = int(as_int_array("samples", samples, minimum=1))
+    n = int(_scalar("samples", as_int_array("samples", samples, minimum=1)))
     k = p.size
     rng = np.random.default_rng(seed)
     mx = np.empty(n)
@@ -684,7 +691,7 @@ def routing_load(
 
     mode = check_choice("mode", mode, ROUTING_MODES)
     lam = as_float_array("query_rate_per_s", query_rate_per_s, minimum=0.0)
-    h = int(as_int_array("heads", heads, minimum=1))
+    h = int(_scalar("heads", as_int_array("heads", heads, minimum=1)))
     sq = as_float_array("planning_s", planning_s, minimum=0.0, strict_minimum=True)
     cq = as_float_array("planning_cv", planning_cv, minimum=0.0)
     kc = as_int_array("head_cores", head_cores, minimum=1)
@@ -872,7 +879,7 @@ def records_missed(window_s, ingest_rate_per_s, staleness=None, match_rate_per_s
     x = as_float_array("window_s", window_s, minimum=0.0, strict_minimum=True)
     r = as_float_array("ingest_rate_per_s", ingest_rate_per_s, minimum=0.0)
     m = r if match_rate_per_s is None else as_float_array("match_rate_per_s", match_rate_per_s, minimum=0.0)
-    n = int(as_int_array("grid", grid, minimum=3))
+    n = int(_scalar("grid", as_int_array("grid", grid, minimum=3)))
     if staleness is None:
         staleness = weak_staleness()
     shape = np.broadcast_shapes(x.shape, r.shape, m.shape, np.shape(staleness.mean_s))
@@ -1321,12 +1328,14 @@ def advise(
     >>> a.to_frame().query("mode == 'strong'")["admin_utilization"].round(2).tolist()
     [1.5]
     """
-    lam = float(as_float_array("query_rate_per_s", query_rate_per_s, minimum=0.0))
-    tol = float(as_float_array("staleness_tolerance_s", staleness_tolerance_s, minimum=0.0))
-    ceiling = float(as_float_array("admin_utilization_ceiling", admin_utilization_ceiling, minimum=0.0,
-                                   strict_minimum=True))
-    n = int(as_int_array("nodes", nodes, minimum=1))
-    w = float(check_probability("weak_fraction", weak_fraction))
+    lam = float(_scalar("query_rate_per_s", as_float_array("query_rate_per_s", query_rate_per_s, minimum=0.0)))
+    tol = float(_scalar("staleness_tolerance_s",
+                        as_float_array("staleness_tolerance_s", staleness_tolerance_s, minimum=0.0)))
+    ceiling = float(_scalar("admin_utilization_ceiling",
+                            as_float_array("admin_utilization_ceiling", admin_utilization_ceiling, minimum=0.0,
+                                           strict_minimum=True)))
+    n = int(_scalar("nodes", as_int_array("nodes", nodes, minimum=1)))
+    w = float(_scalar("weak_fraction", check_probability("weak_fraction", weak_fraction)))
     if head_counts is None:
         head_counts = np.unique(query_head_count(n, np.arange(1, 101), minimum=1, maximum=30).heads)
     hc = as_int_array("head_counts", head_counts, minimum=1)

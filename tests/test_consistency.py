@@ -428,3 +428,17 @@ def test_head_load_monte_carlo_is_used_when_asked():
     assert abs(float(mc.sf(1.0)) - 0.5) < 4 * math.sqrt(0.25 / 4000)  # both keys on one head w.p. 1/2
     with pytest.raises(ValueError, match="samples"):
         c.head_load_distribution([0.5, 0.5], 2, method="monte_carlo", samples=0)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: c.routing_load(10.0, [2, 3]), "heads"),
+    (lambda: c.head_load_distribution([0.5, 0.5], [2, 3]), "heads"),
+    (lambda: c.hot_key_shares([3, 4]), "keys"),
+    (lambda: c.zipf_shares(5, [1.0, 2.0]), "exponent"),
+    (lambda: c.advise([1.0, 2.0], 10.0), "query_rate_per_s"),
+])
+def test_scalar_only_parameters_refuse_arrays_with_a_value_error(call, name):
+    # these parameters are scalars (they size a table or a hash law); an array used to raise a
+    # bare TypeError ("only 0-dimensional arrays ...") that named nothing
+    with pytest.raises(ValueError, match=name):
+        call()
