@@ -310,9 +310,10 @@ def dashboard(**parameters) -> Dashboard:
         )
     at = consistency.admin_node_load(rate, w, planning_s=PLANNING_S, heads=h)
     at_strong = consistency.admin_node_load(rate, 0.0, planning_s=PLANNING_S, heads=h)
-    routed_at = consistency.routing_load(
-        w * rate, h, mode, shares if mode in ("by_database", "by_session") else None, planning_s=PLANNING_S
-    )
+    with np.errstate(invalid="ignore"):  # as above, when the weak rate is 0
+        routed_at = consistency.routing_load(
+            w * rate, h, mode, shares if mode in ("by_database", "by_session") else None, planning_s=PLANNING_S
+        )
     staleness = consistency.weak_staleness(HEAD_REFRESH_S)
     p_mono = consistency.monotonic_read_violation_probability(
         h, staleness.effective_period_s, SESSION_GAP_S, mode=mode
