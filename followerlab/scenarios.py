@@ -507,19 +507,18 @@ def _load_file(path: Path, notebook_dir: Path) -> tuple[list[Run], list[str]]:
             if not values:
                 problems.append(f"{where}: grid.{key}: needs at least one value")
                 bad = True
-        if bad:
-            continue
-        # validate each value against every notebook that declares it
+        # validate each known value against every notebook that declares it (even when some
+        # keys above were wrong, so that one pass reports every problem)
         for nb, schema in schemas.items():
             model = parameter_model(list(schema.values()), name=nb.stem)
-            mine = {k: v for k, v in sc.parameters.items() if k in schema}
+            mine = {k: v for k, v in sc.parameters.items() if k in schema and k not in RESERVED_PARAMETERS}
             try:
                 model(**mine)
             except ValidationError as exc:
                 problems += _pydantic_problems(exc, where, f"parameters ({nb.stem}): ")
                 bad = True
             for key, values in sc.grid.items():
-                if key not in schema:
+                if key not in schema or key in RESERVED_PARAMETERS:
                     continue
                 for j, v in enumerate(values):
                     try:

@@ -178,7 +178,7 @@ def test_every_problem_is_reported_with_file_scenario_and_field(tmp_path):
         scenarios:
           - name: typo
             notebooks: {nb_refs()}
-            parameters: {{refresh_perod_s: 60}}
+            parameters: {{refresh_perod_s: 60, hot: 3}}
           - name: range
             notebooks: {nb_refs()}
             parameters: {{refresh_period_s: 5000, consistency: eventual}}
@@ -202,6 +202,7 @@ def test_every_problem_is_reported_with_file_scenario_and_field(tmp_path):
     assert all(p.startswith(f"{path}: scenario ") for p in problems), problems
     assert "scenario 'typo': parameters.refresh_perod_s: unknown parameter" in text
     assert "did you mean 'refresh_period_s'?" in text
+    assert "scenario 'typo': parameters (fx-refresh-lag): hot: must be true or false; got 3" in text  # same pass
     assert "scenario 'range': parameters (fx-refresh-lag): refresh_period_s: Input should be less than or equal to 3600" in text
     assert "scenario 'range': parameters (fx-queue): consistency: Input should be 'strong' or 'weak'" in text
     assert "scenario 'types': parameters (fx-refresh-lag): hot: must be true or false; got 'no'" in text
@@ -210,7 +211,7 @@ def test_every_problem_is_reported_with_file_scenario_and_field(tmp_path):
     assert "scenario 'reserved': parameters.output_dir: reserved" in text
     assert "scenario 'extra': paramters: Extra inputs are not permitted" in text
     assert "scenario 'missing': notebooks: 'nowhere': notebook not found" in text
-    assert len(problems) == 9
+    assert len(problems) == 10
 
 
 @pytest.mark.parametrize("text, match", [
