@@ -263,3 +263,14 @@ def test_every_figure_module_uses_the_shared_style():
     for path in modules:
         text = path.read_text()
         assert "from ._style import" in text and "new_axes" in text, f"{path.name} does not use plots._style"
+
+
+@pytest.mark.parametrize("mode", ["random", "by_database"])
+def test_zero_weak_rate_is_quiet_and_gives_idle_heads(mode):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = explore.dashboard(routing_mode=mode, weak_fraction=0.0)
+    assert float(d.hottest_head_utilization) == 0.0
+    assert float(d.admin_utilization) == float(d.admin_utilization_strong)
