@@ -13,7 +13,7 @@ report: $(STAMP)
 # Every test: unit, property, simulation cross-checks, doctests, notebooks (nbval-lax),
 # benchmark smoke runs, the batch end to end, etcd and browser checks where installed.
 test: $(STAMP)
-	$(PY) -m pytest --nbval-lax followerlab tests notebooks
+	$(PY) -m pytest --nbval-lax --nbval-current-env followerlab tests notebooks
 
 # Benchmarks at full size (run by hand; prints figures and ratios).
 bench: $(STAMP)
