@@ -132,6 +132,9 @@ _PANEL_LADDER = np.concatenate([
     [1 - 1e-3, 1 - 1e-4, 1 - 1e-6, 1 - 1e-9, 1 - 1e-12],
 ])
 
+#: A quadrature panel narrower than this many ulps of its ends is accepted as it is.
+_MIN_PANEL_ULPS = 4096.0
+
 # 8-point Gauss-Legendre on [0, 1]: exact for polynomials of degree <= 15.
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
 _GL_X, _GL_W = (_GL_X + 1) / 2, _GL_W / 2
@@ -170,7 +173,11 @@ def _panel_integral(f, edges, batch_shape, *, epsabs, epsrel, max_levels=50):
         err = np.abs(refined - whole).reshape(a.size, -1).max(axis=1)
         estimate = np.abs(total + refined.sum(axis=0)).max() if refined.size else 0.0
         ok = err <= max(epsabs, epsrel * estimate) * (b - a) / span
-        ok |= m <= a  # cannot split further
+        # cannot split further, or nothing left to gain: the panel is too narrow to resolve
+        # (nodes a few ulps apart) or the rule and its halves agree to rounding; either way
+        # the difference is noise and splitting would multiply panels (up to 2**levels)
+        ok |= (m <= a) | (b - a <= _MIN_PANEL_ULPS * np.spacing(np.maximum(np.abs(a), np.abs(b))))
+        ok |= err <= 64 * np.finfo(float).eps * np.abs(refined).reshape(a.size, -1).max(axis=1)
         total = total + refined[ok].sum(axis=0)
         err_total = err_total + err[ok].sum()
         keep = ~ok

@@ -487,3 +487,44 @@ def test_heavy_tail_rule_for_the_kth_order_statistic():
     p = L.pareto(1.0, 0.4)
     assert float(L.order_statistic([p] * 3, 1).mean()) == pytest.approx(1.2 / 0.2, rel=1e-10)  # Pareto(1.2)
     assert np.isinf(float(L.order_statistic([p] * 3, 2).mean()))  # exponent 0.8 <= 1
+
+
+class _Counting:
+    """A distribution that counts the points at which its cdf/sf are evaluated."""
+
+    def __init__(self, dist):
+        self.dist, self.points = dist, 0
+
+    def cdf(self, x):
+        self.points += np.size(x)
+        return self.dist.cdf(x)
+
+    def sf(self, x):
+        self.points += np.size(x)
+        return self.dist.sf(x)
+
+    def ppf(self, q):
+        return self.dist.ppf(q)
+
+    def rvs(self, size=None, random_state=None):
+        return self.dist.rvs(size=size, random_state=random_state)
+
+
+@pytest.mark.parametrize("epsabs", [1e-9, 1e-12])
+def test_mean_quadrature_stops_at_rounding_noise(epsabs):
+    # A gamma with cv ~2.3 (shape 0.187: infinite density at its floor) shifted to ~92 ms: near
+    # the floor the quadrature's error estimate is rounding noise (nodes a few ulps apart, or
+    # rule and halves agreeing to the last bits), which the old acceptance test could not
+    # meet, so every such panel split at every level: 5.7e6 integrand points at epsabs 1e-9
+    # (several seconds), more for smaller epsabs.  The panel-doubling case found by fuzzing.
+    f = _Counting(stats.gamma(a=0.18656030326197842, loc=91.92292032415077, scale=0.5924117130698952))
+    g = stats.lognorm(s=1.3858236044391972, loc=39.96312283, scale=4.181462981131759)
+    d = L.maximum([f, L.order_statistic([g], 1)])
+    got = float(d.mean(epsabs=epsabs))
+    assert f.points < 1_500_000  # 2.1e5 quadrature points (x2 for cdf and sf) after the fix
+    # reference: floor + int (1 - F G), the cusp removed by substituting u = v**(1/a)
+    lo, a = 91.92292032415077, 0.18656030326197842
+    h = lambda u: 1.0 - f.dist.cdf(lo + u) * g.cdf(lo + u)  # noqa: E731
+    near, _ = integrate.quad(lambda v: h(v ** (1 / a)) * v ** (1 / a - 1) / a, 0, 1, epsabs=1e-13, limit=200)
+    far, _ = integrate.quad(h, 1, np.inf, epsabs=1e-12, limit=200)
+    assert got == pytest.approx(lo + near + far, abs=1e-8)
