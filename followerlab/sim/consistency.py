@@ -55,6 +55,8 @@ def fcfs_multi_server(arrivals, services, servers):
     -------
     (waits, responses) : tuple of ndarray
 
+    Examples
+    --------
     >>> w, r = fcfs_multi_server(np.array([0.0, 0.1, 0.2]), np.array([1.0, 1.0, 1.0]), 2)
     >>> w.round(2).tolist()
     [0.0, 0.0, 0.8]

@@ -215,6 +215,8 @@ def per_hop_diagnostic(table: pd.DataFrame, reference_layout: str = "sym-3",
     (h_ms, frame)
         ``frame`` summarises the residual (ms) by cluster size and hop count.
 
+    Examples
+    --------
     >>> t = pd.DataFrame({"layout": ["a", "b"], "op": ["put_leader", "put_follower"], "n": [3, 3],
     ...                   "hops": [2, 4], "network_ms": [20.0, 40.0], "error_p50_ms": [4.0, 8.5]})
     >>> h, f = per_hop_diagnostic(t, "a")

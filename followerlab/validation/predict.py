@@ -160,6 +160,8 @@ def calibrate(samples: dict, layout: Layout | None = None, source: str = "zero-d
         The calibration layout (default: zero delays, 3 members).  Its network part is
         subtracted (0 for zero delays).
 
+    Examples
+    --------
     >>> c = calibrate({op: [1.0, 2.0, 3.0] for op in OPS})
     >>> c.p50_ms["put_leader"], c.p90_ms["put_leader"]
     (2.0, 2.8)
