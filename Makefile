@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.followerlab-installed
+DOCS_STAMP = $(VENV)/.followerlab-docs-installed
 
-.PHONY: report test bench bench-smoke venv clean
+.PHONY: report test bench bench-smoke docs venv clean
 
 # The main job: the default batch report on the shipped scenarios -> reports/index.html
 report: $(STAMP)
@@ -22,6 +23,10 @@ bench: $(STAMP)
 bench-smoke: $(STAMP)
 	$(PY) benchmarks/run.py --smoke
 
+# The API reference and guide (Sphinx, the docs extra) -> docs/_build/html/index.html
+docs: $(DOCS_STAMP)
+	$(VENV)/bin/sphinx-build -b html docs docs/_build/html
+
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
@@ -31,5 +36,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (followerlab)"
 	touch $(STAMP)
 
+# A separate stamp: the docs extra is installed on top, without touching $(STAMP).
+$(DOCS_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
 clean:
-	rm -rf $(VENV) reports .pytest_cache
+	rm -rf $(VENV) reports .pytest_cache docs/_build
