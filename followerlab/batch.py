@@ -401,8 +401,12 @@ def _execute_local(tasks, jobs, on_done):
         return
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         futures = {pool.submit(run_one, t): t for t in tasks}
-        for fut in as_completed(futures):
-            on_done(_result_or_failure(fut, futures[fut]))
+        try:
+            for fut in as_completed(futures):
+                on_done(_result_or_failure(fut, futures[fut]))
+        except BaseException:  # Ctrl-C: drop queued runs (leaving the pool would wait for all)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def _execute_dask(tasks, scheduler, on_done):
