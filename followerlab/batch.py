@@ -513,7 +513,8 @@ def run_batch(scenarios, out, *, notebooks=None, notebook_dir=None, jobs: int = 
     for t in tasks:
         prev = None if force else _previous(t)
         if prev is not None:
-            records[t["run_id"]] = {**prev, "status": "skipped", "duration_s": 0.0}
+            records[t["run_id"]] = {**prev, **{k: t[k] for k in ("label", "description", "source")},  # not hashed
+                                    "status": "skipped", "duration_s": 0.0}
         else:
             todo.append(t)
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc="followerlab batch", unit="run",

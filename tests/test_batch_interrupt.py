@@ -1,7 +1,8 @@
-"""Ctrl-C during a parallel batch stops it: queued runs are cancelled, not run to the end."""
+"""Batch edge cases: Ctrl-C cancels queued runs; a skipped run shows the current label.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from followerlab import batch as batch_mod  # first: keeps nbformat's import light (see batch)
@@ -26,3 +27,16 @@ def test_interrupt_cancels_queued_runs(tmp_path):
         batch_mod._execute_local(tasks, 2, on_done)
     finished = [p for p in (tmp_path / "out" / "runs").iterdir() if (p / "run.json").exists()]
     assert len(done) == 1 and len(finished) < 6, [p.name for p in finished]  # not all 10 runs
+
+
+def test_a_skipped_run_shows_the_scenario_files_current_label(tmp_path):
+    """Changing only ``label:`` (not hashed) must not leave the old name in the table and report."""
+    scen = tmp_path / "s.yaml"
+    scen.write_text(f"name: s\nlabel: new name\nnotebooks: [{FIX / 'notebooks' / 'fx-refresh-lag.ipynb'}]\n")
+    (task,) = batch_mod.plan_runs(scen, tmp_path / "out")
+    run_dir = Path(task["run_dir"])  # as the last successful run left it, under the old label
+    run_dir.mkdir(parents=True)
+    (run_dir / "results.csv").write_text("configuration,metric,value,unit\nc,staleness_mean_s,1.0,s\n")
+    (run_dir / "run.json").write_text(json.dumps({**task, "label": "old name", "status": "ok"}))
+    result = batch_mod.run_batch(scen, tmp_path / "out", report=False, compare=False, progress=False)
+    assert result.n_skipped == 1 and result.table["label"].tolist() == ["new name"]
