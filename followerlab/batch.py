@@ -412,7 +412,11 @@ def _execute_local(tasks, jobs, on_done):
 def _execute_dask(tasks, scheduler, on_done):
     from distributed import Client, as_completed as dask_as_completed
 
-    with Client(scheduler, set_as_default=False) as client:
+    try:
+        client = Client(scheduler, set_as_default=False)
+    except OSError as exc:  # a wrong address is a usage error, not a failed run (exit status 1)
+        raise ValueError(f"--scheduler {scheduler}: cannot connect: {exc}") from exc
+    with client:
         futures = client.map(run_one, tasks, pure=False, key=[f"followerlab-{t['run_id']}-{uuid.uuid4().hex[:8]}"
                                                               for t in tasks])
         index = {f.key: t for f, t in zip(futures, tasks)}

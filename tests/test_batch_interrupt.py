@@ -1,4 +1,4 @@
-"""Batch edge cases: Ctrl-C cancels queued runs; a skipped run shows the current label.
+"""Batch edge cases: Ctrl-C cancels queued runs; a skipped run shows the current label; a bad --scheduler."""
 
 from __future__ import annotations
 
@@ -40,3 +40,16 @@ def test_a_skipped_run_shows_the_scenario_files_current_label(tmp_path):
     (run_dir / "run.json").write_text(json.dumps({**task, "label": "old name", "status": "ok"}))
     result = batch_mod.run_batch(scen, tmp_path / "out", report=False, compare=False, progress=False)
     assert result.n_skipped == 1 and result.table["label"].tolist() == ["new name"]
+
+
+def test_an_unreachable_scheduler_is_a_usage_error_not_one_failed_run(tmp_path, capsys):
+    dask = pytest.importorskip("dask")
+    from followerlab.cli import USAGE_ERROR, main
+
+    scen = tmp_path / "s.yaml"
+    scen.write_text(f"name: s\nnotebooks: [{FIX / 'notebooks' / 'fx-refresh-lag.ipynb'}]\n")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        status = main(["batch", str(scen), "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:1",
+                       "--no-progress"])
+    assert status == USAGE_ERROR  # not 1, which would read as "one run failed"
+    assert "--scheduler tcp://127.0.0.1:1: cannot connect" in capsys.readouterr().err
