@@ -394,12 +394,28 @@ class BatchResult(Result):
         return self.runs
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Pool worker initializer: exit when the batch process dies, even by SIGKILL (Linux).
+
+    Without it a ``kill -9`` of the batch leaves its workers running the queued runs, then
+    waiting for ever.  Their kernels exit with them (ipykernel watches its parent).
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() != parent_pid:  # the batch died before prctl took effect
+            os._exit(1)
+
+
 def _execute_local(tasks, jobs, on_done):
     if jobs == 1:
         for t in tasks:
             on_done(run_one(t))
         return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(run_one, t): t for t in tasks}
         try:
             for fut in as_completed(futures):

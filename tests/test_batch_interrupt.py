@@ -1,8 +1,11 @@
-"""Batch edge cases: Ctrl-C cancels queued runs; a skipped run shows the current label; a bad --scheduler."""
+"""Batch edge cases: Ctrl-C cancels queued runs; a skipped run shows the current label; a bad --scheduler; kill -9."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from followerlab import batch as batch_mod  # first: keeps nbformat's import light (see batch)
@@ -53,3 +56,34 @@ def test_an_unreachable_scheduler_is_a_usage_error_not_one_failed_run(tmp_path, 
                        "--no-progress"])
     assert status == USAGE_ERROR  # not 1, which would read as "one run failed"
     assert "--scheduler tcp://127.0.0.1:1: cannot connect" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux-only")
+def test_pool_workers_exit_when_the_batch_process_is_killed(tmp_path):
+    """``kill -9`` of the batch (or the OOM killer) must not leave its --jobs workers running for ever."""
+    psutil = pytest.importorskip("psutil")
+    scen = tmp_path / "g.yaml"
+    scen.write_text(f"name: g\nnotebooks: [{FIX / 'notebooks' / 'fx-refresh-lag.ipynb'}]\n"
+                    "grid: {refresh_period_s: [10, 20, 30, 40, 50, 60]}\n")
+    batch = subprocess.Popen([sys.executable, "-m", "followerlab", "batch", str(scen), "--out", str(tmp_path / "out"),
+                              "--jobs", "2", "--no-progress", "--no-report"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    workers = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and time.monotonic() < deadline:  # wait for the pool's two workers
+            time.sleep(0.2)
+            workers = [p for p in psutil.Process(batch.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+        assert len(workers) == 2
+        time.sleep(1.0)  # let them initialize
+        batch.kill()
+        batch.wait(10)
+        gone, alive = psutil.wait_procs(workers, timeout=5)
+        assert not alive, f"orphaned pool workers: {[p.pid for p in alive]}"
+    finally:
+        batch.kill()
+        for p in workers:
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
