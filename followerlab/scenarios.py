@@ -452,6 +452,8 @@ def _load_file(path: Path, notebook_dir: Path) -> tuple[list[Run], list[str]]:
         return [], [f"{path}: not valid YAML: {exc}"]
     if isinstance(doc, dict) and "scenarios" not in doc and "name" in doc:
         doc = {"scenarios": [doc]}  # one scenario per file
+    if doc is None:  # an empty file, or only comments
+        return [], [f"{path}: the file is empty; expected 'scenarios:' (a list) or one scenario with 'name:'"]
     if not isinstance(doc, dict):
         return [], [f"{path}: expected a mapping with 'scenarios:' (or one scenario with 'name:'); got {type(doc).__name__}"]
     try:

@@ -217,6 +217,7 @@ def test_every_problem_is_reported_with_file_scenario_and_field(tmp_path):
 @pytest.mark.parametrize("text, match", [
     ("scenarios: [", "not valid YAML"),
     ("- just a list", "expected a mapping"),
+    ("# only a comment\n", "the file is empty"),
     ("scenarioz: []", "scenarioz: Extra inputs are not permitted"),
     ("scenarios: []", "scenarios: List should have at least 1 item"),
     ("scenarios:\n  - {name: 'bad name', notebooks: [x.ipynb]}", "name: use letters"),
