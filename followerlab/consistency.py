@@ -422,7 +422,9 @@ class HeadLoadDistribution(Result):
         """P(max share >= x), vectorized over ``x`` (x compared with a 1e-9 relative tolerance)."""
         x = np.asarray(x, dtype=float)
         cum_ge = np.concatenate([np.cumsum(self.probabilities[::-1])[::-1], [0.0]])
-        idx = np.searchsorted(self.values, x - 1e-9 * np.maximum(1.0, np.abs(x)), side="left")
+        # the tolerance only for finite x: x = inf (an idle head's saturation threshold) stays inf
+        shifted = np.subtract(x, 1e-9 * np.maximum(1.0, np.abs(x)), out=x.copy(), where=np.isfinite(x))
+        idx = np.searchsorted(self.values, shifted, side="left")
         return cum_ge[idx]
 
     def quantile(self, q):

@@ -304,16 +304,14 @@ def dashboard(**parameters) -> Dashboard:
     weak = consistency.admin_node_load(rates, w, planning_s=PLANNING_S, heads=h)
     shares = consistency.hot_key_shares(DATABASES, HOT_SHARE)
     mode = p["routing_mode"]
-    with np.errstate(invalid="ignore"):  # rate 0: HeadLoadDistribution.sf(inf) computes inf - inf (result is right)
-        routed = consistency.routing_load(
-            w * rates, h, mode, shares if mode in ("by_database", "by_session") else None, planning_s=PLANNING_S
-        )
+    routed = consistency.routing_load(
+        w * rates, h, mode, shares if mode in ("by_database", "by_session") else None, planning_s=PLANNING_S
+    )
     at = consistency.admin_node_load(rate, w, planning_s=PLANNING_S, heads=h)
     at_strong = consistency.admin_node_load(rate, 0.0, planning_s=PLANNING_S, heads=h)
-    with np.errstate(invalid="ignore"):  # as above, when the weak rate is 0
-        routed_at = consistency.routing_load(
-            w * rate, h, mode, shares if mode in ("by_database", "by_session") else None, planning_s=PLANNING_S
-        )
+    routed_at = consistency.routing_load(
+        w * rate, h, mode, shares if mode in ("by_database", "by_session") else None, planning_s=PLANNING_S
+    )
     staleness = consistency.weak_staleness(HEAD_REFRESH_S)
     p_mono = consistency.monotonic_read_violation_probability(
         h, staleness.effective_period_s, SESSION_GAP_S, mode=mode

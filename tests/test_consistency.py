@@ -442,3 +442,18 @@ def test_scalar_only_parameters_refuse_arrays_with_a_value_error(call, name):
     # bare TypeError ("only 0-dimensional arrays ...") that named nothing
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_head_load_sf_at_infinity_is_zero_without_warnings():
+    # an idle head (rate 0) has an infinite saturation threshold: sf(inf) must be 0, computed
+    # without inf - inf (a RuntimeWarning callers had to silence)
+    import warnings
+
+    from followerlab.consistency import head_load_distribution, hot_key_shares
+
+    dist = head_load_distribution(hot_key_shares(10, 0.7), 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert float(dist.sf(np.inf)) == 0.0
+        np.testing.assert_array_equal(dist.sf(np.array([0.0, np.inf])), [1.0, 0.0])
+        c.routing_load(0.0, 3, "by_database", hot_key_shares(10, 0.7), planning_s=0.05)
