@@ -6,9 +6,7 @@ Model modules never import matplotlib; only ``followerlab.plots`` does.
 from __future__ import annotations
 
 import matplotlib
-
-matplotlib.use(matplotlib.get_backend())  # keep whatever backend the session chose (Agg in tests)
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 __all__ = ["STYLE", "PALETTE", "new_axes", "new_grid", "finish"]
 
