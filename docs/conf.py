@@ -19,6 +19,10 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax 3 served from the built site (_static/mathjax/tex-chtml.js), not from a CDN, so
+    # formulas render offline. The package (docs extra) sets mathjax_path and copies MathJax's
+    # files into the output when a build succeeds; tests/test_docs.py checks both.
+    "sphinx-mathjax-offline",
     "numpydoc",
 ]
 

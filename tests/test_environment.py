@@ -29,11 +29,19 @@ def _environment_packages() -> tuple[set[str], list]:
     return conda - {"python", "pip"}, pip
 
 
+def _pip_packages(pip: list) -> set[str]:
+    """Packages environment.yml installs from PyPI (its pip: section), without ``-e .``."""
+    return {_name(r) for section in pip for r in section if not r.strip().startswith("-")}
+
+
 def test_environment_lists_the_same_packages_as_pyproject():
-    conda, _ = _environment_packages()
+    conda, pip = _environment_packages()
+    from_pypi = _pip_packages(pip)
+    assert conda & from_pypi == set(), f"listed twice in environment.yml: {sorted(conda & from_pypi)}"
+    env = conda | from_pypi
     py = _pyproject_packages()
-    assert conda - py == set(), f"only in environment.yml: {sorted(conda - py)}"
-    assert py - conda == set(), f"only in pyproject.toml: {sorted(py - conda)}"
+    assert env - py == set(), f"only in environment.yml: {sorted(env - py)}"
+    assert py - env == set(), f"only in pyproject.toml: {sorted(py - env)}"
 
 
 def test_environment_installs_the_package_itself_with_pip():
@@ -44,6 +52,10 @@ def test_environment_installs_the_package_itself_with_pip():
 def test_environment_uses_conda_forge():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert env["channels"] == ["conda-forge"]
+
+
+def test_pip_section_names_exclude_the_editable_install():
+    assert _pip_packages([["sphinx-mathjax-offline>=0.0.2", "-e ."]]) == {"sphinx-mathjax-offline"}
 
 
 def test_name_parsing():
