@@ -1013,10 +1013,16 @@ def order_statistic(dists: Sequence, k: int) -> OrderStatistic:
     OrderStatistic
         A latency distribution (``cdf``, ``sf``, ``ppf``, ``rvs``, ``mean``, ``median``).
 
+    References
+    ----------
+    [DavidNagaraja2003] (order statistics of independent, non-identically distributed
+    variables) and, for the quorum commit it models, [Ongaro2014]; in docs/references.rst.
+
     Examples
     --------
     A 3-voter group commits on the fastest of its two followers' acks; RTTs 66 ms and 64 ms
-    (``cockroach demo`` RTTs, FACTS.md) plus an exponential fsync of mean 2 ms (*assumed*).
+    (``cockroach demo`` RTTs, [CRDB-Demo] in docs/references.rst) plus an exponential fsync of
+    mean 2 ms (*assumed*).
     Closed form: median :math:`64 + 2\\ln 2`, mean :math:`66 - e^{-1}`:
 
     >>> acks = [shifted(exponential(2.0), 66.0), shifted(exponential(2.0), 64.0)]

@@ -1,7 +1,7 @@
-"""Generate data/follower/follower-lag-example.csv: a synthetic run of the seed's FAQ query.
+"""Generate data/follower/follower-lag-example.csv: a synthetic run of the lag query of [Leibowitz2021].
 
-The seed (000, "Follower clusters in Kusto", FAQ 1) measures follower lag by asking both
-clusters for ``max(ingestion_time())``.  No real measurement is published, so this file is
+"Follower clusters in Kusto" ([Leibowitz2021] in docs/references.rst, FAQ 1) measures follower
+lag by asking both clusters for ``max(ingestion_time())``.  No real measurement is published, so this file is
 *generated* by the event-driven simulation ``followerlab.sim.follower`` with *assumed* sync
 parameters, to exercise ``followerlab.follower.estimate_lag`` and ``fit_sync_model``:
 

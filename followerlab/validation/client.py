@@ -4,7 +4,7 @@ Requests go over persistent HTTP/1.1 connections (one per thread) to a member's 
 on 127.0.0.1: ``POST /v3/kv/put {"key": b64, "value": b64}`` and ``POST /v3/kv/range
 {"key": b64, "serializable": bool}``.  A linearizable range (the default) costs a ReadIndex
 round to a quorum; a serializable one is answered from the member's own state and may be
-stale (FACTS.md, "Raft in general").  Latency is the client-side wall time of one request
+stale ([etcd-APIGuarantees] in docs/references.rst).  Latency is the client-side wall time of one request
 (``time.perf_counter``), so it includes the gateway (HTTP -> gRPC on the member) and, for a
 follower, its forwarding to the leader.
 

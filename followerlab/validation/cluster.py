@@ -10,7 +10,8 @@ SIGKILL (children get ``PR_SET_PDEATHSIG`` = SIGKILL on Linux, and the proxy exi
 stdin closes).
 
 Member *i* listens for peers on its real port and *advertises* its proxy's port, so every
-peer connection to *i* crosses *i*'s proxy: ``RTT(i, j) = x_i + x_j`` (FACTS.md).  Clients talk
+peer connection to *i* crosses *i*'s proxy: ``RTT(i, j) = x_i + x_j`` (why: :mod:`followerlab.validation.proxy`; source: [etcd-rafthttp] in
+docs/references.rst).  Clients talk
 to each member's client port directly (no delay): the client is local to every member.
 
 >>> etcd_available() in (True, False)

@@ -3,7 +3,7 @@
 A *layout* is what the harness injects: a proxy delay ``x_i`` (ms) in front of each member's
 peer port, the leader, the follower the client uses for forwarded requests, and the members
 that are stopped.  Because etcd 3.4 peers receive on streams the receiver dials, a message
-from ``i`` to ``j`` crosses only ``i``'s proxy, so (FACTS.md, "Raft in general")
+from ``i`` to ``j`` crosses only ``i``'s proxy, so ([etcd-rafthttp] in docs/references.rst)
 
 .. math::
 

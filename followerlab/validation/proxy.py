@@ -6,7 +6,7 @@ member's peer port.  Every chunk read from either side of a connection is stampe
 and written to the other side ``delay_ms`` later; chunks leave in arrival order (one FIFO
 per direction), so the byte stream is unchanged, only late.
 
-Why one delay per member gives ``RTT(i, j) = x_i + x_j`` (FACTS.md, "Raft in general"): etcd
+Why one delay per member gives ``RTT(i, j) = x_i + x_j`` ([etcd-rafthttp] in docs/references.rst): etcd
 3.4 peers *receive* on long-lived streams that the receiver dials, i.e. member *j* connects to
 member *i*'s advertised peer URL (the proxy) and *i* writes its messages to *j* on that
 connection.  A message from *i* to *j* therefore crosses *i*'s proxy once (``x_i``) and the

@@ -1,0 +1,108 @@
+"""The import rules of docs/architecture.rst hold for every module of followerlab.
+
+Every ``import`` and ``from ... import`` in ``followerlab/**/*.py`` is read with :mod:`ast`,
+including imports inside functions (a lazy import still couples two modules), relative imports
+resolved to absolute module names. The rules checked:
+
+* the models (toolkits queueing, latency, staleness, _wars and the mechanisms follower,
+  consistency, raft, with any subpackage they grow) never import plotting, notebook, batch or
+  UI code, nor the simulations that check them;
+* a simulation in ``followerlab.sim`` never imports the model it is the independent check of;
+* only the plotting package, the explorer and the report import matplotlib or
+  ``followerlab.plots`` (notebooks do too, but they are not in the package).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "followerlab"
+
+
+def _module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _imports(path: Path, root: Path = ROOT) -> set[str]:
+    """Absolute names of every module (and ``from``-imported name) that ``path`` imports."""
+    module = _module_name(path, root)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base_parts = package.split(".")
+                base_parts = base_parts[: len(base_parts) - (node.level - 1)]
+                base = ".".join(base_parts + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
+    return found
+
+
+MODULES = {_module_name(p): _imports(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _is(name: str, prefixes) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+MODELS = ["followerlab." + m for m in ("queueing", "latency", "staleness", "_wars", "follower", "consistency", "raft")]
+NOT_FOR_MODELS = [
+    "matplotlib", "papermill", "nbformat", "nbclient", "nbconvert", "ipywidgets", "IPython", "ipykernel",
+    "dask", "distributed",
+    "followerlab.plots", "followerlab.explore", "followerlab.batch", "followerlab.report", "followerlab.cli",
+    "followerlab.scenarios", "followerlab.validation", "followerlab.sim",
+]
+# each simulation and the models it must not lean on
+SIM_CHECKS = {
+    "followerlab.sim.queue": ["followerlab.queueing"],
+    "followerlab.sim.follower": ["followerlab.follower", "followerlab.staleness"],
+    "followerlab.sim.consistency": ["followerlab.consistency"],
+    "followerlab.sim.raft": ["followerlab.raft"],
+}
+MAY_PLOT = ["followerlab.plots", "followerlab.explore", "followerlab.report"]
+
+
+def test_the_package_is_read():
+    assert {"followerlab.raft", "followerlab.sim.raft", "followerlab.plots"} <= set(MODULES)
+    assert "followerlab.queueing" in MODULES["followerlab.consistency"]  # relative imports resolved
+
+
+def test_the_checker_sees_lazy_and_relative_imports(tmp_path):
+    pkg = tmp_path / "followerlab" / "sub"
+    pkg.mkdir(parents=True)
+    src = pkg / "mod.py"
+    src.write_text("def f():\n    import matplotlib.pyplot as plt\n    from .. import plots\n    from .x import y\n")
+    assert _imports(src, tmp_path) >= {"matplotlib.pyplot", "followerlab.plots", "followerlab.sub.x.y"}
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if _is(m, MODELS)])
+def test_models_import_no_plotting_notebook_batch_or_ui_code(module):
+    bad = sorted(name for name in MODULES[module] if _is(name, NOT_FOR_MODELS))
+    assert not bad, f"{module} imports {bad}: models stay free of plots, notebooks, batch, UI and simulations"
+
+
+@pytest.mark.parametrize("module", sorted(SIM_CHECKS))
+def test_simulations_do_not_import_the_model_they_check(module):
+    sims = [m for m in MODULES if _is(m, [module])]
+    assert sims, f"{module} not found"
+    for sim in sims:
+        bad = sorted(name for name in MODULES[sim] if _is(name, SIM_CHECKS[module]))
+        assert not bad, f"{sim} imports {bad}: an independent check must not reuse the model's code"
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if not _is(m, MAY_PLOT)])
+def test_only_plots_explorer_and_report_draw(module):
+    bad = sorted(name for name in MODULES[module] if _is(name, ["matplotlib", "followerlab.plots"]))
+    assert not bad, f"{module} imports {bad}: figures belong in followerlab.plots"
