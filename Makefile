@@ -23,9 +23,9 @@ bench: $(STAMP)
 bench-smoke: $(STAMP)
 	$(PY) benchmarks/run.py --smoke
 
-# The API reference and guide (Sphinx, the docs extra) -> docs/_build/html/index.html
+# The API reference and guide (Sphinx, the docs extra) -> docs/_build/html/index.html; a warning is an error
 docs: $(STAMP)
-	$(VENV)/bin/sphinx-build -b html docs docs/_build/html
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 venv: $(STAMP)
 
