@@ -487,6 +487,10 @@ def shifted_lognormal(min_ms, median_ms, p99_ms):
     -------
     scipy.stats frozen ``lognorm(s=sigma, loc=min_ms, scale=median_ms - min_ms)``.
 
+    References
+    ----------
+    [SciPy-Stats] (``scipy.stats.lognorm`` with ``loc`` = min) in docs/references.rst.
+
     Examples
     --------
     >>> d = shifted_lognormal(60.0, 66.0, 90.0)
@@ -524,6 +528,10 @@ def exponential(mean_ms, shift_ms=0.0):
     -------
     scipy.stats frozen ``expon(loc=shift_ms, scale=mean_ms)``.
 
+    References
+    ----------
+    [SciPy-Stats] (``scipy.stats.expon``) in docs/references.rst.
+
     Examples
     --------
     >>> d = exponential(2.0, shift_ms=1.0)
@@ -549,6 +557,10 @@ def gamma(mean_ms, cv, shift_ms=0.0):
     -------
     scipy.stats frozen ``gamma(a=1/cv**2, loc=shift_ms, scale=mean_ms*cv**2)``.
 
+    References
+    ----------
+    [SciPy-Stats] (``scipy.stats.gamma``) in docs/references.rst.
+
     Examples
     --------
     >>> d = gamma(4.0, 0.5, shift_ms=1.0)
@@ -570,6 +582,10 @@ def pareto(min_ms, alpha):
     Returns
     -------
     scipy.stats frozen ``pareto(b=alpha, scale=min_ms)``.
+
+    References
+    ----------
+    [SciPy-Stats] (``scipy.stats.pareto``) in docs/references.rst.
 
     Examples
     --------
@@ -658,6 +674,10 @@ def mixture(components: Sequence, weights) -> Mixture:
     weights : sequence of float
         Non-negative, one per component, summing to 1 (within 1e-9).
 
+    References
+    ----------
+    [Kleinrock1975] (mixtures of distributions such as the hyperexponential) in docs/references.rst.
+
     Examples
     --------
     >>> m = mixture([constant(1.0), constant(100.0)], [0.9, 0.1])
@@ -708,6 +728,10 @@ def empirical(samples) -> Empirical:
 
     the step ECDF and its generalized inverse (``numpy.quantile(method="inverted_cdf")``), so
     ``ppf(cdf(x_i)) == x_i``.  ``rvs`` resamples with replacement (bootstrap).
+
+    References
+    ----------
+    [HyndmanFan1996] (definition 1) in docs/references.rst.
 
     Examples
     --------
@@ -793,6 +817,10 @@ def convolve(a, b, *, points: int = 2**16, tail: float = 1e-10):
         Number of grid cells (>= 256).
     tail : float
         Probability cut from each end of each term's support, in (0, 1e-3].
+
+    References
+    ----------
+    [Kleinrock1975] (the distribution of a sum of independent variables) in docs/references.rst.
 
     Examples
     --------
@@ -1040,6 +1068,12 @@ def order_statistic(dists: Sequence, k: int) -> OrderStatistic:
 def maximum(dists: Sequence) -> OrderStatistic:
     """The largest of independent latencies: :math:`F(t) = \\prod_i F_i(t)` (``order_statistic(dists, n)``).
 
+    References
+    ----------
+    [DavidNagaraja2003] in docs/references.rst.
+
+    Examples
+    --------
     >>> float(maximum([constant(1.0), constant(7.0), constant(3.0)]).mean())
     7.0
     """
@@ -1050,6 +1084,12 @@ def maximum(dists: Sequence) -> OrderStatistic:
 def minimum(dists: Sequence) -> OrderStatistic:
     """The smallest of independent latencies, ``order_statistic(dists, 1)``: :math:`\\bar F(t) = \\prod_i \\bar F_i(t)`.
 
+    References
+    ----------
+    [DavidNagaraja2003] in docs/references.rst.
+
+    Examples
+    --------
     >>> round(float(minimum([exponential(1.0), exponential(1.0)]).mean()), 10)   # Exp(2)
     0.5
     """
