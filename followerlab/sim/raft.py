@@ -177,6 +177,9 @@ def simulate_write_load(rate_per_s: float, n_voters: int = 3, commit_ms: float =
     ready = arrivals[b - 1::b]  # an append is ready when its last proposal arrives
     j = np.arange(ready.size)
     finish = (j + 1) * service + np.maximum.accumulate(ready - j * service)
+    # start_j = max(ready_j, finish_{j-1}) taken literally, so a batch that did not wait shows 0
+    start = np.maximum(ready, np.concatenate(([-np.inf], finish[:-1])))
+    finish = start + service
     latency = np.repeat(finish, b) - arrivals + commit
     busy = ready.size * service / (finish[-1] - arrivals[0])
-    return SimulatedWriteLoad(latency_ms=latency, utilization=float(busy), queue_wait_ms=finish - service - ready)
+    return SimulatedWriteLoad(latency_ms=latency, utilization=float(busy), queue_wait_ms=start - ready)
