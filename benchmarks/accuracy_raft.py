@@ -38,6 +38,11 @@ def _rel(model, ref, floor=0.0):
     return abs(model - ref) / max(abs(ref), floor)
 
 
+def _block_stat(x, fn, blocks=20):
+    parts = np.array([fn(p) for p in np.array_split(x, blocks)])
+    return fn(x), parts.std(ddof=1) / np.sqrt(blocks)
+
+
 def _summary(formula, regime, metric, errors, reference):
     e = np.asarray(errors, float)
     return {"formula": formula, "regime": regime, "metric": metric, "worst_rel_error": float(e.max()),
@@ -62,12 +67,12 @@ def rows(smoke: bool) -> list[dict]:
     rhos = (0.1, 0.5, 0.9) if smoke else (0.1, 0.3, 0.5, 0.7, 0.9)
     commits = (1.0, 150.0) if smoke else (1.0, 10.0, 150.0)
     proposals = 200_000 if smoke else 4_000_000
-    errors = {}  # (regime, metric) -> list
+    errors = {}  # (regime, metric) -> list of (relative error, |error| / simulation SE)
     for b in batches:
         service = _service_ms(b)
         for rho in rhos:
             rate = rho * b / service * 1000.0
-            regime = "rho 0.1-0.5" if rho <= 0.5 else "rho 0.7-0.9"
+            regime = "rho 0.1-0.5" if rho <= 0.5 else ("rho 0.9" if smoke else "rho 0.7-0.9")
             w = raft.write_load(rate, N_VOTERS, np.array(commits), batch=b, per_append_ms=PER_APPEND_MS,
                                 per_follower_ms=PER_FOLLOWER_MS, per_proposal_ms=PER_PROPOSAL_MS)
             sim = simulate_write_load(rate, N_VOTERS, 0.0, batch=b, per_append_ms=PER_APPEND_MS,
@@ -75,17 +80,22 @@ def rows(smoke: bool) -> list[dict]:
                                       proposals=proposals, seed=1000 * b + int(100 * rho))
             lat = sim.latency_ms[proposals // 20:]
             wq = sim.queue_wait_ms[sim.queue_wait_ms.size // 20:]
-            p50, p99, mean = np.quantile(lat, 0.5), np.quantile(lat, 0.99), lat.mean()
-            for j, c in enumerate(commits):
-                for metric, model, ref in (("mean", w.mean_ms[j], mean + c), ("p50", w.p50_ms[j], p50 + c),
-                                           ("p99", w.p99_ms[j], p99 + c)):
-                    errors.setdefault((regime, metric), []).append(_rel(model, ref))
+            for metric, fn, field in (("mean", np.mean, "mean_ms"), ("p50", np.median, "p50_ms"),
+                                      ("p99", lambda x: np.quantile(x, 0.99), "p99_ms")):
+                value, se = _block_stat(lat, fn)
+                for j, c in enumerate(commits):
+                    model = getattr(w, field)[j]
+                    errors.setdefault((regime, metric), []).append(
+                        (_rel(model, value + c), abs(model - value - c) / max(se, 1e-12)))
+            value, se = _block_stat(wq, np.mean)
+            model = float(w.queue_wait_ms[0])
             errors.setdefault((regime, "queue wait (mean)"), []).append(
-                _rel(float(w.queue_wait_ms[0]), wq.mean(), 0.05 * service))
-    ref = (f"followerlab.sim.raft.simulate_write_load, {proposals:.0e} proposals per point, seeded, "
-           "5 % warm-up dropped (error includes its sampling error)")
+                (_rel(model, value, 0.05 * service), abs(model - value) / max(se, 1e-6 * service)))
+    ref = (f"followerlab.sim.raft.simulate_write_load, {proposals:.0e} proposals per point, seeded, 5 % warm-up "
+           "dropped; the error is the simulation's sampling error: worst |model - sim| = {z:.1f} SE (20 batch means)")
     out = [_summary("raft.write_load", f"batch {batches[0]}-{batches[-1]}, {regime}, commit "
-                    f"{commits[0]:g}-{commits[-1]:g} ms", metric, e, ref) for (regime, metric), e in errors.items()]
+                    f"{commits[0]:g}-{commits[-1]:g} ms", metric, [e for e, _ in ez],
+                    ref.format(z=max(z for _, z in ez))) for (regime, metric), ez in errors.items()]
     # b = 1 against Erlang's exact M/D/1 law: F_W(model quantile - S) should equal q
     md1 = []
     md1_rhos = (0.3, 0.7) if smoke else (0.1, 0.3, 0.5, 0.7, 0.8)
@@ -107,5 +117,5 @@ def rows(smoke: bool) -> list[dict]:
 if __name__ == "__main__":
     import pandas as pd
 
-    pd.set_option("display.width", 200, "display.max_colwidth", 60)
+    pd.set_option("display.width", 250, "display.max_colwidth", 200)
     print(pd.DataFrame(rows("--smoke" in sys.argv)).to_string(index=False))
