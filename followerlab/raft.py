@@ -1363,13 +1363,22 @@ class WriteLoad(Result):
     stable: np.ndarray
     p50_ms: np.ndarray
     commit_ms: np.ndarray
+    _commit_dist: object = None
 
     def quantile(self, q) -> np.ndarray:
-        """Write-latency quantile(s) in ms (exact, see :func:`write_load`); ``inf`` if unstable.
+        """Write-latency quantile(s) in ms (see :func:`write_load`); ``inf`` if unstable.
 
-        ``q`` is a probability in (0, 1), a scalar or an array broadcasting with the result.
+        ``q`` is a probability in (0, 1), a scalar or an array broadcasting with the result
+        (at most ``1 - 1e-5`` when the commit is a distribution).
         """
         qq = check_probability("q", q, open_left=True, open_right=True)
+        if self._commit_dist is not None:
+            if np.any(qq > 1 - 1e-5):
+                raise ValueError(f"q must be <= 1 - 1e-5 with a commit distribution; got {qq.max()!r}")
+            lam, b, S, qq = np.broadcast_arrays(self.rate_per_s, self.batch, self.service_ms, qq)
+            _, quant = _write_numerics(lam.ravel(), b.ravel(), S.ravel(), qq.ravel().astype(float), per_row=True,
+                                       commit_dist=self._commit_dist)
+            return quant.reshape(lam.shape)
         return _write_quantile_ms(self.rate_per_s, self.batch, self.service_ms, self.commit_ms, qq)
 
 
@@ -1461,25 +1470,34 @@ class _BulkQueue:
         return self.S * (p * (np.arange(self.N)[None, :] // self.b[:, None])).sum(axis=1)
 
     def cdf_u(self, u):
-        """P(T - S - commit <= u) for a proposal at a uniform position of its batch."""
-        S, b, lam = self.S, self.b, self.lam
+        """P(T - S - commit <= u) for a proposal at a uniform position of its batch.
+
+        ``u`` has shape (rows,) or (rows, k) (k points per configuration).
+        """
+        u = np.asarray(u, dtype=float)
+        flat = u.ndim == 1
+        u = u[:, None] if flat else u
+        S, b, lam = self.S[:, None], self.b[:, None], self.lam[:, None]
         m0 = np.floor(u / S) + 1.0
-        tau = m0 * S - u
-        cdf = np.cumsum(self.pmf(np.exp((lam * tau)[:, None] * (self.z - 1.0))), axis=1)
-        i = np.arange(1, int(b.max()) + 1)[None, :]
-        c = ((m0 - 1.0)[:, None] * b[:, None] + i - 1).astype(np.int64)
-        g = np.take_along_axis(cdf, np.minimum(c, self.N - 1), axis=1)
+        tau = m0 * S - u  # (rows, k)
+        gen = self.gen[:, None, :] * np.exp((lam * tau)[:, :, None] * (self.z[:, None, :] - 1.0))
+        cdf = np.cumsum(np.fft.irfft(np.conj(gen), self.N, axis=2), axis=2)  # (rows, k, N)
+        i = np.arange(1, int(self.b.max()) + 1)[None, None, :]
+        bb = b[:, :, None]
+        c = ((m0 - 1.0)[:, :, None] * bb + i - 1).astype(np.int64)
+        g = np.take_along_axis(cdf, np.minimum(c, self.N - 1), axis=2)
         g = np.where(c >= self.N, 1.0, np.clip(g, 0.0, 1.0))
         # batch fill: P(Erlang(b - i, lam) <= u) = P(Poisson(lam u) >= b - i)
-        x = (lam * u)[:, None]
+        x = (lam * u)[:, :, None]
         k = i - 1  # 0 .. max(b) - 1
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_pois = np.where(k > 0, k * np.log(x), 0.0) - x - self._log_fact
-        cum = np.cumsum(np.exp(log_pois), axis=1)  # column k: P(Poisson(lam u) <= k)
-        left = b[:, None] - i
-        erl = 1.0 - np.take_along_axis(cum, np.clip(left - 1, 0, None), axis=1)
+            log_pois = np.where(k > 0, k * np.log(x), 0.0) - x - self._log_fact[:, None, :]
+        cum = np.cumsum(np.exp(log_pois), axis=2)  # column k: P(Poisson(lam u) <= k)
+        left = bb - i
+        erl = 1.0 - np.take_along_axis(cum, np.clip(left - 1, 0, None), axis=2)
         fill = np.where(left <= 0, 1.0, np.clip(erl, 0.0, 1.0))
-        return np.where(left >= 0, fill * g, 0.0).sum(axis=1) / b
+        out = np.where(left >= 0, fill * g, 0.0).sum(axis=2) / bb[:, :, 0]
+        return out[:, 0] if flat else out
 
     def quantile_u(self, q, mean_u):
         lo = np.zeros_like(mean_u)
@@ -1492,11 +1510,49 @@ class _BulkQueue:
         return hi
 
 
-def _write_numerics(rate_per_s, batch, service_ms, qs, per_row=False):
+_COMMIT_GRID = 2048  # cells of the U grid for the convolution with a commit distribution
+_U_GRID_TOP = 1e-7  # P(U > top of the grid)
+
+
+def _quantile_with_commit(bq, mean_u, dist, qs):
+    """Quantiles of S + U + C (C ~ ``dist`` independent of U) by a Stieltjes sum over a U grid.
+
+    F_T(t) = F_U(0) F_C(t - S) + sum_k [F_U(u_k) - F_U(u_{k-1})] F_C(t - S - (u_{k-1} + u_k)/2),
+    u_k = k h on [0, u_top], P(U > u_top) = 1e-7; bisection on t between S + Q_C(q) and
+    S + u_top + Q_C(1 - (1 - q)/2).  ``qs``: (rows, k) probabilities; returns (rows, k).
+    """
+    top = bq.quantile_u(1 - _U_GRID_TOP, mean_u)
+    grid = np.linspace(0.0, 1.0, _COMMIT_GRID + 1)
+    cdf = np.empty((top.size, grid.size))
+    step = max(1, _CHUNK_CELLS // (bq.N * top.size))
+    for k in range(0, grid.size, step):  # blocks of grid points (memory), vectorized within
+        cdf[:, k:k + step] = bq.cdf_u(top[:, None] * grid[None, k:k + step])
+    mass = np.diff(cdf, axis=1)
+    mid = top[:, None] * 0.5 * (grid[1:] + grid[:-1])[None, :]
+
+    def f_c(x):
+        return np.asarray(dist.cdf(x), dtype=float)
+
+    qs = np.asarray(qs, dtype=float).reshape(top.size, -1)  # (rows, number of probabilities)
+    S = bq.S[:, None]
+    lo = S + np.asarray(dist.ppf(qs), dtype=float)
+    hi = S + top[:, None] + np.asarray(dist.ppf(1 - (1 - qs) / 2), dtype=float)
+    for _ in range(_BISECTION_STEPS):
+        t = 0.5 * (lo + hi)
+        x = (t - S)[:, :, None]
+        ft = cdf[:, :1] * f_c(x[:, :, 0]) + (mass[:, None, :] * f_c(x - mid[:, None, :])).sum(axis=2)
+        ok = ft >= qs
+        hi = np.where(ok, t, hi)
+        lo = np.where(ok, lo, t)
+    return hi
+
+
+def _write_numerics(rate_per_s, batch, service_ms, qs, per_row=False, commit_dist=None):
     """Mean queue wait and quantiles of T - commit (ms), flat arrays; unstable rows inf.
 
     ``qs`` is a 1-D array of probabilities (result ``(rows, len(qs))``), or with ``per_row`` one
-    probability per row (result ``(rows,)``).
+    probability per row (result ``(rows,)``).  With ``commit_dist`` the quantiles are of
+    S + U + C (the commit included), otherwise of S + U.
     """
     lam = np.asarray(rate_per_s, float) / 1000.0
     b = np.asarray(batch).astype(np.int64)
@@ -1523,7 +1579,12 @@ def _write_numerics(rate_per_s, batch, service_ms, qs, per_row=False):
             bq = _BulkQueue(lam[sel], S[sel], b[sel], int(n_grid))
             wait[sel] = bq.mean_queue_wait()
             mean_u = (b[sel] - 1) / (2.0 * lam[sel]) + wait[sel]
-            if per_row:
+            if commit_dist is not None:
+                if per_row:
+                    quant[sel] = _quantile_with_commit(bq, mean_u, commit_dist, qs[sel])[:, 0]
+                else:
+                    quant[sel] = _quantile_with_commit(bq, mean_u, commit_dist, np.tile(qs, (sel.size, 1)))
+            elif per_row:
                 quant[sel] = S[sel] + bq.quantile_u(qs[sel], mean_u)
             else:
                 for j, q in enumerate(qs):
@@ -1594,6 +1655,12 @@ def write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, batch=1, per_append_ms=
     ``mean_ms`` = ``batching_wait_ms`` :math:`(b - 1)/(2\\lambda)` + ``queue_wait_ms`` + ``S``
     + ``commit_ms``.  For ``b = 1`` this is the M/D/1 queue (Erlang's waiting-time law).
 
+    A constant commit shifts the quantiles.  A commit *distribution* C is convolved with U:
+    :math:`F_T(t) = \\int F_C(t - S - u)\\,dF_U(u)`, a Stieltjes sum over 2048 cells of
+    :math:`[0, u_{top}]` (:math:`P(U > u_{top}) = 10^{-7}`, midpoints), then bisection on t.
+    Its discretization error is at most half a cell in t; measured against the exact shift
+    with a point-mass commit it is < 0.1 % of p50/p99 (tests require 1e-3).
+
     **Accuracy.**  Exact for this model up to the numerical tolerance above (no approximation
     step).  Measured: against Erlang's closed-form M/D/1 law (``b = 1``, 60-digit arithmetic)
     the CDF at the computed p50/p90/p99 is off by < 1e-14 (tests require 1e-9); against
@@ -1602,7 +1669,8 @@ def write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, batch=1, per_append_ms=
     differences are 0.1 % (ρ <= 0.5) and 2.2 % (p99, ρ = 0.9, batch 1) for p50/p99/mean and
     0.4 % / 2.2 % for the queue wait, all within 3 standard errors of the simulation (the
     sampling error of a simulated p99 at ρ = 0.9 is ~1.4 %); ``tests/test_raft_write_load.py``
-    checks a coarse version of that grid (4 SE and 5 %).
+    checks a coarse version of that grid (4 SE and 5 %), and the commit-distribution path
+    against the simulation with a gamma-jittered commit (p50/p90/p99 within 4 SE).
 
     Parameters
     ----------
@@ -1610,8 +1678,11 @@ def write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, batch=1, per_append_ms=
         Proposal (write) rate at the leader, > 0.
     n_voters : int or array
         Voters in the group (>= 1).
-    commit_ms : float or array
-        Network commit time added to every proposal (>= 0).
+    commit_ms : float, array or distribution
+        Network commit time added to every proposal (>= 0): a number (array) of ms, or one
+        latency distribution with ``cdf``, ``ppf`` and ``mean`` (e.g.
+        :func:`commit_latency_distribution` with jitter) shared by all configurations, drawn
+        independently of the leader's queue.  ``WriteLoad.commit_ms`` is then its mean.
     batch : int or array
         Proposals per append, ``b`` >= 1.
     per_append_ms, per_follower_ms, per_proposal_ms : float or array
@@ -1661,6 +1732,15 @@ def write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, batch=1, per_append_ms=
     lam = as_float_array("rate_per_s", rate_per_s, minimum=0.0, strict_minimum=True)
     n = as_int_array("n_voters", n_voters, minimum=1)
     b = as_int_array("batch", batch, minimum=1)
+    commit_dist = None
+    if hasattr(commit_ms, "cdf"):
+        commit_dist = _as_dist("commit_ms", commit_ms)
+        if not hasattr(commit_dist, "ppf"):
+            raise ValueError(f"commit_ms must be a number or a distribution with cdf, ppf and mean; got {commit_ms!r}")
+        commit_mean = np.asarray(commit_dist.mean(), dtype=float)
+        if commit_mean.ndim or not np.isfinite(commit_mean) or commit_mean < 0:
+            raise ValueError(f"commit_ms must be one distribution with a finite mean >= 0; got mean {commit_mean!r}")
+        commit_ms = float(commit_mean)
     commit = as_float_array("commit_ms", commit_ms, minimum=0.0)
     a = as_float_array("per_append_ms", per_append_ms, minimum=0.0)
     f = as_float_array("per_follower_ms", per_follower_ms, minimum=0.0)
@@ -1676,10 +1756,12 @@ def write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, batch=1, per_append_ms=
     rho = lam * service / 1000.0 / b
     stable = rho < 1.0
     fill = (b - 1) / (2 * lam) * 1000.0
-    wait, quant = _write_numerics(lam.ravel(), b.ravel(), service.ravel(), np.array([0.5, 0.99]))
-    wait = wait.reshape(lam.shape)
-    p50 = quant[:, 0].reshape(lam.shape) + commit
-    p99 = quant[:, 1].reshape(lam.shape) + commit
+    wait, quant = _write_numerics(lam.ravel(), b.ravel(), service.ravel(), np.array([0.5, 0.99]),
+                                  commit_dist=commit_dist)
+    wait = np.maximum(wait.reshape(lam.shape), 0.0)  # FFT round-off can leave -1e-13 for "no wait"
+    shift = 0.0 if commit_dist is not None else commit
+    p50 = quant[:, 0].reshape(lam.shape) + shift
+    p99 = quant[:, 1].reshape(lam.shape) + shift
     mean = np.where(stable, fill + wait + service + commit, np.inf)
     return WriteLoad(lam.copy(), n.copy(), b.copy(), service, rho, 1000.0 * b / service, fill,
-                     wait, mean, p99, stable, p50, commit.astype(float).copy())
+                     wait, mean, p99, stable, p50, commit.astype(float).copy(), commit_dist)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from followerlab import raft
+from followerlab import latency, raft
 from followerlab.sim.raft import simulate_write_load
 
 A, F, P = 1.0, 0.1, 0.05  # the default per-step costs (ms)
@@ -137,6 +137,52 @@ def test_p99_is_not_mean_fill_plus_a_quantile():
     p99 = np.quantile(sim, 0.99)
     assert float(w.p99_ms) == pytest.approx(p99, rel=0.02)
     assert float(w.batching_wait_ms + w.service_ms + 2.0) < 0.8 * p99  # what adding the mean gets
+
+
+# --- a commit latency distribution (jittered links) ------------------------------------------
+
+@pytest.mark.parametrize("b, rho", [(1, 0.9), (8, 0.7), (64, 0.5)])
+def test_commit_distribution_matches_simulation(b, rho):
+    commit = stats.gamma(4, scale=0.5)  # 2 ms mean, jittered: comparable to the queue and fill
+    rate = rate_for(rho, b)
+    w = raft.write_load(rate, 3, commit, batch=b)
+    n = 1_000_000
+    lat = simulate_write_load(rate, 3, commit, batch=b, proposals=n, seed=b + 100).latency_ms[n // 20:]
+    assert float(w.commit_ms) == pytest.approx(2.0)
+    qs = np.array([0.5, 0.9, 0.99])
+    models = w.quantile(qs)
+    for q, model in zip(qs, models):
+        value, se = block_stat(lat, lambda x: np.quantile(x, q))
+        assert abs(model - value) <= 4 * se + 1e-6 * value and abs(model - value) <= 0.05 * value, (q, model, value, se)
+    assert float(w.p99_ms) == pytest.approx(models[2])
+    value, se = block_stat(lat, np.mean)
+    assert abs(float(w.mean_ms) - value) <= 4 * se
+
+
+def test_commit_point_mass_equals_constant_commit():
+    # the convolution path with a point mass against the exact shift; its grid error is <= h/2
+    for b, rho in ((1, 0.6), (4, 0.8), (32, 0.3)):
+        rate = rate_for(rho, b)
+        d = raft.write_load(rate, 3, latency.constant(2.0), batch=b)
+        c = raft.write_load(rate, 3, 2.0, batch=b)
+        assert float(d.p99_ms) == pytest.approx(float(c.p99_ms), rel=1e-3)
+        assert float(d.p50_ms) == pytest.approx(float(c.p50_ms), rel=1e-3)
+        assert float(d.mean_ms) == pytest.approx(float(c.mean_ms), rel=1e-12)
+
+
+def test_commit_distribution_at_light_load_is_service_plus_commit():
+    # b = 1, rho = 1e-4: almost never a queue, so T = S + C (a shifted gamma)
+    commit = stats.gamma(2, scale=5.0)
+    w = raft.write_load(rate_for(1e-4, 1), 3, commit)
+    assert w.quantile([0.5, 0.99]) == pytest.approx(service_ms(1) + commit.ppf([0.5, 0.99]), rel=2e-4)
+
+
+def test_commit_distribution_bad_input():
+    w = raft.write_load(100.0, 3, stats.gamma(2))
+    with pytest.raises(ValueError, match="q must be <= 1 - 1e-5"):
+        w.quantile(0.999999)
+    with pytest.raises(ValueError, match="commit_ms must be one distribution"):
+        raft.write_load(100.0, 3, latency.constant([1.0, 2.0]))
 
 
 # --- structure, vectorization, bad input ----------------------------------------------------

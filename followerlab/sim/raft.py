@@ -150,7 +150,8 @@ def simulate_write_load(rate_per_s: float, n_voters: int = 3, commit_ms: float =
     arrives (no timeout).  The leader starts an append when it is ready and the previous one
     has finished, ``start_j = max(ready_j, finish_{j-1})``, and is busy for
     ``per_append_ms + (n_voters - 1) * per_follower_ms + batch * per_proposal_ms``; each of the
-    append's proposals completes ``commit_ms`` after the append finishes.  Lindley's recursion
+    append's proposals completes ``commit_ms`` after the append finishes (a number, or a
+    distribution with ``rvs``: one draw per append, shared by its proposals).  Lindley's recursion
     over appends, evaluated in closed form for the constant append time
     (``finish_j = (j + 1) S + max_{k <= j}(ready_k - k S)``, the same numbers as the loop);
     no formula from :mod:`followerlab.queueing` or :func:`followerlab.raft.write_load` is used.
@@ -165,7 +166,8 @@ def simulate_write_load(rate_per_s: float, n_voters: int = 3, commit_ms: float =
     b = int(as_int_array("batch", batch, minimum=1))
     n = int(as_int_array("n_voters", n_voters, minimum=1))
     m = int(as_int_array("proposals", proposals, minimum=b))
-    commit = float(as_float_array("commit_ms", commit_ms, minimum=0.0))
+    random_commit = hasattr(commit_ms, "rvs")
+    commit = 0.0 if random_commit else float(as_float_array("commit_ms", commit_ms, minimum=0.0))
     parts = [float(as_float_array(k, v, minimum=0.0)) for k, v in
              (("per_append_ms", per_append_ms), ("per_follower_ms", per_follower_ms),
               ("per_proposal_ms", per_proposal_ms))]
@@ -180,6 +182,10 @@ def simulate_write_load(rate_per_s: float, n_voters: int = 3, commit_ms: float =
     # start_j = max(ready_j, finish_{j-1}) taken literally, so a batch that did not wait shows 0
     start = np.maximum(ready, np.concatenate(([-np.inf], finish[:-1])))
     finish = start + service
-    latency = np.repeat(finish, b) - arrivals + commit
+    if random_commit:  # one commit round per append, shared by its proposals
+        finish_commit = finish + _draw(commit_ms, finish.size, rng)
+    else:
+        finish_commit = finish + commit
+    latency = np.repeat(finish_commit, b) - arrivals
     busy = ready.size * service / (finish[-1] - arrivals[0])
     return SimulatedWriteLoad(latency_ms=latency, utilization=float(busy), queue_wait_ms=start - ready)
