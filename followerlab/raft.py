@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -1363,7 +1363,7 @@ class WriteLoad(Result):
     stable: np.ndarray
     p50_ms: np.ndarray
     commit_ms: np.ndarray
-    _commit_dist: object = None
+    _commit_dist: object = field(default=None, repr=False, compare=False)
 
     def quantile(self, q) -> np.ndarray:
         """Write-latency quantile(s) in ms (see :func:`write_load`); ``inf`` if unstable.
@@ -1382,8 +1382,8 @@ class WriteLoad(Result):
         return _write_quantile_ms(self.rate_per_s, self.batch, self.service_ms, self.commit_ms, qq)
 
 
-#: Numerical tolerance of the exact write-load numerics: probability mass left out by the
-#: truncated generating-function inversion, and the relative width of the quantile bisection.
+#: Numerical tolerance of the write-load numerics: the probability mass the truncated
+#: generating-function inversion may leave out (its FFT grid is sized from the tail decay rate).
 WRITE_LOAD_TAIL_TOL = 1e-14
 _BISECTION_STEPS = 48
 _CHUNK_CELLS = 1 << 21  # configurations x grid points per block (memory bound, not a tolerance)
@@ -1415,6 +1415,9 @@ def _bulk_inner_roots(rho, b):
         z = z - step
         if np.max(np.abs(step), initial=0.0) < 1e-15:
             break
+    bad = active & ~((np.abs(z) < 1.0) & (np.abs(z - omega * np.exp(r * (z - 1.0))) < 1e-10))
+    if bad.any():  # not expected for rho < 1 (the map is a contraction in the disk); refuse, don't guess
+        raise RuntimeError(f"bulk-service roots did not converge for rho={rho[bad.any(axis=1)][:3]!r}")
     return z, active
 
 
