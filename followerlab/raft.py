@@ -1346,8 +1346,9 @@ class WriteLoad(Result):
     that must see every write; ``stable`` is False at or beyond ``saturation_rate_per_s``.
     ``batching_wait_ms`` is the mean wait for a proposal's batch to fill, ``queue_wait_ms`` the
     mean wait of a full batch for the leader, ``service_ms`` the append time and ``commit_ms``
-    the network commit; ``mean_ms`` is their sum.  ``p50_ms`` / ``p99_ms`` (and
-    :meth:`quantile`) come from the exact distribution (see :func:`write_load`).
+    the network commit (its mean if a distribution was given); ``mean_ms`` is their sum.
+    ``p50_ms`` / ``p99_ms`` (and :meth:`quantile`) come from the exact latency distribution (with
+    a commit distribution, from its convolution with it; see :func:`write_load`).
     """
 
     rate_per_s: np.ndarray
