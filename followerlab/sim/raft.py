@@ -129,10 +129,15 @@ def simulate_commits(rtt_ms, leader, voters, *, fsync=0.0, one_way_jitter=None, 
 
 @dataclass(frozen=True)
 class SimulatedWriteLoad(Result):
-    """Per-proposal latency (ms) and the leader's measured utilization."""
+    """Per-proposal latency (ms), per-append queue wait (ms) and the leader's measured utilization.
+
+    ``latency_ms[m]`` belongs to the m-th proposal (arrival order); ``queue_wait_ms[j]`` is the
+    time the j-th append waited for the leader after its last proposal arrived.
+    """
 
     latency_ms: np.ndarray
     utilization: float
+    queue_wait_ms: np.ndarray
 
 
 def simulate_write_load(rate_per_s: float, n_voters: int = 3, commit_ms: float = 0.0, *, batch: int = 1,
@@ -140,25 +145,47 @@ def simulate_write_load(rate_per_s: float, n_voters: int = 3, commit_ms: float =
                         proposals: int = 50_000, seed=None) -> SimulatedWriteLoad:
     """Poisson proposals, batched ``batch`` at a time, through a leader serving appends FIFO.
 
-    An append starts when its ``batch``-th proposal has arrived and the leader is free; it
-    takes ``per_append_ms + (n_voters - 1) * per_follower_ms + batch * per_proposal_ms``;
-    each of its proposals then completes ``commit_ms`` later.  Lindley's recursion over
-    appends; no formula from :mod:`followerlab.queueing` is used.
+    Proposal ``m`` arrives at the sum of ``m`` independent exponential gaps (mean 1/λ); the
+    proposals ``jb+1 .. (j+1)b`` form append ``j``, which is *ready* when its ``b``-th proposal
+    arrives (no timeout).  The leader starts an append when it is ready and the previous one
+    has finished, ``start_j = max(ready_j, finish_{j-1})``, and is busy for
+    ``per_append_ms + (n_voters - 1) * per_follower_ms + batch * per_proposal_ms``; each of the
+    append's proposals completes ``commit_ms`` after the append finishes (a number, or a
+    distribution with ``rvs``: one draw per append, shared by its proposals).  Lindley's recursion
+    over appends, evaluated in closed form for the constant append time
+    (``finish_j = (j + 1) S + max_{k <= j}(ready_k - k S)``, the same numbers as the loop);
+    no formula from :mod:`followerlab.queueing` or :func:`followerlab.raft.write_load` is used.
+    The run starts with an idle leader: drop a warm-up prefix before estimating stationary
+    quantities.  A trailing partial batch (``proposals % batch``) is not simulated.
+
+    >>> s = simulate_write_load(100.0, 3, 5.0, batch=4, proposals=8, seed=1)
+    >>> s.latency_ms.size, s.queue_wait_ms.size
+    (8, 2)
     """
     lam = float(as_float_array("rate_per_s", rate_per_s, minimum=0.0, strict_minimum=True))
     b = int(as_int_array("batch", batch, minimum=1))
     n = int(as_int_array("n_voters", n_voters, minimum=1))
     m = int(as_int_array("proposals", proposals, minimum=b))
+    random_commit = hasattr(commit_ms, "rvs")
+    commit = 0.0 if random_commit else float(as_float_array("commit_ms", commit_ms, minimum=0.0))
+    parts = [float(as_float_array(k, v, minimum=0.0)) for k, v in
+             (("per_append_ms", per_append_ms), ("per_follower_ms", per_follower_ms),
+              ("per_proposal_ms", per_proposal_ms))]
+    service = parts[0] + (n - 1) * parts[1] + b * parts[2]
+    if service <= 0:
+        raise ValueError("per_append_ms, per_follower_ms and per_proposal_ms must not all be 0 (no service time)")
     rng = np.random.default_rng(seed)
     arrivals = np.cumsum(rng.exponential(1000.0 / lam, size=m - m % b))
-    service = per_append_ms + (n - 1) * per_follower_ms + b * per_proposal_ms
     ready = arrivals[b - 1::b]  # an append is ready when its last proposal arrives
-    finish = np.empty(ready.size)
-    free = 0.0
-    for j, r in enumerate(ready):
-        start = r if r > free else free
-        free = start + service
-        finish[j] = free
-    latency = np.repeat(finish, b) - arrivals + commit_ms
+    j = np.arange(ready.size)
+    finish = (j + 1) * service + np.maximum.accumulate(ready - j * service)
+    # start_j = max(ready_j, finish_{j-1}) taken literally, so a batch that did not wait shows 0
+    start = np.maximum(ready, np.concatenate(([-np.inf], finish[:-1])))
+    finish = start + service
+    if random_commit:  # one commit round per append, shared by its proposals
+        finish_commit = finish + _draw(commit_ms, finish.size, rng)
+    else:
+        finish_commit = finish + commit
+    latency = np.repeat(finish_commit, b) - arrivals
     busy = ready.size * service / (finish[-1] - arrivals[0])
-    return SimulatedWriteLoad(latency_ms=latency, utilization=float(busy))
+    return SimulatedWriteLoad(latency_ms=latency, utilization=float(busy), queue_wait_ms=start - ready)
