@@ -5,6 +5,10 @@ Every notebook, given a non-empty ``output_dir``, writes
 * ``results.csv``: long form, columns ``configuration, metric, value, unit``;
 * ``results.json``: ``{"notebook": ..., "parameters": {...}, "results": [rows]}``.
 
+Every metric name must be registered in :mod:`followerlab.metrics` (its unit, direction and
+meaning live there); an unregistered name or a unit other than the registered one is refused
+with a :class:`ValueError` before anything is written.
+
 Both are written atomically (temporary file, then rename) so an interrupted run leaves no
 half-written result.
 
@@ -27,7 +31,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["RESULT_COLUMNS", "write_results", "atomic_write_text"]
+from . import metrics as _metrics
+
+__all__ = ["RESULT_COLUMNS", "write_results", "atomic_write_text", "check_frame"]
 
 RESULT_COLUMNS = ["configuration", "metric", "value", "unit"]
 
@@ -57,6 +63,23 @@ def _jsonable(value):
     return value
 
 
+def check_frame(frame: pd.DataFrame) -> None:
+    """Refuse a results frame whose metrics are not registered or whose units disagree.
+
+    >>> check_frame(pd.DataFrame({"configuration": ["a"], "metric": ["staleness_avg_s"],
+    ...                           "value": [1.0], "unit": ["s"]}))
+    Traceback (most recent call last):
+    ...
+    ValueError: results: metric 'staleness_avg_s' is not registered in followerlab.metrics (did you mean 'staleness_mean_s'?); register it there with its unit, direction and meaning
+    """
+    pairs = frame[["metric", "unit"]].drop_duplicates()
+    for name, unit in zip(pairs["metric"], pairs["unit"]):
+        try:
+            _metrics.check_unit(name, unit)
+        except ValueError as exc:
+            raise ValueError(f"results: {exc}") from None
+
+
 def write_results(output_dir, notebook: str, parameters: dict, frame: pd.DataFrame) -> tuple[Path, Path] | None:
     """Write ``results.csv`` and ``results.json`` to ``output_dir``; do nothing if it is empty.
 
@@ -74,12 +97,19 @@ def write_results(output_dir, notebook: str, parameters: dict, frame: pd.DataFra
     Returns
     -------
     (csv_path, json_path) or None
+
+    Raises
+    ------
+    ValueError
+        A missing result column, a metric not registered in :mod:`followerlab.metrics`, or a
+        unit that is not the metric's registered unit (or one of its aliases).
     """
-    if not output_dir:
-        return None
     missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"frame is missing the result columns {missing}; has {list(frame.columns)}")
+    check_frame(frame)  # also when not writing: a notebook run without output_dir fails the same way
+    if not output_dir:
+        return None
     out = Path(output_dir)
     csv_path = atomic_write_text(out / "results.csv", frame.to_csv(index=False))
     rows = [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
