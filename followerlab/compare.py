@@ -233,6 +233,7 @@ def assess(table: pd.DataFrame, policies: dict | None = None) -> pd.DataFrame:
     DataFrame
         :func:`wide_table` plus ``workload`` (text naming the workload), ``workload_key``,
         ``shown_configuration`` (the configuration with its configuration-axis values),
+        ``choice`` (those values as JSON ``[[axis, value], ...]``),
         ``objectives`` (the objective set the row is compared on, comma-separated),
         ``status`` (one of :data:`STATUSES`), ``reason`` (why, in words), ``feasible``,
         ``best`` and ``derived`` (metrics of the row that were derived, comma-separated).
@@ -281,8 +282,8 @@ def assess(table: pd.DataFrame, policies: dict | None = None) -> pd.DataFrame:
     workload_metrics = [m for m, spec in M.REGISTRY.items() if spec.role == "workload" and m in wide.columns]
 
     n = len(wide)
-    out = {k: [""] * n for k in ("workload", "workload_key", "shown_configuration", "objectives", "status",
-                                  "reason", "derived")}
+    out = {k: [""] * n for k in ("workload", "workload_key", "shown_configuration", "choice", "objectives",
+                                  "status", "reason", "derived")}
     sets_of: list = [None] * n
     for i, (_, row) in enumerate(wide.iterrows()):
         base = str(row[base_col])
@@ -299,6 +300,7 @@ def assess(table: pd.DataFrame, policies: dict | None = None) -> pd.DataFrame:
             [f"{M.label(m)} {M.format_with_unit(m, float(v))}" for m, v in wm]
         out["workload"][i] = " · ".join(text)
         conf = [(a, run_params.get(f"param_{a}")) for a in policy.configuration_axes]
+        out["choice"][i] = json.dumps([[a, _fmt_param(v)] for a, v in conf])
         out["shown_configuration"][i] = str(row["configuration"]) + (
             " (" + ", ".join(f"{a} = {_fmt_param(v)}" for a, v in conf) + ")" if conf else "")
         dkey = tuple(str(row[c]) for c in ("scenario", "notebook", "run_id", "configuration") if c in wide.columns)
@@ -349,7 +351,8 @@ def assess(table: pd.DataFrame, policies: dict | None = None) -> pd.DataFrame:
                 if len(group) == 1:
                     wide.loc[idx, "reason"] = "the only feasible configuration of its workload"
                     continue
-                tops = [m for k, m in enumerate(objs) if signed[j, k] <= signed[:, k].min()]
+                # objectives it is best on, leaving out those every compared configuration ties on
+                tops = [m for k, m in enumerate(objs) if signed[j, k] <= signed[:, k].min() < signed[:, k].max()]
                 wide.loc[idx, "reason"] = (", ".join(
                     f"{'highest' if M.direction(m) == 'higher' else 'lowest'} {M.REGISTRY[m].short} "
                     f"({M.format_with_unit(m, float(group.loc[idx, m]))})" for m in tops)

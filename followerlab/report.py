@@ -49,6 +49,9 @@ _TOGGLE = """
 <style>
 body.fl-hide-code .jp-CodeCell .jp-Cell-inputWrapper,
 body.fl-hide-code .jp-CodeCell.jp-mod-noOutputs { display: none; }
+/* wide tables scroll inside the page instead of pushing it past the window */
+.jp-RenderedHTMLCommon table { display: block; max-width: 100%; overflow-x: auto; }
+.jp-OutputArea-output pre { overflow-x: auto; }
 #fl-toggle { position: fixed; top: 8px; right: 12px; z-index: 1000; padding: 4px 10px;
   font: 13px sans-serif; background: #f4f4f4; border: 1px solid #bbb; border-radius: 4px; cursor: pointer; }
 </style>
@@ -89,9 +92,9 @@ th, td { border-bottom: 1px solid #e3e3e3; padding: 3px 9px; text-align: left; v
 th { background: #f6f6f6; position: sticky; top: 0; }
 td.nw { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.front td { background: #eef8f1; } tr.inf td { color: #8a1f1f; } tr.nc td { color: #777; }
+tr.front td { background: #eef8f1; } tr.wlstart td { border-top: 2px solid #bbb; } tr.inf td { color: #8a1f1f; } tr.nc td { color: #777; }
 td.wl { background: #fafafa !important; color: #333 !important; font-size: 12px; max-width: 220px; border-right: 1px solid #e3e3e3; }
-td.wl.again { color: #aaa !important; } tr.wlstart td { border-top: 2px solid #ccc; }
+td.wl.again { color: #aaa !important; }
 td.why { font-size: 11.5px; max-width: 300px; } th.m { max-width: 80px; white-space: normal; }
 td.na { color: #aaa; font-size: 11px; white-space: normal; }
 .v { display: inline-block; padding: 0 6px; border-radius: 8px; font-size: 11.5px; font-weight: 600; }
@@ -174,13 +177,39 @@ def _judging(assessed: pd.DataFrame, policies: dict) -> list[str]:
     return parts
 
 
+def _merge_identical(wl: pd.DataFrame, present: list[str]) -> pd.DataFrame:
+    """One row for configurations of a workload that differ only in a choice axis that does not
+    change them (e.g. the leader at every follower hot span): ``leader (follower_hot_days = 1 or
+    90: the same)``."""
+    sig = [json.dumps([str(r["configuration"]), str(r["status"]),
+                       [None if pd.isna(r[m]) else float(r[m]) for m in present]]) for _, r in wl.iterrows()]
+    rows = []
+    for _, g in wl.groupby(pd.Series(sig, index=wl.index), sort=False):
+        row = g.iloc[0].copy()
+        if len(g) > 1 and "choice" in g:
+            axes: dict[str, list[str]] = {}
+            for text in g["choice"]:
+                for axis, value in json.loads(text or "[]"):
+                    axes.setdefault(axis, [])
+                    if value not in axes[axis]:
+                        axes[axis].append(value)
+            if axes:
+                row["shown_configuration"] = (f"{row['configuration']} ("
+                                              + ", ".join(f"{a} = {' or '.join(v)}" for a, v in axes.items())
+                                              + ": the same)")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _comparison(assessed: pd.DataFrame, policies: dict) -> list[str]:
     """One table per notebook: the metrics that notebook reports, a verdict and its reason per row."""
     parts = ["<h2>Comparison</h2><p class='sub'>One row per configuration, grouped by workload. "
              "<span class='v best'>best</span> <span class='v infeasible'>infeasible</span> "
              "<span class='v nc'>not compared</span>: the reason is in the row. † derived by "
              "followerlab.constraints from the run's parameters (the notebook does not write it): region "
-             "survival and the write latency that comes with a read path.</p>"]
+             "survival, and the write latency that comes with a read path (no jitter, median over clients in "
+             "the deployment's regions; a placement's own write latency is for a client in the leaseholder's "
+             "region, with jitter).</p>"]
     objectives = {m for p in policies.values() for m in p.objectives} | set(M.DEFAULT_OBJECTIVES)
     constrained = {c.metric for p in policies.values() for c in p.constraints}
     for nb, group in assessed.groupby("notebook", sort=False):
@@ -192,7 +221,7 @@ def _comparison(assessed: pd.DataFrame, policies: dict) -> list[str]:
                                f"{html.escape(M.short_label(m))}</th>" for m in present) + "</tr>")
         group = group.assign(_order=group["status"].map({"best": 0, "dominated": 1, "infeasible": 2, "not compared": 3}))
         for _, wl in group.groupby("workload_key", sort=False):
-            wl = wl.sort_values("_order", kind="stable")
+            wl = _merge_identical(wl.sort_values("_order", kind="stable"), present)
             for k, (_, row) in enumerate(wl.iterrows()):
                 status = str(row["status"])
                 cls = {"best": "front", "infeasible": "inf", "not compared": "nc"}.get(status, "")
@@ -206,7 +235,7 @@ def _comparison(assessed: pd.DataFrame, policies: dict) -> list[str]:
                         cells.append(f"<td class='num'>{html.escape(M.format_value(m, float(v)))}"
                                      f"{'†' if m in derived else ''}</td>")
                 wcls = "wl" if k == 0 else "wl again"  # repeated in every row (lighter), so each row states it
-                parts.append(f"<tr class='{cls}'><td class='{wcls}'>{html.escape(str(row['workload']))}</td>"
+                parts.append(f"<tr class='{cls}{' wlstart' if k == 0 else ''}'><td class='{wcls}'>{html.escape(str(row['workload']))}</td>"
                              f"<td>{html.escape(str(row['shown_configuration']))}</td>"
                              f"<td class='nw'><span class='v {cls or status}'>{_VERDICT.get(status, status)}</span></td>"
                              f"<td class='why'>{html.escape(str(row['reason']))}</td>" + "".join(cells) + "</tr>")
@@ -255,7 +284,7 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
 
     if comparison is not None:
         if comparison.get("status") == "ok":
-            parts.append("<p>The trade-offs in full, with Pareto fronts per notebook: "
+            parts.append("<p>The verdicts and trade-offs in full, with the best configurations of each workload: "
                          "<a href='comparison/notebook.html'>comparison notebook (04)</a>.</p>")
         else:
             err = comparison.get("error") or {}

@@ -19,6 +19,8 @@ half-written result.
 ...     paths = write_results(d, "01-follower-lag", {"period_s": 60.0}, frame)
 ...     json.loads(pathlib.Path(d, "results.json").read_text())["parameters"]
 {'period_s': 60.0}
+>>> paths                       # a tuple of the two paths, shown without them
+results written: results.csv, results.json (1 row)
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import pandas as pd
 
 from . import metrics as _metrics
 
-__all__ = ["RESULT_COLUMNS", "write_results", "atomic_write_text", "check_frame"]
+__all__ = ["RESULT_COLUMNS", "write_results", "atomic_write_text", "check_frame", "WrittenResults"]
 
 RESULT_COLUMNS = ["configuration", "metric", "value", "unit"]
 
@@ -61,6 +63,27 @@ def _jsonable(value):
     if isinstance(value, float) and not np.isfinite(value):
         return str(value)
     return value
+
+
+class WrittenResults(tuple):
+    """``(csv_path, json_path)``, shown in a notebook as one line without the paths.
+
+    A notebook cell that ends with ``write_results(...)`` would otherwise print the absolute
+    paths of a batch's staging folder into the report.
+    """
+
+    rows: int = 0
+
+    def __new__(cls, csv_path: Path, json_path: Path, rows: int):
+        self = super().__new__(cls, (csv_path, json_path))
+        self.rows = rows
+        return self
+
+    def __repr__(self) -> str:
+        return f"results written: {self[0].name}, {self[1].name} ({self.rows} row{'' if self.rows == 1 else 's'})"
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(repr(self))
 
 
 def check_frame(frame: pd.DataFrame) -> None:
@@ -97,6 +120,7 @@ def write_results(output_dir, notebook: str, parameters: dict, frame: pd.DataFra
     Returns
     -------
     (csv_path, json_path) or None
+        A tuple (:class:`WrittenResults`) whose notebook display is one line without the paths.
 
     Raises
     ------
@@ -115,4 +139,4 @@ def write_results(output_dir, notebook: str, parameters: dict, frame: pd.DataFra
     rows = [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
     doc = {"notebook": notebook, "parameters": {k: _jsonable(v) for k, v in parameters.items()}, "results": rows}
     json_path = atomic_write_text(out / "results.json", json.dumps(doc, indent=2, default=str))
-    return csv_path, json_path
+    return WrittenResults(csv_path, json_path, len(frame))
