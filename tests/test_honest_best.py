@@ -267,3 +267,34 @@ def test_notebook_04_marks_no_infeasible_configuration_best(batch):
     for cfg in ("weak@8/s (consistency = weak)", "weak@30/s (consistency = weak)", "refresh (refresh_period_s = 30)"):
         assert cfg in shown
     assert "honest-queue · arrival_rates_per_s = [8.0]" in shown and "honest-lag" in shown
+
+
+def test_scatter_draws_saturated_points_apart_and_lists_only_what_it_draws():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from followerlab.plots import tradeoff_scatter
+
+    t = pd.concat([
+        long([("strong", {"staleness_mean_s": 0.0, "read_latency_p50_ms": np.inf, "admin_utilization": 1.6}),
+              ("weak", {"staleness_mean_s": 60.0, "read_latency_p50_ms": 30.0, "admin_utilization": 0.4})],
+             notebook="02-admin-node-load"),
+        long([("read follower", {"staleness_mean_s": 4.2, "read_latency_p50_ms": 2.0}),
+              ("read leaseholder", {"staleness_mean_s": 0.0, "read_latency_p50_ms": 70.0})],
+             notebook="03-raft-write-latency")], ignore_index=True)
+    a = assess(t, {"s": policy(objectives=["staleness_mean_s", "read_latency_p50_ms"])})
+    fig = tradeoff_scatter(a, "staleness_mean_s", "read_latency_p50_ms")
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels == ["02-admin-node-load", "03-raft-write-latency", "best in its workload", "saturated (∞ at the edge)"]
+    markers = {c.get_label(): c.get_paths()[0].vertices.round(3).tobytes() for c in fig.axes[0].collections
+               if c.get_label() in labels}
+    assert markers["saturated (∞ at the edge)"] != markers["03-raft-write-latency"]  # × is not the Raft ▲
+    assert not fig.axes[0].lines  # no front drawn, none named
+    plt.close(fig)
+    fig = tradeoff_scatter(a[a["status"] != "infeasible"], "staleness_mean_s", "read_latency_p50_ms", front=True)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "saturated (∞ at the edge)" not in labels and "Pareto front of these two metrics" in labels
+    assert len(fig.axes[0].lines) == 1  # the named front is drawn
+    plt.close(fig)
