@@ -13,7 +13,7 @@ A scenario file (``data/scenarios/README.md``) may say how its configurations ar
 * ``objectives`` — registered metrics (:mod:`followerlab.metrics`) with a direction, or a list of
   such lists (objective *sets*: a row is compared on the first set it reports in full, e.g. a
   Raft placement on write latency and leaseholder load, a read path on read latency, write
-  cost and staleness).  Default: :data:`followerlab.metrics.DEFAULT_OBJECTIVES`.
+  cost and staleness).  Default: :data:`DEFAULT_OBJECTIVE_SETS`.
 * ``constraints`` — ``max_<metric>`` / ``min_<metric>`` (finite numbers, in the metric's
   registered unit) and ``survive``.  A configuration that breaks one is *infeasible* and never
   marked best, whatever its objectives.
@@ -45,7 +45,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +53,7 @@ import pandas as pd
 
 from . import metrics as M
 
-__all__ = ["Constraint", "Policy", "SURVIVE", "parse_policy", "default_policy", "policies_from_records",
+__all__ = ["Constraint", "Policy", "SURVIVE", "DEFAULT_OBJECTIVE_SETS", "parse_policy", "default_policy", "policies_from_records",
            "policies_from_files", "derive_metrics", "policies_for_results"]
 
 #: Values of the ``survive`` constraint and the metric that says whether a row meets it.
@@ -97,7 +97,7 @@ class Policy:
     """How one scenario's configurations are judged (see the module docstring)."""
 
     scenario: str = ""
-    objective_sets: tuple = (tuple(M.DEFAULT_OBJECTIVES),)
+    objective_sets: tuple = field(default_factory=lambda: DEFAULT_OBJECTIVE_SETS)
     constraints: tuple = ()
     configuration_axes: tuple = ()
     grid_axes: tuple = ()
@@ -120,9 +120,21 @@ class Policy:
         return [a for a in self.grid_axes if a not in self.configuration_axes]
 
 
+#: Objective sets of a scenario that names none: the shared objectives, then the subsets the
+#: notebooks report (01/02 have no write latency; 03's read paths no utilization, its
+#: placements no read latency or staleness).
+DEFAULT_OBJECTIVE_SETS = (
+    tuple(M.DEFAULT_OBJECTIVES),
+    ("staleness_mean_s", "read_latency_p50_ms", "admin_utilization"),
+    ("staleness_mean_s", "read_latency_p50_ms", "write_latency_p50_ms"),
+    ("write_latency_p50_ms", "admin_utilization"),
+)
+
+
 def default_policy(scenario: str = "") -> Policy:
-    """The policy of a scenario that states nothing: default objectives, no constraints."""
-    return Policy(scenario=scenario)
+    """The policy of a scenario that states nothing: the :data:`DEFAULT_OBJECTIVE_SETS`, no
+    constraints, every grid point its own workload."""
+    return Policy(scenario=scenario, objective_sets=DEFAULT_OBJECTIVE_SETS)
 
 
 def _suggest(word: str, known) -> str:
@@ -215,7 +227,7 @@ def parse_policy(raw: dict, where: str, grid_axes=(), *, scenario: str = "", sou
                             f"(grid: {', '.join(grid_axes) or 'none'})")
     if problems:
         return None, problems
-    return Policy(scenario=scenario, objective_sets=tuple(sets) if sets else (tuple(M.DEFAULT_OBJECTIVES),),
+    return Policy(scenario=scenario, objective_sets=tuple(sets) if sets else DEFAULT_OBJECTIVE_SETS,
                   constraints=tuple(cons), configuration_axes=tuple(axes), grid_axes=tuple(grid_axes),
                   stated_objectives=bool(sets), source=source), []
 
@@ -261,10 +273,31 @@ def policies_from_files(paths) -> dict[str, Policy]:
     return out
 
 
-def policies_from_records(records) -> dict[str, Policy]:
-    """``{base scenario: Policy}`` for a batch's run records (their ``source`` scenario files)."""
+def _find_source(source: str, bases) -> Path | None:
+    """A record's scenario file: as written, else relative to one of ``bases`` (a batch started
+    in the repository records ``data/scenarios/x.yaml``; notebook 04's kernel runs elsewhere)."""
+    path = Path(source)
+    if path.is_file():
+        return path
+    if not path.is_absolute():
+        for base in bases:
+            candidate = Path(base) / path
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def policies_from_records(records, *, bases=()) -> dict[str, Policy]:
+    """``{base scenario: Policy}`` for a batch's run records (their ``source`` scenario files).
+
+    A relative ``source`` is looked up as given, then under each of ``bases`` and the
+    repository root.
+    """
+    from ._data import repo_root
+
     sources = sorted({str(r.get("source")) for r in records if r.get("source")})
-    files = [s for s in sources if Path(s).is_file()]
+    found = [_find_source(s, [*bases, repo_root()]) for s in sources]
+    files = [f for f in found if f is not None]
     return policies_from_files(files) if files else {}
 
 
@@ -279,7 +312,7 @@ def policies_for_results(results_path) -> dict[str, Policy]:
         except (OSError, ValueError):
             continue
     if records:
-        return policies_from_records(records)
+        return policies_from_records(records, bases=[folder, folder.parent])
     from ._data import repo_root
 
     shipped = repo_root() / "data" / "scenarios"

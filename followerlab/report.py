@@ -51,7 +51,8 @@ body.fl-hide-code .jp-CodeCell .jp-Cell-inputWrapper,
 body.fl-hide-code .jp-CodeCell.jp-mod-noOutputs { display: none; }
 /* wide tables scroll inside the page instead of pushing it past the window */
 .jp-RenderedHTMLCommon table { display: block; max-width: 100%; overflow-x: auto; }
-.jp-OutputArea-output pre { overflow-x: auto; }
+/* a wide text table keeps its columns (scrolls) rather than wrapping each row onto two lines */
+.jp-OutputArea-output.jp-RenderedText pre, .jp-RenderedText pre { white-space: pre; overflow-x: auto; word-break: normal; }
 #fl-toggle { position: fixed; top: 8px; right: 12px; z-index: 1000; padding: 4px 10px;
   font: 13px sans-serif; background: #f4f4f4; border: 1px solid #bbb; border-radius: 4px; cursor: pointer; }
 </style>

@@ -298,3 +298,21 @@ def test_scatter_draws_saturated_points_apart_and_lists_only_what_it_draws():
     assert "saturated (∞ at the edge)" not in labels and "Pareto front of these two metrics" in labels
     assert len(fig.axes[0].lines) == 1  # the named front is drawn
     plt.close(fig)
+
+
+def test_policies_are_found_from_a_batch_started_elsewhere(tmp_path, monkeypatch):
+    # a batch started in the repository records "data/scenarios/x.yaml"; notebook 04's kernel
+    # runs in another folder and must still find the scenario's objectives and constraints
+    from followerlab.constraints import policies_from_records
+
+    monkeypatch.chdir(tmp_path)
+    records = [{"source": "data/scenarios/raft-placements.yaml"}, {"source": "gone/nowhere.yaml"}]
+    found = policies_from_records(records)
+    assert sorted(found) == ["raft-europe", "raft-global", "raft-us-uk"]
+    assert found["raft-europe"].describe_constraints() == "survives the loss of one region; mean staleness ≤ 10 s"
+    run = tmp_path / "batch" / "runs" / "r"
+    run.mkdir(parents=True)
+    (run / "run.json").write_text(json.dumps({"source": "data/scenarios/query-consistency.yaml"}))
+    assert list(policies_for_results(tmp_path / "batch" / "results.parquet")) == ["consistency"]
+    # no runs beside the table (the shipped example): the shipped scenario files
+    assert len(policies_for_results(EXAMPLE)) == 5
