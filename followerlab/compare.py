@@ -37,7 +37,7 @@ import pandas as pd
 from . import metrics as M
 
 __all__ = ["KEY_METRICS", "OBJECTIVES", "METRIC_LABELS", "load_results", "wide_table", "pareto_front",
-           "pareto_by_group", "assess", "STATUSES"]
+           "pareto_by_group", "assess", "merge_identical", "STATUSES"]
 
 #: The metrics shared across notebooks, in display order (from :mod:`followerlab.metrics`).
 KEY_METRICS = list(M.KEY_METRICS)
@@ -368,3 +368,37 @@ def assess(table: pd.DataFrame, policies: dict | None = None) -> pd.DataFrame:
     wide["feasible"] = wide["status"].isin(["best", "dominated"])
     wide["best"] = wide["status"] == "best"
     return wide
+
+
+def merge_identical(wl: pd.DataFrame, present) -> pd.DataFrame:
+    """One row for configurations of a workload that differ only in a choice axis that does not
+    change them (e.g. the leader at every follower hot span): ``leader (follower_hot_days = 1 or
+    90: the same)``.
+
+    ``wl`` is (part of) :func:`assess`'s output; rows merge when their workload, configuration,
+    status and values of ``present`` (metric columns) are equal.
+
+    >>> a = pd.DataFrame({"workload_key": "w", "configuration": ["leader", "leader"], "status": "best",
+    ...                   "choice": ['[["hot_days", "1"]]', '[["hot_days", "90"]]'], "shown_configuration": "",
+    ...                   "staleness_mean_s": [0.0, 0.0]})
+    >>> merge_identical(a, ["staleness_mean_s"])["shown_configuration"].tolist()
+    ['leader (hot_days = 1 or 90: the same)']
+    """
+    sig = [json.dumps([str(r.get("workload_key", "")), str(r["configuration"]), str(r["status"]),
+                       [None if pd.isna(r[m]) else float(r[m]) for m in present]]) for _, r in wl.iterrows()]
+    rows = []
+    for _, g in wl.groupby(pd.Series(sig, index=wl.index), sort=False):
+        row = g.iloc[0].copy()
+        if len(g) > 1 and "choice" in g:
+            axes: dict[str, list[str]] = {}
+            for text in g["choice"]:
+                for axis, value in json.loads(text or "[]"):
+                    axes.setdefault(axis, [])
+                    if value not in axes[axis]:
+                        axes[axis].append(value)
+            if axes:
+                row["shown_configuration"] = (f"{row['configuration']} ("
+                                              + ", ".join(f"{a} = {' or '.join(v)}" for a, v in axes.items())
+                                              + ": the same)")
+        rows.append(row)
+    return pd.DataFrame(rows)

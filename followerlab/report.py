@@ -21,14 +21,13 @@ True
 from __future__ import annotations
 
 import html
-import json
 import time
 from pathlib import Path
 
 import pandas as pd
 
 from . import metrics as M
-from .compare import KEY_METRICS, assess
+from .compare import KEY_METRICS, assess, merge_identical
 from .constraints import default_policy, derive_metrics, policies_from_records
 from .results_io import atomic_write_text
 
@@ -178,30 +177,6 @@ def _judging(assessed: pd.DataFrame, policies: dict) -> list[str]:
     return parts
 
 
-def _merge_identical(wl: pd.DataFrame, present: list[str]) -> pd.DataFrame:
-    """One row for configurations of a workload that differ only in a choice axis that does not
-    change them (e.g. the leader at every follower hot span): ``leader (follower_hot_days = 1 or
-    90: the same)``."""
-    sig = [json.dumps([str(r["configuration"]), str(r["status"]),
-                       [None if pd.isna(r[m]) else float(r[m]) for m in present]]) for _, r in wl.iterrows()]
-    rows = []
-    for _, g in wl.groupby(pd.Series(sig, index=wl.index), sort=False):
-        row = g.iloc[0].copy()
-        if len(g) > 1 and "choice" in g:
-            axes: dict[str, list[str]] = {}
-            for text in g["choice"]:
-                for axis, value in json.loads(text or "[]"):
-                    axes.setdefault(axis, [])
-                    if value not in axes[axis]:
-                        axes[axis].append(value)
-            if axes:
-                row["shown_configuration"] = (f"{row['configuration']} ("
-                                              + ", ".join(f"{a} = {' or '.join(v)}" for a, v in axes.items())
-                                              + ": the same)")
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def _comparison(assessed: pd.DataFrame, policies: dict) -> list[str]:
     """One table per notebook: the metrics that notebook reports, a verdict and its reason per row."""
     parts = ["<h2>Comparison</h2><p class='sub'>One row per configuration, grouped by workload. "
@@ -222,7 +197,7 @@ def _comparison(assessed: pd.DataFrame, policies: dict) -> list[str]:
                                f"{html.escape(M.short_label(m))}</th>" for m in present) + "</tr>")
         group = group.assign(_order=group["status"].map({"best": 0, "dominated": 1, "infeasible": 2, "not compared": 3}))
         for _, wl in group.groupby("workload_key", sort=False):
-            wl = _merge_identical(wl.sort_values("_order", kind="stable"), present)
+            wl = merge_identical(wl.sort_values("_order", kind="stable"), present)
             for k, (_, row) in enumerate(wl.iterrows()):
                 status = str(row["status"])
                 cls = {"best": "front", "infeasible": "inf", "not compared": "nc"}.get(status, "")

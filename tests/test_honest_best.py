@@ -259,7 +259,7 @@ def test_notebook_04_marks_no_infeasible_configuration_best(batch):
     assert not ((flags["pareto_optimal"] == 1) & (flags["feasible"] == 0)).any()
     assert flags["pareto_optimal"].sum() == 3
     nb = nbformat.read(batch / "comparison" / "notebook.ipynb", as_version=4)
-    cell = next(c for c in nb.cells if c.cell_type == "code" and 'best = wide[wide["best"]]' in c.source)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and 'best = merge_identical(wide[wide["best"]]' in c.source)
     shown = "".join(o.get("data", {}).get("text/html", "") + o.get("data", {}).get("text/markdown", "")
                     for o in cell.outputs)
     for cfg in INFEASIBLE:
