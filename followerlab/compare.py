@@ -191,6 +191,8 @@ def pareto_by_group(wide: pd.DataFrame, objectives=None, *, by: str = "notebook"
 
 
 def _fmt_param(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "not recorded"
     if isinstance(v, float) and v.is_integer():
         return f"{v:g}"
     return str(v)
@@ -345,23 +347,25 @@ def assess(table: pd.DataFrame, policies: dict | None = None) -> pd.DataFrame:
         flip = np.array(M.maximize(objs))
         front = pareto_front(vals, maximize=flip)
         signed = np.where(flip, -vals, vals)
+        # dominates[k, j]: configuration k dominates configuration j (as in pareto_front)
+        dominates = (signed[:, None, :] <= signed[None, :, :]).all(axis=2) & \
+            (signed[:, None, :] < signed[None, :, :]).any(axis=2)
+        lowest, spread = signed.min(axis=0), signed.min(axis=0) < signed.max(axis=0)
         for j, idx in enumerate(group.index):
             if front[j]:
                 wide.loc[idx, "status"] = "best"
                 if len(group) == 1:
-                    wide.loc[idx, "reason"] = "the only feasible configuration of its workload"
+                    wide.loc[idx, "reason"] = "the only feasible configuration of its workload on these objectives"
                     continue
                 # objectives it is best on, leaving out those every compared configuration ties on
-                tops = [m for k, m in enumerate(objs) if signed[j, k] <= signed[:, k].min() < signed[:, k].max()]
+                tops = [m for k, m in enumerate(objs) if signed[j, k] <= lowest[k] and spread[k]]
                 wide.loc[idx, "reason"] = (", ".join(
                     f"{'highest' if M.direction(m) == 'higher' else 'lowest'} {M.REGISTRY[m].short} "
                     f"({M.format_with_unit(m, float(group.loc[idx, m]))})" for m in tops)
                     or "a trade-off: no feasible configuration of its workload is as good on all of "
                        + ", ".join(M.REGISTRY[m].short for m in objs))
             else:
-                dom = [k for k in range(len(group)) if k != j and (signed[k] <= signed[j]).all()
-                       and (signed[k] < signed[j]).any()]
-                winner = group.iloc[dom[0]]["shown_configuration"] if dom else "?"
+                winner = group.iloc[int(np.argmax(dominates[:, j]))]["shown_configuration"]
                 wide.loc[idx, "status"] = "dominated"
                 wide.loc[idx, "reason"] = f"dominated by {winner}"
     wide = wide.drop(columns="_set")

@@ -63,7 +63,7 @@ def test_an_infeasible_configuration_that_would_dominate_is_not_best():
     assert a.loc["over budget", "reason"] == "utilization of the node that sees everything 0.95 > 0.5"
     assert a["best"].to_dict() == {"saturated": False, "over budget": False, "fine": True, "worse": False}
     assert a.loc["worse", "reason"] == "dominated by fine"
-    assert a.loc["fine", "reason"] == "the only feasible configuration of its workload" or \
+    assert a.loc["fine", "reason"] == "the only feasible configuration of its workload on these objectives" or \
         a.loc["fine", "reason"].startswith("lowest staleness mean (60 s)")
     # a budget nothing meets: nothing is feasible, nothing is best
     a = assess(t, {"s": policy(objectives=objectives, constraints={"max_admin_utilization": 0.25})})
