@@ -84,6 +84,33 @@ def _m(name, unit, direction, meaning, mechanisms, label, short="", **kw) -> Met
     return Metric(name, unit, direction, meaning, tuple(mechanisms), label, short or label, **kw)
 
 
+def _validation_metrics() -> list[Metric]:
+    """Notebook 05 (a real etcd cluster): measured, predicted and error p50/p90 per operation."""
+    ops = {"write_latency": "a put at the leader", "read_latency": "a linearizable read at the leader",
+           "write_via_follower_latency": "a put sent to a follower",
+           "read_via_follower_latency": "a linearizable read sent to a follower",
+           "serializable_read_latency": "a serializable read at a follower"}
+    out = []
+    for base, op in ops.items():
+        words = base.replace("_", " ")
+        for q in ("p50", "p90"):
+            if f"{base}_{q}_ms" not in ("write_latency_p50_ms", "read_latency_p50_ms"):  # shared: registered above
+                out.append(_m(f"{base}_{q}_ms", "ms", "lower", f"measured {q} latency of {op} (etcd)", ("raft",),
+                              f"{words} {q}", f"{words} {q}"))
+            out.append(_m(f"predicted_{base}_{q}_ms", "ms", "lower", f"model prediction of the {q} latency of {op}",
+                          ("raft",), f"predicted {words} {q}", f"pred. {words} {q}"))
+        out.append(_m(f"error_{base}_p50_ms", "ms", "none",
+                      f"measured minus predicted p50 latency of {op} (signed: a check, not a cost)", ("raft",),
+                      f"model error, {words} p50", f"error {words} p50"))
+    out.append(_m("visibility_t50_ms", "ms", "lower", "measured time after a put until half the follower reads see it",
+                  ("raft",), "visibility t50", "visibility t50"))
+    out.append(_m("predicted_visibility_t50_ms", "ms", "lower", "model prediction of visibility_t50_ms",
+                  ("raft",), "predicted visibility t50", "pred. visibility t50"))
+    return out
+
+
+_VALIDATION = _validation_metrics()
+
 _METRICS = [
     # shared by the three mechanisms (CONTRIBUTING.md: the shared metric names)
     _m("staleness_mean_s", "s", "lower", "mean time from a write's commit until a read here sees it",
@@ -137,6 +164,20 @@ _METRICS = [
     # raft (03)
     _m("write_saturation_rate_per_s", "1/s", "higher", "write rate at which the leaseholder saturates",
        ("raft",), "write rate that saturates the leaseholder", "write sat. rate"),
+    # the explorer (notebook 00, followerlab.explore.key_numbers)
+    _m("first_query_latency_s", "s", "lower", "latency of the first query after a sync (cold unless prefetched)",
+       ("follower",), "first-query latency", "first query"),
+    _m("time_to_answer_mean_s", "s", "lower", "mean time from a write until a query answers with it (lag + query)",
+       ("follower",), "mean time to answer", "time to answer"),
+    _m("admin_utilization_strong_only", "1", "lower", "admin-node utilization if every query were strong",
+       ("consistency",), "admin utilization, all strong", "admin util. (strong)", saturates_at=1.0),
+    _m("hottest_head_utilization", "1", "lower", "utilization of the busiest query head (the explorer's name)",
+       ("consistency",), "hottest head utilization", "head util. hottest", saturates_at=1.0),
+    _m("p_monotonic_read_violation", "1", "lower",
+       "probability that a session's next query sees older data than its previous one (the explorer's name)",
+       ("consistency",), "P(monotonic-read violation)", "P(non-monotonic)"),
+    _m("read_latency_mean_ms", "ms", "lower", "mean read latency as the client sees it",
+       ("raft",), "read latency mean", "read mean"),
     # derived by followerlab.constraints.derive_metrics for notebook 03's rows (no notebook writes them)
     _m("survives_region_failure", "1", "higher",
        "1 when a quorum of voters survives the loss of any one region (derived from the placement)",
@@ -144,6 +185,7 @@ _METRICS = [
     _m("survives_zone_failure", "1", "higher",
        "1 when a quorum survives the loss of one zone (derived; voters in distinct zones: assumed)",
        ("raft",), "survives a zone failure (1 = yes)", "survives zone"),
+    *_VALIDATION,
     # the comparison notebook's verdicts (04)
     _m("pareto_optimal", "1", "none", "1 when no feasible configuration of the same workload dominates this one",
        ("compare",), "best in its workload (1 = yes)", "best", role="verdict"),
@@ -153,6 +195,8 @@ _METRICS = [
 
 #: Every registered metric by name.
 REGISTRY: dict[str, Metric] = {m.name: m for m in _METRICS}
+if len(REGISTRY) != len(_METRICS):  # a name registered twice would silently replace the first
+    raise RuntimeError(f"followerlab.metrics registers {len(_METRICS) - len(REGISTRY)} metric name(s) twice")
 
 #: The metrics shared across notebooks, in display order.
 KEY_METRICS = ["staleness_mean_s", "staleness_p99_s", "read_latency_p50_ms", "read_latency_p99_ms",
