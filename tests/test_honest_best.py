@@ -316,3 +316,29 @@ def test_policies_are_found_from_a_batch_started_elsewhere(tmp_path, monkeypatch
     assert list(policies_for_results(tmp_path / "batch" / "results.parquet")) == ["consistency"]
     # no runs beside the table (the shipped example): the shipped scenario files
     assert len(policies_for_results(EXAMPLE)) == 5
+
+
+def test_index_of_the_shipped_scenarios_marks_no_infeasible_configuration(tmp_path):
+    # the report of the shipped scenarios (their gathered example table; no kernels)
+    from followerlab.report import write_report
+
+    table = pd.read_csv(EXAMPLE)
+    records = [{"run_id": r, "scenario": s, "base_scenario": b, "notebook": n, "status": "ok", "parameters": {}}
+               for r, s, b, n in table[["run_id", "scenario", "base_scenario", "notebook"]].drop_duplicates().itertuples(index=False)]
+    html = write_report(tmp_path, records, table, figures=False, policies=policies_for_results(EXAMPLE)).read_text()
+    parser = _Rows()
+    parser.feed(html)
+    assert len(parser.rows) > 50
+    verdicts = {"front": "best", "inf": "infeasible", "nc": "not compared"}
+    for cls, cells in parser.rows:
+        kind = next((k for k in cls.split() if k in verdicts), "")
+        assert cells[2] == verdicts.get(kind, "dominated"), cells
+        assert cells[0], cells  # every row states its workload
+        if kind == "front":
+            assert not cells[3].startswith(("saturated", "does not survive")) and "surviv" not in cells[3]
+        if cells[1].startswith("strong") or cells[1] == "ZONE 3 voters" or "∞ (saturated)" in cells:
+            assert kind == "inf", cells
+    glob = [cells for _, cells in parser.rows if cells[1] == "read global"]
+    assert len(glob) == 3 and all(any(c.startswith(("80", "83", "84")) and c.endswith("†") for c in cells) for cells in glob)
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert not re.search(r"\bNone\b|\bnan\b|\bNaN\b", text)
