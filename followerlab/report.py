@@ -21,13 +21,14 @@ True
 from __future__ import annotations
 
 import html
-import json
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from .compare import KEY_METRICS, METRIC_LABELS, OBJECTIVES, pareto_by_group, wide_table
+from . import metrics as M
+from .compare import KEY_METRICS, assess, merge_identical
+from .constraints import default_policy, derive_metrics, policies_from_records
 from .results_io import atomic_write_text
 
 __all__ = ["render_notebook_html", "write_report", "KEY_FIGURES", "SHORT"]
@@ -40,18 +41,17 @@ KEY_FIGURES = [
     ("write-vs-read-latency", "read_latency_p50_ms", "write_latency_p50_ms", "Write vs read latency"),
 ]
 
-#: Compact column headers of the comparison table.
-SHORT = {
-    "staleness_mean_s": "staleness mean (s)", "staleness_p99_s": "staleness p99 (s)",
-    "read_latency_p50_ms": "read p50 (ms)", "read_latency_p99_ms": "read p99 (ms)",
-    "write_latency_p50_ms": "write p50 (ms)", "write_latency_p99_ms": "write p99 (ms)",
-    "admin_utilization": "admin / leader util.",
-}
+#: Compact column headers of the comparison table (from :mod:`followerlab.metrics`).
+SHORT = {name: M.short_label(name) for name in M.REGISTRY}
 
 _TOGGLE = """
 <style>
 body.fl-hide-code .jp-CodeCell .jp-Cell-inputWrapper,
 body.fl-hide-code .jp-CodeCell.jp-mod-noOutputs { display: none; }
+/* wide tables scroll inside the page instead of pushing it past the window */
+.jp-RenderedHTMLCommon table { display: block; max-width: 100%; overflow-x: auto; }
+/* a wide text table keeps its columns (scrolls) rather than wrapping each row onto two lines */
+.jp-OutputArea-output.jp-RenderedText pre, .jp-RenderedText pre { white-space: pre; overflow-x: auto; word-break: normal; }
 #fl-toggle { position: fixed; top: 8px; right: 12px; z-index: 1000; padding: 4px 10px;
   font: 13px sans-serif; background: #f4f4f4; border: 1px solid #bbb; border-radius: 4px; cursor: pointer; }
 </style>
@@ -92,7 +92,15 @@ th, td { border-bottom: 1px solid #e3e3e3; padding: 3px 9px; text-align: left; v
 th { background: #f6f6f6; position: sticky; top: 0; }
 td.nw { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.front td:first-child { border-left: 3px solid #009E73; }
+tr.front td { background: #eef8f1; } tr.wlstart td { border-top: 2px solid #bbb; } tr.inf td { color: #8a1f1f; } tr.nc td { color: #777; }
+td.wl { background: #fafafa !important; color: #333 !important; font-size: 12px; max-width: 220px; border-right: 1px solid #e3e3e3; }
+td.wl.again { color: #aaa !important; }
+td.why { font-size: 11.5px; max-width: 300px; } th.m { max-width: 80px; white-space: normal; }
+td.na { color: #aaa; font-size: 11px; white-space: normal; }
+.v { display: inline-block; padding: 0 6px; border-radius: 8px; font-size: 11.5px; font-weight: 600; }
+.v.front, .v.best { background: #dff3e4; color: #17692f; } .v.inf, .v.infeasible { background: #fbe0e0; color: #9b1c1c; }
+.v.nc { background: #eef1f5; color: #556; } .v.dominated { color: #666; }
+h3 { font-size: 15px; margin: 18px 0 6px; } table.cmp, table.judge { max-width: 1380px; }
 .figs { display: flex; flex-wrap: wrap; gap: 18px; } .figs figure { margin: 0; max-width: 720px; flex: 1 1 560px; }
 .figs img { width: 100%; border: 1px solid #eee; } figcaption { color: #555; font-size: 12.5px; }
 pre { background: #fafafa; border: 1px solid #eee; padding: 8px; overflow-x: auto; font-size: 12px; max-height: 320px; }
@@ -111,6 +119,16 @@ def _fmt(v) -> str:
     return html.escape(str(v))
 
 
+def _param_text(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return f"{v:g}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_param_text(x) for x in v) + "]"
+    if v is None:
+        return "(notebook default)"
+    return str(v)
+
+
 def _figures(out: Path, wide: pd.DataFrame) -> list[tuple[str, str]]:
     """Write the key figures as PNG; return (relative path, caption) pairs."""
     import matplotlib
@@ -127,14 +145,86 @@ def _figures(out: Path, wide: pd.DataFrame) -> list[tuple[str, str]]:
         if x in wide and y in wide and wide[[x, y]].notna().all(axis=1).any():
             fig = tradeoff_scatter(wide, x, y, title=title)
             fig.savefig(figdir / f"{stem}.png", dpi=110)
+            legend = getattr(fig, "_fl_legend_text", "")
             plt.close(fig)
-            made.append((f"figures/{stem}.png", f"{METRIC_LABELS[y]} against {METRIC_LABELS[x]}, one point per "
-                         "configuration; dashed: Pareto front (lower is better on both); ▲: saturated (∞)"))
+            made.append((f"figures/{stem}.png", f"{M.axis_label(y)} against {M.axis_label(x)}, one point per "
+                         f"configuration{legend}. Lower is better on both axes; points are compared only within "
+                         "their workload (table below)."))
     return made
 
 
+_VERDICT = {"best": "best", "dominated": "dominated", "infeasible": "infeasible", "not compared": "not compared"}
+
+
+def _judging(assessed: pd.DataFrame, policies: dict) -> list[str]:
+    """The section saying which objectives and constraints each scenario was judged on."""
+    base_col = "base_scenario" if "base_scenario" in assessed.columns else "scenario"
+    parts = ["<h2>How configurations are judged</h2><p class='sub'>A configuration is <b>infeasible</b> when it "
+             "is saturated (a utilization at or above 1, an infinite latency) or breaks a constraint its scenario "
+             "states; it is never marked best. The others are compared only with configurations of the <b>same "
+             "workload</b> (same scenario, notebook, workload grid values and query rate) on the objectives the "
+             "scenario names; <b>best</b> means no feasible configuration of that workload is at least as good on "
+             "every objective and better on one.</p>",
+             "<table class='judge'><tr><th>scenario</th><th>objectives</th><th>constraints</th>"
+             "<th>grid axes that are choices</th><th>grid axes that are the workload</th></tr>"]
+    for base in dict.fromkeys(assessed[base_col].astype(str)):
+        p = policies.get(base) or default_policy(base)
+        parts.append(f"<tr><td class='nw'>{html.escape(base)}</td><td>{html.escape(p.describe_objectives())}</td>"
+                     f"<td>{html.escape(p.describe_constraints())}</td>"
+                     f"<td>{html.escape(', '.join(p.configuration_axes) or 'none')}</td>"
+                     f"<td>{html.escape(', '.join(p.workload_axes()) or ('none' if p.grid_axes or p.stated_objectives else 'each grid point'))}</td></tr>")
+    parts.append("</table>")
+    return parts
+
+
+def _comparison(assessed: pd.DataFrame, policies: dict) -> list[str]:
+    """One table per notebook: the metrics that notebook reports, a verdict and its reason per row."""
+    parts = ["<h2>Comparison</h2><p class='sub'>One row per configuration, grouped by workload. "
+             "<span class='v best'>best</span> <span class='v infeasible'>infeasible</span> "
+             "<span class='v nc'>not compared</span>: the reason is in the row. † derived by "
+             "followerlab.constraints from the run's parameters (the notebook does not write it): region "
+             "survival, and the write latency that comes with a read path (no jitter, median over clients in "
+             "the deployment's regions; a placement's own write latency is for a client in the leaseholder's "
+             "region, with jitter).</p>"]
+    objectives = {m for p in policies.values() for m in p.objectives} | set(M.DEFAULT_OBJECTIVES)
+    constrained = {c.metric for p in policies.values() for c in p.constraints}
+    for nb, group in assessed.groupby("notebook", sort=False):
+        present = [m for m in list(KEY_METRICS) + sorted((objectives | constrained) - set(KEY_METRICS))
+                   if m in group.columns and group[m].notna().any()]
+        parts.append(f"<h3>{html.escape(str(nb))}</h3><table class='cmp'><tr><th>workload</th><th>configuration</th>"
+                     "<th>verdict</th><th class='why'>why</th>"
+                     + "".join(f"<th class='m' title='{html.escape(M.REGISTRY[m].meaning if m in M.REGISTRY else m)}'>"
+                               f"{html.escape(M.short_label(m))}</th>" for m in present) + "</tr>")
+        group = group.assign(_order=group["status"].map({"best": 0, "dominated": 1, "infeasible": 2, "not compared": 3}))
+        for _, wl in group.groupby("workload_key", sort=False):
+            wl = merge_identical(wl.sort_values("_order", kind="stable"), present)
+            for k, (_, row) in enumerate(wl.iterrows()):
+                status = str(row["status"])
+                cls = {"best": "front", "infeasible": "inf", "not compared": "nc"}.get(status, "")
+                derived = {d.strip() for d in str(row.get("derived") or "").split(",") if d.strip()}
+                cells = []
+                for m in present:
+                    v = row[m]
+                    if pd.isna(v):
+                        cells.append("<td class='num na'>not applicable</td>")
+                    else:
+                        cells.append(f"<td class='num'>{html.escape(M.format_value(m, float(v)))}"
+                                     f"{'†' if m in derived else ''}</td>")
+                wcls = "wl" if k == 0 else "wl again"  # repeated in every row (lighter), so each row states it
+                parts.append(f"<tr class='{cls}{' wlstart' if k == 0 else ''}'><td class='{wcls}'>{html.escape(str(row['workload']))}</td>"
+                             f"<td>{html.escape(str(row['shown_configuration']))}</td>"
+                             f"<td class='nw'><span class='v {cls or status}'>{_VERDICT.get(status, status)}</span></td>"
+                             f"<td class='why'>{html.escape(str(row['reason']))}</td>" + "".join(cells) + "</tr>")
+        parts.append("</table>")
+    parts.append("<p class='sub'>The full long table, with every notebook-specific metric and every parameter: "
+                 "<a href='results.csv'>results.csv</a>, <a href='results.parquet'>results.parquet</a>. "
+                 "Metric names, units and directions: followerlab.metrics.</p>")
+    return parts
+
+
 def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, figures: bool = True,
-                 title: str = "followerlab batch report", comparison: dict | None = None) -> Path:
+                 title: str = "followerlab batch report", comparison: dict | None = None,
+                 policies: dict | None = None) -> Path:
     """Write ``out/index.html`` (and ``out/figures/*.png``) for a batch's run records and table.
 
     Parameters
@@ -149,6 +239,9 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
         Draw the key figures (matplotlib, Agg backend).
     comparison : dict, optional
         The record of the comparison notebook's run (``out/comparison/``), linked at the top.
+    policies : dict, optional
+        ``{base scenario: followerlab.constraints.Policy}``; default: read from the records'
+        scenario files (:func:`followerlab.constraints.policies_from_records`).
 
     Returns
     -------
@@ -167,7 +260,7 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
 
     if comparison is not None:
         if comparison.get("status") == "ok":
-            parts.append("<p>The trade-offs in full, with Pareto fronts per notebook: "
+            parts.append("<p>The verdicts and trade-offs in full, with the best configurations of each workload: "
                          "<a href='comparison/notebook.html'>comparison notebook (04)</a>.</p>")
         else:
             err = comparison.get("error") or {}
@@ -192,46 +285,28 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
                          + "</td></tr>")
         parts.append("</table>")
 
-    wide = wide_table(table) if len(table) else pd.DataFrame(columns=["scenario", "notebook", "configuration"])
-    if figures and len(wide):
-        made = _figures(out, wide)
+    policies = policies_from_records(records) if policies is None else policies
+    if len(table):
+        assessed = assess(derive_metrics(table), policies)
+    else:
+        assessed = pd.DataFrame(columns=["scenario", "notebook", "configuration", "status"])
+    if figures and len(assessed):
+        made = _figures(out, assessed)
         if made:
             parts.append("<h2>Trade-offs</h2><div class='figs'>")
             for src, caption in made:
                 parts.append(f"<figure><img src='{src}' alt='{html.escape(caption)}'>"
                              f"<figcaption>{html.escape(caption)}</figcaption></figure>")
             parts.append("</div>")
-
-    if len(wide):
-        metrics = [m for m in wide.columns if m not in ("scenario", "label", "notebook", "configuration")]
-        shown = [m for m in KEY_METRICS if m in metrics]  # notebook-specific metrics: in results.csv
-        front = pareto_by_group(wide).to_numpy()
-        parts.append("<h2>Comparison</h2><p class='sub'>One row per configuration. Rows marked green are "
-                     "Pareto-optimal: no other configuration of the same notebook reporting the same objectives "
-                     f"(of {', '.join(o for o in OBJECTIVES if o in wide)}) is as good on all of them and better on "
-                     "one (lower is better).</p>")
-        parts.append("<table><tr><th>scenario</th><th>notebook</th><th>configuration</th>"
-                     + "".join(f"<th title='{html.escape(METRIC_LABELS.get(m, m))}'>{html.escape(SHORT.get(m, m))}</th>"
-                               for m in shown) + "</tr>")
-        for i, (_, row) in enumerate(wide.iterrows()):
-            shown_name = row["label"] if "label" in row and isinstance(row["label"], str) else row["scenario"]
-            parts.append(f"<tr class='{'front' if front[i] else ''}'><td title='{html.escape(str(row['scenario']))}'>"
-                         f"{_fmt(shown_name)}</td>"
-                         f"<td class='nw'>{_fmt(row['notebook'])}</td><td>{_fmt(row['configuration'])}</td>"
-                         + "".join(f"<td class='num'>{_fmt(row[m])}</td>" for m in shown) + "</tr>")
-        others = sorted(set(metrics) - set(shown))
-        parts.append("</table><p class='sub'>The full long table, with "
-                     + (f"{len(others)} notebook-specific metrics ({html.escape(', '.join(others[:6]))}"
-                        + (", ..." if len(others) > 6 else "") + ") and " if others else "")
-                     + "every parameter: <a href='results.csv'>results.csv</a>, "
-                     "<a href='results.parquet'>results.parquet</a>. ∞: a saturated queue.</p>")
-
+    if len(assessed):
+        parts += _judging(assessed, policies)
+        parts += _comparison(assessed, policies)
     parts.append("<h2>Runs</h2><table><tr><th>run</th><th>status</th><th>time (s)</th><th>parameters set by the scenario</th></tr>")
     for r in records:
         link = f"runs/{r['run_id']}/notebook.html"
         name = (f"<a href='{html.escape(link)}'>{html.escape(r['run_id'])}</a>" if (out / link).exists()
                 else html.escape(r["run_id"]))
-        params = json.dumps(r.get("parameters", {}), default=str)
+        params = ", ".join(f"{k} = {_param_text(v)}" for k, v in (r.get("parameters") or {}).items()) or "notebook defaults"
         dur = r.get("duration_s")
         parts.append(f"<tr><td>{name}</td><td><span class='{r.get('status')}'>{html.escape(str(r.get('status')))}"
                      f"</span></td><td class='num'>{_fmt(dur) if dur else ''}</td>"

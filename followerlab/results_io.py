@@ -5,6 +5,10 @@ Every notebook, given a non-empty ``output_dir``, writes
 * ``results.csv``: long form, columns ``configuration, metric, value, unit``;
 * ``results.json``: ``{"notebook": ..., "parameters": {...}, "results": [rows]}``.
 
+Every metric name must be registered in :mod:`followerlab.metrics` (its unit, direction and
+meaning live there); an unregistered name or a unit other than the registered one is refused
+with a :class:`ValueError` before anything is written.
+
 Both are written atomically (temporary file, then rename) so an interrupted run leaves no
 half-written result.
 
@@ -15,6 +19,8 @@ half-written result.
 ...     paths = write_results(d, "01-follower-lag", {"period_s": 60.0}, frame)
 ...     json.loads(pathlib.Path(d, "results.json").read_text())["parameters"]
 {'period_s': 60.0}
+>>> paths                       # a tuple of the two paths, shown without them
+results written: results.csv, results.json (1 row)
 """
 
 from __future__ import annotations
@@ -27,7 +33,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["RESULT_COLUMNS", "write_results", "atomic_write_text"]
+from . import metrics as _metrics
+
+__all__ = ["RESULT_COLUMNS", "write_results", "atomic_write_text", "check_frame", "WrittenResults"]
 
 RESULT_COLUMNS = ["configuration", "metric", "value", "unit"]
 
@@ -57,6 +65,44 @@ def _jsonable(value):
     return value
 
 
+class WrittenResults(tuple):
+    """``(csv_path, json_path)``, shown in a notebook as one line without the paths.
+
+    A notebook cell that ends with ``write_results(...)`` would otherwise print the absolute
+    paths of a batch's staging folder into the report.
+    """
+
+    rows: int = 0
+
+    def __new__(cls, csv_path: Path, json_path: Path, rows: int):
+        self = super().__new__(cls, (csv_path, json_path))
+        self.rows = rows
+        return self
+
+    def __repr__(self) -> str:
+        return f"results written: {self[0].name}, {self[1].name} ({self.rows} row{'' if self.rows == 1 else 's'})"
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(repr(self))
+
+
+def check_frame(frame: pd.DataFrame) -> None:
+    """Refuse a results frame whose metrics are not registered or whose units disagree.
+
+    >>> check_frame(pd.DataFrame({"configuration": ["a"], "metric": ["staleness_avg_s"],
+    ...                           "value": [1.0], "unit": ["s"]}))
+    Traceback (most recent call last):
+    ...
+    ValueError: results: metric 'staleness_avg_s' is not registered in followerlab.metrics (did you mean 'staleness_mean_s'?); register it there with its unit, direction and meaning
+    """
+    pairs = frame[["metric", "unit"]].drop_duplicates()
+    for name, unit in zip(pairs["metric"], pairs["unit"]):
+        try:
+            _metrics.check_unit(name, unit)
+        except ValueError as exc:
+            raise ValueError(f"results: {exc}") from None
+
+
 def write_results(output_dir, notebook: str, parameters: dict, frame: pd.DataFrame) -> tuple[Path, Path] | None:
     """Write ``results.csv`` and ``results.json`` to ``output_dir``; do nothing if it is empty.
 
@@ -74,15 +120,23 @@ def write_results(output_dir, notebook: str, parameters: dict, frame: pd.DataFra
     Returns
     -------
     (csv_path, json_path) or None
+        A tuple (:class:`WrittenResults`) whose notebook display is one line without the paths.
+
+    Raises
+    ------
+    ValueError
+        A missing result column, a metric not registered in :mod:`followerlab.metrics`, or a
+        unit that is not the metric's registered unit (or one of its aliases).
     """
-    if not output_dir:
-        return None
     missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"frame is missing the result columns {missing}; has {list(frame.columns)}")
+    check_frame(frame)  # also when not writing: a notebook run without output_dir fails the same way
+    if not output_dir:
+        return None
     out = Path(output_dir)
     csv_path = atomic_write_text(out / "results.csv", frame.to_csv(index=False))
     rows = [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
     doc = {"notebook": notebook, "parameters": {k: _jsonable(v) for k, v in parameters.items()}, "results": rows}
     json_path = atomic_write_text(out / "results.json", json.dumps(doc, indent=2, default=str))
-    return csv_path, json_path
+    return WrittenResults(csv_path, json_path, len(frame))

@@ -351,6 +351,9 @@ class _ScenarioSpec(BaseModel):
     notebooks: list[str] = Field(min_length=1)
     parameters: dict[str, Any] = {}
     grid: dict[str, list[Any]] = {}
+    objectives: Any = None  # checked by followerlab.constraints.parse_policy
+    constraints: Any = None
+    configuration_axes: Any = None
 
 
 class _ScenarioFile(BaseModel):
@@ -479,6 +482,9 @@ def _load_file(path: Path, notebook_dir: Path) -> tuple[list[Run], list[str]]:
             problems.append(f"{where}: name: duplicate scenario name {sc.name!r} in this file")
             continue
         names.add(sc.name)
+        from .constraints import parse_policy  # objectives, constraints, configuration_axes
+
+        problems += parse_policy(merged, where, list(sc.grid))[1]
         # schemas of the notebooks this scenario runs
         schemas: dict[Path, dict[str, ParameterSpec]] = {}
         for ref in sc.notebooks:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import METRIC_LABELS, pareto_front
+from .. import metrics as M
+from ..compare import pareto_front
 from ._style import PALETTE, finish, new_axes
 
 __all__ = ["tradeoff_scatter", "metric_bars"]
 
-_MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+_MARKERS = ["o", "s", "^", "D", "v", "P", "*", "h"]  # no "x"/"X": a cross marks a saturated point
 
 
 def _label(row) -> str:
@@ -48,43 +49,80 @@ def _annotate(ax, items, *, fontsize: float = 7.5, line_px: float = 11.0):
 
 
 def tradeoff_scatter(wide, x: str, y: str, *, title: str | None = None, annotate: int = 12, ax=None,
-                     logx: bool | None = None, logy: bool | None = None, figsize=(8.0, 5.0)):
-    """Scatter of two metrics, one marker per notebook, the Pareto front (both minimized) drawn.
+                     logx: bool | None = None, logy: bool | None = None, figsize=(8.0, 5.0), front: bool = False):
+    """Scatter of two metrics, one marker shape and colour per notebook.
 
+    ``wide`` is :func:`followerlab.compare.wide_table` or, better, :func:`followerlab.compare.assess`
+    (with ``status``): then a configuration marked best in its workload is ringed, a saturated one
+    (a utilization at or above 1, an infinite value) is drawn as ``×`` — at the top/right edge
+    when a plotted value is infinite — and one that breaks a stated constraint is drawn hollow.
     Rows missing either metric are left out.  Points are labelled with their scenario label and
-    configuration when there are at most ``annotate`` distinct points; otherwise only front
-    points are (points at the same spot share a label).
-    Infinite values (a saturated queue) are drawn at the top/right edge with a ``▲`` marker.
+    configuration when there are at most ``annotate`` distinct spots; otherwise only the best
+    ones (points at the same spot share a label).
+
+    ``front=True`` also draws the Pareto front of the two plotted metrics over the feasible,
+    finite points (dashed) — only meaningful when every point belongs to one workload.
+    The legend lists only what is drawn; ``fig._fl_legend_text`` says the same in words (for a
+    caption).
     """
     data = wide.dropna(subset=[x, y]).reset_index(drop=True)
-    fig, ax = new_axes(title or f"{METRIC_LABELS.get(y, y)} vs {METRIC_LABELS.get(x, x)}",
-                       METRIC_LABELS.get(x, x), METRIC_LABELS.get(y, y), ax=ax, figsize=figsize if ax is None else None)
+    fig, ax = new_axes(title or f"{M.axis_label(y)} vs {M.axis_label(x)}",
+                       M.axis_label(x), M.axis_label(y), ax=ax, figsize=figsize if ax is None else None)
+    fig._fl_legend_text = ""
     if data.empty:
         ax.text(0.5, 0.5, "no configuration reports both metrics", ha="center", va="center",
                 transform=ax.transAxes)
         return finish(ax, legend=False)
     xv, yv = data[x].to_numpy(float), data[y].to_numpy(float)
     finite = np.isfinite(xv) & np.isfinite(yv)
-    front = pareto_front(np.column_stack([xv, yv]))
+    status = data["status"].astype(str).to_numpy() if "status" in data else np.full(len(data), "")
+    reason = data["reason"].astype(str).to_numpy() if "reason" in data else np.full(len(data), "")
+    saturated = ~finite | ((status == "infeasible") & np.char.startswith(reason.astype(str), "saturated"))
+    broken = (status == "infeasible") & ~saturated
+    best = status == "best"
     xmax = np.nanmax(xv[np.isfinite(xv)]) if np.isfinite(xv).any() else 1.0
     ymax = np.nanmax(yv[np.isfinite(yv)]) if np.isfinite(yv).any() else 1.0
     xs, ys = np.where(np.isfinite(xv), xv, xmax * 1.15), np.where(np.isfinite(yv), yv, ymax * 1.15)
+    words = []
     for i, (nb, group) in enumerate(data.groupby("notebook", sort=True)):
         idx = group.index.to_numpy()
-        fin = idx[finite[idx]]
-        ax.scatter(xs[fin], ys[fin], marker=_MARKERS[i % len(_MARKERS)], color=PALETTE[i % len(PALETTE)],
-                   s=45, label=nb, zorder=3, edgecolor="white", linewidth=0.5)
-        inf = idx[~finite[idx]]
-        if len(inf):
-            ax.scatter(xs[inf], ys[inf], marker="^", color=PALETTE[i % len(PALETTE)], s=45, zorder=3,
-                       label=f"{nb} (saturated: ∞)")
-    order = np.flatnonzero(front & finite)
-    order = order[np.argsort(xv[order])]
-    if len(order):
-        ax.step(xv[order], yv[order], where="post", color="0.3", linestyle="--", linewidth=1,
-                label="Pareto front", zorder=2)
+        colour, marker = PALETTE[i % len(PALETTE)], _MARKERS[i % len(_MARKERS)]
+        plain = idx[~saturated[idx] & ~broken[idx]]
+        ax.scatter(xs[plain], ys[plain], marker=marker, color=colour, s=45, zorder=3, edgecolor="white",
+                   linewidth=0.5)
+        hollow = idx[broken[idx]]
+        if len(hollow):
+            ax.scatter(xs[hollow], ys[hollow], marker=marker, facecolor="none", edgecolor=colour, s=45, zorder=3,
+                       linewidth=1.2)
+        sat = idx[saturated[idx]]
+        if len(sat):
+            ax.scatter(xs[sat], ys[sat], marker="x", color=colour, s=55, zorder=3, linewidth=1.6)
+        ax.scatter([], [], marker=marker, color=colour, s=45, label=nb)  # legend entry: the notebook
+    grey = "0.35"
+    if best.any():
+        ax.scatter(xs[best], ys[best], marker="o", facecolor="none", edgecolor="#009E73", s=190, linewidth=1.6,
+                   zorder=2, label="best in its workload")
+        words.append("green ring: best in its workload")
+    if saturated.any():
+        ax.scatter([], [], marker="x", color=grey, s=55, linewidth=1.6, label="saturated (∞ at the edge)")
+        words.append("× saturated (an infinite value is drawn at the top/right edge)")
+    if broken.any():
+        ax.scatter([], [], marker="o", facecolor="none", edgecolor=grey, s=45, label="breaks a constraint")
+        words.append("hollow: breaks a constraint of its scenario")
+    if front:
+        ok = finite & ~saturated & ~broken
+        on = np.zeros(len(data), dtype=bool)
+        if ok.any():
+            on[np.flatnonzero(ok)] = pareto_front(np.column_stack([xv[ok], yv[ok]]))
+        order = np.flatnonzero(on)
+        order = order[np.argsort(xv[order])]
+        if len(order):
+            ax.step(xv[order], yv[order], where="post", color="0.3", linestyle="--", linewidth=1,
+                    label="Pareto front of these two metrics", zorder=2)
+            words.append("dashed: Pareto front of the two plotted metrics")
+    fig._fl_legend_text = ("; " + "; ".join(words)) if words else ""
     distinct = len({(a, b) for a, b in zip(xs.round(9), ys.round(9))})
-    show = np.arange(len(data)) if distinct <= annotate else np.flatnonzero(front)
+    show = np.arange(len(data)) if distinct <= annotate else np.flatnonzero(best)
     _annotate(ax, [(_label(data.loc[k]), xs[k], ys[k]) for k in show])
     positive = lambda v: np.isfinite(v) & (v > 0)  # noqa: E731
     if logx or (logx is None and positive(xv).sum() > 1 and np.nanmax(xv[positive(xv)]) / np.nanmin(xv[positive(xv)]) > 100
@@ -103,7 +141,7 @@ def metric_bars(wide, metric: str, *, title: str | None = None, ax=None, referen
     """
     data = wide.dropna(subset=[metric]).sort_values(metric).reset_index(drop=True)
     height = max(2.5, 0.28 * len(data) + 1.2)
-    fig, ax = new_axes(title or METRIC_LABELS.get(metric, metric), METRIC_LABELS.get(metric, metric), "",
+    fig, ax = new_axes(title or M.axis_label(metric), M.axis_label(metric), "",
                        ax=ax, figsize=(7.0, height) if ax is None else None)
     if data.empty:
         ax.text(0.5, 0.5, f"no configuration reports {metric}", ha="center", va="center", transform=ax.transAxes)
