@@ -96,21 +96,21 @@ def _front_3(v: np.ndarray) -> np.ndarray:
         while j < n and xs[j] == x:
             j += 1
         # rows i..j-1 share x; sorted by (y, z)
-        best_prev_y_z = np.inf    # min z over rows of this group with strictly smaller y
-        cur_y = None
-        cur_first_z = np.inf
-        run_min_z = np.inf        # min z over rows of this group seen so far
+        best_prev_y_z = None      # min z over rows of this group with strictly smaller y
+        cur_y = None              # (None, not inf, as "nothing yet": inf is a valid value)
+        cur_first_z = None
+        run_min_z = None          # min z over rows of this group seen so far
         for r in range(i, j):
             y, z = ys[r], zs[r]
             if y != cur_y:
                 best_prev_y_z = run_min_z
                 cur_y, cur_first_z = y, z
-            dom = best_prev_y_z <= z or z > cur_first_z
+            dom = (best_prev_y_z is not None and best_prev_y_z <= z) or z > cur_first_z
             if not dom and st_y:
                 p = bisect_right(st_y, y) - 1
                 dom = p >= 0 and st_z[p] <= z
             dominated[r] = dom
-            run_min_z = min(run_min_z, z)
+            run_min_z = z if run_min_z is None else min(run_min_z, z)
         for r in range(i, j):
             if dominated[r]:
                 continue                          # dominated rows add nothing to the staircase
@@ -266,7 +266,7 @@ def pareto_mask(values, directions=None) -> np.ndarray:
     --------
     >>> pareto_mask([[1, 1], [1, 1], [2, 0], [2, 2], [float("nan"), 0]])
     array([ True,  True,  True, False, False])
-    >>> pareto_mask([[1, 5], [2, 9]], ["min", "max"])
+    >>> pareto_mask([[1, 5], [1, 9]], ["min", "max"])
     array([False,  True])
     """
     v = _as_values(values, directions)
