@@ -195,6 +195,8 @@ class SobolResult:
     oat_min, oat_max : numpy.ndarray, shape (n_metrics, n_parameters)
         Smallest / largest output while parameter *i* sweeps its range (``oat_points`` values on
         its scale) with the others at nominal: the bars of a tornado chart.
+    oat_at_low, oat_at_high : numpy.ndarray, shape (n_metrics, n_parameters)
+        The output with parameter *i* at its lower / upper bound, the others at nominal.
     n_base, n_evaluations : int
         Base sample size N and model evaluations N (k + 2) + k · oat_points + 1.
     confidence : float
@@ -215,6 +217,8 @@ class SobolResult:
     nominal_output: np.ndarray
     oat_min: np.ndarray
     oat_max: np.ndarray
+    oat_at_low: np.ndarray
+    oat_at_high: np.ndarray
     n_base: int
     n_evaluations: int
     confidence: float
@@ -230,6 +234,7 @@ class SobolResult:
                     "S1": self.S1[a, b], "S1_low": self.S1_low[a, b], "S1_high": self.S1_high[a, b],
                     "ST": self.ST[a, b], "ST_low": self.ST_low[a, b], "ST_high": self.ST_high[a, b],
                     "oat_min": self.oat_min[a, b], "oat_max": self.oat_max[a, b],
+                    "oat_at_low": self.oat_at_low[a, b], "oat_at_high": self.oat_at_high[a, b],
                     "spread": self.oat_max[a, b] - self.oat_min[a, b],
                     "nonfinite_fraction": self.nonfinite_fraction[a],
                 })
@@ -435,13 +440,14 @@ def sobol_indices(
     S1, ST, S1l, S1h, STl, STh = (np.full(shape, np.nan) for _ in range(6))
     variance = np.full(len(names), np.nan)
     nominal_out = np.full(len(names), np.nan)
-    oat_min, oat_max = np.full(shape, np.nan), np.full(shape, np.nan)
+    oat_min, oat_max, at_low, at_high = (np.full(shape, np.nan) for _ in range(4))
     for a, m in enumerate(names):
         y_all = outputs[m] if analysed[m] is None else analysed[m]
         y_oat = y_all[n * (k + 2):]
         nominal_out[a] = y_oat[-1]
         sweeps = y_oat[:-1].reshape(k, oat_points)
         oat_min[a], oat_max[a] = sweeps.min(axis=1), sweeps.max(axis=1)
+        at_low[a], at_high[a] = sweeps[:, 0], sweeps[:, -1]
         y = analysed[m]
         if y is None:
             continue
@@ -468,6 +474,7 @@ def sobol_indices(
         ST_low=STl, ST_high=STh, variance=variance,
         nonfinite_fraction=np.array([fractions.get(m, 0.0) for m in names]),
         nominal=nom, nominal_output=nominal_out, oat_min=oat_min, oat_max=oat_max,
+        oat_at_low=at_low, oat_at_high=at_high,
         n_base=n, n_evaluations=rows, confidence=confidence, ranges=tuple(prs),
     )
 

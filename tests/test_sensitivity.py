@@ -257,3 +257,29 @@ def test_parameter_range_objects_and_aliases():
     np.testing.assert_allclose(res.S1[0], [1.0], atol=0.01)
     with pytest.raises(ValueError, match="is a ParameterRange named 'x'"):
         sobol_indices(lambda p: {"y": p["x"]}, {"z": r}, n=64)
+
+
+# --- tornado chart -------------------------------------------------------------------------------
+
+def test_tornado_sorted_by_spread_with_units_and_total_indices(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from followerlab.plots import tornado
+
+    res = sobol_indices(lambda p: {"lag_s": p["period_s"] / 2 + p["d_s"] + 0 * p["x"]},
+                        {"period_s": (10, 600, "log"), "d_s": (0, 5), "x": (0, 1)}, n=256)
+    fig = tornado(res, "lag_s")
+    ax = fig.axes[0]
+    assert [t.get_text().split("\n")[0] for t in ax.get_yticklabels()] == ["x", "d_s", "period_s"]
+    assert ax.get_xlabel() == "lag_s (s)"
+    texts = [t.get_text() for t in ax.texts]
+    assert any(t.startswith("S_T 0.99") or t.startswith("S_T 1.00") for t in texts)
+    fig.savefig(tmp_path / "t.png")
+    plt.close(fig)
+    # a saturating metric under the indicator policy: drawn clipped, flagged
+    sat = sobol_indices(saturating, {"load": (0.5, 1.5), "capacity": (1, 2)}, n=64, nonfinite="indicator")
+    fig = tornado(sat, "wait_s")
+    assert any("saturates" in t.get_text() for t in fig.axes[0].texts)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="metric must be one of"):
+        tornado(res, "lag_ms")
