@@ -11,7 +11,7 @@ Two methods over parameters given as ranges (linear or log-uniform), both callin
   ranking for many parameters.
 
 The estimators are implemented here with numpy/scipy (``scipy.stats.qmc.Sobol``); SALib
-[HermanUsher2017] is used only by the tests as an independent cross-check (same estimates on
+(HermanUsher2017 in docs/references.rst) is used only by the tests as an independent cross-check (same estimates on
 the same design, to rounding).
 
 A *model* is ``func(params) -> metrics``: ``params`` a dict of 1-d numpy arrays (one entry per
@@ -45,6 +45,10 @@ __all__ = [
     "MorrisResult",
     "sobol_indices",
     "morris_screening",
+    "follower_lag_sensitivity",
+    "admin_load_sensitivity",
+    "FOLLOWER_LAG_RANGES",
+    "ADMIN_LOAD_RANGES",
 ]
 
 _SCALES = {"linear": "linear", "linspace": "linear", "log": "log", "logspace": "log"}
@@ -339,10 +343,10 @@ def sobol_indices(
     :math:`V(Y) = \sum_i V_i + \sum_{i<j} V_{ij} + \dots`; the first-order index
     :math:`S_i = V_{X_i}(E[Y \mid X_i]) / V(Y)` is the share explained by :math:`X_i` alone and
     the total index :math:`S_{T_i} = E_{X_{\sim i}}(V(Y \mid X_{\sim i})) / V(Y)` its share
-    including all interactions [Sobol2001]_.  :math:`S_{T_i} \approx 0` means the parameter can
+    including all interactions (Sobol2001 in docs/references.rst).  :math:`S_{T_i} \approx 0` means the parameter can
     be fixed anywhere in its range; :math:`\sum_i S_i < 1` means interactions.
 
-    Estimation [Saltelli2010]_: two independent N × k sample matrices A, B (the halves of a
+    Estimation (Saltelli2010 in docs/references.rst): two independent N × k sample matrices A, B (the halves of a
     scrambled 2k-dimensional Sobol' sequence, mapped to the ranges) and k matrices
     :math:`A_B^{(i)}` (A with column i from B); N (k + 2) model evaluations, and
 
@@ -510,12 +514,12 @@ def morris_screening(
     Each parameter's range is scaled to [0, 1] and discretized to ``levels`` (p, even) values
     :math:`\{0, 1/(p-1), \dots, 1\}`; a step is :math:`\Delta = p / (2(p-1))`.  A trajectory
     starts at a random grid point and changes one parameter at a time, in random order, by
-    :math:`\pm\Delta` (k + 1 points) [Morris1991]_.  The elementary effect of parameter i is
+    :math:`\pm\Delta` (k + 1 points) (Morris1991 in docs/references.rst).  The elementary effect of parameter i is
 
     .. math:: EE_i = \frac{f(x + \Delta e_i) - f(x)}{\Delta},
 
     and over r trajectories :math:`\mu^* = \frac1r\sum |EE_i|` (Campolongo et al. 2007
-    [Campolongo2007]_, robust to effects of opposite sign), :math:`\mu = \frac1r\sum EE_i`,
+    (Campolongo2007 in docs/references.rst), robust to effects of opposite sign), :math:`\mu = \frac1r\sum EE_i`,
     :math:`\sigma` their standard deviation.  r (k + 1) evaluations in one call.
 
     Parameters
@@ -594,3 +598,178 @@ def morris_screening(
         nonfinite_fraction=np.array([fractions.get(m, 0.0) for m in names]),
         trajectories=r, levels=p, delta=delta, n_evaluations=r * (k + 1), confidence=confidence,
     )
+
+
+# --- the models' assumed parameters ------------------------------------------------------------
+
+#: Plausible ranges of the follower-lag model's assumed parameters (all *assumed*: no source
+#: publishes them; Leibowitz2021 in docs/references.rst only says the lag is "a few seconds to a
+#: few minutes", growing with the metadata changes between syncs).  See
+#: :func:`follower_lag_sensitivity` for the reasoning.
+FOLLOWER_LAG_RANGES = {
+    "period_s": (10.0, 600.0, "log"),
+    "base_duration_s": (0.5, 30.0, "log"),
+    "duration_per_change_s": (1e-4, 1e-2, "log"),
+    "change_rate_per_s": (0.01, 10.0, "log"),
+}
+
+#: Plausible ranges of the admin-load model's assumed parameters (*assumed*; Leibowitz2023 in
+#: docs/references.rst says what runs on the admin node, not how long it takes).  See
+#: :func:`admin_load_sensitivity`.
+ADMIN_LOAD_RANGES = {
+    "planning_s": (0.01, 0.1, "log"),
+    "planning_cv": (0.5, 2.0),
+    "control_rate_per_s": (0.0, 0.5),
+    "control_s": (0.05, 0.5, "log"),
+    "weak_fraction": (0.0, 0.9),
+}
+
+
+def _merge_ranges(defaults: dict, ranges) -> dict:
+    merged = dict(defaults)
+    if ranges is None:
+        return merged
+    if not isinstance(ranges, Mapping):
+        raise ValueError(f"ranges must be a mapping name -> (low, high[, scale]); got {ranges!r}")
+    for name, spec in ranges.items():
+        if name not in defaults:
+            raise ValueError(f"unknown parameter {name!r}; the model's parameters are {sorted(defaults)}")
+        merged[name] = spec
+    return merged
+
+
+def follower_lag_sensitivity(ranges=None, *, n: int = 1024, seed=0, **kwargs) -> SobolResult:
+    r"""Sobol' indices of the follower's sync lag (mean and p99) over its assumed parameters.
+
+    Model: :func:`followerlab.follower.sync_lag` (no prefetch): mean lag
+    :math:`P/2 + d_0 + d_1 m P` in the periodic regime, back to back when the sync takes longer
+    than the period; metrics ``lag_mean_s`` and ``lag_p99_s`` (``RefreshLag.quantile(0.99)``).
+
+    Default ranges (:data:`FOLLOWER_LAG_RANGES`, all *assumed*, log-uniform because each spans
+    one to three orders of magnitude and only the order is known):
+
+    ============================  =================  ==============================================
+    parameter                     range              why plausible
+    ============================  =================  ==============================================
+    ``period_s`` P                10 s – 10 min      the documented lag is "a few seconds to a few
+                                                     minutes" (Leibowitz2021); the mean lag is
+                                                     about P/2, so P of that order
+    ``base_duration_s`` d0        0.5 – 30 s         fixed cost of one sync (list + download the
+                                                     metadata delta): sub-second to half a minute
+    ``duration_per_change_s`` d1  0.1 – 10 ms        metadata work per new extent (one small blob
+                                                     read and an in-memory update)
+    ``change_rate_per_s`` m       0.01 – 10 /s       extents created on the leader: from an idle
+                                                     database (one per 100 s) to busy streaming
+                                                     ingestion (ten per second)
+    ============================  =================  ==============================================
+
+    With these ranges :math:`d_1 m \le 0.1`, so the lag is never unbounded (finite metrics).
+
+    Parameters
+    ----------
+    ranges : mapping, optional
+        Replace some default ranges (same keys; an unknown key is a ``ValueError``).
+    n, seed, **kwargs
+        Passed to :func:`sobol_indices` (e.g. ``bootstrap``, ``nonfinite``).
+
+    Returns
+    -------
+    SobolResult
+
+    Notes
+    -----
+    What the defaults show (tested): the period dominates the mean lag (S_T about 0.9) - the
+    per-change cost matters only when changes are many and the period long.
+
+    References
+    ----------
+    Leibowitz2021, Sobol2001, Saltelli2010 in docs/references.rst.
+
+    Examples
+    --------
+    >>> res = follower_lag_sensitivity(n=256)
+    >>> res.ranking("lag_mean_s")[0]
+    'period_s'
+    """
+    from .follower import sync_lag
+
+    def model(p):
+        lag = sync_lag(p["period_s"], p["base_duration_s"], p["duration_per_change_s"], p["change_rate_per_s"])
+        return {"lag_mean_s": lag.mean_s, "lag_p99_s": lag.quantile(0.99)}
+
+    return sobol_indices(model, _merge_ranges(FOLLOWER_LAG_RANGES, ranges), n=n, seed=seed, **kwargs)
+
+
+def admin_load_sensitivity(ranges=None, *, query_rate_per_s: float = 5.0, admin_cores: int = 1, n: int = 1024,
+                           seed=0, nonfinite: str = "indicator", **kwargs) -> SobolResult:
+    r"""Sobol' indices of the admin node's utilization and response times over assumed parameters.
+
+    Model: :func:`followerlab.consistency.admin_node_load` at a fixed query rate and core count;
+    metrics ``admin_utilization``, ``admin_mean_response_s``, ``admin_p99_response_s``.  The
+    utilization is :math:`((1-w)\lambda s_q + \lambda_c s_c)/k_A`; the response times add the
+    G/G/c wait, which depends on the service-time CV too.
+
+    Default ranges (:data:`ADMIN_LOAD_RANGES`, *assumed*):
+
+    ========================  ==============  ====================================================
+    parameter                 range           why plausible
+    ========================  ==============  ====================================================
+    ``planning_s``            10 – 100 ms     planning + finalization of one query on the admin
+                                              node; the model's default 50 ms in the middle (log)
+    ``planning_cv``           0.5 – 2         from fairly regular queries to a heavy-tailed mix
+    ``control_rate_per_s``    0 – 0.5 /s      control commands (ingestion commits, schema
+                                              changes): none to one every two seconds
+    ``control_s``             50 – 500 ms     one control command (a metadata commit), the
+                                              model's default 200 ms inside
+    ``weak_fraction``         0 – 0.9         share of queries sent weakly consistent: a policy
+                                              choice, from none to almost all
+    ========================  ==============  ====================================================
+
+    At the default 5 queries/s on one core the utilization stays below 0.75 over these ranges,
+    so no configuration saturates; wider ranges or a higher rate can saturate it, and the
+    default ``nonfinite="indicator"`` then analyses ``<metric>_saturated`` instead of failing.
+
+    Parameters
+    ----------
+    ranges : mapping, optional
+        Replace some default ranges (same keys; an unknown key is a ``ValueError``).
+    query_rate_per_s : float, default 5
+        Fixed query rate λ.
+    admin_cores : int, default 1
+        Fixed planning slots on the admin node.
+    n, seed, nonfinite, **kwargs
+        Passed to :func:`sobol_indices`.
+
+    Returns
+    -------
+    SobolResult
+
+    Notes
+    -----
+    Tested: ``planning_cv`` has no effect on the utilization (S_T = 0 exactly) but does on the
+    p99 response time; the weak fraction and the planning time lead the utilization.
+
+    References
+    ----------
+    Leibowitz2023, Sobol2001, Saltelli2010 in docs/references.rst.
+
+    Examples
+    --------
+    >>> res = admin_load_sensitivity(n=256)
+    >>> float(res.ST[0, res.parameters.index("planning_cv")])
+    0.0
+    """
+    from .consistency import admin_node_load
+
+    rate = float(as_float_array("query_rate_per_s", query_rate_per_s, minimum=0.0))
+    cores = int(as_int_array("admin_cores", admin_cores, minimum=1))
+
+    def model(p):
+        load = admin_node_load(rate, weak_fraction=p["weak_fraction"], planning_s=p["planning_s"],
+                               planning_cv=p["planning_cv"], control_rate_per_s=p["control_rate_per_s"],
+                               control_s=p["control_s"], admin_cores=cores)
+        return {"admin_utilization": load.admin_utilization, "admin_mean_response_s": load.admin_mean_response_s,
+                "admin_p99_response_s": load.admin_p99_response_s}
+
+    return sobol_indices(model, _merge_ranges(ADMIN_LOAD_RANGES, ranges), n=n, seed=seed, nonfinite=nonfinite,
+                         **kwargs)

@@ -283,3 +283,58 @@ def test_tornado_sorted_by_spread_with_units_and_total_indices(tmp_path):
     plt.close(fig)
     with pytest.raises(ValueError, match="metric must be one of"):
         tornado(res, "lag_ms")
+
+
+# --- the models' assumed parameters --------------------------------------------------------------
+
+def test_follower_lag_sensitivity_period_dominates_when_changes_are_few():
+    from followerlab.sensitivity import follower_lag_sensitivity
+
+    res = follower_lag_sensitivity({"change_rate_per_s": (0.001, 0.01, "log")}, n=512)
+    assert res.metrics == ("lag_mean_s", "lag_p99_s")
+    for m in res.metrics:
+        assert res.ranking(m)[0] == "period_s"
+        assert res.ST[res.metrics.index(m), 0] > 0.9
+    # the tornado bar of the period: mean lag ~ P/2 + d0 + ..., P over 10..600 s
+    assert res.oat_max[0, 0] - res.oat_min[0, 0] == pytest.approx((600 - 10) / 2, rel=0.01)
+
+
+def test_follower_lag_sensitivity_changes_dominate_with_a_fixed_period_and_busy_ingestion():
+    """P fixed near 100 s, d0 near 1 s, m*d1*P up to 10 s: the per-change terms lead, and
+    d1 and m (a product) interact: their S_T exceeds their S1."""
+    from followerlab.sensitivity import follower_lag_sensitivity
+
+    res = follower_lag_sensitivity({"period_s": (100, 101), "base_duration_s": (1, 1.1),
+                                    "change_rate_per_s": (1, 10, "log"), "duration_per_change_s": (1e-3, 1e-2, "log")},
+                                   n=1024)
+    top = set(res.ranking("lag_mean_s")[:2])
+    assert top == {"change_rate_per_s", "duration_per_change_s"}
+    i = res.parameters.index("change_rate_per_s")
+    assert res.ST[0, i] > res.S1[0, i] + 0.01
+
+
+def test_admin_load_sensitivity_sane():
+    from followerlab.sensitivity import admin_load_sensitivity
+
+    res = admin_load_sensitivity(n=512)
+    assert res.metrics == ("admin_utilization", "admin_mean_response_s", "admin_p99_response_s")
+    cv = res.parameters.index("planning_cv")
+    assert res.ST[0, cv] == 0.0                          # utilization does not depend on the CV
+    assert res.ST[2, cv] > 0.01                          # the p99 response does
+    assert set(res.ranking("admin_utilization")[:2]) == {"weak_fraction", "planning_s"}
+    assert (res.nonfinite_fraction == 0).all()
+    # a higher rate saturates some configurations: reported, not hidden
+    hot = admin_load_sensitivity(query_rate_per_s=20, n=256)
+    assert "admin_mean_response_s_saturated" in hot.metrics
+    assert hot.nonfinite_fraction[hot.metrics.index("admin_mean_response_s")] > 0
+
+
+def test_model_analyses_refuse_unknown_parameters():
+    from followerlab.sensitivity import admin_load_sensitivity, follower_lag_sensitivity
+
+    with pytest.raises(ValueError, match="unknown parameter 'period'; the model's parameters are"):
+        follower_lag_sensitivity({"period": (1, 2)})
+    with pytest.raises(ValueError, match="range of 'planning_s' must have low < high"):
+        admin_load_sensitivity({"planning_s": (0.1, 0.01)})
+    with pytest.raises(ValueError, match="query_rate_per_s must be >= 0"):
+        admin_load_sensitivity(query_rate_per_s=-1)
