@@ -467,7 +467,10 @@ def sobol_indices(
         S1[a], ST[a] = _sobol_estimates(fA, fB, fAB, f0, var)
         bA, bB = fA[idx], fB[idx]                              # (R, N): resampled rows
         bvar = np.var(np.concatenate([bA, bB], axis=1), axis=1)
-        bf0 = (bA.sum(axis=1) + bB.sum(axis=1) + fAB[:, idx].sum(axis=(0, 2))) / ((k + 2) * n)
+        bf0 = bA.sum(axis=1) + bB.sum(axis=1)
+        for i in range(k):                                     # no (k, R, N) temporary
+            bf0 += fAB[i][idx].sum(axis=1)
+        bf0 /= (k + 2) * n
         for i in range(k):                                     # one (R, N) block at a time
             with np.errstate(invalid="ignore", divide="ignore"):
                 bs1, bst = _sobol_estimates(bA, bB, fAB[i][idx], bf0[:, None], bvar)

@@ -338,3 +338,11 @@ def test_model_analyses_refuse_unknown_parameters():
         admin_load_sensitivity({"planning_s": (0.1, 0.01)})
     with pytest.raises(ValueError, match="query_rate_per_s must be >= 0"):
         admin_load_sensitivity(query_rate_per_s=-1)
+
+
+def test_morris_log_range_steps_on_the_log_scale():
+    """z log-uniform on [1, 1000]: y = log10(z) is linear in the unit-scaled log, EE = 3 exactly."""
+    res = morris_screening(lambda p: {"y": np.log10(p["z"]) + p["u"]}, {"z": (1, 1000, "log"), "u": (0, 1)},
+                           trajectories=5, seed=1)
+    np.testing.assert_allclose(res.mu_star[0], [3.0, 1.0], rtol=1e-12)
+    np.testing.assert_allclose(res.sigma[0], [0.0, 0.0], atol=1e-12)
