@@ -9,8 +9,8 @@ Rows (see benchmarks/run.py):
 * the same through SALib (``saltelli.sample`` + ``sobol.analyze``, second order off) at
   N = 2^13, time ratio;
 * Morris screening of Ishigami, 100 trajectories;
-* the follower-lag analysis (:func:`followerlab.sensitivity.follower_lag_sensitivity`) at its
-  default size, if present.
+* the follower-lag and admin-load analyses (``follower_lag_sensitivity``,
+  ``admin_load_sensitivity``) at their default N = 1024 (smoke: 256).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from followerlab.sensitivity import morris_screening, sobol_indices
+from followerlab.sensitivity import admin_load_sensitivity, follower_lag_sensitivity, morris_screening, sobol_indices
 
 A, B = 7.0, 0.1
 RANGES = {f"x{i}": (-np.pi, np.pi) for i in (1, 2, 3)}
@@ -75,4 +75,10 @@ def run(smoke: bool) -> list[dict]:
     m = morris_screening(ishigami, RANGES, trajectories=r, seed=0)
     rows.append({"name": f"morris_screening Ishigami, {r} trajectories ({m.n_evaluations} evals)",
                  "value": time.perf_counter() - t0, "unit": "s"})
+    n = 256 if smoke else 1024
+    for name, fn in (("follower_lag_sensitivity", follower_lag_sensitivity), ("admin_load_sensitivity", admin_load_sensitivity)):
+        t0 = time.perf_counter()
+        res = fn(n=n)
+        rows.append({"name": f"{name} N={n} ({res.n_evaluations:,} evals), top: {res.ranking(res.metrics[0])[0]}",
+                     "value": time.perf_counter() - t0, "unit": "s"})
     return rows
