@@ -77,7 +77,7 @@ UNSEEN = {
 #: formulas and fixed terms in generated prose, true for every parameter set
 FORMULAS = {
     "01-follower-lag": ["d1·m ≥ 1"],
-    "02-admin-node-load": ["1/(1 − *w*)", "7-day", "5-minute"],
+    "02-admin-node-load": ["(1 − *w*)", "7-day", "5-minute"],
     "03-raft-write-latency": [],
 }
 
