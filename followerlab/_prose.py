@@ -18,7 +18,7 @@ import math
 
 import pandas as pd
 
-__all__ = ["num", "qty", "pct", "markdown", "results_table", "results_text", "metric_label", "words"]
+__all__ = ["num", "qty", "pct", "markdown", "show", "results_table", "results_text", "metric_label", "words"]
 
 #: unit suffixes of the shared metric names and the unit a reader sees
 _SUFFIXES = (("_per_s", "1/s"), ("_ms", "ms"), ("_tb", "TB"), ("_s", "s"))
@@ -72,6 +72,13 @@ def markdown(text: str):
     from IPython.display import Markdown
 
     return Markdown(text)
+
+
+def show(text) -> None:
+    """Display Markdown (a string or :func:`markdown`'s object) as a cell output without an ``Out[n]`` prompt."""
+    from IPython.display import Markdown, display
+
+    display(text if isinstance(text, Markdown) else Markdown(text))
 
 
 def metric_label(metric: str, unit: str = "") -> str:
