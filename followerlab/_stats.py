@@ -7,9 +7,8 @@ that discrete law.
 
 References
 ----------
-The definition is the "inverted CDF" quantile (Hyndman and Fan's definition 1), the one numpy
-uses for ``np.quantile(..., method="inverted_cdf")`` on equally weighted samples; see
-Kleinrock1975 in docs/references.rst for the discrete-distribution notation.
+The definition is the "inverted CDF" quantile, definition 1 of HyndmanFan1996 (docs/references.rst),
+the one numpy uses for ``np.quantile(..., method="inverted_cdf")`` on equally weighted samples.
 """
 
 from __future__ import annotations
@@ -57,7 +56,7 @@ def weighted_quantile(values, weights, q, axis: int = 0):
 
     References
     ----------
-    Hyndman and Fan's definition 1 (inverted CDF); Kleinrock1975 (docs/references.rst).
+    HyndmanFan1996, definition 1 (inverted CDF), in docs/references.rst.
 
     Examples
     --------
