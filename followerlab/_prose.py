@@ -18,7 +18,8 @@ import math
 
 import pandas as pd
 
-__all__ = ["num", "qty", "pct", "markdown", "show", "results_table", "results_text", "metric_label", "words"]
+__all__ = ["num", "qty", "pct", "markdown", "show", "results_table", "results_text", "frame_text", "metric_label",
+           "words"]
 
 #: unit suffixes of the shared metric names and the unit a reader sees
 _SUFFIXES = (("_per_s", "1/s"), ("_ms", "ms"), ("_tb", "TB"), ("_s", "s"))
@@ -155,6 +156,24 @@ def results_table(results: pd.DataFrame, max_columns: int = 6):
 def results_text(results: pd.DataFrame, max_columns: int = 6) -> str:
     """The same tables as :func:`results_table`, as plain text (for a printed, checked cell)."""
     return "\n\n".join(frame.to_string() for frame in _frames(results, max_columns))
+
+
+def frame_text(frame: pd.DataFrame, digits: int = 4) -> str:
+    """A printed table with numbers as a reader sees them: ``digits`` significant digits, ``∞`` and
+    ``unavailable`` instead of ``inf`` and ``nan``, ``yes``/``no`` for booleans.
+
+    >>> print(frame_text(pd.DataFrame({"mode": ["a"], "p99_s": [float("inf")], "ok": [True]})))
+    mode p99_s  ok
+       a     ∞ yes
+    """
+    def cell(v):
+        if isinstance(v, (bool,)) or type(v).__name__ == "bool_":
+            return words(v)
+        if isinstance(v, (int, float)) or hasattr(v, "dtype"):
+            return num(v, digits)
+        return str(v)
+
+    return frame.map(cell).to_string(index=False)
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:
