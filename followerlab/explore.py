@@ -509,6 +509,9 @@ class Explorer:
     ----------
     controls : dict of str -> ipywidgets widget
         One widget per parameter, keyed by the names of :data:`DEFAULTS`.
+    fixed : dict
+        The settings that are not controls -- the model inputs (:data:`MODEL_INPUTS`) and
+        ``deployment_regions`` -- as given to the constructor; every update uses them.
     result : Dashboard or None
         The last successful computation.
     error : str
