@@ -107,12 +107,33 @@ class TVisibility(Result):
     _thresholds_ms: np.ndarray = field(repr=False, default=None)
 
     def t_for(self, probability):
-        """Smallest ``t`` (ms) at which the estimated probability reaches ``probability``.
+        r"""Smallest time ``t >= 0`` (ms after the commit) at which P(consistent) reaches ``probability``.
 
-        Negative values mean the read is that consistent even if sent before the commit.
+        .. math:: t(p) = \max\bigl(0, \min\{t : \hat P(\tau \le t) \ge p\}\bigr)
+
+        A read is sent after its write commits, so a time is never negative: when the curve
+        already starts at or above ``probability`` at ``t = 0`` the answer is ``0.0``
+        ("consistent from the start"; :meth:`consistent_from_start` says which).  Vectorized
+        over ``probability``.
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> e = stats.expon(scale=10.0)
+        >>> strict = t_visibility(0.0, 3, 2, 2, e, e, e, e, trials=2000, seed=1)
+        >>> float(strict.t_for(0.99)), bool(strict.consistent_from_start(0.99))
+        (0.0, True)
         """
         p = check_probability("probability", probability)
-        return np.quantile(self._thresholds_ms, p, method="inverted_cdf")
+        return np.maximum(np.quantile(self._thresholds_ms, p, method="inverted_cdf"), 0.0)
+
+    def consistent_from_start(self, probability):
+        """Whether a read sent right at the commit (``t = 0``) is already consistent with ``probability``.
+
+        True exactly when :meth:`t_for` returns 0; e.g. always for strict quorums (``r + w > n``).
+        """
+        p = check_probability("probability", probability)
+        return np.asarray(np.searchsorted(self._thresholds_ms, 0.0, side="right") / self.trials >= p - 1e-12)
 
 
 def _sample(name: str, dist, n: int, trials: int, rng) -> np.ndarray:

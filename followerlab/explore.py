@@ -5,14 +5,14 @@ dashboard live) and, for readers without a kernel, :func:`dashboard`, :func:`dra
 and :meth:`Dashboard.key_numbers` at the defaults.  Everything the dashboard shows comes from
 the models; this module only chooses what to compute for one setting of the controls:
 
-* **Follower cluster** (seed 000, :mod:`followerlab.follower`): lag of a follower database
+* **Follower cluster** (Leibowitz2021 in docs/references.rst, :mod:`followerlab.follower`): lag of a follower database
   that syncs every ``sync_period_s`` with a sync duration growing with the metadata change rate;
   with ``prefetch`` the sync also warms the new extents (fresher cache, staler data).
-* **Weak query consistency** (seed 003, :mod:`followerlab.consistency`): the database admin
+* **Weak query consistency** (Leibowitz2023, :mod:`followerlab.consistency`): the database admin
   node's utilization under strong consistency vs with weak queries moved to ``heads`` query
-  heads, the hottest head under ``routing_mode`` (with the seed's "70% of queries on one
-  database" mix), metadata staleness and the chance a session reads older metadata than before.
-* **Raft follower reads** (seed 004, :mod:`followerlab.raft`): write latency and read latency
+  heads, the hottest head under ``routing_mode`` (by default with the source's "70% of
+  queries on one database" mix), metadata staleness and the chance a session reads older metadata than before.
+* **Raft follower reads** (CRDB-FollowerReadsTopology, :mod:`followerlab.raft`): write latency and read latency
   by ``read_path`` from every client region for a ``placement`` with its leaseholder in
   ``leaseholder_region``, on a shipped RTT matrix.
 
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import consistency, follower, raft
+from . import configuration, consistency, follower, raft
 from ._results import Result
 from ._validate import as_float_array, as_int_array, check_choice
 
@@ -67,62 +67,96 @@ PLACEMENTS = {
 
 #: The explorer's parameters and their defaults (the notebook's parameters cell mirrors them).
 DEFAULTS = {
-    # follower cluster (seed 000); the sync period itself is not published (*assumed*)
+    # follower cluster (Leibowitz2021); the sync period itself is not published (*assumed*)
     "sync_period_s": 60.0,
     "change_rate_per_s": 1.0,
     "prefetch": False,
-    # weak query consistency (seed 003)
+    # weak query consistency (Leibowitz2023)
     "heads": 3,
     "routing_mode": "random",
     "query_rate_per_s": 30.0,
     "weak_fraction": 0.8,
-    # Raft follower reads (seed 004)
+    # Raft follower reads (CRDB-FollowerReadsTopology)
     "placement": "spread3",
     "leaseholder_region": "us-east1",
     "read_path": "follower",
     "rtt_data": "crdb-demo",
 }
 
-# Fixed, *assumed* model inputs the controls do not expose (documented in the notebook).
-SYNC_BASE_S = 2.0  # d0: fixed part of a follower sync (s), assumed
-SYNC_PER_CHANGE_S = 0.01  # d1: sync seconds per metadata change, assumed
-BYTES_PER_CHANGE = 50e6  # compressed bytes of one new extent (what prefetch warms), assumed
-WARM_BANDWIDTH_BYTES_PER_S = 2e8  # follower SSD warm-up bandwidth (bytes/s), assumed
-PLANNING_S = 0.05  # planning + finalization per query (s), assumed (consistency default)
-HEAD_REFRESH_S = 120.0  # RefreshPeriodInSeconds default (seed 003)
-HOT_SHARE = 0.7  # "70% of queries in the context of a specific database" (seed 003)
-DATABASES = 10  # databases sharing the queries, assumed
-SESSION_GAP_S = 10.0  # time between two queries of one session (s), assumed
-FSYNC_MS = 2.0  # leader / follower fsync (ms), assumed
-INTRA_REGION_RTT_MS = 1.0  # client -> gateway and same-region hops (ms), assumed
+#: Model inputs the controls do not expose, with the notebooks' defaults (01, 02, 03: the same
+#: names and units as their parameters).  ``dashboard(**{name: value})`` overrides any of them,
+#: so the explorer can be put at a notebook's parameters and shows that notebook's numbers.
+MODEL_INPUTS = {**configuration.FOLLOWER_DEFAULTS, **configuration.WEAK_DEFAULTS, **configuration.RAFT_DEFAULTS}
 
+_SOURCES = {
+    "refresh_period_s": "Leibowitz2023 default (RefreshPeriodInSeconds)",
+    "hot_database_share": "Leibowitz2023 example (70% of queries on one database)",
+    "max_staleness_s": "notebook 03 default",
+    "crdb_version": "notebook 03 default (follower_read_timestamp = now - 4.2 s, CRDB-FollowerReads)",
+    "session_gap_s": "notebook 02 default (assumed)",
+}
+_MEANINGS = {
+    "base_duration_s": ("s", "fixed part d0 of a follower sync"),
+    "duration_per_change_s": ("s", "sync time d1 per metadata change"),
+    "extent_mb": ("MB", "compressed size of one new extent (what a prefetching sync warms)"),
+    "warm_bandwidth_mb_per_s": ("MB/s", "follower warm-up bandwidth from the leader's storage"),
+    "blob_latency_ms": ("ms", "first-byte latency of a cold (blob) read"),
+    "blob_throughput_mb_per_s": ("MB/s", "cold read throughput per query"),
+    "ssd_latency_ms": ("ms", "hot (SSD) read latency"),
+    "ssd_throughput_mb_per_s": ("MB/s", "hot read throughput per query"),
+    "query_new_fraction": ("1", "share of a sync's new extents the first query reads"),
+    "planning_ms": ("ms", "planning + finalization per query (admin node or head)"),
+    "planning_cv": ("1", "coefficient of variation of the planning time"),
+    "control_rate_per_s": ("1/s", "control commands, always on the admin node"),
+    "control_ms": ("ms", "time per control command"),
+    "cores": ("1", "parallel planning slots per node"),
+    "databases": ("1", "databases sharing the queries"),
+    "hot_database_share": ("1", "share of queries on the hottest database (by_database)"),
+    "sessions": ("1", "active session ids (by_session)"),
+    "session_zipf_exponent": ("1", "Zipf skew of queries over session ids"),
+    "repeat_fraction": ("1", "share of queries that repeat a text (results cache)"),
+    "repeat_rate_per_s": ("1/s", "rate at which each such text repeats"),
+    "cache_max_age_s": ("s", "query_results_cache_max_age"),
+    "refresh_period_s": ("s", "query head RefreshPeriodInSeconds"),
+    "refresh_base_s": ("s", "duration of a head's metadata refresh"),
+    "session_gap_s": ("s", "time between two queries of a session (monotonic reads)"),
+    "fsync_ms": ("ms", "fsync of one Raft append"),
+    "intra_region_rtt_ms": ("ms", "client to gateway and same-region round trip"),
+    "jitter_mean_ms": ("ms", "mean exponential one-way jitter per message"),
+    "max_staleness_s": ("s", "bound of bounded-staleness reads"),
+    "crdb_version": ("", "CockroachDB release"),
+}
 
-_ASSUMPTIONS = [
-    ("SYNC_BASE_S", "s", "fixed part d0 of a follower sync", "assumed"),
-    ("SYNC_PER_CHANGE_S", "s", "sync time d1 per metadata change", "assumed"),
-    ("BYTES_PER_CHANGE", "bytes", "compressed size of one new extent (what a prefetching sync warms)", "assumed"),
-    ("WARM_BANDWIDTH_BYTES_PER_S", "bytes/s", "follower SSD warm-up bandwidth", "assumed"),
-    ("PLANNING_S", "s", "planning + finalization per query (admin node or head), CV 1", "assumed"),
-    ("HEAD_REFRESH_S", "s", "query head RefreshPeriodInSeconds", "seed 003 default"),
-    ("HOT_SHARE", "1", "share of queries on the hottest database (by_database / by_session)", "seed 003 example"),
-    ("DATABASES", "1", "databases sharing the queries", "assumed"),
-    ("SESSION_GAP_S", "s", "time between two queries of a session (monotonic reads)", "assumed"),
-    ("FSYNC_MS", "ms", "fsync on the leader and on each follower", "assumed"),
-    ("INTRA_REGION_RTT_MS", "ms", "client to gateway and same-region round trip", "assumed"),
-]
+# Kept for callers of earlier versions: the same inputs under their old constant names.
+SYNC_BASE_S = MODEL_INPUTS["base_duration_s"]
+SYNC_PER_CHANGE_S = MODEL_INPUTS["duration_per_change_s"]
+BYTES_PER_CHANGE = MODEL_INPUTS["extent_mb"] * 1e6
+WARM_BANDWIDTH_BYTES_PER_S = MODEL_INPUTS["warm_bandwidth_mb_per_s"] * 1e6
+PLANNING_S = MODEL_INPUTS["planning_ms"] / 1e3
+HEAD_REFRESH_S = MODEL_INPUTS["refresh_period_s"]
+HOT_SHARE = MODEL_INPUTS["hot_database_share"]
+DATABASES = MODEL_INPUTS["databases"]
+SESSION_GAP_S = MODEL_INPUTS["session_gap_s"]
+FSYNC_MS = MODEL_INPUTS["fsync_ms"]
+INTRA_REGION_RTT_MS = MODEL_INPUTS["intra_region_rtt_ms"]
 
 
 def assumptions() -> pd.DataFrame:
-    """The fixed model inputs the dashboard uses and the controls do not expose, with sources.
+    """The model inputs the dashboard uses and the controls do not expose, with their sources.
 
-    >>> float(assumptions().set_index("name").loc["HEAD_REFRESH_S", "value"])
-    120.0
+    Defaults are the notebooks' own (:data:`MODEL_INPUTS`); "assumed" means no source publishes
+    the value.
+
+    >>> a = assumptions().set_index("name")
+    >>> a.loc["refresh_period_s", "value"], a.loc["extent_mb", "source"]
+    ('120', 'assumed')
     """
-    g = globals()
-    return pd.DataFrame(
-        [(name, float(g[name]), unit, meaning, source) for name, unit, meaning, source in _ASSUMPTIONS],
-        columns=["name", "value", "unit", "meaning", "source"],
-    )
+    rows = []
+    for name, value in MODEL_INPUTS.items():
+        unit, meaning = _MEANINGS[name]
+        rows.append((name, value if isinstance(value, str) else f"{value:g}", unit, meaning,
+                     _SOURCES.get(name, "assumed")))
+    return pd.DataFrame(rows, columns=["name", "value", "unit", "meaning", "source"])
 
 
 @dataclass(frozen=True)
@@ -180,10 +214,11 @@ class Dashboard(Result):
 
 
 def _params(**overrides) -> dict:
-    unknown = sorted(set(overrides) - set(DEFAULTS))
+    known = {*DEFAULTS, *MODEL_INPUTS, "deployment_regions"}
+    unknown = sorted(set(overrides) - known)
     if unknown:
-        raise ValueError(f"unknown explorer parameter(s) {unknown}; known: {sorted(DEFAULTS)}")
-    p = {**DEFAULTS, **overrides}
+        raise ValueError(f"unknown explorer parameter(s) {unknown}; known: {sorted(known)}")
+    p = {**DEFAULTS, **MODEL_INPUTS, "deployment_regions": None, **overrides}
     p["sync_period_s"] = float(as_float_array("sync_period_s", p["sync_period_s"], minimum=0.0, strict_minimum=True))
     p["change_rate_per_s"] = float(as_float_array("change_rate_per_s", p["change_rate_per_s"], minimum=0.0))
     if not isinstance(p["prefetch"], (bool, np.bool_)):
@@ -198,38 +233,26 @@ def _params(**overrides) -> dict:
     p["rtt_data"] = check_choice("rtt_data", p["rtt_data"], RTT_DATASETS)
     regions = list(raft.load_rtt(RTT_DATASETS[p["rtt_data"]][1]).index)
     p["leaseholder_region"] = check_choice("leaseholder_region", p["leaseholder_region"], regions)
+    deploy = p["deployment_regions"]
+    if deploy is None or len(deploy) == 0:
+        deploy = regions
+    elif isinstance(deploy, str):
+        raise ValueError(f"deployment_regions must be a list of regions of rtt_data; got {deploy!r}")
+    deploy = [check_choice("deployment_regions", r, regions) for r in deploy]
+    p["deployment_regions"] = list(dict.fromkeys([p["leaseholder_region"], *deploy]))
     return p
 
 
-def _follower(p: dict, prefetch: bool):
-    """Follower sync lag (:func:`followerlab.follower.sync_lag`) with or without auto-prefetch."""
-    return follower.sync_lag(p["sync_period_s"], SYNC_BASE_S, SYNC_PER_CHANGE_S, p["change_rate_per_s"],
-                             prefetch=prefetch, bytes_per_change=BYTES_PER_CHANGE,
-                             warm_bandwidth_bytes_per_s=WARM_BANDWIDTH_BYTES_PER_S)
-
-
-def _pooled_quantile(values, weights, q: float) -> float:
-    """Smallest v with P(X <= v) >= q for the discrete law {values: weights} (weights sum to 1).
-
-    >>> _pooled_quantile([68.0, 133.0, 131.0], [1/3, 1/3, 1/3], 0.5)
-    131.0
-    """
-    v = np.asarray(values, dtype=float)
-    w = np.asarray(weights, dtype=float)
-    order = np.argsort(v, kind="stable")
-    cum = np.cumsum(w[order])
-    return float(v[order][min(int(np.searchsorted(cum, q - 1e-12, side="left")), v.size - 1)])
-
-
-def _placement(matrix: pd.DataFrame, key: str, leaseholder) -> raft.Placement:
+def _placement(matrix: pd.DataFrame, key: str, leaseholder, regions) -> raft.Placement:
     label, kind, arg = PLACEMENTS[key]
     if kind == "spread":
-        if arg > len(matrix):
-            raise ValueError(f"placement {key!r} ({label}) needs {arg} regions; rtt_data has {len(matrix)}")
-        return raft.spread_placement(matrix, leaseholder, n_voters=arg, name=label)
-    if kind == "survival" and arg == "region" and len(matrix) < 3:
-        raise ValueError(f"placement {key!r} ({label}) needs 3 regions; rtt_data has {len(matrix)}")
-    return raft.survival_placement(matrix, leaseholder, arg, name=label)
+        if arg > len(regions):
+            raise ValueError(f"placement {key!r} ({label}) needs {arg} regions; the deployment has {len(regions)} "
+                             f"({', '.join(regions)})")
+        return raft.spread_placement(matrix, leaseholder, regions, n_voters=arg, name=label)
+    if kind == "survival" and arg == "region" and len(regions) < 3:
+        raise ValueError(f"placement {key!r} ({label}) needs 3 regions; the deployment has {len(regions)}")
+    return raft.survival_placement(matrix, leaseholder, arg, regions, name=label)
 
 
 def dashboard(**parameters) -> Dashboard:
@@ -244,7 +267,9 @@ def dashboard(**parameters) -> Dashboard:
         ``query_rate_per_s`` (>= 0), ``weak_fraction`` (0..1), ``placement`` (a key of
         :data:`PLACEMENTS`), ``leaseholder_region`` (a region of ``rtt_data``), ``read_path``
         (``leaseholder``, ``follower``, ``bounded``, ``global``), ``rtt_data`` (a key of
-        :data:`RTT_DATASETS`).
+        :data:`RTT_DATASETS`); any of :data:`MODEL_INPUTS` (the notebooks' model inputs, under
+        their parameter names); ``deployment_regions`` (regions of ``rtt_data`` where the
+        replicas and the clients are; default: all of them).
 
     Returns
     -------
@@ -252,41 +277,45 @@ def dashboard(**parameters) -> Dashboard:
 
     Notes
     -----
-    The numbers are the models' own (no new formula here): follower lag
-    :math:`E[L] = P/2 + d_0 + (d_1 + \mathbb{1}_{prefetch} s/B) m P`
-    (:func:`followerlab.follower.sync_lag`), first query on the newest data cold from blob
-    storage or hot from SSD (:func:`followerlab.follower.prefetch_tradeoff`), admin
-    utilization :math:`\rho_A = (1-w)\lambda s_q` (:func:`followerlab.consistency.admin_node_load`),
-    hottest head (:func:`followerlab.consistency.routing_load`), metadata age
-    (:func:`followerlab.consistency.weak_staleness`), monotonic-read violations
-    (:func:`followerlab.consistency.monotonic_read_violation_probability`), Raft write and read
-    latency (:func:`followerlab.raft.write_latency`, :func:`followerlab.raft.read_latency`).
-    The Raft numbers pool the client regions with equal client shares (*assumed*): the mean is
-    the average over regions, the p50/p99 are quantiles of the pooled distribution (per region a
-    write takes its deterministic latency; a read is the two-point local/redirected mixture of
-    :class:`followerlab.raft.ReadLatency`).  Link jitter is not included here.
+    Every number comes from :mod:`followerlab.configuration`, the functions notebooks 01-03
+    compute their results with: :func:`~followerlab.configuration.follower_metrics` (lag
+    :math:`E[L] = P/2 + d_0 + (d_1 + \mathbb{1}_{prefetch} s/B) m P`, first query on the newest
+    data cold from blob storage or hot from SSD),
+    :func:`~followerlab.configuration.weak_metrics` (admin utilization
+    :math:`\rho_A = ((1-w)\lambda s_q + \lambda_c s_c)/c`, hottest head after the results
+    cache, metadata age, monotonic-read violations) and
+    :func:`~followerlab.configuration.raft_metrics` (write p50/p99 for a client in the
+    leaseholder's region with link jitter; reads pooled over the deployment regions with equal
+    client shares, *assumed*).  The per-region bars are the deterministic
+    :func:`followerlab.raft.write_latency` and :func:`followerlab.raft.read_latency`.
 
     Examples
     --------
     >>> d = dashboard(sync_period_s=60.0, change_rate_per_s=1.0)
     >>> float(d.follower_lag_mean_s)           # 60/2 + 2 + 0.01 * 1 * 60
     32.6
-    >>> float(d.admin_utilization_strong)      # 30/s x 50 ms on one planning slot
-    1.5
+    >>> round(float(d.admin_utilization_strong), 3)   # (30/s x 50 ms + 0.5/s x 200 ms) on one slot
+    1.6
     >>> dashboard(routing_mode="sticky")
     Traceback (most recent call last):
     ...
     ValueError: routing_mode must be one of 'random', 'by_database', 'by_query', 'by_session'; got 'sticky'...
     """
     p = _params(**parameters)
+    inputs = {k: p[k] for k in MODEL_INPUTS}
+    f_in = {k: inputs[k] for k in configuration.FOLLOWER_DEFAULTS}
+    w_in = {k: inputs[k] for k in configuration.WEAK_DEFAULTS}
+    r_in = {k: inputs[k] for k in configuration.RAFT_DEFAULTS}
 
-    # -- follower cluster
-    lag = _follower(p, p["prefetch"])
-    other = _follower(p, not p["prefetch"])
-    trade = follower.prefetch_tradeoff(p["sync_period_s"], SYNC_BASE_S, SYNC_PER_CHANGE_S, p["change_rate_per_s"],
-                                       bytes_per_change=BYTES_PER_CHANGE,
-                                       warm_bandwidth_bytes_per_s=WARM_BANDWIDTH_BYTES_PER_S)
-    side = "on" if p["prefetch"] else "off"
+    # -- follower cluster: the same computation as notebook 01
+    fm = configuration.follower_metrics(p["sync_period_s"], p["change_rate_per_s"], p["prefetch"], **f_in)
+    fm_other = configuration.follower_metrics(p["sync_period_s"], p["change_rate_per_s"], not p["prefetch"], **f_in)
+    sync = dict(base_duration_s=inputs["base_duration_s"], duration_per_change_s=inputs["duration_per_change_s"],
+                bytes_per_change=inputs["extent_mb"] * 1e6,
+                warm_bandwidth_bytes_per_s=inputs["warm_bandwidth_mb_per_s"] * 1e6)
+    lag = follower.sync_lag(p["sync_period_s"], change_rate_per_s=p["change_rate_per_s"], prefetch=p["prefetch"], **sync)
+    other = follower.sync_lag(p["sync_period_s"], change_rate_per_s=p["change_rate_per_s"],
+                              prefetch=not p["prefetch"], **sync)
     # plot range: the largest lag either setting reaches, up to a Poisson tail of 5 sd of changes
     t_max = 0.0
     for r in (lag, other):
@@ -297,82 +326,63 @@ def dashboard(**parameters) -> Dashboard:
     t_max = t_max if np.isfinite(t_max) and t_max > 0 else 4 * p["sync_period_s"]
     t = np.linspace(0.0, 1.05 * t_max, 400)
 
-    # -- weak query consistency
-    rate, w, h = p["query_rate_per_s"], p["weak_fraction"], p["heads"]
-    rates = np.linspace(0.0, max(2.0 * rate, 1.0 / PLANNING_S * 1.5), 121)
-    strong = consistency.admin_node_load(rates, 0.0, planning_s=PLANNING_S, heads=h)
-    weak = consistency.admin_node_load(rates, w, planning_s=PLANNING_S, heads=h)
-    shares = consistency.hot_key_shares(DATABASES, HOT_SHARE)
-    mode = p["routing_mode"]
-    routed = consistency.routing_load(
-        w * rates, h, mode, shares if mode in ("by_database", "by_session") else None, planning_s=PLANNING_S
-    )
-    at = consistency.admin_node_load(rate, w, planning_s=PLANNING_S, heads=h)
-    at_strong = consistency.admin_node_load(rate, 0.0, planning_s=PLANNING_S, heads=h)
-    routed_at = consistency.routing_load(
-        w * rate, h, mode, shares if mode in ("by_database", "by_session") else None, planning_s=PLANNING_S
-    )
-    staleness = consistency.weak_staleness(HEAD_REFRESH_S)
-    p_mono = consistency.monotonic_read_violation_probability(
-        h, staleness.effective_period_s, SESSION_GAP_S, mode=mode
-    )
+    # -- weak query consistency: the same computation as notebook 02
+    rate, w, h, mode = p["query_rate_per_s"], p["weak_fraction"], p["heads"], p["routing_mode"]
+    planning_s = inputs["planning_ms"] / 1e3
+    rates = np.linspace(0.0, max(2.0 * rate, 1.0 / planning_s * 1.5), 121)
+    sweep = configuration.weak_metrics(rates, w, h, mode, **w_in)
+    at = configuration.weak_metrics(rate, w, h, mode, **w_in)
 
-    # -- Raft
+    # -- Raft: the same computation as notebook 03, clients in the deployment regions
     matrix = raft.load_rtt(RTT_DATASETS[p["rtt_data"]][1])
-    place = _placement(matrix, p["placement"], p["leaseholder_region"])
-    regions = list(matrix.index)
-    writes = np.array([float(raft.write_latency(matrix, place, c, FSYNC_MS, intra_region_rtt_ms=INTRA_REGION_RTT_MS,
-                                                global_table=p["read_path"] == "global")) for c in regions])
-    reads = [raft.read_latency(matrix, place, c, p["read_path"], intra_region_rtt_ms=INTRA_REGION_RTT_MS)
-             for c in regions]
-    lh_reads = [raft.read_latency(matrix, place, c, "leaseholder", intra_region_rtt_ms=INTRA_REGION_RTT_MS)
-                for c in regions]
-    read_mean = np.array([float(r.mean_ms) for r in reads])
-    read_stale = np.array([float(r.staleness_mean_s) for r in reads])
-    # pooled over client regions with equal shares: each region's read is a two-point mixture
-    share = 1.0 / len(regions)
-    read_values = np.array([[float(r.local_ms), float(r.remote_ms)] for r in reads]).ravel()
-    read_weights = np.array([[share * float(r.p_local), share * (1 - float(r.p_local))] for r in reads]).ravel()
-    write_weights = np.full(len(regions), share)
+    regions = p["deployment_regions"]
+    place = _placement(matrix, p["placement"], p["leaseholder_region"], regions)
+    rm = configuration.raft_metrics(matrix, place, regions, p["read_path"], **r_in)
+    intra = dict(intra_region_rtt_ms=inputs["intra_region_rtt_ms"])
+    writes = np.array([float(raft.write_latency(matrix, place, c, inputs["fsync_ms"], global_table=p["read_path"] == "global",
+                                                **intra)) for c in regions])
+    read_kw = dict(max_staleness_s=inputs["max_staleness_s"], version=inputs["crdb_version"], **intra)
+    reads = [raft.read_latency(matrix, place, c, p["read_path"], **read_kw) for c in regions]
+    lh_reads = [raft.read_latency(matrix, place, c, "leaseholder", **read_kw) for c in regions]
 
     curves = {
         "lag_t_s": t,
         "lag_cdf": lag.cdf(t),
         "lag_cdf_other": other.cdf(t),
         "lag_mean_other_s": float(other.mean_s),
-        "first_query_s": float(getattr(trade, f"first_query_s_{side}")),
-        "first_query_other_s": float(getattr(trade, f"first_query_s_{'off' if p['prefetch'] else 'on'}")),
+        "first_query_s": float(fm.first_query_latency_s),
+        "first_query_other_s": float(fm_other.first_query_latency_s),
         "rates_per_s": rates,
-        "admin_strong": strong.admin_utilization,
-        "admin_weak": weak.admin_utilization,
-        "hottest_head": routed.hottest_head_utilization,
+        "admin_strong": sweep.admin_utilization_strong_only,
+        "admin_weak": sweep.admin_utilization,
+        "hottest_head": sweep.hottest_head_utilization,
         "regions": regions,
         "write_ms": writes,
-        "read_mean_ms": read_mean,
+        "read_mean_ms": np.array([float(r.mean_ms) for r in reads]),
         "read_leaseholder_ms": np.array([float(r.mean_ms) for r in lh_reads]),
         "placement_label": place.label(),
         "voters": place.voters,
     }
     return Dashboard(
-        follower_lag_mean_s=np.asarray(lag.mean_s),
-        follower_lag_p99_s=np.asarray(lag.quantile(0.99)),
-        follower_back_to_back=np.asarray(lag.back_to_back),
-        follower_lag_unbounded=np.asarray(lag.unbounded),
-        follower_first_query_s=np.asarray(getattr(trade, f"first_query_s_{side}")),
-        follower_time_to_answer_s=np.asarray(getattr(trade, f"time_to_answer_mean_s_{side}")),
-        admin_utilization_strong=np.asarray(at_strong.admin_utilization),
-        admin_utilization=np.asarray(at.admin_utilization),
-        hottest_head_utilization=np.asarray(routed_at.hottest_head_utilization),
-        admin_saturation_rate_per_s=np.asarray(at.saturation_query_rate_per_s),
-        weak_staleness_mean_s=np.asarray(staleness.mean_s),
-        weak_staleness_p99_s=np.asarray(staleness.p99_s),
-        p_monotonic_violation=np.asarray(p_mono),
-        write_latency_p50_ms=np.asarray(_pooled_quantile(writes, write_weights, 0.5)),
-        write_latency_p99_ms=np.asarray(_pooled_quantile(writes, write_weights, 0.99)),
-        read_latency_mean_ms=np.asarray(read_mean.mean()),
-        read_latency_p50_ms=np.asarray(_pooled_quantile(read_values, read_weights, 0.5)),
-        read_latency_p99_ms=np.asarray(_pooled_quantile(read_values, read_weights, 0.99)),
-        read_staleness_mean_s=np.asarray(read_stale.mean()),
+        follower_lag_mean_s=fm.staleness_mean_s,
+        follower_lag_p99_s=fm.staleness_p99_s,
+        follower_back_to_back=fm.back_to_back,
+        follower_lag_unbounded=fm.unbounded,
+        follower_first_query_s=fm.first_query_latency_s,
+        follower_time_to_answer_s=fm.time_to_answer_mean_s,
+        admin_utilization_strong=at.admin_utilization_strong_only,
+        admin_utilization=at.admin_utilization,
+        hottest_head_utilization=at.hottest_head_utilization,
+        admin_saturation_rate_per_s=at.admin_saturation_rate_per_s,
+        weak_staleness_mean_s=at.staleness_mean_s,
+        weak_staleness_p99_s=at.staleness_p99_s,
+        p_monotonic_violation=at.monotonic_read_violation_probability,
+        write_latency_p50_ms=rm.write_latency_p50_ms,
+        write_latency_p99_ms=rm.write_latency_p99_ms,
+        read_latency_mean_ms=rm.read_latency_mean_ms,
+        read_latency_p50_ms=rm.read_latency_p50_ms,
+        read_latency_p99_ms=rm.read_latency_p99_ms,
+        read_staleness_mean_s=rm.staleness_mean_s,
         parameters=p,
         curves=curves,
     )
@@ -499,6 +509,9 @@ class Explorer:
     ----------
     controls : dict of str -> ipywidgets widget
         One widget per parameter, keyed by the names of :data:`DEFAULTS`.
+    fixed : dict
+        The settings that are not controls -- the model inputs (:data:`MODEL_INPUTS`) and
+        ``deployment_regions`` -- as given to the constructor; every update uses them.
     result : Dashboard or None
         The last successful computation.
     error : str
@@ -518,6 +531,10 @@ class Explorer:
         import ipywidgets as w
 
         p = _params(**parameters)
+        # model inputs and the deployment are not controls: they stay as given
+        self.fixed = {k: p[k] for k in (*MODEL_INPUTS, "deployment_regions")}
+        if "deployment_regions" not in parameters:
+            self.fixed["deployment_regions"] = None
         self._w = w
         style = {"description_width": "150px"}
         layout = w.Layout(width="380px")
@@ -562,9 +579,9 @@ class Explorer:
             return w.VBox([w.HTML(f"<b>{title}</b>")] + [self.controls[n] for n in names])
 
         panels = w.HBox([
-            box("Follower cluster (seed 000)", ["sync_period_s", "change_rate_per_s", "prefetch"]),
-            box("Weak query consistency (seed 003)", ["heads", "routing_mode", "query_rate_per_s", "weak_fraction"]),
-            box("Raft follower reads (seed 004)", ["rtt_data", "placement", "leaseholder_region", "read_path"]),
+            box("Follower cluster (Leibowitz2021)", ["sync_period_s", "change_rate_per_s", "prefetch"]),
+            box("Weak query consistency (Leibowitz2023)", ["heads", "routing_mode", "query_rate_per_s", "weak_fraction"]),
+            box("Raft follower reads (CRDB-FollowerReadsTopology)", ["rtt_data", "placement", "leaseholder_region", "read_path"]),
         ], layout=w.Layout(flex_flow="row wrap"))
         self.widget = w.VBox([panels, self.message, self.image, self.numbers], layout=w.Layout(overflow="hidden"))
         self.update()
@@ -577,6 +594,8 @@ class Explorer:
         regions = list(raft.load_rtt(RTT_DATASETS[self.controls["rtt_data"].value][1]).index)
         lh = self.controls["leaseholder_region"]
         keep = lh.value if lh.value in regions else regions[0]
+        if not set(self.fixed["deployment_regions"] or ()) <= set(regions):
+            self.fixed["deployment_regions"] = None          # another data set: all its regions
         lh.unobserve(self.update, names="value")
         try:
             lh.options = regions
@@ -588,7 +607,7 @@ class Explorer:
     def update(self, change=None) -> None:
         """Recompute the dashboard for the current controls and redraw (called on each change)."""
         try:
-            result = dashboard(**self.values())
+            result = dashboard(**self.fixed, **self.values())
         except ValueError as exc:
             self.error = str(exc)
             self.message.value = f"<span style='color:#D55E00'><b>Not a valid setting:</b> {exc}</span>"

@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import optimize
 
 from ._results import Result
+from ._stats import weighted_quantile
 from ._validate import as_float_array, check_choice, check_probability
 from .staleness import RefreshLag, refresh_lag
 
@@ -486,16 +487,6 @@ class ReadLatency(Result):
     cold_query_fraction: np.ndarray
 
 
-def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> np.ndarray:
-    """Quantile along axis 0 of a discrete law (values, weights summing to 1 along axis 0)."""
-    order = np.argsort(values, axis=0, kind="stable")
-    v = np.take_along_axis(values, order, axis=0)
-    w = np.take_along_axis(weights, order, axis=0)
-    cum = np.cumsum(w, axis=0)
-    idx = np.argmax(cum >= q - 1e-12, axis=0)
-    return np.take_along_axis(v, idx[None], axis=0)[0]
-
-
 def workload_read_latency(
     lookback_s,
     hot_span_s,
@@ -552,8 +543,8 @@ def workload_read_latency(
                               np.broadcast_to(p / n, (n,) + h.shape)])
     with np.errstate(invalid="ignore"):
         mean = np.sum(np.where(weights > 0, values * weights, 0.0), axis=0)
-    p50 = _weighted_quantile(values, weights, 0.5)
-    p99 = _weighted_quantile(values, weights, 0.99)
+    p50 = weighted_quantile(values, weights, 0.5)
+    p99 = weighted_quantile(values, weights, 0.99)
     cold_q = np.mean(cold, axis=0)
     return ReadLatency(mean[()], p50[()], p99[()], np.asarray(cold_q)[()])
 

@@ -42,6 +42,7 @@ from scipy import special
 
 from ._data import data_path
 from ._results import Result
+from ._stats import weighted_quantile
 from ._validate import as_float_array, as_int_array, check_choice, check_probability
 
 __all__ = [
@@ -1236,14 +1237,6 @@ def failure_table(rtt_ms, placement_: Placement, **kwargs) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def _weighted_quantile(values, weights, q):
-    order = np.argsort(values, kind="stable")
-    v = np.asarray(values, dtype=float)[order]
-    w = np.asarray(weights, dtype=float)[order]
-    cum = np.cumsum(w) / w.sum()
-    return float(v[np.searchsorted(cum, q - 1e-12, side="left")])
-
-
 def rank_topologies(rtt_ms, client_shares: Mapping, home_region, *, read_fraction=0.9, staleness_tolerance_s=10.0,
                     fsync_ms=1.0, intra_region_rtt_ms=1.0, version: str = "v23.1") -> pd.DataFrame:
     """Rank ways to serve a table for a workload by mean and p99 operation latency (ms).
@@ -1324,7 +1317,7 @@ def rank_topologies(rtt_ms, client_shares: Mapping, home_region, *, read_fractio
         rows.append({
             "option": name, "placement": plc.label(), "eligible": bool(eligible),
             "mean_ms": rf * read_mean + (1 - rf) * write_mean,
-            "p99_ms": _weighted_quantile(values, weights, 0.99),
+            "p99_ms": float(weighted_quantile(values, weights, 0.99)),
             "read_mean_ms": read_mean, "write_mean_ms": write_mean, "staleness_mean_s": stale,
             "survives_region_failure": ok_region,
         })

@@ -1,7 +1,7 @@
 """The explorer without a browser: its numbers, its controls, its figure, and result display.
 
 The dashboard's numbers are checked against values computed here by hand from the published
-inputs (the RTT CSV, the seed's policy defaults, FACTS.md's 4.2 s and 800 ms) and closed forms,
+inputs (the RTT CSV, Leibowitz2023's policy defaults, CRDB-FollowerReads' 4.2 s and CRDB-GlobalTables' 800 ms) and closed forms,
 and the hottest-head load against a Monte Carlo of hashing databases onto heads, so a wrong
 wiring of the models (wrong argument, wrong unit, wrong region) fails here.
 """
@@ -56,23 +56,31 @@ def test_follower_lag_mean_is_half_period_plus_sync_duration(period, rate):
 
 def test_prefetch_that_cannot_keep_up_is_flagged_not_hidden():
     """(d1 + s/B) m >= 1: every sync brings more warm-up work than a period holds."""
-    d = explore.dashboard(change_rate_per_s=4.0, prefetch=True)  # (0.01 + 0.25) * 4 = 1.04
+    d = explore.dashboard(change_rate_per_s=4.0, prefetch=True, extent_mb=50.0)  # (0.01 + 50/200) * 4 = 1.04
     assert bool(d.follower_lag_unbounded) and np.isinf(float(d.follower_lag_mean_s))
-    assert not bool(explore.dashboard(change_rate_per_s=4.0, prefetch=False).follower_lag_unbounded)
+    assert not bool(explore.dashboard(change_rate_per_s=4.0, prefetch=False, extent_mb=50.0).follower_lag_unbounded)
 
 
 def test_admin_utilization_is_strong_share_times_planning_time(default):
     lam, w, s = 30.0, 0.8, explore.PLANNING_S
-    assert float(default.admin_utilization_strong) == pytest.approx(lam * s)
-    assert float(default.admin_utilization) == pytest.approx((1 - w) * lam * s)
-    assert float(default.admin_saturation_rate_per_s) == pytest.approx(1 / ((1 - w) * s))
-    # random routing: each of H heads gets w * lambda / H
-    assert float(default.hottest_head_utilization) == pytest.approx(w * lam * s / 3)
+    lam_c, s_c = explore.MODEL_INPUTS["control_rate_per_s"], explore.MODEL_INPUTS["control_ms"] / 1e3
+    assert float(default.admin_utilization_strong) == pytest.approx(lam * s + lam_c * s_c)
+    assert float(default.admin_utilization) == pytest.approx((1 - w) * lam * s + lam_c * s_c)
+    assert float(default.admin_saturation_rate_per_s) == pytest.approx((1 - lam_c * s_c) / ((1 - w) * s))
+    # random routing without a results cache: each of H heads gets w * lambda / H
+    plain = explore.dashboard(cache_max_age_s=0.0, control_rate_per_s=0.0)
+    assert float(plain.admin_utilization) == pytest.approx((1 - w) * lam * s)
+    assert float(plain.hottest_head_utilization) == pytest.approx(w * lam * s / 3)
+    # with the cache, random routing sees each repeating text at r/H: hit ratio h = x/(1+x), x = r T / H
+    r, T, f = (explore.MODEL_INPUTS[k] for k in ("repeat_rate_per_s", "cache_max_age_s", "repeat_fraction"))
+    x = r * T / 3
+    assert float(default.hottest_head_utilization) == pytest.approx(w * lam * (1 - f * x / (1 + x)) * s / 3)
 
 
 def test_hottest_head_under_database_affinity_matches_a_hashing_simulation():
     """E[max head share] when 10 databases (one with 70% of queries) hash onto 3 heads."""
-    d = explore.dashboard(routing_mode="by_database", heads=3, query_rate_per_s=30.0, weak_fraction=0.8)
+    d = explore.dashboard(routing_mode="by_database", heads=3, query_rate_per_s=30.0, weak_fraction=0.8,
+                          cache_max_age_s=0.0)
     rng = np.random.default_rng(20261122)
     shares = np.r_[explore.HOT_SHARE, np.full(explore.DATABASES - 1, (1 - explore.HOT_SHARE) / (explore.DATABASES - 1))]
     n = 40_000
@@ -93,37 +101,39 @@ def test_monotonic_reads_closed_form_and_zero_under_affinity(default):
     assert float(default.weak_staleness_mean_s) == pytest.approx(120 / 2 + 2.0)
 
 
-def test_raft_latencies_by_hand_from_the_rtt_csv(default):
+def test_raft_latencies_by_hand_from_the_rtt_csv():
     """3 voters, lease us-east1, cockroach demo RTTs: commit = 2nd fastest of fsync and acks."""
-    f, intra = explore.FSYNC_MS, explore.INTRA_REGION_RTT_MS
+    default = explore.dashboard(fsync_ms=2.0, jitter_mean_ms=0.0)
+    f, intra = 2.0, explore.INTRA_REGION_RTT_MS
     lh = "us-east1"
     commit = max(f, sorted(RTT.loc[lh, r] + f for r in RTT.index if r != lh)[0])  # q = 2: one follower ack
     hop = {c: (intra if c == lh else RTT.loc[c, lh]) for c in RTT.index}
     writes = [intra + hop[c] + commit for c in RTT.index]
     np.testing.assert_allclose(default.curves["write_ms"], writes)
     assert writes == [68.0, 133.0, 131.0]
-    # pooled over the three client regions (equal shares): sorted 68, 131, 133
-    assert float(default.write_latency_p50_ms) == 131.0 and float(default.write_latency_p99_ms) == 133.0
+    # the key write numbers are notebook 03's: a client in the leaseholder's region (no jitter here)
+    assert float(default.write_latency_p50_ms) == float(default.write_latency_p99_ms) == 68.0
     assert float(default.read_latency_p50_ms) == float(default.read_latency_p99_ms) == 2 * intra
-    lh_reads = explore.dashboard(read_path="leaseholder")
+    lh_reads = explore.dashboard(read_path="leaseholder", fsync_ms=2.0)
     assert float(lh_reads.read_latency_p50_ms) == 65.0 and float(lh_reads.read_latency_p99_ms) == 67.0
     assert float(lh_reads.read_latency_mean_ms) == pytest.approx((2 + 67 + 65) / 3)
     # follower reads: every region holds a replica -> client -> local gateway -> local replica
     np.testing.assert_allclose(default.curves["read_mean_ms"], 2 * intra)
     np.testing.assert_allclose(default.curves["read_leaseholder_ms"], [intra + hop[c] for c in RTT.index])
-    assert float(default.read_staleness_mean_s) == pytest.approx(4.2)  # FACTS.md, v21.2+
+    assert float(default.read_staleness_mean_s) == pytest.approx(4.2)  # CRDB-FollowerReads, v21.2+
 
 
 def test_global_tables_pay_the_800_ms_lead_on_writes_and_read_locally():
-    d = explore.dashboard(read_path="global")
-    f, intra = explore.FSYNC_MS, explore.INTRA_REGION_RTT_MS
+    d = explore.dashboard(read_path="global", fsync_ms=2.0)
+    intra = explore.INTRA_REGION_RTT_MS
     to_lh = {"us-east1": intra, "us-west1": 66.0, "europe-west1": 64.0}
     commit = 66.0
     expected = [intra + max(t + commit, t / 2 + 800.0) for t in to_lh.values()]
     np.testing.assert_allclose(d.curves["write_ms"], expected)
     np.testing.assert_allclose(d.curves["read_mean_ms"], 2 * intra)
     assert float(d.read_staleness_mean_s) == 0.0
-    assert f == 2.0
+    # the key write number (client in the leaseholder's region) waits out the lead too
+    assert float(d.write_latency_p50_ms) == pytest.approx(intra + intra / 2 + 800.0)
 
 
 def test_key_numbers_use_the_shared_metric_names(default):
@@ -139,8 +149,9 @@ def test_key_numbers_use_the_shared_metric_names(default):
 
 def test_assumptions_are_listed_with_sources():
     a = explore.assumptions()
-    assert {"PLANNING_S", "FSYNC_MS", "HOT_SHARE"} <= set(a.name)
-    assert set(a.source) <= {"assumed", "seed 003 default", "seed 003 example"}
+    assert set(a.name) == set(explore.MODEL_INPUTS) and {"planning_ms", "fsync_ms", "hot_database_share"} <= set(a.name)
+    assert all(src == "assumed" or "Leibowitz2023" in src or "notebook" in src for src in a.source)
+    assert not any("seed" in src for src in a.source)
 
 
 @pytest.mark.parametrize(

@@ -44,3 +44,19 @@ def test_tradeoff_cache_union_figures():
     fig = plots.follower_union_window(w, union_window(sync_lag(60.0, 2.0), w, 3600.0))
     assert fig.axes[1].get_ylabel()
     _check(fig, 2)
+
+
+def test_figures_mark_the_runs_own_values():
+    p = np.geomspace(2.0, 600.0, 20)
+    fig = plots.follower_lag_vs_period(p, {"1/s": sync_lag(p, 2.0, 0.01, 1.0)}, run_period_s=45.0)
+    assert any("this run: P = 45 s" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    plt.close(fig)
+    rates = np.geomspace(0.01, 300.0, 30) * 1e6
+    t = prefetch_tradeoff(60.0, 2.0, 0.01, rates / 2e6, bytes_per_change=2e6, warm_bandwidth_bytes_per_s=2e8)
+    fig = plots.follower_prefetch_tradeoff(rates, t, run_ingest_bytes_per_s=6e6)
+    assert any("this run: 6 MB/s" in x.get_text() for x in fig.axes[0].get_legend().get_texts())
+    plt.close(fig)
+    w = np.linspace(0.0, 600.0, 31)
+    fig = plots.follower_union_window(w, union_window(sync_lag(60.0, 2.0), w, 3600.0), run_window_s=120.0)
+    assert any("W = 2 min" in x.get_text() for x in fig.axes[0].get_legend().get_texts())
+    plt.close(fig)

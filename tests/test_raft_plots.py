@@ -49,3 +49,9 @@ def test_raft_figures_render(demo, tmp_path):
     for i, fig in enumerate(figs):
         fig.savefig(tmp_path / f"fig{i}.png")
         assert (tmp_path / f"fig{i}.png").stat().st_size > 5000
+
+
+def test_write_load_figure_marks_the_runs_rate():
+    loads = {"3 voters": raft.write_load(np.geomspace(10, 1000, 50), 3, 64.0)}
+    fig = plots.raft_write_load_curves(loads, rate_per_s=200.0)
+    assert any("this run: 200 writes/s" in t.get_text() for t in fig.axes[0].get_legend().get_texts())

@@ -115,3 +115,36 @@ def test_bad_input(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         t_visibility(**args)
+
+
+def test_t_for_is_never_negative_and_zero_when_consistent_from_the_start():
+    """A read is sent after the commit: t_for is >= 0, and 0 exactly when P(consistent at t=0) >= p.
+
+    Same closed-form case as above: P(t) = 1 - exp(-mu t) / 2 for t >= 0, so P(0) = 1/2 and
+    t_for(p) = 0 for p <= 1/2, -ln(2 (1 - p)) / mu above.
+    """
+    mu = 1 / 20.0
+    e = stats.expon(scale=1 / mu)
+    trials = 40_000
+    res = t_visibility(0.0, 2, 1, 1, write=e, ack=0.0, read=0.0, response=[1e6, 0.0], trials=trials, seed=9)
+    levels = np.array([0.01, 0.3, 0.45, 0.55, 0.9, 0.99])
+    t = res.t_for(levels)
+    assert t.shape == levels.shape and np.all(t >= 0)
+    start = res.consistent_from_start(levels)
+    assert start.tolist() == [True, True, True, False, False, False]
+    assert np.all(t[start] == 0.0) and np.all(t[~start] > 0)
+    se_t = np.sqrt(0.99 * 0.01 / trials) / (mu * 0.01)
+    assert float(t[-1]) == pytest.approx(-np.log(2 * 0.01) / mu, abs=5 * se_t)
+
+
+@pytest.mark.parametrize("r, w", [(1, 2), (2, 1), (2, 2), (3, 1)])
+def test_t_for_strict_or_fast_quorums_reports_zero_not_a_negative_time(r, w):
+    """Notebook 03 used to print "99 % consistent after -35.8 ms" for these: now 0, from the start."""
+    e = stats.expon(scale=2.0)
+    W = [stats.uniform(loc=0.5, scale=0.1), stats.uniform(loc=35.0, scale=1.0), stats.uniform(loc=40.0, scale=1.0)]
+    res = t_visibility(0.0, 3, r, w, W, W, e, e, trials=5000, seed=3)
+    if r + w > 3:
+        assert float(np.quantile(res._thresholds_ms, 0.99)) < 0   # the raw inverse is negative here
+        assert float(res.probability) == 1.0
+        assert float(res.t_for(0.99)) == 0.0 and bool(res.consistent_from_start(0.99))
+    assert float(res.t_for(0.99)) >= 0.0 and float(res.t_for(0.5)) >= 0.0

@@ -21,7 +21,7 @@ from ._style import PALETTE, finish, new_axes, new_grid
 __all__ = ["admin_load_figure", "head_load_figure", "cache_hit_figure", "staleness_cdf_figure"]
 
 
-def admin_load_figure(query_rates_per_s, loads: dict, *, ceiling: float | None = None):
+def admin_load_figure(query_rates_per_s, loads: dict, *, ceiling: float | None = None, rate_per_s=None):
     """Admin utilization and p99 time at the admin node vs query rate, one line per scenario.
 
     Parameters
@@ -32,6 +32,8 @@ def admin_load_figure(query_rates_per_s, loads: dict, *, ceiling: float | None =
         Label -> :class:`followerlab.consistency.AdminLoad` computed over ``query_rates_per_s``.
     ceiling : float, optional
         A utilization ceiling to draw (e.g. the advisor's).
+    rate_per_s : float, optional
+        The run's own query rate, marked on both panels.
     """
     x = np.asarray(query_rates_per_s, dtype=float)
     fig, axes = new_grid(1, 2, figsize=(10.5, 4.0))
@@ -47,6 +49,10 @@ def admin_load_figure(query_rates_per_s, loads: dict, *, ceiling: float | None =
         shown = np.isfinite(p99) & (np.broadcast_to(r.admin_utilization, x.shape) <= 0.95)
         ax_t.plot(x, np.where(shown, p99, np.nan), color=colour, label=label)
     ax_u.axhline(1.0, color="black", lw=1, ls="--", label="saturation (ρ = 1)")
+    if rate_per_s is not None:
+        for a in (ax_u, ax_t):
+            a.axvline(float(rate_per_s), color="0.4", lw=1, ls="-.",
+                      label=f"this run: {float(rate_per_s):g} queries/s" if a is ax_u else None)
     if ceiling is not None:
         ax_u.axhline(ceiling, color="grey", lw=1, ls=":", label=f"ceiling {ceiling:g}")
     ax_u.set_ylim(0, max(1.5, min(3.0, float(np.nanmax([np.max(r.admin_utilization) for r in loads.values()])))))

@@ -38,11 +38,12 @@ def follower_lag_cdfs(lags: dict, *, title="Follower sync lag: CDF", ax=None, ma
 
 
 def follower_lag_vs_period(period_s, lags_by_rate: dict, *, title="Follower lag vs sync period", ax=None,
-                           log=True):
+                           log=True, run_period_s=None):
     """Mean (solid) and p99 (dotted) lag against the period, one colour per change rate.
 
     ``lags_by_rate`` maps a label (e.g. ``"2 changes/s"``) to a RefreshLag over ``period_s``.
-    Back-to-back points are marked with crosses.
+    Back-to-back points are marked with crosses; ``run_period_s`` (optional) marks the run's
+    own period with a grey dashed line.
     """
     fig, ax = new_axes(title, "sync period P (s)", "lag (s)", ax=ax)
     p = np.asarray(period_s, dtype=float)
@@ -57,6 +58,8 @@ def follower_lag_vs_period(period_s, lags_by_rate: dict, *, title="Follower lag 
             idx = idx[:: max(1, idx.size // 6)]
             ax.plot(p[idx], mean[idx], "x", color=c, markersize=7, markeredgewidth=1.5)
     ax.plot([], [], "x", color="0.3", label="syncs back to back")
+    if run_period_s is not None:
+        ax.axvline(float(run_period_s), color="0.4", lw=1, ls="--", label=f"this run: P = {float(run_period_s):g} s")
     ax.set_xlim(p.min(), p.max())
     if log:
         ax.set_xscale("log")
@@ -66,12 +69,13 @@ def follower_lag_vs_period(period_s, lags_by_rate: dict, *, title="Follower lag 
     return finish(ax, legend_title="metadata change rate")
 
 
-def follower_prefetch_tradeoff(ingest_bytes_per_s, tradeoff, *, title="Auto-prefetch: staler but hot", ax=None):
+def follower_prefetch_tradeoff(ingest_bytes_per_s, tradeoff, *, title="Auto-prefetch: staler but hot", ax=None,
+                               run_ingest_bytes_per_s=None):
     """Both sides of the prefetch trade against the ingest rate (log-log).
 
     The extra mean lag prefetch causes (warming each sync's new extents) against the cold
     first-query penalty it avoids; prefetch pays where the second is above the first, left of
-    the crossover.
+    the crossover.  ``run_ingest_bytes_per_s`` (optional) marks the run's own ingest rate.
     """
     fig, ax = new_axes(title, "compressed ingest rate (MB/s)", "seconds", ax=ax)
     x = np.asarray(ingest_bytes_per_s, dtype=float) / 1e6
@@ -91,6 +95,9 @@ def follower_prefetch_tradeoff(ingest_bytes_per_s, tradeoff, *, title="Auto-pref
     unb = ~np.isfinite(np.asarray(tradeoff.lag_mean_s_on, dtype=float))
     if unb.any() and x[unb].min() < x.max():
         ax.axvspan(x[unb].min(), x.max(), color="0.85", label="prefetch syncs cannot keep up")
+    if run_ingest_bytes_per_s is not None and x.min() <= run_ingest_bytes_per_s / 1e6 <= x.max():
+        ax.axvline(run_ingest_bytes_per_s / 1e6, color=PALETTE[2], lw=1.5, ls="-.",
+                   label=f"this run: {run_ingest_bytes_per_s / 1e6:.3g} MB/s")
     ax.set_xlim(x.min(), x.max())
     return finish(ax)
 
@@ -115,8 +122,11 @@ def follower_cache_comparison(labels, hot_bytes, cold_query_fraction, *, title="
     return fig
 
 
-def follower_union_window(window_s, union, *, title="Leader+follower union: window W", ax=None):
-    """Expected hole in the union's result (s) and the leader's share of the scan vs W."""
+def follower_union_window(window_s, union, *, title="Leader+follower union: window W", ax=None, run_window_s=None):
+    """Expected hole in the union's result (s) and the leader's share of the scan vs W.
+
+    ``run_window_s`` (optional) marks the run's own window with a grey dashed line.
+    """
     fig, ax = new_axes(title, "window read from the leader, W (min)", "expected missing span (s)", ax=ax)
     w = np.asarray(window_s, dtype=float) / 60.0
     ax.plot(w, union.expected_gap_s, "-", color=PALETTE[0], label="expected missing span E[(A - W)+] (s)")
@@ -128,5 +138,8 @@ def follower_union_window(window_s, union, *, title="Leader+follower union: wind
     ax2.set_ylabel("leader share of the query's scan (%)")
     ax2.set_ylim(bottom=0)
     ax2.spines["top"].set_visible(False)
+    if run_window_s is not None:
+        ax.axvline(float(run_window_s) / 60.0, color="0.4", lw=1, ls="--",
+                   label=f"this run: W = {float(run_window_s) / 60.0:g} min")
     ax.set_xlim(w.min(), w.max())
     return finish(ax)

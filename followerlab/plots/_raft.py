@@ -16,7 +16,7 @@ def raft_rtt_heatmap(rtt, *, title="Round-trip time between regions", ax=None):
     """Heatmap of an RTT matrix (DataFrame, ms), each cell annotated."""
     n = rtt.shape[0]
     fig, ax = new_axes(title, "destination region", "source region", ax=ax,
-                       figsize=(1.0 + 0.75 * n, 0.6 + 0.6 * n))
+                       figsize=(max(6.5, 1.0 + 0.75 * n), max(3.8, 0.6 + 0.6 * n)))
     values = rtt.to_numpy(dtype=float)
     im = ax.imshow(values, cmap="viridis")
     ax.grid(False)
@@ -81,13 +81,17 @@ def raft_staleness_bars(staleness, *, title="Staleness of each read type", ax=No
 
 
 def raft_write_load_curves(loads: dict, *, title="Write latency vs write rate (leader as a queue)", ax=None,
-                           ylim=None, logx=True):
+                           ylim=None, logx=True, rate_per_s=None):
     """Mean write latency against the write rate, one line per configuration.
 
     ``loads`` maps a label to a :class:`~followerlab.raft.WriteLoad` over a rate sweep; the
-    saturation rate of each is marked with a dotted vertical line.
+    saturation rate of each is marked with a dotted vertical line, and ``rate_per_s`` (the
+    run's write rate, optional) with a grey dashed one.
     """
     fig, ax = new_axes(title, "write rate (writes/s)", "mean write latency (ms)", ax=ax)
+    if rate_per_s is not None:
+        ax.axvline(float(rate_per_s), color="0.4", linestyle="--", linewidth=1,
+                   label=f"this run: {float(rate_per_s):g} writes/s")
     finite = []
     for i, (label, w) in enumerate(loads.items()):
         c = PALETTE[i % len(PALETTE)]

@@ -1,0 +1,252 @@
+"""Notebooks 01-03 tell the truth about each run (issue 16, "Done when").
+
+Each notebook runs through papermill with every shipped scenario point of
+``data/scenarios/*.yaml`` and with values no scenario uses (including a saturated or
+unbounded case).  In each executed notebook:
+
+* every number in a generated Markdown output matches, at the precision it is printed, a
+  parameter or a result of that run (as is, or as a percentage of a fraction); names that
+  contain digits (configurations, regions, reference labels, ``p99``) and a short documented
+  list of formulas are taken out first, and each run must have numbers to check;
+* the fixed Markdown cells contain only the numbers listed below, each true for every valid
+  parameter set (a formula, a constant of the model, or an example quoted from a source);
+* no output holds a file path or a bare ``None``/``nan`` (nor a bare ``inf`` in generated prose);
+* notebook 03's first two figures (network, write latency) differ between deployments.
+
+The runs are small (the notebooks' own sizes); about a minute on two cores.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from _nbruns import ROOT, defaults, execute_many
+
+from followerlab.scenarios import load_scenarios
+
+SCENARIOS = load_scenarios(ROOT / "data" / "scenarios")
+
+
+def _scenario_params(notebook):
+    """The shipped scenario points of ``notebook``: enough of them to use every value of every grid axis.
+
+    A scenario without a grid is one point; of a grid, points are taken greedily (the notebook's
+    defaults first, then the point that adds most unused axis values) until every value of every
+    axis has run -- for follower-clusters.yaml two of its four points.
+    """
+    runs = [r for r in SCENARIOS if r.notebook_name == notebook]
+    base = defaults(notebook)
+    chosen, by_scenario = [], {}
+    for r in runs:
+        by_scenario.setdefault(r.base_scenario, []).append(r)
+    for group in by_scenario.values():
+        todo = {(k, json.dumps(v)) for r in group for k, v in r.grid_point.items()}
+        group = sorted(group, key=lambda r: any(base.get(k) != v for k, v in r.effective.items() if k in base))
+        picked = [group[0]]
+        todo -= {(k, json.dumps(v)) for k, v in group[0].grid_point.items()}
+        while todo:
+            best = max(group, key=lambda r: len(todo & {(k, json.dumps(v)) for k, v in r.grid_point.items()}))
+            picked.append(best)
+            todo -= {(k, json.dumps(v)) for k, v in best.grid_point.items()}
+        chosen += picked
+    return [(r.scenario, dict(r.parameters)) for r in chosen]
+
+
+#: values no shipped scenario uses (and cases where a station saturates or a follower cannot keep up)
+UNSEEN = {
+    "01-follower-lag": [
+        ("unseen", {"period_s": 45.0, "follower_hot_days": 30.0, "leader_hot_days": 2.0, "change_rate_per_s": 3.0,
+                    "override_kind": "replace", "union_window_min": 2.0, "dashboard_share": 0.55,
+                    "periods_s": [20.0, 90.0]}),
+        ("unbounded", {"period_s": 10.0, "change_rate_per_s": 150.0, "follower_hot_days": 7.0, "periods_s": [10.0]}),
+    ],
+    "02-admin-node-load": [
+        ("unseen-saturated", {"nodes": 6, "hot_database_share": 0.45, "query_rate_per_s": 70.0, "weak_fraction": 0.9,
+                              "refresh_period_s": 300.0, "databases": 6, "query_rates_per_s": [12.0, 200.0]}),
+    ],
+    "03-raft-write-latency": [
+        ("unseen", {"rtt_file": "crdb-demo-rtt-2019.csv", "home_region": "us-west1",
+                    "deployment_regions": ["us-west1", "us-east1", "europe-west1"], "jitter_mean_ms": 0.0,
+                    "crdb_version": "v20.1", "max_staleness_s": 3.1, "write_rate_per_s": 650.0, "wars_trials": 4000}),
+    ],
+}
+
+#: formulas and fixed terms in generated prose, true for every parameter set
+FORMULAS = {
+    "01-follower-lag": ["d1·m ≥ 1"],
+    "02-admin-node-load": ["(1 − *w*)", "7-day", "5-minute"],
+    "03-raft-write-latency": [],
+}
+
+#: numbers the fixed Markdown cells may contain, and why each holds for every parameter set
+STATIC_NUMBERS = {
+    "01-follower-lag": {
+        "0", "1", "2", "99",  # formulas: U uniform on (0, P], P/2, d1·m ≥ 1; "99th percentile"
+        "90",                # Leibowitz2021's example: a follower keeps 90 days hot (quoted as its example)
+        "100",               # table selection: at most 100 include/exclude entries (ADX-FollowerCommands)
+        "60", "3", "0.02", "5",   # how the shipped example data file was generated (same file every run)
+        "00",                # "notebook 00" (the explorer)
+    },
+    "02-admin-node-load": {
+        "1", "0", "2", "70", "1000",   # (1 − w), 2R², Leibowitz2023's examples: 70% on one database, 1000 records/min
+        "1e-4", "100",                 # refresh_cost's assumed constants (2 KiB, 100 MB/s, 1e-4 failures/MB)
+        "7", "5",                      # Leibowitz2023's two example queries: 7-day aggregation, 5-minute alert
+        "00",                          # "notebook 00" (the explorer)
+    },
+    "03-raft-write-latency": {
+        "2", "1", "3", "5", "0.2",     # q = ⌊n/2⌋+1; 3 voters / 5 voters 2-2-1; closed ts 3 s target + 0.2 s
+        "800",                         # CRDB-GlobalTables: the global-reads lead, a constant of the model
+        "0",                           # "t = 0": a read sent at the commit
+        "2025",                        # Azure-RTT: the shipped matrix is June 2025's
+        "00",                          # "notebook 00" (the explorer)
+    },
+}
+
+NUMBER = re.compile(r"(?<![\w.])[-−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+ALNUM = re.compile(r"\b[A-Za-z][\w.-]*\d[\w.-]*")          # p99, westus2, v23.1, Leibowitz2021, file names
+PATH = re.compile(r"PosixPath|/tmp/|/work/|\.partial|results\.csv|results\.json|\w:\\\\")
+BARE = re.compile(r"\bNone\b|\bnan\b|\bNaN\b")
+
+
+def _runs():
+    jobs = []
+    for nb in ("01-follower-lag", "02-admin-node-load", "03-raft-write-latency"):
+        for name, params in _scenario_params(nb) + UNSEEN[nb]:
+            jobs.append((nb, name, params))
+    return jobs
+
+
+JOBS = _runs()
+
+
+@pytest.fixture(scope="module")
+def executed():
+    runs = execute_many([(nb, params) for nb, _, params in JOBS])
+    return {(nb, name): run for (nb, name, _), run in zip(JOBS, runs)}
+
+
+def _outputs(nb):
+    """(cell index, mime type, text) of every text output."""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                yield i, "stream", out.get("text", "")
+            elif out.get("output_type") == "error":
+                yield i, "error", out.get("evalue", "")
+            for mime, data in out.get("data", {}).items():
+                if mime.startswith("text/"):
+                    yield i, mime, data if isinstance(data, str) else "".join(data)
+
+
+def _allowed_values(run) -> np.ndarray:
+    values = []
+    for v in list(run.parameters.values()) + list(run.results["value"]):
+        for x in (v if isinstance(v, list) else [v]):
+            if isinstance(x, (int, float)) and not isinstance(x, bool):
+                values.append(float(x))
+            elif isinstance(x, str):
+                try:
+                    values.append(float(x))
+                except ValueError:
+                    pass
+    v = np.array([x for x in values if np.isfinite(x)])
+    return np.concatenate([v, 100.0 * v])            # as is, or a fraction as a percentage
+
+
+def _strip(text: str, run, notebook: str) -> str:
+    names = set(run.results["configuration"])
+    for v in run.parameters.values():
+        for x in (v if isinstance(v, list) else [v]):
+            if isinstance(x, str):
+                names.add(x)
+    for name in sorted(names, key=len, reverse=True):
+        if name:
+            text = text.replace(name, " ")
+    for formula in FORMULAS[notebook]:
+        text = text.replace(formula, " ")
+    text = re.sub(r"\b(?:Leibowitz20\d\d|CRDB-\w+)'s example[^;.)]*", " ", text)   # quoted source examples
+    text = re.sub(r"`[^`]*`", " ", text)
+    return ALNUM.sub(" ", text)
+
+
+def _matches(token: str, allowed: np.ndarray) -> bool:
+    token = token.replace("−", "-")
+    x = float(token)
+    decimals = len(token.split(".")[1]) if "." in token and "e" not in token else 0
+    tol = 0.5 * 10.0 ** (-decimals) + 1e-9 * abs(x)
+    return bool(np.any(np.abs(allowed - x) <= tol))
+
+
+def _generated_markdown(nb):
+    return [(i, text) for i, mime, text in _outputs(nb) if mime == "text/markdown"]
+
+
+@pytest.mark.parametrize("notebook, name", [(nb, name) for nb, name, _ in JOBS])
+def test_every_number_in_generated_prose_is_the_runs_own(executed, notebook, name):
+    run = executed[(notebook, name)]
+    allowed = _allowed_values(run)
+    checked, wrong = 0, []
+    for i, text in _generated_markdown(run.nb):
+        if text.lstrip().startswith("|"):
+            continue                                      # a results table: the values themselves
+        for token in NUMBER.findall(_strip(text, run, notebook)):
+            checked += 1
+            if not _matches(token, allowed):
+                wrong.append(f"cell {i}: {token!r} in: {text[:300]}")
+        assert "inf" not in re.findall(r"\binf\b", text), f"cell {i}: bare inf in {text[:200]}"
+    assert checked >= 15, f"only {checked} numbers in the generated prose of {notebook} [{name}]"
+    assert not wrong, "numbers that are neither parameters nor results of this run:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("notebook, name", [(nb, name) for nb, name, _ in JOBS])
+def test_no_output_holds_a_path_or_a_bare_none_or_nan(executed, notebook, name):
+    run = executed[(notebook, name)]
+    for i, mime, text in _outputs(run.nb):
+        assert mime != "error", f"cell {i} failed: {text}"
+        assert not PATH.search(text), f"cell {i} ({mime}) shows a path: {text[:300]}"
+        assert not BARE.search(text), f"cell {i} ({mime}) shows a bare None/nan: {text[:300]}"
+
+
+@pytest.mark.parametrize("notebook", ["01-follower-lag", "02-admin-node-load", "03-raft-write-latency"])
+def test_fixed_prose_names_only_numbers_true_for_every_run(executed, notebook):
+    run = next(r for (nb, _), r in executed.items() if nb == notebook)
+    found = set()
+    for cell in run.nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        text = re.sub(r"```.*?```", " ", cell.source, flags=re.S)       # quoted source queries
+        text = re.sub(r"`[^`]*`", " ", text)
+        text = re.sub(r"^#+ \d+ ?[·.]", " ", text, flags=re.M)           # section numbers
+        found |= set(NUMBER.findall(ALNUM.sub(" ", text)))
+    extra = found - STATIC_NUMBERS[notebook]
+    assert not extra, f"fixed Markdown in {notebook} names {sorted(extra)}: generate it from the run, or list it here"
+
+
+def test_raft_figures_follow_the_deployment(executed):
+    """Network and write-latency figures of the three shipped deployments are all different."""
+    deployments = [name for nb, name, _ in JOBS if nb == "03-raft-write-latency"]
+    figures = {}
+    for name in deployments:
+        nb = executed[("03-raft-write-latency", name)].nb
+        pngs = []
+        for cell in nb.cells:
+            if cell.cell_type == "code" and ("raft_rtt_heatmap" in cell.source or "raft_write_latency_bars" in cell.source):
+                pngs += [o["data"]["image/png"] for o in cell.outputs if "image/png" in o.get("data", {})]
+        assert len(pngs) == 2, f"{name}: expected the network and write-latency figures, got {len(pngs)}"
+        figures[name] = pngs
+    for k in range(2):
+        seen = [figures[name][k] for name in deployments]
+        assert len(set(seen)) == len(seen), f"figure {k + 1} of notebook 03 is the same for two deployments"
+
+
+def test_every_notebook_runs_at_least_three_parameter_sets_including_every_scenario():
+    for nb in ("01-follower-lag", "02-admin-node-load", "03-raft-write-latency"):
+        sets = _scenario_params(nb) + UNSEEN[nb]
+        assert len({json.dumps(p, sort_keys=True) for _, p in sets}) >= 3
+        scenarios = {r.base_scenario for r in SCENARIOS if r.notebook_name == nb}
+        assert scenarios <= {name.split("@")[0] for name, _ in sets}
