@@ -405,6 +405,17 @@ _RECORD_KEYS = ("run_id", "scenario", "base_scenario", "label", "notebook", "not
                 "effective", "hash", "source", "description", "grid_point")
 
 
+class _QuietWhenCancelled(logging.Filter):
+    """Drop papermill/nbclient log records once the batch is cancelled ("Kernel died before
+    replying", ...: we killed that kernel on purpose)."""
+
+    def filter(self, record):
+        return not _CANCEL.is_set()
+
+
+_QUIET = _QuietWhenCancelled()
+
+
 def _cancelled_record(task: dict, started: bool) -> dict:
     rec = {k: task.get(k) for k in _RECORD_KEYS}
     rec.update(status="cancelled", started=started, error=None, duration_s=None, kernel_attempts=None)
@@ -428,6 +439,9 @@ def run_one(task: dict) -> dict:
     import papermill as pm
 
     logging.getLogger("papermill").setLevel(logging.ERROR)  # papermill warns on lines it can't parse
+    for name in ("papermill", "traitlets", "nbclient", "jupyter_client"):
+        if _QUIET not in logging.getLogger(name).filters:
+            logging.getLogger(name).addFilter(_QUIET)
     final = Path(task["run_dir"])
     staging = final.with_name(final.name + ".partial")
     record = {k: task[k] for k in _RECORD_KEYS}
@@ -792,12 +806,18 @@ class _Interrupts:
         _kill_kernels(remove_files=True)
         for path in list(_CURRENT_STAGING):
             shutil.rmtree(path, ignore_errors=True)
+        try:  # unlink the pool's named semaphores now (else the resource tracker warns about leaks)
+            from multiprocessing import util
+
+            util._run_finalizers(0)
+        except Exception:
+            pass
         os.write(2, b"followerlab: interrupted again: stopped at once; unfinished runs discarded\n")
         os._exit(EXIT_INTERRUPTED)
 
 
 #: After Ctrl-C, how long runs in flight get to wind down before their workers are terminated.
-_ABANDON_AFTER_S = 2.0
+_ABANDON_AFTER_S = 1.5
 
 
 def _submit_shielded(pool, fn, arg):
@@ -827,7 +847,7 @@ def _stop_pool(pool, graceful: bool) -> None:
                 os.kill(p.pid, signal.SIGTERM)  # the worker kills its kernel, removes its files, exits
             except (ProcessLookupError, PermissionError):
                 pass
-    deadline = time.monotonic() + 2.0
+    deadline = time.monotonic() + 1.0
     for p in procs:
         p.join(max(0.0, deadline - time.monotonic()))
         if p.is_alive():
