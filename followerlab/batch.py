@@ -3,15 +3,21 @@
 ``followerlab batch data/scenarios --out reports`` (see :mod:`followerlab.cli`) calls
 :func:`run_batch`, which
 
-1. reads and validates the scenario files (:func:`followerlab.scenarios.load_scenarios`);
-2. runs each notebook with papermill, passing the scenario's parameters and ``output_dir``,
-   on a local process pool (``jobs``) or on a Dask distributed cluster (``scheduler``), each
-   kernel on IPC transport (Unix sockets with unique paths, so parallel kernels cannot race for
-   the same TCP port) and retried when it fails to start;
-3. keeps a failed run's executed notebook and its error while the other runs finish;
-4. skips a run whose inputs hash (notebook bytes and parameters) equals that of its last
-   *successful* run, unless ``force`` (a change to the followerlab library itself needs ``force``);
-5. gathers every run's ``results.csv`` into ``results.csv`` / ``results.parquet`` with
+1. reads and validates the scenario files (:func:`followerlab.scenarios.plan_scenarios`),
+   counts the runs (refusing more than ``max_runs`` unless confirmed) and plans them lazily;
+2. takes the output folder's lock (:data:`LOCK_NAME`; another live batch →
+   :class:`OutputLockedError`, a dead one's lock is taken over);
+3. runs each notebook with papermill, passing the scenario's parameters and ``output_dir``,
+   on a local process pool (``jobs``, at most ``jobs`` runs submitted at a time) or on a Dask
+   distributed cluster (``scheduler``), each kernel on IPC transport (Unix sockets with unique
+   paths, so parallel kernels cannot race for the same TCP port) and retried when it fails
+   to start;
+4. keeps a failed run's executed notebook and its error while the other runs finish;
+5. skips a run whose skip key (notebook bytes, parameters, kernel, followerlab version and
+   code hash, data files hash, files named by parameters) equals that of its last
+   *successful* run and whose ``results.csv`` still matches the checksum in ``run.json``,
+   unless ``force``; such runs are marked ``reused``;
+6. gathers every run's ``results.csv`` into ``results.csv`` / ``results.parquet`` with
    scenario, notebook and parameter columns, and writes the HTML report
    (:func:`followerlab.report.write_report`).
 
@@ -20,17 +26,27 @@ Output layout (all under ``out``)::
     runs/<run_id>/notebook.ipynb   executed notebook (also when it failed)
     runs/<run_id>/notebook.html    rendered with nbconvert, code hidden by default
     runs/<run_id>/results.csv|json the notebook's own results (via results_io)
-    runs/<run_id>/run.json         status, error, inputs hash, parameters, timings
+    runs/<run_id>/run.json         status, error, skip key, results checksum, parameters, timings
     runs/<run_id>/kernel.log       the kernel process's stderr
     results.csv, results.parquet   the gathered table; runs.csv: one row per run
     index.html, figures/*.png      the report
+    .followerlab-batch.lock        while a batch runs: its pid, host, start time, command
 
 Atomicity: a run executes in ``runs/<run_id>.partial/``; only when it has finished (either
-way) is that folder swapped in for ``runs/<run_id>/``, and the gathered files are written to a
-temporary file and renamed.  An interrupted batch leaves the previous complete outputs (or
-a ``.partial`` folder, removed by the next batch), never a half-written result.
+way) is that folder swapped in for ``runs/<run_id>/``, and ``run.json`` and the gathered files
+are written to a temporary file and renamed.  An interrupted batch, a full disk or a crash
+leaves the previous complete outputs (or a ``.partial`` folder, removed by the next batch),
+never a half-written result taken as done.
 
-The exit status of the command is the number of failed runs, capped at 100.
+Ctrl-C (SIGINT, also to the whole process group as a terminal sends it): no run starts any
+more, the kernels of runs in flight are killed and those runs discarded (their workers are
+terminated if they do not wind down within 1.5 s), the finished runs are gathered and
+:attr:`BatchResult.interrupted` is set (exit status 130).  A second Ctrl-C exits at once.
+Kernels' socket and connection files are removed even when a kernel was killed.
+
+Exit statuses of the command: the number of failed runs capped at 100
+(:data:`MAX_EXIT_STATUS`); :data:`EXIT_USAGE` 101, :data:`EXIT_DISK_FULL` 102,
+:data:`EXIT_OUTPUT_UNUSABLE` 103, :data:`EXIT_INTERRUPTED` 130 (table in :mod:`followerlab.cli`).
 
 >>> plan = plan_runs("tests/fixtures/scenarios/tiny.yaml", "/tmp/never-written")
 >>> [t["run_id"] for t in plan][:2]

@@ -5,15 +5,15 @@
 
 Exit status of ``batch`` (also in ``followerlab batch --help`` and the README):
 
-====  ==========================================================================================
-0     every run succeeded or was reused (unchanged since its last success)
-1-100 that many runs failed (capped at 100); the others finished and were gathered
-101   usage error, nothing ran: bad command line or scenario file, ``--out`` in use by another
-      batch, more runs than ``--max-runs`` not confirmed
-102   disk full (ENOSPC/EDQUOT) under ``--out``; finished runs kept, nothing half-written kept
-103   ``--out`` unusable: not a directory, not writable, read-only file system
-130   interrupted (Ctrl-C): queued runs cancelled, finished runs gathered into results.csv
-====  ==========================================================================================
+=====  =========================================================================================
+0      every run succeeded or was reused (unchanged since its last success)
+1-100  that many runs failed (capped at 100); the others finished and were gathered
+101    usage error, nothing ran: bad command line or scenario file, ``--out`` in use by another
+       batch, more runs than ``--max-runs`` not confirmed
+102    disk full (ENOSPC/EDQUOT) under ``--out``; finished runs kept, nothing half-written kept
+103    ``--out`` unusable: not a directory, not writable, read-only file system
+130    interrupted (Ctrl-C): queued runs cancelled, finished runs gathered into results.csv
+=====  =========================================================================================
 """
 
 from __future__ import annotations
