@@ -206,8 +206,12 @@ def inputs_hash(notebook: str | Path, parameters: dict, *, kernel_name: str = "p
     (:func:`library_fingerprint`) and of the data files (:func:`data_fingerprint`, plus files
     a string parameter names), so an upgrade or an edited model reruns every run.
     """
+    return _combine_hash(_file_digest(notebook), parameters, kernel_name, extra)
+
+
+def _combine_hash(notebook_digest: bytes, parameters: dict, kernel_name: str, extra: str) -> str:
     h = hashlib.sha256()
-    h.update(_file_digest(notebook))
+    h.update(notebook_digest)
     for part in (json.dumps(parameters, sort_keys=True, default=str).encode(), kernel_name.encode(), extra.encode()):
         h.update(hashlib.sha256(part).digest())
     return h.hexdigest()
@@ -534,17 +538,21 @@ def run_one(task: dict) -> dict:
 
 
 def _task(run: Run, out: Path, kernel_name: str, timeout_s: float, start_timeout_s: float,
-          fingerprint: str = "") -> dict:
+          fingerprint: str = "", digests: dict | None = None) -> dict:
     named = _named_files_digest(run.parameters, run.notebook)
+    digests = {} if digests is None else digests  # notebook path -> digest, once per plan
+    if run.notebook not in digests:
+        digests[run.notebook] = _file_digest(run.notebook)
+    run_id = run.run_id
     return {
-        "run_id": run.run_id, "scenario": run.scenario, "base_scenario": run.base_scenario,
-        "notebook": run.notebook_name, "notebook_path": str(run.notebook), "source": str(run.source),
+        "run_id": run_id, "scenario": run.scenario, "base_scenario": run.base_scenario,
+        "notebook": run.notebook.stem, "notebook_path": str(run.notebook), "source": str(run.source),
         "description": run.description, "grid_point": run.grid_point, "label": run.label,
         "parameters": run.parameters, "effective": run.effective,
-        "hash": inputs_hash(run.notebook, run.parameters, kernel_name=kernel_name,
-                            extra=f"{fingerprint}|{named}" if fingerprint or named else ""),
+        "hash": _combine_hash(digests[run.notebook], run.parameters, kernel_name,
+                              f"{fingerprint}|{named}" if fingerprint or named else ""),
         "library": fingerprint,
-        "run_dir": str(out / "runs" / run.run_id), "kernel_name": kernel_name,
+        "run_dir": os.path.join(out, "runs", run_id), "kernel_name": kernel_name,
         "timeout_s": timeout_s, "start_timeout_s": start_timeout_s,
     }
 
@@ -571,8 +579,9 @@ class _TaskPlan:
         return len(self._plan)
 
     def __iter__(self):
+        digests: dict = {}
         for run in self._plan:
-            yield _task(run, *self._args)
+            yield _task(run, *self._args, digests=digests)
 
 
 def _plan(scenarios, out, *, notebooks=None, notebook_dir=None, kernel_name: str = "python3",
@@ -601,13 +610,14 @@ def _previous(task: dict) -> dict | None:
     Intact: ``results.csv`` exists and has the sha256 recorded in ``run.json`` (written
     atomically after the run), so a half-written or edited result is never reused.
     """
-    run_dir = Path(task["run_dir"])
+    run_dir = task["run_dir"]
     try:
-        rec = json.loads((run_dir / "run.json").read_text())
+        with open(os.path.join(run_dir, "run.json"), encoding="utf-8") as fh:
+            rec = json.load(fh)
         if not (isinstance(rec, dict) and rec.get("status") == "ok" and rec.get("hash") == task["hash"]
                 and rec.get("results_sha256")):
             return None
-        if _file_digest(run_dir / "results.csv").hex() != rec["results_sha256"]:
+        if _file_digest(os.path.join(run_dir, "results.csv")).hex() != rec["results_sha256"]:
             return None
     except (OSError, ValueError):
         return None
@@ -932,7 +942,6 @@ def _execute_dask(tasks, scheduler, on_done, interrupts: _Interrupts | None = No
     """Send the runs to a Dask scheduler.  Ctrl-C cancels the runs not yet started there (runs
     already executing on a worker finish there: Dask cannot interrupt a running task)."""
     from distributed import Client
-    from distributed import wait as dask_wait
 
     cancelled = (lambda: interrupts.cancelled) if interrupts is not None else _CANCEL.is_set
     try:
@@ -950,12 +959,10 @@ def _execute_dask(tasks, scheduler, on_done, interrupts: _Interrupts | None = No
                 for t in pending.values():
                     on_done(_cancelled_record(t, started=False))
                 return
-            try:
-                dask_wait(list(pending), timeout=0.2, return_when="FIRST_COMPLETED")
-            except Exception as exc:
-                if "Timeout" not in type(exc).__name__:
-                    raise
-            for fut in [f for f in pending if f.done()]:
+            done = [f for f in pending if f.done()]  # futures' states are updated by the client's thread
+            if not done:
+                time.sleep(0.1)
+            for fut in done:
                 on_done(_result_or_failure(fut, pending.pop(fut)))
 
 
