@@ -915,7 +915,10 @@ def _execute_local(tasks, jobs, on_done, interrupts: _Interrupts | None = None):
         while running:
             done, _ = wait(list(running), timeout=0.1, return_when=FIRST_COMPLETED)
             for fut in done:
-                on_done(_result_or_failure(fut, running.pop(fut)))
+                rec = _result_or_failure(fut, running.pop(fut))
+                if rec["status"] == "cancelled":
+                    _CANCEL.set()  # a worker saw a Ctrl-C that this process missed: stop here too
+                on_done(rec)
             if not cancelled():
                 fill()
                 continue

@@ -325,3 +325,23 @@ def test_a_killed_kernel_leaves_no_socket_or_connection_file(tmp_path, monkeypat
     assert time.monotonic() - t0 < 60
     assert not list((tmp_path / "tmp").glob("followerlab-kernel-*"))
     assert not list((tmp_path / "runtime").glob("kernel-*.json"))
+
+
+def test_on_a_terminal_a_large_grid_asks_before_running(tmp_path):
+    """``N runs; continue? [y/N]`` when stdin is a terminal (a pseudo-terminal here); 'n' runs nothing."""
+    import pty
+
+    periods = ", ".join(str(10 * (i + 1)) for i in range(12))
+    scen = _scenario(tmp_path, f"name: g\nnotebooks: [{LAG}]\ngrid: {{refresh_period_s: [{periods}]}}\n")
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "followerlab", "batch", str(scen), "--out", str(tmp_path / "o"),
+                                 "--max-runs", "10"], stdin=follower, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        os.write(leader, b"n\n")
+        _, err = proc.communicate(timeout=120)
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert "12 runs; continue? [y/N]" in err and proc.returncode == USAGE_ERROR, err
+    assert not (tmp_path / "o").exists()
