@@ -304,27 +304,45 @@ def test_help_documents_the_exit_statuses():
 
 
 def test_a_killed_kernel_leaves_no_socket_or_connection_file(tmp_path, monkeypatch):
-    import nbformat
+    """A kernel whose run ended without jupyter_client's cleanup (the execution blew up and
+    nobody shut the kernel down) is killed by run_one and its IPC sockets and connection file
+    removed.  (A kernel killed while jupyter_client still runs is cleaned by jupyter_client;
+    one whose pool worker is terminated is cleaned by the worker's SIGTERM handler, see
+    tests/test_batch_ctrl_c.py.)"""
+    import asyncio
     import tempfile
 
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('output_dir: str = ""  # where results go')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = tmp_path / "suicide.ipynb"
-    nbformat.write(nb, path)
-    scen = _scenario(tmp_path, f"name: k\nnotebooks: [{path}]\n")
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
-    t0 = time.monotonic()
-    result = run_batch(scen, tmp_path / "out", report=False, compare=False, progress=False,
-                       start_timeout_s=60, timeout_s=60)
-    assert result.n_failed == 1 and "Dead" in result.runs["error"].item(), result.runs["error"].item()
-    assert time.monotonic() - t0 < 60
-    assert not list((tmp_path / "tmp").glob("followerlab-kernel-*"))
-    assert not list((tmp_path / "runtime").glob("kernel-*.json"))
+    seen = {}
+
+    def abandoned(nb, output, parameters, kernel_manager_class, **kw):
+        km = kernel_manager_class(kernel_name="python3")
+        asyncio.run(km.start_kernel())
+        seen["pid"], seen["conn"] = km.provisioner.pid, km.connection_file
+        deadline = time.monotonic() + 30
+        while len(list((tmp_path / "tmp").glob("followerlab-kernel-*"))) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the kernel binds its five sockets
+        seen["sockets"] = sorted(p.name for p in (tmp_path / "tmp").glob("followerlab-kernel-*"))
+        seen["conn_existed"] = Path(km.connection_file).is_file()
+        raise PapermillExecutionError(0, 1, "Kernel died", "DeadKernelError", "Kernel died", [])
+
+    monkeypatch.setattr(papermill, "execute_notebook", abandoned)
+    (task,) = plan_runs(_scenario(tmp_path), tmp_path / "out")
+    rec = batch_mod.run_one(task)
+    assert rec["status"] == "failed" and rec["error"]["message"] == "Kernel died"
+    assert len(seen["sockets"]) == 5 and seen["conn_existed"]  # they existed
+    assert not list((tmp_path / "tmp").glob("followerlab-kernel-*")) and not Path(seen["conn"]).exists()
+    stat = Path(f"/proc/{seen['pid']}/stat")
+    dead = lambda: not stat.exists() or stat.read_text().split(") ", 1)[1][0] == "Z"  # noqa: E731
+    deadline = time.monotonic() + 5
+    while not dead() and time.monotonic() < deadline:  # SIGKILL was sent; let the kernel die
+        time.sleep(0.05)
+    assert dead()  # the kernel was killed
 
 
 def test_on_a_terminal_a_large_grid_asks_before_running(tmp_path):
