@@ -494,8 +494,9 @@ def run_one(task: dict) -> dict:
             if _CANCEL.is_set():  # killed by Ctrl-C: not a failure of the notebook, and not kept
                 shutil.rmtree(staging, ignore_errors=True)
                 return _cancelled_record(task, started=True)
-            if _storage_kind(exc, cells=True) or _storage_kind(exc, cells=False):
+            if _storage_kind(exc, cells=True) == "disk full":  # also a cell's "[Errno 28]" writing results
                 raise _storage_error(exc, staging) from exc
+            # (an unwritable staging folder shows when run.json is written, below)
             status, error = "failed", _error_info(exc)
             attempts = getattr(exc, "followerlab_attempts", 1)
         record.update(status=status, error=error, kernel_attempts=attempts,
@@ -516,6 +517,8 @@ def run_one(task: dict) -> dict:
             atomic_write_text(staging / "run.json", json.dumps(record, indent=2, default=str))
             _swap_in(staging, final)
         except OSError as exc:
+            if _storage_kind(exc, cells=False) is None:
+                raise  # another I/O problem: the pool reports the run as failed
             raise _storage_error(exc, staging) from exc
         return record
     except OutputStorageError:
