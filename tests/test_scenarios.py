@@ -385,6 +385,7 @@ def test_alias_bombs_and_recursive_aliases_are_refused_quickly(tmp_path):
 
 def test_a_huge_grid_is_counted_and_planned_lazily(tmp_path):
     """10^5 points: the plan knows its size at once and streams its runs (issue 14)."""
+    import itertools
     import time
     import tracemalloc
 
@@ -395,16 +396,17 @@ def test_a_huge_grid_is_counted_and_planned_lazily(tmp_path):
                                        f"grid: {{weak_fraction: [{values}], service_rate_per_s: "
                                        f"[{', '.join(str(10 + i) for i in range(100))}]}}\n")
     t0 = time.perf_counter()
-    tracemalloc.start()
     plan = plan_scenarios(path)
     assert len(plan) == 100_000
     n, last = 0, None
     for run in plan:
         n, last = n + 1, run
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
     elapsed = time.perf_counter() - t0
     assert n == 100_000 and last.parameters == {"weak_fraction": 1.0, "service_rate_per_s": 109.0}
     assert last.run_id == "big@weak_fraction=1,service_rate_per_s=109--fx-queue"
-    assert peak < 50e6, peak  # streaming: not all runs held at once
-    assert elapsed < 30, elapsed  # measured ~3 s on the 2-core project machine (under tracemalloc)
+    tracemalloc.start()  # streaming: memory does not grow with the runs (measured: 0.8 MB; a list of them: 38 MB)
+    kept = sum(1 for _ in itertools.islice(plan_scenarios(path), 20_000))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert kept == 20_000 and peak < 10e6, peak
+    assert elapsed < 30, elapsed  # measured 2-3 s on the 2-core project machine
