@@ -75,10 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="followerlab", description="Compare reading from followers in replicated databases.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     b = sub.add_parser("batch", help="run scenario files through the notebooks; gather results; write a report",
-                       description="Run every scenario x notebook with papermill, gather results.csv/parquet, "
-                                   "write index.html. One batch at a time per --out (lock file). Runs whose "
-                                   "notebook, parameters, followerlab version/code and data are unchanged "
-                                   "since their last success are reused.",
+                       description="Run every scenario x notebook with papermill, gather results.csv/parquet,\n"
+                                   "write index.html. One batch at a time per --out (a lock file). A run whose\n"
+                                   "notebook, parameters, followerlab version and code, and data files are\n"
+                                   "unchanged since its last success is reused (--force reruns it).",
                        epilog=EXIT_STATUSES, formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("scenarios", nargs="+", help="scenario files (*.yaml) or folders of them")
     b.add_argument("--out", default="reports", help="output folder (default: reports)")
