@@ -328,6 +328,10 @@ def _ipc_kernel_manager_class(stderr_path: str | os.PathLike | None = None):
     class IPCKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            _LIVE_KERNELS.append(self)  # from the start: its connection file is written before launch
+
         @default("ip")
         def _ip_default(self):  # default is the *relative* "kernel-ipc": parallel kernels would collide
             return os.path.join(tempfile.gettempdir(), f"followerlab-kernel-{uuid.uuid4().hex[:12]}")
@@ -338,7 +342,6 @@ def _ipc_kernel_manager_class(stderr_path: str | os.PathLike | None = None):
             if stderr_path is not None and "stderr" not in kw:
                 self._followerlab_log = open(stderr_path, "ab")  # noqa: SIM115 (lives as long as the kernel)
                 kw["stderr"] = self._followerlab_log
-            _LIVE_KERNELS.append(self)
             try:
                 return await KernelManager._async_launch_kernel(self, kernel_cmd, **kw)
             finally:
