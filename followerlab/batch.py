@@ -1250,8 +1250,10 @@ def _run_locked(plan, out, n_planned, t0, interrupts, *, jobs, scheduler, force,
     try:
         table = gather_results(ordered, out)
         atomic_write_text(out / "runs.csv", runs.to_csv(index=False))
-    except OSError as exc:
+    except OSError as exc:  # after a full disk, gathering may fail too: report the full disk
         if storage_error is None:
+            if _storage_kind(exc, cells=False) is None:
+                raise
             storage_error = _storage_error(exc, out)
     if storage_error is not None:
         n_kept = sum(r["status"] in ("ok", "skipped") for r in ordered)
@@ -1277,6 +1279,8 @@ def _run_locked(plan, out, n_planned, t0, interrupts, *, jobs, scheduler, force,
         try:
             index = str(write_report(out, ordered, table, comparison=comparison))
         except OSError as exc:
+            if _storage_kind(exc, cells=False) is None:
+                raise
             raise _storage_error(exc, out) from exc
     status = runs["status"]
     return BatchResult(runs=runs, table=table, n_ok=int((status == "ok").sum()),
