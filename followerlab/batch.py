@@ -40,7 +40,8 @@ never a half-written result taken as done.
 
 Ctrl-C (SIGINT, also to the whole process group as a terminal sends it): no run starts any
 more, the kernels of runs in flight are killed and those runs discarded (their workers are
-terminated if they do not wind down within 1.5 s), the finished runs are gathered and
+terminated if they do not wind down within 1.5 s), the finished runs are gathered (the index
+is written without figures, the comparison notebook skipped) and
 :attr:`BatchResult.interrupted` is set (exit status 130).  A second Ctrl-C exits at once.
 Kernels' socket and connection files are removed even when a kernel was killed.
 
@@ -1277,7 +1278,8 @@ def _run_locked(plan, out, n_planned, t0, interrupts, *, jobs, scheduler, force,
         from .report import write_report
 
         try:
-            index = str(write_report(out, ordered, table, comparison=comparison))
+            # after Ctrl-C: the index without figures (drawing them could take seconds)
+            index = str(write_report(out, ordered, table, comparison=comparison, figures=not interrupted))
         except OSError as exc:
             if _storage_kind(exc, cells=False) is None:
                 raise
