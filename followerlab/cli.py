@@ -1,22 +1,43 @@
 """The ``followerlab`` command (console script and ``python -m followerlab``).
 
-    followerlab batch data/scenarios --out reports [--jobs N | --scheduler ADDRESS] [--force]
+    followerlab batch data/scenarios --out reports [--jobs N | --scheduler ADDRESS] [--force] [--yes]
     followerlab schema notebooks/01-follower-lag.ipynb   # the parameters a scenario may set
 
-``batch`` exits with the number of failed runs (capped at 100), 0 when all succeeded or were
-skipped; an invalid scenario file or command line exits with 101 before anything runs (so it
-cannot be mistaken for a count of failures).
+Exit status of ``batch`` (also in ``followerlab batch --help`` and the README):
+
+=====  =========================================================================================
+0      every run succeeded or was reused (unchanged since its last success)
+1-100  that many runs failed (capped at 100); the others finished and were gathered
+101    usage error, nothing ran: bad command line or scenario file, ``--out`` in use by another
+       batch, more runs than ``--max-runs`` not confirmed
+102    disk full (ENOSPC/EDQUOT) under ``--out``; finished runs kept, nothing half-written kept
+103    ``--out`` unusable: not a directory, not writable, read-only file system
+130    interrupted (Ctrl-C): queued runs cancelled, finished runs gathered into results.csv
+=====  =========================================================================================
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
-__all__ = ["main", "USAGE_ERROR"]
+__all__ = ["main", "USAGE_ERROR", "EXIT_STATUSES"]
 
 #: Exit status for an invalid command line or scenario file (outside 0..100, the failure counts).
 USAGE_ERROR = 101
+
+EXIT_STATUSES = """\
+exit status:
+  0      every run succeeded or was reused (unchanged since its last success)
+  1-100  that many runs failed (capped at 100); the others finished and were gathered
+  101    usage error, nothing ran: bad command line or scenario file, --out in use
+         by another batch, more runs than --max-runs and not confirmed
+  102    disk full under --out (finished runs are kept; nothing half-written is kept)
+  103    --out is not a directory, not writable, or on a read-only file system
+  130    interrupted (Ctrl-C): queued runs cancelled, finished runs gathered;
+         a second Ctrl-C exits at once
+"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,13 +46,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
 
 
-def _positive_int(text: str) -> int:
+def _positive_int(text: str, name: str = "--jobs") -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--jobs must be a whole number >= 1; got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"{name} must be a whole number >= 1; got {text!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"--jobs must be >= 1; got {value}")
+        raise argparse.ArgumentTypeError(f"{name} must be >= 1; got {value}")
+    return value
+
+
+def _max_runs(text: str) -> int:
+    return _positive_int(text, "--max-runs")
+
+
+def _seconds(text: str) -> float:
+    """A positive finite number of seconds (``0``, negatives, ``nan`` and ``inf`` refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--timeout must be a number of seconds; got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"--timeout must be a positive finite number of seconds; got {text!r}")
     return value
 
 
@@ -39,8 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="followerlab", description="Compare reading from followers in replicated databases.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     b = sub.add_parser("batch", help="run scenario files through the notebooks; gather results; write a report",
-                       description="Run every scenario x notebook with papermill, gather results.csv/parquet, "
-                                   "write index.html. Exit status: number of failed runs (max 100).")
+                       description="Run every scenario x notebook with papermill, gather results.csv/parquet,\n"
+                                   "write index.html. One batch at a time per --out (a lock file). A run whose\n"
+                                   "notebook, parameters, followerlab version and code, and data files are\n"
+                                   "unchanged since its last success is reused (--force reruns it).",
+                       epilog=EXIT_STATUSES, formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("scenarios", nargs="+", help="scenario files (*.yaml) or folders of them")
     b.add_argument("--out", default="reports", help="output folder (default: reports)")
     b.add_argument("--notebooks", nargs="+", metavar="NAME", help="only run these notebooks (stems)")
@@ -48,23 +87,52 @@ def _parser() -> argparse.ArgumentParser:
     where = b.add_mutually_exclusive_group()
     where.add_argument("--jobs", "-j", type=_positive_int, default=1, help="parallel kernels on this machine")
     where.add_argument("--scheduler", metavar="ADDRESS", help="Dask distributed scheduler, e.g. tcp://host:8786")
-    b.add_argument("--force", action="store_true", help="re-run runs whose inputs are unchanged since their last success")
+    b.add_argument("--force", action="store_true",
+                   help="re-run runs whose inputs are unchanged since their last success")
+    b.add_argument("--max-runs", type=_max_runs, default=1000, metavar="N",
+                   help="more planned runs than N need confirmation: a [y/N] question when stdin is a "
+                        "terminal, else --yes (default 1000)")
+    b.add_argument("--yes", "-y", action="store_true", help="run however many runs are planned, without asking")
     b.add_argument("--no-report", action="store_true", help="skip index.html and figures")
     b.add_argument("--no-compare", action="store_true",
                    help="do not run notebooks/04-compare-configurations on the gathered table")
-    b.add_argument("--timeout", type=float, default=600.0, help="per-cell timeout in seconds (default 600)")
+    b.add_argument("--timeout", type=_seconds, default=600.0,
+                   help="per-cell timeout in seconds, a positive number (default 600)")
     bar = b.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show the progress bar")
-    bar.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
+                     help="always show the progress bar (default: a bar on a terminal, else a line per run)")
+    bar.add_argument("--no-progress", dest="progress", action="store_false", help="no progress output")
     s = sub.add_parser("schema", help="print the parameters a notebook declares (what a scenario may set)")
     s.add_argument("notebooks", nargs="+")
     return parser
 
 
+def _ask(n_runs: int) -> bool:
+    """``N runs; continue? [y/N]`` on the terminal (only when stdin is one)."""
+    if not sys.stdin.isatty():
+        return False
+    try:
+        print(f"{n_runs} runs; continue? [y/N] ", end="", file=sys.stderr, flush=True)
+        return sys.stdin.readline().strip().lower() in ("y", "yes")
+    except (EOFError, OSError):
+        return False
+
+
 def main(argv=None) -> int:
     """Entry point; returns the exit status."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C before the runs started (planning, the [y/N] question)
+        print("\nfollowerlab: interrupted before any run started", file=sys.stderr)
+        return 130
+
+
+def _main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    from .batch import run_batch  # first: it trims a slow optional import of jsonschema
+    from .batch import (  # first: it trims a slow optional import of jsonschema
+        OutputStorageError,
+        run_batch,
+    )
     from .scenarios import ScenarioError
 
     if args.command == "schema":
@@ -86,15 +154,23 @@ def main(argv=None) -> int:
         result = run_batch(args.scenarios, args.out, notebooks=args.notebooks, notebook_dir=args.notebook_dir,
                            jobs=args.jobs, scheduler=args.scheduler, force=args.force, progress=args.progress,
                            report=not args.no_report, compare=False if args.no_compare else None,
-                           timeout_s=args.timeout)
+                           timeout_s=args.timeout, max_runs=None if args.yes else args.max_runs, confirm=_ask)
     except ScenarioError as exc:
         print("followerlab: invalid scenario file(s):", file=sys.stderr)
         for p in exc.problems:
             print(f"  {p}", file=sys.stderr)
         return USAGE_ERROR
-    except ValueError as exc:
+    except OutputStorageError as exc:
+        print(f"followerlab: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except ValueError as exc:  # also OutputLockedError, TooManyRunsError
         print(f"followerlab: {exc}", file=sys.stderr)
         return USAGE_ERROR
+    if result.interrupted:
+        print(f"followerlab: interrupted: {result.n_ok + result.n_failed} runs finished ({result.n_failed} failed), "
+              f"{result.n_skipped} reused, {result.n_planned - len(result.runs)} cancelled; "
+              f"finished runs gathered in {result.out}/results.csv", file=sys.stderr)
+        return result.exit_status
     print(f"{result.n_ok} ran, {result.n_skipped} skipped (unchanged), {result.n_failed} failed "
           f"in {result.elapsed_s:.1f} s -> {result.index or result.out}")
     for _, row in result.runs[result.runs["status"] == "failed"].iterrows():

@@ -308,7 +308,9 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
                 else html.escape(r["run_id"]))
         params = ", ".join(f"{k} = {_param_text(v)}" for k, v in (r.get("parameters") or {}).items()) or "notebook defaults"
         dur = r.get("duration_s")
-        parts.append(f"<tr><td>{name}</td><td><span class='{r.get('status')}'>{html.escape(str(r.get('status')))}"
+        shown = "reused" if r.get("reused") else str(r.get("status"))  # unchanged since its last success
+        since = f" title='results of the run finished {html.escape(str(r.get('reused_from')))}'" if r.get("reused") else ""
+        parts.append(f"<tr><td>{name}</td><td><span class='{r.get('status')}'{since}>{html.escape(shown)}"
                      f"</span></td><td class='num'>{_fmt(dur) if dur else ''}</td>"
                      f"<td class='params'>{html.escape(params)}</td></tr>")
     parts.append("</table></body></html>")

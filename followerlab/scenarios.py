@@ -69,6 +69,9 @@ __all__ = [
     "notebook_parameters",
     "parameter_model",
     "load_scenarios",
+    "plan_scenarios",
+    "ScenarioPlan",
+    "MAX_YAML_VALUES",
     "scenario_files",
     "default_notebook_dir",
 ]
@@ -437,22 +440,159 @@ def _suggest(key: str, known: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _short(value, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters (a huge value must not flood the message)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 5] + " ...>"
+
+
 def _pydantic_problems(exc: ValidationError, where: str, prefix: str) -> list[str]:
     out = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
-        got = "" if "got" in msg else f"; got {err.get('input')!r}"
+        if len(msg) > 200:
+            msg = msg[:195] + " ..."
+        got = "" if "got" in msg else f"; got {_short(err.get('input'))}"
         out.append(f"{where}: {prefix}{loc}: {msg}{got}")
     return out
 
 
-def _load_file(path: Path, notebook_dir: Path) -> tuple[list[Run], list[str]]:
+# ----------------------------------------------------------------------------- YAML reading
+
+#: A scenario file may expand (aliases counted at every use) to at most this many YAML values.
+MAX_YAML_VALUES = 100_000
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader that refuses a key given twice in one mapping (YAML 1.2 forbids it;
+    PyYAML would silently keep the last value)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # '<<: *base' entries may be overridden, that is their point
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node)
+                except TypeError:  # an unhashable key: SafeLoader reports it below
+                    continue
+                if first is not key_node:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping", node.start_mark,
+                        f"found duplicate key {_short(key)} (first on line {first.start_mark.line + 1})",
+                        key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(root) -> int:
+    """The number of YAML values ``root`` stands for once every alias is expanded.
+
+    Raises ValueError beyond :data:`MAX_YAML_VALUES` or for a recursive alias.  Linear in the
+    number of distinct nodes (sizes are memoized per node), so an alias bomb is refused at once.
+    """
+    size: dict[int, int] = {}
+    active: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            children = [c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode) else \
+                node.value if isinstance(node, yaml.SequenceNode) else []
+            total = 1 + sum(size[id(c)] for c in children)
+            if total > MAX_YAML_VALUES:
+                raise ValueError(f"aliases expand to more than {MAX_YAML_VALUES} values (an alias bomb?); "
+                                 f"a scenario file needs far fewer (line {node.start_mark.line + 1})")
+            size[key] = total
+            continue
+        if key in size:
+            continue
+        if key in active:
+            raise ValueError(f"a recursive alias (an anchor used inside itself, line {node.start_mark.line + 1})")
+        active.add(key)
+        stack.append((node, True))
+        if isinstance(node, yaml.MappingNode):
+            stack += [(c, False) for pair in node.value for c in pair if id(c) not in size]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(c, False) for c in node.value if id(c) not in size]
+    return size[id(root)]
+
+
+def _read_yaml(text: str):
+    """Parse one YAML document with :class:`_StrictLoader`, after bounding its alias expansion.
+
+    Raises yaml.YAMLError (syntax, duplicate key) or ValueError (alias bomb, recursive alias).
+    """
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+# ----------------------------------------------------------------------------- expansion
+
+
+@dataclass
+class _Expansion:
+    """One validated scenario, expanded lazily into runs (grid points × notebooks)."""
+
+    sc: Any
+    source: Path
+    schemas: dict            # notebook path -> {name: ParameterSpec}
+    params: dict             # notebook path -> validated scenario parameters it declares
+    grid: dict               # notebook path -> {key: [validated values]} for the keys it declares
+    wanted: frozenset | None = None
+
+    def notebooks(self) -> list[Path]:
+        return [nb for nb in self.schemas if self.wanted is None or nb.stem in self.wanted]
+
+    @property
+    def count(self) -> int:
+        return math.prod(len(v) for v in self.sc.grid.values()) * len(self.notebooks())
+
+    def __iter__(self):
+        sc, keys = self.sc, list(self.sc.grid)
+        nbs = self.notebooks()
+        if not nbs:
+            return
+        base = {k: v for schema in self.schemas.values() for k, v in ((n, s.default) for n, s in schema.items())}
+        base.update(sc.parameters)
+        defaults = {nb: {s.name: s.default for s in schema.values() if s.name not in RESERVED_PARAMETERS}
+                    for nb, schema in self.schemas.items()}
+        for combo in itertools.product(*(range(len(sc.grid[k])) for k in keys)):
+            point = {k: sc.grid[k][i] for k, i in zip(keys, combo)}
+            scen = sc.name + ("@" + ",".join(f"{k}={_fmt_value(v)}" for k, v in point.items()) if point else "")
+            if sc.label:
+                values = {**base, **point}
+                label = sc.label.format(**{k: _fmt_value(v) if isinstance(v, float) else v for k, v in values.items()})
+            else:
+                label = scen
+            for nb in nbs:
+                grid = self.grid[nb]
+                params = dict(self.params[nb])
+                params.update({k: grid[k][i] for k, i in zip(keys, combo) if k in grid})
+                yield Run(scenario=scen, base_scenario=sc.name, notebook=nb, parameters=params,
+                          effective={**defaults[nb], **params}, source=self.source, description=sc.description,
+                          grid_point=point, label=label)
+
+
+def _load_file(path: Path, notebook_dir: Path) -> tuple[list[_Expansion], list[str]]:
     problems: list[str] = []
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
+        doc = _read_yaml(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, ValueError) as exc:
         return [], [f"{path}: not valid YAML: {exc}"]
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [f"{path}: cannot read: {exc}"]
     if isinstance(doc, dict) and "scenarios" not in doc and "name" in doc:
         doc = {"scenarios": [doc]}  # one scenario per file
     if doc is None:  # an empty file, or only comments
@@ -460,18 +600,27 @@ def _load_file(path: Path, notebook_dir: Path) -> tuple[list[Run], list[str]]:
     if not isinstance(doc, dict):
         return [], [f"{path}: expected a mapping with 'scenarios:' (or one scenario with 'name:'); got {type(doc).__name__}"]
     try:
-        top = _ScenarioFile(**doc)
+        top = _ScenarioFile.model_validate(doc)
     except ValidationError as exc:
         return [], _pydantic_problems(exc, str(path), "")
-    runs: list[Run] = []
+    default_params = top.defaults.get("parameters", {})
+    if not isinstance(default_params, dict):
+        return [], [f"{path}: defaults.parameters: expected a mapping (name: value); "
+                    f"got {type(default_params).__name__} {_short(default_params)}"]
+    expansions: list[_Expansion] = []
     names: set[str] = set()
     for i, raw in enumerate(top.scenarios):
-        merged = {**{k: v for k, v in top.defaults.items() if k not in ("parameters",)}, **raw}
-        merged["parameters"] = {**top.defaults.get("parameters", {}), **raw.get("parameters", {})}
-        label = repr(raw.get("name", f"#{i + 1}"))
+        label = _short(raw["name"]) if isinstance(raw.get("name"), str) else f"#{i + 1}"
         where = f"{path}: scenario {label}"
+        own_params = raw.get("parameters", {})
+        if not isinstance(own_params, dict):
+            problems.append(f"{where}: parameters: expected a mapping (name: value); "
+                            f"got {type(own_params).__name__} {_short(own_params)}")
+            continue
+        merged = {**{k: v for k, v in top.defaults.items() if k not in ("parameters",)}, **raw}
+        merged["parameters"] = {**default_params, **own_params}
         try:
-            sc = _ScenarioSpec(**merged)
+            sc = _ScenarioSpec.model_validate(merged)
         except ValidationError as exc:
             problems += _pydantic_problems(exc, where, "")
             continue
@@ -494,6 +643,13 @@ def _load_file(path: Path, notebook_dir: Path) -> tuple[list[Run], list[str]]:
             except ValueError as exc:
                 problems.append(f"{where}: notebooks: {ref!r}: {exc}")
         if len(schemas) != len(sc.notebooks):
+            if len(set(sc.notebooks)) != len(sc.notebooks):
+                problems.append(f"{where}: notebooks: a notebook is listed twice")
+            continue
+        stems = [nb.stem for nb in schemas]
+        if len(set(stems)) != len(stems):
+            problems.append(f"{where}: notebooks: two notebooks named {sorted({s for s in stems if stems.count(s) > 1})} "
+                            "would give the same run names; rename one")
             continue
         known = sorted({k for s in schemas.values() for k in s} - set(RESERVED_PARAMETERS))
         bad = False
@@ -515,57 +671,103 @@ def _load_file(path: Path, notebook_dir: Path) -> tuple[list[Run], list[str]]:
             if not values:
                 problems.append(f"{where}: grid.{key}: needs at least one value")
                 bad = True
+            names_of = [re.sub(r"[^A-Za-z0-9._=,@+\-]", "_", _fmt_value(v)) for v in values]
+            dups = sorted({n for n in names_of if names_of.count(n) > 1}) if len(set(names_of)) < len(names_of) else []
+            if dups:
+                problems.append(f"{where}: grid.{key}: values {dups} appear twice (or name the same run)")
+                bad = True
         # validate each known value against every notebook that declares it (even when some
         # keys above were wrong, so that one pass reports every problem)
+        validated: dict[Path, dict] = {}
+        validated_grid: dict[Path, dict] = {}
         for nb, schema in schemas.items():
             model = parameter_model(list(schema.values()), name=nb.stem)
             mine = {k: v for k, v in sc.parameters.items() if k in schema and k not in RESERVED_PARAMETERS}
             try:
-                model(**mine)
+                dumped = model(**mine).model_dump()
+                validated[nb] = {k: dumped[k] for k in mine}
             except ValidationError as exc:
                 problems += _pydantic_problems(exc, where, f"parameters ({nb.stem}): ")
                 bad = True
+            validated_grid[nb] = {}
             for key, values in sc.grid.items():
                 if key not in schema or key in RESERVED_PARAMETERS:
                     continue
+                validated_grid[nb][key] = []
                 for j, v in enumerate(values):
                     try:
-                        model(**{key: v})
+                        validated_grid[nb][key].append(model(**{key: v}).model_dump()[key])
                     except ValidationError as exc:
                         problems += [p.replace(f": {key}:", f": {key}[{j}]:", 1)
                                      for p in _pydantic_problems(exc, where, f"grid ({nb.stem}): ")]
                         bad = True
         if sc.label:
-            probe = {k: (v[0] if k in sc.grid else v) for k, v in {**sc.parameters, **sc.grid}.items()}
+            probe = {k: (v[0] if k in sc.grid and v else v) for k, v in {**sc.parameters, **sc.grid}.items()}
             for schema in schemas.values():
                 probe.update({n: s.default for n, s in schema.items() if n not in probe})
             try:
                 sc.label.format(**probe)
-            except (KeyError, IndexError, ValueError) as exc:
+            except Exception as exc:  # KeyError, IndexError, ValueError, AttributeError ('{a.b}')
                 problems.append(f"{where}: label: {sc.label!r} cannot be filled from the parameters "
                                 f"({type(exc).__name__}: {exc})")
                 bad = True
         if bad:
             continue
-        keys = list(sc.grid)
-        for combo in itertools.product(*(sc.grid[k] for k in keys)) if keys else [()]:
-            point = dict(zip(keys, combo))
-            scen = sc.name + ("@" + ",".join(f"{k}={_fmt_value(v)}" for k, v in point.items()) if point else "")
-            values = {k: v for schema in schemas.values() for k, v in ((n, s.default) for n, s in schema.items())}
-            values.update({**sc.parameters, **point})
-            label = sc.label.format(**{k: _fmt_value(v) if isinstance(v, float) else v for k, v in values.items()}) \
-                if sc.label else scen
-            for nb, schema in schemas.items():
-                model = parameter_model(list(schema.values()), name=nb.stem)
-                given = {k: v for k, v in {**sc.parameters, **point}.items() if k in schema}
-                validated = model(**given).model_dump()
-                params = {k: validated[k] for k in given}
-                effective = {s.name: s.default for s in schema.values() if s.name not in RESERVED_PARAMETERS}
-                effective.update(params)
-                runs.append(Run(scenario=scen, base_scenario=sc.name, notebook=nb, parameters=params,
-                                effective=effective, source=path, description=sc.description,
-                                grid_point=point, label=label))
-    return runs, problems
+        expansions.append(_Expansion(sc=sc, source=path, schemas=schemas, params=validated, grid=validated_grid))
+    return expansions, problems
+
+
+class ScenarioPlan:
+    """Validated scenario files, expanded lazily: ``len(plan)`` runs, iterate for the :class:`Run` objects.
+
+    Built by :func:`plan_scenarios`; everything is validated before it returns, so iterating
+    never raises.  Expansion is streaming: a 10^5-point grid is counted at once and yields its
+    runs one by one instead of holding them all.
+    """
+
+    def __init__(self, expansions: list[_Expansion]):
+        self._expansions = expansions
+
+    def __len__(self) -> int:
+        return sum(e.count for e in self._expansions)
+
+    def __iter__(self):
+        for e in self._expansions:
+            yield from e
+
+
+def plan_scenarios(paths, *, notebook_dir: str | Path | None = None, notebooks=None) -> ScenarioPlan:
+    """Read and validate scenario files; return a lazily expanded :class:`ScenarioPlan`.
+
+    Same checks and errors as :func:`load_scenarios` (which is ``list(plan_scenarios(...))``),
+    without building every run first.
+    """
+    notebook_dir = Path(notebook_dir) if notebook_dir is not None else default_notebook_dir()
+    expansions: list[_Expansion] = []
+    problems: list[str] = []
+    owner: dict[str, Path] = {}
+    for path in scenario_files(paths):
+        e, p = _load_file(path, notebook_dir)
+        problems += p
+        for exp in e:
+            name = exp.sc.name
+            if name in owner:
+                problems.append(f"{path}: scenario {name!r}: name: also used in {owner[name]}; "
+                                "scenario names must be unique across files")
+                continue
+            owner[name] = path
+            expansions.append(exp)
+    if problems:
+        raise ScenarioError(problems)
+    if notebooks:
+        wanted = frozenset(Path(n).stem for n in notebooks)
+        have = sorted({nb.stem for e in expansions for nb in e.schemas})
+        unknown = sorted(wanted - set(have))
+        if unknown:
+            raise ValueError(f"notebooks: no scenario runs {unknown}; the scenarios run {have}")
+        for e in expansions:
+            e.wanted = wanted
+    return ScenarioPlan(expansions)
 
 
 def load_scenarios(paths, *, notebook_dir: str | Path | None = None, notebooks=None) -> list[Run]:
@@ -588,31 +790,10 @@ def load_scenarios(paths, *, notebook_dir: str | Path | None = None, notebooks=N
     Raises
     ------
     ScenarioError
-        Listing every problem in every file (file, scenario, field, what is wrong).
+        Listing every problem in every file (file, scenario, field, what is wrong): wrong
+        structure or types, unknown keys, a key given twice in one mapping, aliases that expand
+        beyond :data:`MAX_YAML_VALUES` values, out-of-range values.
     ValueError
         If ``notebooks`` names a notebook no scenario runs.
     """
-    notebook_dir = Path(notebook_dir) if notebook_dir is not None else default_notebook_dir()
-    runs: list[Run] = []
-    problems: list[str] = []
-    for path in scenario_files(paths):
-        r, p = _load_file(path, notebook_dir)
-        runs += r
-        problems += p
-    seen: dict[str, Run] = {}
-    for run in runs:
-        if run.run_id in seen:
-            problems.append(f"{run.source}: scenario {run.base_scenario!r}: run {run.run_id!r} also comes from "
-                            f"{seen[run.run_id].source}; scenario names must be unique across files")
-        seen.setdefault(run.run_id, run)
-    if problems:
-        raise ScenarioError(problems)
-    if notebooks:
-        wanted = {Path(n).stem for n in notebooks}
-        unknown = sorted(wanted - {r.notebook_name for r in runs})
-        if unknown:
-            have = sorted({r.notebook_name for r in runs})
-            raise ValueError(f"notebooks: no scenario runs {unknown}; the scenarios run {have}")
-        runs = [r for r in runs if r.notebook_name in wanted]
-    return runs
-
+    return list(plan_scenarios(paths, notebook_dir=notebook_dir, notebooks=notebooks))

@@ -40,7 +40,8 @@ def test_a_skipped_run_shows_the_scenario_files_current_label(tmp_path):
     run_dir = Path(task["run_dir"])  # as the last successful run left it, under the old label
     run_dir.mkdir(parents=True)
     (run_dir / "results.csv").write_text("configuration,metric,value,unit\nc,staleness_mean_s,1.0,s\n")
-    (run_dir / "run.json").write_text(json.dumps({**task, "label": "old name", "status": "ok"}))
+    sha = __import__("hashlib").sha256((run_dir / "results.csv").read_bytes()).hexdigest()  # run.json records it
+    (run_dir / "run.json").write_text(json.dumps({**task, "label": "old name", "status": "ok", "results_sha256": sha}))
     result = batch_mod.run_batch(scen, tmp_path / "out", report=False, compare=False, progress=False)
     assert result.n_skipped == 1 and result.table["label"].tolist() == ["new name"]
 
@@ -87,3 +88,4 @@ def test_pool_workers_exit_when_the_batch_process_is_killed(tmp_path):
                 p.kill()
             except psutil.NoSuchProcess:
                 pass
+
