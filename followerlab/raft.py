@@ -20,8 +20,8 @@ milliseconds (seconds for staleness, as the names say):
 * choosing a topology for a workload: :func:`rank_topologies`;
 * write load: :func:`write_load` (the leader as a queue, with batching).
 
-Sources: seed ``004`` (CockroachDB v23.1 "Follower Reads Topology"), ``FACTS.md`` (CockroachDB and
-Raft sections), CockroachDB source (``pkg/sql/region_util.go``: ``getNumVotersAndNumReplicas``;
+Sources (entries of docs/references.rst): CRDB-FollowerReadsTopology, CRDB-FollowerReads,
+CRDB-GlobalTables, CRDB-SurvivalGoals, Ongaro2014 and etcd-Tuning, CockroachDB source (``pkg/sql/region_util.go``: ``getNumVotersAndNumReplicas``;
 ``pkg/kv/kvserver/closedts/policy.go``: ``TargetForPolicy``).  Values not published anywhere
 are marked *assumed* where they are used.
 
@@ -245,7 +245,7 @@ def replica_counts(goal: str, n_regions):
     2-2-1 layout over 3 regions).  REGION survival needs at least 3 regions.
 
     Source: CockroachDB ``pkg/sql/region_util.go``, ``getNumVotersAndNumReplicas`` and
-    ``maxFailuresBeforeUnavailability``; FACTS.md (survival goals).
+    ``maxFailuresBeforeUnavailability``; CRDB-SurvivalGoals (docs/references.rst).
 
     Parameters
     ----------
@@ -400,7 +400,7 @@ def spread_placement(rtt_ms, leaseholder, regions=None, *, n_voters: int = 3, no
                      name: str = "") -> Placement:
     """One voter in the leaseholder's region and in each of the ``n_voters - 1`` nearest others.
 
-    This is the seed's follower-reads topology (3 regions, one replica each, the default
+    This is the follower-reads topology of CRDB-FollowerReadsTopology (3 regions, one replica each, the default
     replication factor 3).  With ``non_voters_elsewhere`` every other region in ``regions``
     gets a non-voter so that follower reads are local everywhere (as a CockroachDB
     multi-region database does).
@@ -514,7 +514,7 @@ def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=
     voter.  Followers in the leader's own region (same label) use ``intra_region_rtt_ms``.
 
     Assumptions: message processing and marshalling cost nothing; all voters fsync in
-    ``fsync_ms`` (FACTS.md: a put costs at least one member-to-member RTT plus one fdatasync,
+    ``fsync_ms`` (Ongaro2014, etcd-Tuning in docs/references.rst: a put costs at least one member-to-member RTT plus one fdatasync,
     the leader fsyncs in parallel with sending MsgApp).
 
     Parameters
@@ -587,7 +587,7 @@ def write_latency(rtt_ms, placement_: Placement, client_region, fsync_ms=0.0, *,
 
     with ``C`` from :func:`commit_latency` and the client -> gateway round trip inside the
     client's region equal to ``intra_region_rtt_ms``.  Pipelined writes and parallel commits
-    make a transaction cost one consensus round at commit (FACTS.md), so this is also a
+    make a transaction cost one consensus round at commit (CRDB-FollowerReadsTopology), so this is also a
     single-statement transaction.  For a GLOBAL table the write gets a future timestamp
     ``lead`` ahead (:func:`global_reads_lead_ms`) and commit-waits until it has passed:
 
@@ -638,7 +638,7 @@ def follower_read_lag_s(target_duration_s=3.0, side_transport_interval_s=0.2, pr
 
     Defaults are ``kv.closed_timestamp.target_duration`` 3 s,
     ``kv.closed_timestamp.side_transport_interval`` 200 ms and the 1 s propagation slack
-    (FACTS.md; CockroachDB v23.1 docs).  ``target_duration = 0`` disables follower reads:
+    (CRDB-FollowerReads in docs/references.rst).  ``target_duration = 0`` disables follower reads:
     refused here, as no follower-read timestamp exists then.
 
     >>> float(follower_read_lag_s())
@@ -661,8 +661,8 @@ def follower_read_timestamp_lag_s(version: str = "v23.1") -> float:
     v21.2 and later         target 3 s + side transport 0.2 s + slack 1 s             4.2 s
     ======================  =======================================================  ======
 
-    Source: FACTS.md (CockroachDB follower reads docs per version).  Releases after v23.1 are
-    *assumed* to keep the v21.2 formula (the seed documents v23.1).  Unknown versions are
+    Source: CRDB-FollowerReads (docs/references.rst; the docs per version).  Releases after v23.1 are
+    *assumed* to keep the v21.2 formula (the topology document is for v23.1).  Unknown versions are
     refused.
 
     Parameters
@@ -705,7 +705,7 @@ def global_reads_lead_ms(max_offset_ms=500.0, max_network_rtt_ms=150.0, side_tra
         \\text{lead} = \\text{max\\_offset} + \\max\\bigl(1.5\\,\\mathrm{RTT}_{\\max} + 20,\\;
         0.5\\,\\mathrm{RTT}_{\\max} + \\text{side\\_transport\\_interval}\\bigr) + 25
 
-    = 500 + max(245, 275) + 25 = **800 ms** with the defaults (FACTS.md).  A non-zero
+    = 500 + max(245, 275) + 25 = **800 ms** with the defaults (CRDB-GlobalTables in docs/references.rst).  A non-zero
     ``override_ms`` (``kv.closed_timestamp.lead_for_global_reads_override``) replaces the lot.
     Source: CockroachDB ``closedts.TargetForPolicy`` (``LEAD_FOR_GLOBAL_READS``).
 
@@ -768,8 +768,8 @@ def closed_timestamp_lag(one_way_delay_ms=0.0, target_duration_s=3.0, side_trans
 
     behind now: mean :math:`T + I/2 + d`, maximum :math:`T + I + d`.  Assumptions: no clock
     skew, publications exactly periodic, Raft traffic does not close timestamps sooner (it can
-    only make A smaller, so this is the conservative side).  Source: FACTS.md (closed timestamp
-    settings), issue 5.
+    only make A smaller, so this is the conservative side).  Source: CRDB-FollowerReads (closed timestamp
+    settings, docs/references.rst).
 
     Examples
     --------
@@ -831,7 +831,7 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
                  target_duration_s=3.0, side_transport_interval_s=0.2) -> ReadLatency:
     """Latency (ms) and staleness (s) of a single-row read by path, for a client region.
 
-    Paths (seed 004; FACTS.md):
+    Paths (CRDB-FollowerReadsTopology, CRDB-FollowerReads, CRDB-GlobalTables, etcd-APIGuarantees):
 
     ``"leaseholder"``
         Strong read at the leaseholder: :math:`T = r_0 + \\mathrm{RTT}_{c,L}`, staleness 0.
@@ -843,7 +843,7 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
         to the leaseholder.
     ``"bounded"``
         ``with_max_staleness(b)``: the read runs at ``max(now - b, resolved timestamp of N)``
-        (FACTS.md), so its staleness is :math:`S = \\min(A, b)`.  N serves it if its closed
+        (CRDB-FollowerReads), so its staleness is :math:`S = \\min(A, b)`.  N serves it if its closed
         timestamp is within the bound, :math:`p = P(A \\le b)`; otherwise N refuses and the
         gateway goes to the leaseholder, which serves ``now - b``:
         :math:`T = r_0 + \\mathrm{RTT}_{c,N} + \\mathrm{RTT}_{c,L}` (*assumed*: the failed
@@ -856,7 +856,7 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
         :math:`T = r_0 + \\mathrm{RTT}_{c,N}`, staleness 0 (writes pay the lead instead; see
         :func:`write_latency`).
     ``"readindex"``
-        etcd's linearizable read (Raft ReadIndex, FACTS.md): the request goes to the leader
+        etcd's linearizable read (Raft ReadIndex, etcd-APIGuarantees): the request goes to the leader
         (= leaseholder), which confirms its leadership with one heartbeat round to a quorum
         before serving: :math:`T = r_0 + \\mathrm{RTT}_{c,L} + (\\mathrm{RTT}_{L,f})_{(q-1)}`,
         i.e. :func:`commit_latency` with ``fsync_ms=0`` (heartbeats are not fsynced), staleness
@@ -1172,7 +1172,7 @@ def failover(rtt_ms, placement_: Placement, failed_regions, *, client_regions=No
     .. math:: C' = \\max\\bigl(F, (\\mathrm{RTT}_{L',f} + F)_{(q-1)}\\bigr)
               \\text{ over surviving followers } f.
 
-    Defaults: ``election_timeout_ms`` 1000 (etcd's default, FACTS.md) and
+    Defaults: ``election_timeout_ms`` 1000 (etcd's default, etcd-Tuning in docs/references.rst) and
     ``lease_expiry_ms`` 6000 (*assumed*; CockroachDB's lease duration is not in the sources).
 
     Examples
@@ -1241,7 +1241,7 @@ def rank_topologies(rtt_ms, client_shares: Mapping, home_region, *, read_fractio
                     fsync_ms=1.0, intra_region_rtt_ms=1.0, version: str = "v23.1") -> pd.DataFrame:
     """Rank ways to serve a table for a workload by mean and p99 operation latency (ms).
 
-    The seed's "when to use" as numbers.  Options (deployment regions = those with a client
+    The "when to use" of CRDB-FollowerReadsTopology as numbers.  Options (deployment regions = those with a client
     share, plus ``home_region``):
 
     * ``leaseholder reads``: 3 voters 1-1-1 (home + 2 nearest), non-voters elsewhere, strong reads

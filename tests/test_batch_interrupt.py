@@ -48,6 +48,10 @@ def test_a_skipped_run_shows_the_scenario_files_current_label(tmp_path):
 
 def test_an_unreachable_scheduler_is_a_usage_error_not_one_failed_run(tmp_path, capsys):
     dask = pytest.importorskip("dask")
+    # Import distributed first: dask.config.set restores the config by deleting keys that did not
+    # exist when it was entered, so a first import of distributed inside the block would leave
+    # later tests (a LocalCluster) without the 'distributed' defaults.
+    pytest.importorskip("distributed")
     from followerlab.cli import USAGE_ERROR, main
 
     scen = tmp_path / "s.yaml"
