@@ -1,0 +1,207 @@
+"""Accuracy of followerlab.queueing against long seeded simulations (followerlab.sim.queue).
+
+    python benchmarks/accuracy.py                       # every accuracy_*.py -> docs/accuracy.md
+    python benchmarks/accuracy_queueing.py --bounds     # print APPROXIMATION_BOUNDS (full grid)
+
+Grid (full): c in {1, 2, 4, 16, 64}, rho in {0.1, 0.5, 0.8, 0.95}, arrival cv in {0.5, 1, 2},
+service cv in {0, 0.5, 1, 2, 4}; gamma interarrival and service times (constant for cv 0).
+For each point a reference simulation (``ggc(..., method="simulate")``, seed 20261202,
+32 replications of up to 200 000 customers after a warm-up of ~5 relaxation times) gives
+mean, p50 and p99 of the wait and the response time; the exact law (M/M/c, M/D/c, GI/M/1)
+and the approximation (QNA for c = 1, Allen-Cunneen for c >= 2, exponential conditional
+wait) are compared with it.
+
+Relative error of a metric: |model - sim| / max(|sim|, 0.01 E[S]) (the floor keeps waits
+that are ~0 from producing meaningless ratios; a wait below 1 % of a service time is "0").
+``noise`` is the worst 3 standard errors of the reference, relative, at the same points:
+an error below it cannot be told from the reference's own noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from followerlab import queueing as qu  # noqa: E402
+
+SEED = 20261202
+FULL = dict(c=[1, 2, 4, 16, 64], rho=[0.1, 0.5, 0.8, 0.95], ca=[0.5, 1.0, 2.0], cs=[0.0, 0.5, 1.0, 2.0, 4.0])
+SMOKE = dict(c=[1, 4], rho=[0.5, 0.8], ca=[0.5, 1.0, 2.0], cs=[0.0, 1.0, 2.0])
+SMOKE_CUSTOMERS = 20_000
+METRICS = ("mean_wait", "p50_wait", "p99_wait", "mean_response", "p50_response", "p99_response")
+
+#: Regions of APPROXIMATION_BOUNDS (inclusive ranges).
+C_BANDS = [(1, 1), (2, 4), (5, 64)]
+RHO_BANDS = [(0.1, 0.5), (0.5000001, 0.8), (0.8000001, 0.95)]
+CA_BANDS = [(0.5, 0.999999), (1.0, 1.0), (1.000001, 2.0)]
+CS_BANDS = [(0.0, 1.0), (1.000001, 4.0)]
+
+
+def _metrics(m):
+    """The six metrics of a QueueMetrics (flat arrays) and their standard errors."""
+    q = np.array([0.5, 0.99])[:, None]
+    wq, rq = m.wait_quantile(q), m.response_quantile(q)
+    wse, rse = m.wait_quantile_se(q), m.response_quantile_se(q)
+    val = dict(mean_wait=m.mean_wait_s, p50_wait=wq[0], p99_wait=wq[1], mean_response=m.mean_response_s,
+               p50_response=rq[0], p99_response=rq[1])
+    se = dict(mean_wait=m.mean_wait_se_s, p50_wait=wse[0], p99_wait=wse[1],
+              mean_response=m.mean_response_se_s, p50_response=rse[0], p99_response=rse[1])
+    return val, se
+
+
+CACHE = Path(__file__).resolve().parent / ".cache" / "accuracy_queueing.jsonl"
+
+
+def _reference(points, customers, seed, cache):
+    """Reference metrics per point, by simulation; cached in a JSON-lines file (the simulator is
+    deterministic for a seed, so a cached point is the same number; delete the file to rerun)."""
+    import json
+
+    done = {}
+    if cache is not None and cache.exists():
+        for line in cache.read_text().splitlines():
+            rec = json.loads(line)
+            done[tuple(rec["key"])] = rec
+    out = []
+    for c, rho, ca, cs in points:
+        key = (int(c), float(rho), float(ca), float(cs), int(seed), customers)
+        if key not in done:
+            ref = qu.ggc(rho * c, 1.0, int(c), ca, cs, method="simulate", seed=seed, sim_customers=customers)
+            val, se = _metrics(ref)
+            rec = dict(key=list(key), **{k: float(np.ravel(val[k])[0]) for k in METRICS},
+                       **{k + "_se": float(np.ravel(se[k])[0]) for k in METRICS})
+            done[key] = rec
+            if cache is not None:
+                cache.parent.mkdir(exist_ok=True)
+                with cache.open("a") as f:
+                    f.write(json.dumps(rec) + "\n")
+        out.append(done[key])
+    return out
+
+
+def measure(grid, customers=None, seed=SEED, cache=None):
+    """Per grid point: the reference simulation and the exact / approximate models' errors."""
+    pts = list(itertools.product(grid["c"], grid["rho"], grid["ca"], grid["cs"]))
+    refs = _reference(pts, customers, seed, cache)
+    arr = np.array(pts, dtype=float)
+    c, rho, ca, cs = arr[:, 0].astype(int), arr[:, 1], arr[:, 2], arr[:, 3]
+    approx = qu.ggc(rho * c, 1.0, c, ca, cs, method="approximation")
+    av, _ = _metrics(approx)
+    floor = 0.01  # 1 % of E[S] = 1
+    out = []
+    for i, ref in enumerate(refs):
+        rec = dict(c=int(c[i]), rho=float(rho[i]), ca=float(ca[i]), cs=float(cs[i]), method=str(approx.method[i]))
+        for k in METRICS:
+            den = max(abs(ref[k]), floor)
+            rec[k] = ref[k]
+            rec[k + "_model"] = float(av[k][i])
+            rec[k + "_err"] = float(abs(av[k][i] - ref[k]) / den)
+            rec[k + "_noise"] = float(3.0 * ref[k + "_se"] / den)
+        out.append(rec)
+    return out
+
+
+def _exact_name(r):
+    if r["ca"] == 1.0 and r["cs"] == 1.0:
+        return "mmc (M/M/c, Erlang C)"
+    if r["ca"] == 1.0 and r["cs"] == 0.0:
+        return "mdc (M/D/c, Crommelin)"
+    return "gg1 (GI/M/1, exact root)"
+
+
+def _band(x, bands):
+    for i, (lo, hi) in enumerate(bands):
+        if lo <= x <= hi:
+            return i
+    return None
+
+
+def _region_name(ci, ri, ai, si):
+    (c0, c1), (r0, r1), (a0, a1), (s0, s1) = C_BANDS[ci], RHO_BANDS[ri], CA_BANDS[ai], CS_BANDS[si]
+    cs_txt = f"c={c0}" if c0 == c1 else f"c={c0}-{c1}"
+    ca_txt = ["ca<1", "ca=1", "ca>1"][ai]
+    return f"{cs_txt}, rho {r0:.1f}-{r1:.2f}, {ca_txt}, cs {s0:.0f}-{s1:.0f}"
+
+
+def bounds(records):
+    """APPROXIMATION_BOUNDS rows from measured records (approximated points only)."""
+    groups = {}
+    for r in records:
+        if r["method"] == "exact":
+            continue
+        key = (_band(r["c"], C_BANDS), _band(r["rho"], RHO_BANDS), _band(r["ca"], CA_BANDS), _band(r["cs"], CS_BANDS))
+        if None in key:
+            continue
+        groups.setdefault(key, []).append(max(r[k + "_err"] for k in METRICS))
+    rows = []
+    for (ci, ri, ai, si), errs in sorted(groups.items()):
+        rows.append((C_BANDS[ci], RHO_BANDS[ri], CA_BANDS[ai], CS_BANDS[si], round(max(errs) + 5e-4, 3), len(errs)))
+    return tuple(rows)
+
+
+def rows(smoke: bool) -> list[dict]:
+    """Accuracy rows: exact laws vs simulation, and the approximation per measured region."""
+    records = (measure(SMOKE, customers=SMOKE_CUSTOMERS) if smoke else measure(FULL, cache=CACHE))
+    reference = ("followerlab.sim.queue (Kiefer-Wolfowitz), 32 replications, "
+                 + (f"{SMOKE_CUSTOMERS} customers each (smoke)" if smoke else "up to 200 000 customers each"))
+    out = []
+
+    def add(formula, regime, recs, bound):
+        for k in METRICS:
+            errs = np.array([r[k + "_err"] for r in recs])
+            noise = max(r[k + "_noise"] for r in recs)
+            out.append(dict(formula=formula, regime=regime, metric=k, worst_rel_error=float(errs.max()),
+                            median_rel_error=float(np.median(errs)), n_points=len(recs), reference=reference,
+                            bound=bound, noise=float(noise)))
+
+    exact = {}
+    for r in records:
+        if r["method"] == "exact":
+            exact.setdefault(_exact_name(r), []).append(r)
+    for name, recs in sorted(exact.items()):
+        add(name, "exact law; rho " + "-".join(f"{x:g}" for x in (min(x["rho"] for x in recs), max(x["rho"] for x in recs)))
+            + f", c {min(x['c'] for x in recs)}-{max(x['c'] for x in recs)}", recs, 0.02)
+    regions = {}
+    for r in records:
+        if r["method"] == "exact":
+            continue
+        key = (_band(r["c"], C_BANDS), _band(r["rho"], RHO_BANDS), _band(r["ca"], CA_BANDS), _band(r["cs"], CS_BANDS))
+        regions.setdefault(key, []).append(r)
+    table = {(a[0], b[0], cc[0], d[0]): e for a, b, cc, d, e, _n in qu.APPROXIMATION_BOUNDS}
+    for key, recs in sorted(regions.items()):
+        ci, ri, ai, si = key
+        claimed = table.get((C_BANDS[ci][0], RHO_BANDS[ri][0], CA_BANDS[ai][0], CS_BANDS[si][0]), float("nan"))
+        formula = "ggc approximation (" + ("QNA" if C_BANDS[ci][0] == 1 else "Allen-Cunneen") + ")"
+        add(formula, _region_name(*key), recs, claimed)
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bounds", action="store_true", help="print APPROXIMATION_BOUNDS from the full grid")
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--json", help="also write the per-point records to this file")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        records = measure(SMOKE, customers=SMOKE_CUSTOMERS)
+    else:
+        records = measure(FULL, cache=CACHE)
+    if args.json:
+        import json
+
+        Path(args.json).write_text(json.dumps(records, indent=1))
+    if args.bounds:
+        print("APPROXIMATION_BOUNDS = (")
+        for row in bounds(records):
+            print(f"    {row!r},")
+        print(")")
+
+
+if __name__ == "__main__":
+    main()
