@@ -221,11 +221,41 @@ def test_approximation_is_labelled_and_auto_never_uses_an_unmeasured_or_bad_one(
     assert np.all(np.isfinite(bound[use]))
 
 
-def test_mg1_keeps_exact_mean_and_names_its_distribution():
+def test_mg1_is_exact_for_gamma_and_for_a_given_distribution():
     m = mg1(0.8, 1.0, [0.0, 1.0, 2.0])
-    assert m.method[0] == "exact" and m.method[1] == "exact"
-    assert m.method[2].startswith("approximation")
+    assert m.method.tolist() == ["exact"] * 3 and m.exact_distribution
+    assert "gamma" in m.assumptions
     np.testing.assert_allclose(m.mean_wait_s, [2.0, 4.0, 10.0])
+    # cv 2: the exact law (followerlab._mg1) within 2 % of a long simulation
+    r = simulate_ggc(0.8, 1.0, 1, 1.0, 2.0, customers=200_000, replications=32, warmup=20_000, seed=8)
+    for q in (0.5, 0.99):
+        assert float(m.wait_quantile(q)[2]) == pytest.approx(r.wait_quantile(q), rel=0.03)
+    # ggc / gg1 with one server and Poisson arrivals use the same law
+    q = np.array([0.5, 0.99])
+    np.testing.assert_allclose(gg1(0.8, 1.0, 1.0, 2.0).wait_quantile(q), m.wait_quantile(q[:, None])[:, 2])
+    assert str(ggc(0.8, 1.0, 1, 1.0, 2.0).method) == "exact"
+
+
+def test_mg1_with_a_mixture_service_against_simulation():
+    from followerlab import latency
+    from followerlab.sim.queue import simulate_queue
+
+    s = latency.mixture([latency.constant(0.05), latency.constant(2.0)], [0.99, 0.01])
+    m = mg1([5.0, 10.0], service=s)
+    assert m.method.tolist() == ["exact", "exact"] and m.assumptions == ""
+    assert m.service_cv[0] == pytest.approx(np.sqrt((0.99 * 0.05**2 + 0.01 * 4.0) / 0.0695**2 - 1))
+
+    def serv(rng, size):
+        return np.where(rng.random(size) < 0.99, 0.05, 2.0)
+
+    r = simulate_queue(stats.expon(scale=0.1), serv, 1, customers=100_000, replications=32, warmup=10_000, seed=5)
+    assert abs(r.mean_wait_s - float(m.mean_wait_s[1])) < Z * r.mean_wait_se_s
+    assert float(m.wait_quantile(0.99)[1]) == pytest.approx(r.wait_quantile(0.99), rel=0.05)
+    assert float(m.wait_quantile(0.5)[1]) == pytest.approx(r.wait_quantile(0.5), rel=0.05)
+    with pytest.raises(ValueError, match="either"):
+        mg1(1.0, 0.05, 1.0, service=s)
+    with pytest.raises(ValueError, match="needs"):
+        mg1(1.0)
 
 
 def test_method_option_is_validated():
@@ -237,5 +267,5 @@ def test_method_option_is_validated():
 
 def test_exact_distribution_alias_still_reports_all_exact():
     assert mm1(0.5, 1.0).exact_distribution and mmc(1.0, 1.0, 3).exact_distribution
-    assert md1(0.5, 1.0).exact_distribution
-    assert not mg1(0.5, 1.0, 0.5).exact_distribution
+    assert md1(0.5, 1.0).exact_distribution and mg1(0.5, 1.0, 0.5).exact_distribution
+    assert not ggc(1.5, 1.0, 2, 1.0, 0.5, method="approximation").exact_distribution
