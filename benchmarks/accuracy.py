@@ -83,7 +83,8 @@ def markdown(all_rows: dict, command: str, seconds: float) -> str:
         "grid points of the regime. *bound* is what the code claims there (— if it claims "
         "nothing); *noise* is the reference's own uncertainty (3 standard errors, relative): an "
         "error below it cannot be told from noise. Each module's docstring "
-        "(`benchmarks/accuracy_*.py`) defines its grid and error measure.",
+        "(`benchmarks/accuracy_*.py`) defines its grid and error measure. Errors of 10 (1000 %) or "
+        "more are shown as multiples (11× = 1100 %).",
         "",
     ]
     for name, rows in all_rows.items():
