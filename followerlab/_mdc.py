@@ -27,7 +27,7 @@ Waiting time (FCFS, PASTA): a customer arriving at t waits at most kD + u (k ≥
 waiting room).  M/D/1 is c = 1, where this reduces to Erlang's formula.
 
 Numerics (references: Crommelin1932, Franx2001, Tijms2003, GTH1985 in docs/references.rst).
-Light traffic (z_0 ≥ e^0.35, ρ below about 0.8, z_0 > 1 the real root of z = e^{ρ(z−1)}):
+Light traffic (z_0 ≥ e^0.6, ρ below about 0.7, z_0 > 1 the real root of z = e^{ρ(z−1)}):
 the chain X' = (X + A − c)^+ truncated where P(X ≥ J) < 1e-37, solved by the
 Grassmann–Taksar–Heyman reduction, which has no subtractions, so tiny probabilities (a
 P(wait) of 1e-40) keep full relative accuracy.  Heavier traffic: the roots by Newton's
@@ -54,8 +54,11 @@ from scipy import special
 __all__ = ["MDCLaw", "mdc_law"]
 
 _L_MIN = 128
-#: Light traffic (z_0 >= e^0.35, i.e. ρ below ~0.8) is solved by GTH on a truncated chain.
-_GTH_MIN_LOG_Z0 = 0.35
+#: Light traffic (z_0 >= e^0.6, i.e. ρ below ~0.7) is solved by GTH on a truncated chain.
+_GTH_MIN_LOG_Z0 = 0.6
+#: Work-array sizes (values) per chunk of configurations: GTH (n, k, k), FFT (n, length).
+_GTH_VALUES = 1 << 22
+_FFT_VALUES = 1 << 20
 _L_MAX = 1 << 17
 _ALIAS_TOL = 1e-13  # round-off floor of the FFT is ~3e-15 for c = 64
 
@@ -145,8 +148,24 @@ class MDCLaw:
         reduction uses no subtraction, so even probabilities of 1e-300 keep full relative
         accuracy (needed for the mean wait at light load, which is tiny).
         """
+        need = np.ceil(85.0 / np.log(z0)).astype(int) + 2
+        sizes = np.array([16, 24, 32, 48, 64, 96, 128, 192, 256])  # configurations grouped by size
+        size = sizes[np.minimum(np.searchsorted(sizes, need), sizes.size - 1)]
+        size = np.maximum(size, need)
+        width = max(self.h.shape[1], int(size.max()))
+        h_all = np.zeros((self.c.size, width))
+        h_all[:, : self.h.shape[1]] = self.h
+        h_all[idx] = 0.0
+        for k in np.unique(size):
+            grp = idx[size == k]
+            batch = max(1, _GTH_VALUES // (int(k) * int(k)))  # bound the (n, k, k) work array
+            for i in range(0, grp.size, batch):
+                h_all[grp[i:i + batch], :k] = self._gth(grp[i:i + batch], int(k))
+        self.h = h_all
+
+    def _gth(self, idx, k):
+        """Stationary law of the truncated X chain (k states) for configurations ``idx``."""
         c, a = self.c[idx], self.a[idx]
-        k = int(np.ceil(85.0 / np.log(z0).min())) + 2
         x = np.arange(k)
         y = np.arange(k)
         jump = y[None, None, :] - x[None, :, None] + c[:, None, None]  # A needed to go x -> y
@@ -166,13 +185,7 @@ class MDCLaw:
         pi[:, 0] = 1.0
         for j in range(1, k):
             pi[:, j] = np.einsum("bi,bi->b", pi[:, :j], p[:, :j, j])
-        pi /= pi.sum(axis=1, keepdims=True)
-        width = max(self.h.shape[1], k)
-        h_all = np.zeros((self.c.size, width))
-        h_all[:, : self.h.shape[1]] = self.h
-        h_all[idx] = 0.0
-        h_all[idx, :k] = pi
-        self.h = h_all
+        return pi / pi.sum(axis=1, keepdims=True)
 
     def _solve(self, idx):
         c, rho = self.c[idx], self.rho[idx]
@@ -189,7 +202,10 @@ class MDCLaw:
         length = _L_MIN
         results = {}
         while todo.size:
-            h = self._coefficients(c[todo], a[todo], roots[todo], z0[todo], log_b[todo], length)
+            batch = max(1, _FFT_VALUES // length)  # bound the (configurations, length) arrays
+            h = np.concatenate([
+                self._coefficients(c[t], a[t], roots[t], z0[t], log_b[t], length)
+                for t in (todo[i:i + batch] for i in range(0, todo.size, batch))])
             tail = np.max(np.abs(h[:, length // 2:]), axis=1)
             ok = (tail <= _ALIAS_TOL) | (length >= _L_MAX)
             for i in np.flatnonzero(ok):
