@@ -940,7 +940,10 @@ def _queue(model, lam, mu, c, ca, cs, method="auto", seed=0, sim_customers=None)
     exact = k_mmc | k_mdc | k_gim1 | k_mg1 | idle
     kind = np.full(shape, _EXPO, dtype=np.int8)
     names = np.full(shape, EXACT, dtype=object)
-    bound = _approx_bound(c, rho, ca, cs)
+    bound = np.full(shape, np.nan)
+    if not exact.all():  # only configurations without an exact law need a measured bound
+        ne = ~exact
+        bound[ne] = _approx_bound(c[ne], rho[ne], ca[ne], cs[ne])
     if method == "simulate":
         to_sim = stable & ~idle
     elif method == "approximation":
@@ -950,7 +953,9 @@ def _queue(model, lam, mu, c, ca, cs, method="auto", seed=0, sim_customers=None)
     approx = ~exact & ~to_sim
     # approximation: Allen–Cunneen (c >= 2), QNA = Allen–Cunneen x KLB (c = 1)
     p_wait = np.array(ec, dtype=float)
-    wq = np.array(wq_mmc * (ca**2 + cs**2) / 2.0 * np.where(c == 1, _klb_factor(rho, ca, cs), 1.0))
+    wq = np.array(wq_mmc * (ca**2 + cs**2) / 2.0)
+    if np.any(c == 1):
+        wq = np.array(wq * np.where(c == 1, _klb_factor(rho, ca, cs), 1.0))
     names[approx & (c == 1)] = "approximation: QNA (Kraemer–Langenbach-Belz), exponential conditional wait"
     names[approx & (c > 1)] = "approximation: Allen–Cunneen, exponential conditional wait"
     max_err = np.where(approx, bound, 0.0)
