@@ -358,8 +358,8 @@ class QueueMetrics(Result):
           (cf. Whitt1993; its measured error is ``max_rel_error``);
         * M/D/c and M/D/1: the exact law of Crommelin (see :func:`mdc`);
         * M/G/1 with ``method == "exact"``: the exact law by transform inversion;
-        * simulated configurations: the mean over the 32 independent replications of each
-          one's empirical quantile (standard error: :meth:`wait_quantile_se`).
+        * simulated configurations: the empirical quantile of all simulated waits (standard
+          error from the spread of the 32 replications: :meth:`wait_quantile_se`).
 
         Parameters
         ----------
@@ -830,8 +830,10 @@ def _simulate(c, rho, ca, cs, seed, customers=None, replications=32):
         for name, x in (("wait", w), ("response", w + s)):
             x.sort(axis=1)
             reps = _sorted_quantile(x, _SIM_Q)  # (R, G): each replication's quantiles
-            # the estimate is their mean, so its standard error is their spread / sqrt(R)
-            res[name][i] = reps.mean(axis=0)
+            # the estimate is the quantile of all measured customers (the mean of the
+            # replications' quantiles is biased where the law has an atom, e.g. at
+            # q = P(W = 0)); its standard error from the replications' spread / sqrt(R)
+            res[name][i] = _sorted_quantile(np.sort(x.ravel())[None, :], _SIM_Q)[0]
             res[name + "_se"][i] = reps.std(axis=0, ddof=1) / np.sqrt(x.shape[0])
     return res
 
