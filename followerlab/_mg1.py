@@ -617,14 +617,19 @@ def _lattice(law, lam, rho, X, N, response):
 
 def _response_from(law, rho, g, FW, FTc, t):
     """F_T(t) = sum_a p_a F_W(t - d_a) + (1 - rho) F_{S,c}(t) + (F_{W+} * S_c)(t), t (n, K)."""
+    n, K = t.shape
+    out = _interp_rows(FTc, g, t) + (1.0 - rho[:, None]) * law.cont_cdf(np.maximum(t, 0.0))
     locs, probs = law.atoms()
     locs, probs = np.broadcast_arrays(locs, probs)
-    out = _interp_rows(FTc, g, t) + (1.0 - rho[:, None]) * law.cont_cdf(np.maximum(t, 0.0))
-    for a in range(locs.shape[0]):
-        pa = np.broadcast_to(probs[a], (t.shape[0],))[:, None]
-        if np.any(pa > 0):
-            da = np.broadcast_to(locs[a], (t.shape[0],))[:, None]
-            out = out + pa * _interp_rows(FW, g, t - da)
+    if locs.shape[0]:
+        locs = np.broadcast_to(locs.reshape(locs.shape[0], -1), (locs.shape[0], n))
+        probs = np.broadcast_to(probs.reshape(probs.shape[0], -1), (probs.shape[0], n))
+        live = np.flatnonzero((probs > 0).any(axis=1))
+        for lo in range(0, live.size, 256):  # blocks of atoms bound the (n, A, K) temporary
+            sel = live[lo:lo + 256]
+            shifted = t[:, None, :] - locs[sel].T[:, :, None]
+            vals = _interp_rows(FW, g, shifted.reshape(n, -1)).reshape(n, sel.size, K)
+            out = out + (probs[sel].T[:, :, None] * vals).sum(axis=1)
     return np.clip(out, 0.0, 1.0)
 
 
