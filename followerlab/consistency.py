@@ -284,7 +284,9 @@ def admin_node_load(
       M/D/1 law and long simulations).  ``admin_quantiles_exact`` is True.  (Before, the
       mixture was replaced by one gamma with the mixture's CV and the conditional wait by an
       exponential: with rare long control commands p50 came out up to ~4x too high and p99
-      ~30 % too low.)
+      ~30 % too low.)  When the service is exponential (every class present has CV 1 and the
+      same mean) the queue is M/M/1 and the closed form of :func:`followerlab.queueing.ggc`
+      is used instead (the same law, without the lattice's cost).
     * **several admin cores**: a G/G/c station with Poisson arrivals and the mixture's mean and
       CV (:func:`followerlab.queueing.ggc`: Allen–Cunneen mean wait, Erlang C probability of
       waiting, exponential conditional wait; exact Erlang C when the service CV is 1).  This is
@@ -366,17 +368,21 @@ def admin_node_load(
     # one core: the exact M/G/1 law of the actual service (mixture for the admin node)
     admin_p50, admin_p99 = b(admin.response_quantile(0.5)), b(admin.response_quantile(0.99))
     admin_exact = b(ka == 1)
-    one = admin_exact & b(admin.stable)
+    rate_b = b(admin_rate)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pa = np.where(rate_b > 0, b(strong_rate) / np.where(rate_b > 0, rate_b, 1.0), 1.0)
+    # an exponential service (every class present has CV 1 and the same mean) is M/M/1, which
+    # queueing.ggc already solves exactly (response ~ Exp(mu - lambda)): no lattice needed
+    expo = (((pa <= 0) | (b(cq) == 1)) & ((pa >= 1) | (b(cc) == 1))
+            & ((pa <= 0) | (pa >= 1) | (b(sq) == b(sc))))
+    one = admin_exact & b(admin.stable) & ~expo
     if one.any():
-        rate_b = b(admin_rate)[one]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pa = np.where(rate_b > 0, b(strong_rate)[one] / np.where(rate_b > 0, rate_b, 1.0), 1.0)
-        exact = mg1_gamma_mixture(rate_b, pa, b(sq)[one], b(cq)[one], b(sc)[one], b(cc)[one],
+        exact = mg1_gamma_mixture(rate_b[one], pa[one], b(sq)[one], b(cq)[one], b(sc)[one], b(cc)[one],
                                   points=_MG1_POINTS).response_ppf(np.array([[0.5], [0.99]]))
         admin_p50[one], admin_p99[one] = exact[0], exact[1]
     head_p50, head_p99 = b(head.response_quantile(0.5)), b(head.response_quantile(0.99))
     head_exact = b(kh == 1)
-    one = head_exact & b(head.stable)
+    one = head_exact & b(head.stable) & (b(cq) != 1)
     if one.any():
         exact = mg1_gamma(b(head_rate)[one], b(sq)[one], b(cq)[one],
                           points=_MG1_POINTS).response_ppf(np.array([[0.5], [0.99]]))

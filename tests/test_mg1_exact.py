@@ -239,3 +239,16 @@ def test_admin_node_one_core_uses_exact_mixture_law():
                                       control_cv=0.5, admin_cores=[1, 2])
     assert two.admin_quantiles_exact.tolist() == [True, False]
     assert two.admin_p99_response_s[0] == pytest.approx(float(r.admin_p99_response_s), rel=1e-12)
+
+
+def test_admin_node_exponential_fast_path_equals_the_lattice():
+    """Exponential service takes the M/M/1 closed form; the lattice gives the same quantiles."""
+    from followerlab import consistency
+
+    lam = np.array([2.0, 10.0, 18.0])
+    r = consistency.admin_node_load(lam, 0.0, planning_s=0.05, planning_cv=1.0,
+                                    control_rate_per_s=[0.0, 1.0, 0.5], control_s=0.05, control_cv=1.0)
+    assert r.admin_quantiles_exact.all()
+    d = mg1_gamma(lam + np.array([0.0, 1.0, 0.5]), 0.05, 1.0)
+    np.testing.assert_allclose(r.admin_p50_response_s, d.response_ppf(0.5), rtol=1e-5)
+    np.testing.assert_allclose(r.admin_p99_response_s, d.response_ppf(0.99), rtol=1e-5)
