@@ -427,10 +427,21 @@ class _Generic(_Law):
     _x, _w = np.polynomial.legendre.leggauss(8)
 
     def __init__(self, dist):
+        from scipy import integrate
+
+        bp = getattr(dist, "breakpoints", None)
+        if callable(bp) and np.size(bp()):
+            raise ValueError(f"service {dist!r} has point masses (breakpoints); build it from latency.constant, "
+                             f"empirical, mixture or shifted so they are handled exactly")
         self.dist = dist
-        self._mean = float(dist.mean())
+        self._mean = float(np.asarray(dist.mean()))
         m2 = getattr(dist, "moment", None)
-        self._m2 = float(m2(2)) if callable(m2) else np.nan
+        if callable(m2):
+            self._m2 = float(m2(2))
+        else:  # E[S^2] = 2 int_0^inf x sf(x) dx
+            lo = max(float(np.asarray(dist.ppf(0.0))), 0.0)
+            val, _ = integrate.quad(lambda x: 2.0 * x * float(np.asarray(dist.sf(x))), lo, np.inf, limit=200)
+            self._m2 = lo**2 + val if lo > 0 else val
 
     def take(self, idx):
         return self

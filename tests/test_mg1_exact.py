@@ -252,3 +252,26 @@ def test_admin_node_exponential_fast_path_equals_the_lattice():
     d = mg1_gamma(lam + np.array([0.0, 1.0, 0.5]), 0.05, 1.0)
     np.testing.assert_allclose(r.admin_p50_response_s, d.response_ppf(0.5), rtol=1e-5)
     np.testing.assert_allclose(r.admin_p99_response_s, d.response_ppf(0.99), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["weibull (scipy, generic)", "convolve (tabulated)", "lognormal+constant", "shifted gamma"])
+def test_other_services_integrate_to_the_pk_means(name):
+    """The whole wait and response laws integrate to the P–K means (independent closed form)."""
+    from scipy import stats
+
+    svc = {
+        "weibull (scipy, generic)": stats.weibull_min(0.7, scale=1.0),
+        "convolve (tabulated)": latency.convolve(latency.exponential(1.0), latency.exponential(1.0)),
+        "lognormal+constant": latency.mixture([latency.shifted_lognormal(0.0, 0.5, 3.0), latency.constant(1.0)],
+                                              [0.5, 0.5]),
+        "shifted gamma": latency.shifted(latency.gamma(1.0, 2.0), 0.5),
+    }[name]
+    d = mg1_distribution(0.7 / float(np.asarray(svc.mean())), svc)
+    t = np.linspace(0.0, 2 * float(d.wait_ppf(0.9999)), 100_001)
+    assert np.trapezoid(d.wait_sf(t), t) == pytest.approx(float(d.mean_wait_s), rel=2e-5)
+    assert np.trapezoid(d.response_sf(t), t) == pytest.approx(float(d.mean_response_s), rel=2e-5)
+
+
+def test_service_with_hidden_point_masses_is_refused():
+    with pytest.raises(ValueError, match="point masses"):
+        mg1_distribution(0.1, latency.order_statistic([latency.constant(1.0), latency.constant(2.0)], 1))
