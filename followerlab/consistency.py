@@ -284,16 +284,18 @@ def admin_node_load(
       M/D/1 law and long simulations).  ``admin_quantiles_exact`` is True.  (Before, the
       mixture was replaced by one gamma with the mixture's CV and the conditional wait by an
       exponential: with rare long control commands p50 came out up to ~4x too high and p99
-      ~30 % too low.)  When the service is exponential (every class present has CV 1 and the
+      ~30 % too low; in the benchmark case below p50 47 % and p99 27 % off, against ≤ 1 % now.)  When the service is exponential (every class present has CV 1 and the
       same mean) the queue is M/M/1 and the closed form of :func:`followerlab.queueing.ggc`
       is used instead (the same law, without the lattice's cost).
     * **several admin cores**: a G/G/c station with Poisson arrivals and the mixture's mean and
       CV (:func:`followerlab.queueing.ggc`: Allen–Cunneen mean wait, Erlang C probability of
       waiting, exponential conditional wait; exact Erlang C when the service CV is 1).  This is
-      an *approximation*: it keeps only two moments of the mixture, so with a rare long control
-      command it has the same kind of error the one-core case had (measured against
-      :mod:`followerlab.sim.queue` for 2 cores, 95 % 50 ms + 5 % 1 s (both CV 1) at ρ = 0.8:
-      see ``benchmarks/accuracy_mg1.py``, row "admin_node_load c=2").
+      an *approximation*: it keeps only two moments of the mixture, so with rare long control
+      commands it errs the way the one-core path used to.  Measured against
+      :mod:`followerlab.sim.queue` (``benchmarks/accuracy_mg1.py``) for 2 cores, 98 % planning
+      50 ms (CV 1) + 2 % control commands 1 s (CV 0.5), ρ 0.3–0.9: mean response off by up to
+      10 %, p50 by up to 69 %, p99 by up to 19 % (simulation standard error ≤ 3 %).  With
+      exponential service (CV 1, no control commands) it is exact (M/M/c, Erlang C).
       ``admin_quantiles_exact`` is False.
 
     The weak share :math:`w\lambda` is split evenly over the ``heads`` (random routing; see
