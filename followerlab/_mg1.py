@@ -75,9 +75,13 @@ default ``points = 2**14``:
   the second moment of the wait agrees with Takács' formula within 2e-5);
 * against seeded long simulations (Lindley recursion, :mod:`followerlab.sim.queue`) for gamma
   (cv 0, 0.5, 2, 4), two-point mixtures with a rare long service, lognormal, Pareto (α 2.5,
-  3) and empirical service: mean, p50 and p99 of wait and response within 2 % wherever the
-  simulation's standard error allows checking it (ρ ≤ 0.8); at ρ = 0.95 the differences are
-  within the simulations' own noise (standard errors up to 4.6 % there).
+  3) and empirical service: the tests (ρ 0.1–0.8, simulation standard error < 0.8 %) assert
+  mean, p50 and p99 of wait and response within 2 %.  The benchmark's wider sweep (ρ up to
+  0.95, cv up to 5) finds differences up to a few standard errors of the simulation, and the
+  simulation's *mean* (whose exact value is the P–K formula) is off by as much: the residual
+  is the simulation's noise and empty-start bias.  Example: 99 % 50 ms + 1 % 5 s at ρ = 0.8
+  differed by 5.9 % in p99 with 255k-customer runs, by 0.3 % (< 1 standard error) with
+  2M-customer runs.
 
 At ``points = 2**12`` the quantile error is below 3e-6 and the CDF error below 2.3e-6.
 Limitation: a point mass of :math:`S` far smaller than the grid step
