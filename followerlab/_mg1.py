@@ -714,9 +714,13 @@ class MG1Distribution(Result):
     def _shape(self):
         return self.utilization.shape
 
-    def _spread(self, v):
+    def _spread(self, v, name):
         """Broadcast an argument against the configuration shape -> (values, config index)."""
-        shape = np.broadcast_shapes(np.shape(v), self._shape)
+        try:
+            shape = np.broadcast_shapes(np.shape(v), self._shape)
+        except ValueError:
+            raise ValueError(f"{name} of shape {np.shape(v)} does not broadcast against the configuration shape "
+                             f"{self._shape}; add axes (e.g. q[:, None])") from None
         vals = np.broadcast_to(v, shape)
         cfg = np.broadcast_to(np.arange(self.utilization.size).reshape(self._shape), shape)
         return shape, vals.ravel(), cfg.ravel()
@@ -736,7 +740,7 @@ class MG1Distribution(Result):
 
     def _cdf(self, t_s, response):
         t = as_float_array("t_s", t_s, allow_inf=True)
-        shape, tv, cfg = self._spread(t)
+        shape, tv, cfg = self._spread(t, "t_s")
         mat, pos = self._grouped(cfg, tv)
         rho = self.utilization.ravel()
         lam = self.arrival_rate_per_s.ravel()
@@ -761,7 +765,7 @@ class MG1Distribution(Result):
 
     def _ppf(self, q, response):
         q = check_probability("q", q)
-        shape, qv, cfg = self._spread(q)
+        shape, qv, cfg = self._spread(q, "q")
         mat, pos = self._grouped(cfg, qv)
         n_cfg = mat.shape[0]
         rho = self.utilization.ravel()

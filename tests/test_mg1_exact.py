@@ -143,6 +143,8 @@ def test_bad_input_is_refused():
         mg1_distribution(0.5, 3.0)
     with pytest.raises(ValueError, match="p must"):
         mg1_gamma_mixture(1.0, 1.2, 0.1, 1.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="q of shape"):
+        mg1_gamma([0.5, 0.6, 0.7], 1.0, 1.0).wait_ppf([0.5, 0.9])
     assert isinstance(mg1_gamma(0.5, 1.0, 1.0), MG1Distribution)
 
 
