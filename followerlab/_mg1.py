@@ -65,24 +65,40 @@ the range is the largest finite ``t`` asked for that configuration.  Configurati
 processed in chunks of about 2^21 grid values, vectorized within a chunk.
 
 Accuracy, measured by ``tests/test_mg1_exact.py`` and ``benchmarks/accuracy_mg1.py`` at the
-default ``points = 2**14``: against the exact M/M/1 law and the exact M/D/1 law (Erlang's
-formula) at ρ from 0.1 to 0.95 the CDF is within 1e-6 absolute (largest seen 3.5e-7, at
-ρ = 0.9) and the quantiles q ≤ 0.999 within 1e-5 relative (largest seen 3e-6, the wait
-quantile just above the atom); the means are the P–K closed forms (exact).  Against seeded
-long simulations (Lindley recursion, :mod:`followerlab.sim.queue`) for gamma (cv 0–4),
-two-point mixtures with a rare long service, lognormal, Pareto and empirical service at
-ρ 0.1–0.95 the mean, p50 and p99 of wait and response agree within 2 % (the tests' bound;
-the differences are the simulations' own noise, see the benchmark).  Limitation: a point
-mass of :math:`S` far smaller than the grid step (:math:`4X/\text{points}`, e.g. a 50 ms
-constant when the CDF is asked at 2000 s) is not resolved and costs first-order error (0.2 %
-of the mean in that example); ask for the range you need.  ``wait_sf``/``response_sf`` are
-``1 - cdf``: absolute, not relative, accuracy in the far tail.  Saturated configurations
-(ρ ≥ 1, with ρ within 1e-12 of 1 counted as saturated) are not an error: ``stable`` is
-False, quantiles (q > 0) and means are ``inf``, the CDFs are 0 at every finite t.
+default ``points = 2**14``:
 
-Cost: about 7 ms per configuration and quantile call at the default ``points`` on one core
-(the incomplete gamma function on the grid dominates); ``points=2**11`` is 8× cheaper with
-errors about 64× larger.
+* against the exact M/M/1 law and the exact M/D/1 law (Erlang's formula) at ρ 0.1–0.95:
+  quantiles (q 0.5–0.999) within 2.5e-7 relative, the CDF within 1.5e-6 absolute (largest
+  seen; 4e-8 for M/D/1); the tests assert 1e-5 and 1e-6;
+* the means are the P–K closed forms (exact); the whole laws integrate back to them within
+  2e-5 (tests: mixtures of constants, lognormal + constant, Weibull, tabulated, shifted gamma;
+  the second moment of the wait agrees with Takács' formula within 2e-5);
+* against seeded long simulations (Lindley recursion, :mod:`followerlab.sim.queue`) for gamma
+  (cv 0, 0.5, 2, 4), two-point mixtures with a rare long service, lognormal, Pareto (α 2.5,
+  3) and empirical service: the tests (ρ 0.1–0.8, simulation standard error < 0.8 %) assert
+  mean, p50 and p99 of wait and response within 2 %.  The benchmark's sweep (gamma cv 0–4 ×
+  ρ 0.1–0.95, the other families at ρ 0.5, 0.8, 0.95; 0.2–2M customers per run, 12 runs)
+  found every p50 and p99 within 2.1 % of the simulation (within 1.9 % at ρ ≤ 0.8), every
+  difference within 4.2 simulation standard errors — while the simulated means themselves
+  stray from the exact P–K means by up to 3.2 standard errors (empty-start bias and
+  correlation the batch means do not fully capture); the means differ by up to 3.1 % only for
+  Pareto α = 2.5, whose simulated mean converges slowly (infinite third moment) — the model's
+  mean there is the exact P–K value.  Runs must be long: with 255k-customer runs the rare-long-
+  service mixture at ρ = 0.8 looked 5.9 % off in p99 (empty-start bias), with 2M 0.3 %.
+
+At ``points = 2**12`` the quantile error is below 3e-6 and the CDF error below 2.3e-6.
+Limitation: a point mass of :math:`S` far smaller than the grid step
+(:math:`4X/\text{points}`, e.g. a 50 ms constant when the CDF is asked at 2000 s) is not
+resolved and costs first-order error (0.2 % of the mean in that example); ask for the range
+you need.  ``wait_sf``/``response_sf`` are ``1 - cdf``: absolute, not relative, accuracy in
+the far tail.  Saturated configurations (ρ ≥ 1, with ρ within 1e-12 of 1 counted as
+saturated) are not an error: ``stable`` is False, quantiles (q > 0) and means are ``inf``,
+the CDFs are 0 at every finite t.
+
+Cost (measured on the project's shared 2-core machine, ``benchmarks/accuracy_mg1.py``):
+``wait_ppf(0.99)`` for 10^4 gamma configurations takes about 110 s at the default points and
+24 s at ``points=2**12`` (the regularized incomplete gamma on the grid dominates; a response
+quantile costs about twice as much) — a lattice per configuration, not a closed form.
 
 References
 ----------
@@ -427,10 +443,21 @@ class _Generic(_Law):
     _x, _w = np.polynomial.legendre.leggauss(8)
 
     def __init__(self, dist):
+        from scipy import integrate
+
+        bp = getattr(dist, "breakpoints", None)
+        if callable(bp) and np.size(bp()):
+            raise ValueError(f"service {dist!r} has point masses (breakpoints); build it from latency.constant, "
+                             f"empirical, mixture or shifted so they are handled exactly")
         self.dist = dist
-        self._mean = float(dist.mean())
+        self._mean = float(np.asarray(dist.mean()))
         m2 = getattr(dist, "moment", None)
-        self._m2 = float(m2(2)) if callable(m2) else np.nan
+        if callable(m2):
+            self._m2 = float(m2(2))
+        else:  # E[S^2] = 2 int_0^inf x sf(x) dx
+            lo = max(float(np.asarray(dist.ppf(0.0))), 0.0)
+            val, _ = integrate.quad(lambda x: 2.0 * x * float(np.asarray(dist.sf(x))), lo, np.inf, limit=200)
+            self._m2 = lo**2 + val if lo > 0 else val
 
     def take(self, idx):
         return self
@@ -617,14 +644,19 @@ def _lattice(law, lam, rho, X, N, response):
 
 def _response_from(law, rho, g, FW, FTc, t):
     """F_T(t) = sum_a p_a F_W(t - d_a) + (1 - rho) F_{S,c}(t) + (F_{W+} * S_c)(t), t (n, K)."""
+    n, K = t.shape
+    out = _interp_rows(FTc, g, t) + (1.0 - rho[:, None]) * law.cont_cdf(np.maximum(t, 0.0))
     locs, probs = law.atoms()
     locs, probs = np.broadcast_arrays(locs, probs)
-    out = _interp_rows(FTc, g, t) + (1.0 - rho[:, None]) * law.cont_cdf(np.maximum(t, 0.0))
-    for a in range(locs.shape[0]):
-        pa = np.broadcast_to(probs[a], (t.shape[0],))[:, None]
-        if np.any(pa > 0):
-            da = np.broadcast_to(locs[a], (t.shape[0],))[:, None]
-            out = out + pa * _interp_rows(FW, g, t - da)
+    if locs.shape[0]:
+        locs = np.broadcast_to(locs.reshape(locs.shape[0], -1), (locs.shape[0], n))
+        probs = np.broadcast_to(probs.reshape(probs.shape[0], -1), (probs.shape[0], n))
+        live = np.flatnonzero((probs > 0).any(axis=1))
+        for lo in range(0, live.size, 256):  # blocks of atoms bound the (n, A, K) temporary
+            sel = live[lo:lo + 256]
+            shifted = t[:, None, :] - locs[sel].T[:, :, None]
+            vals = _interp_rows(FW, g, shifted.reshape(n, -1)).reshape(n, sel.size, K)
+            out = out + (probs[sel].T[:, :, None] * vals).sum(axis=1)
     return np.clip(out, 0.0, 1.0)
 
 
@@ -685,9 +717,13 @@ class MG1Distribution(Result):
     def _shape(self):
         return self.utilization.shape
 
-    def _spread(self, v):
+    def _spread(self, v, name):
         """Broadcast an argument against the configuration shape -> (values, config index)."""
-        shape = np.broadcast_shapes(np.shape(v), self._shape)
+        try:
+            shape = np.broadcast_shapes(np.shape(v), self._shape)
+        except ValueError:
+            raise ValueError(f"{name} of shape {np.shape(v)} does not broadcast against the configuration shape "
+                             f"{self._shape}; add axes (e.g. q[:, None])") from None
         vals = np.broadcast_to(v, shape)
         cfg = np.broadcast_to(np.arange(self.utilization.size).reshape(self._shape), shape)
         return shape, vals.ravel(), cfg.ravel()
@@ -707,7 +743,7 @@ class MG1Distribution(Result):
 
     def _cdf(self, t_s, response):
         t = as_float_array("t_s", t_s, allow_inf=True)
-        shape, tv, cfg = self._spread(t)
+        shape, tv, cfg = self._spread(t, "t_s")
         mat, pos = self._grouped(cfg, tv)
         rho = self.utilization.ravel()
         lam = self.arrival_rate_per_s.ravel()
@@ -732,7 +768,7 @@ class MG1Distribution(Result):
 
     def _ppf(self, q, response):
         q = check_probability("q", q)
-        shape, qv, cfg = self._spread(q)
+        shape, qv, cfg = self._spread(q, "q")
         mat, pos = self._grouped(cfg, qv)
         n_cfg = mat.shape[0]
         rho = self.utilization.ravel()

@@ -143,4 +143,137 @@ def test_bad_input_is_refused():
         mg1_distribution(0.5, 3.0)
     with pytest.raises(ValueError, match="p must"):
         mg1_gamma_mixture(1.0, 1.2, 0.1, 1.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="q of shape"):
+        mg1_gamma([0.5, 0.6, 0.7], 1.0, 1.0).wait_ppf([0.5, 0.9])
     assert isinstance(mg1_gamma(0.5, 1.0, 1.0), MG1Distribution)
+
+
+# --------------------------------------------------------------------------------------------
+# against long seeded simulations (followerlab.sim.queue: Lindley recursion)
+# --------------------------------------------------------------------------------------------
+def simulate_mg1(lam, service, customers, replications=32, seed=1):
+    """Waits and responses of a simulated M/G/1 queue, shape (replications, measured customers).
+
+    The service sampler records its draws so the response of each customer is its wait plus
+    its own service time."""
+    from scipy import stats
+
+    from followerlab.sim.queue import simulate_queue
+
+    drawn = []
+
+    def sampler(rng, size):
+        x = np.asarray(service.rvs(size=size, random_state=rng), dtype=float)
+        drawn.append(x)
+        return x
+
+    warmup = customers // 10
+    r = simulate_queue(stats.expon(scale=1 / lam), sampler, 1, customers=customers,
+                       replications=replications, warmup=warmup, seed=seed)
+    services = np.concatenate(drawn, axis=0)[warmup:].T
+    return r.wait_samples_s, r.wait_samples_s + services
+
+
+def summary(x):
+    """Pooled (mean, p50, p99) and their standard errors from the independent replications."""
+    pooled = np.array([x.mean(), np.quantile(x, 0.5), np.quantile(x, 0.99)])
+    per = np.stack([x.mean(axis=1), np.quantile(x, 0.5, axis=1), np.quantile(x, 0.99, axis=1)])
+    return pooled, per.std(axis=1, ddof=1) / np.sqrt(x.shape[0])
+
+
+SIM_CASES = [
+    # (label, service (s), rho, customers per replication)
+    ("deterministic", latency.constant(1.0), 0.8, 160_000),
+    ("gamma cv 0.5", latency.gamma(1.0, 0.5), 0.5, 120_000),
+    ("gamma cv 2", latency.gamma(1.0, 2.0), 0.5, 160_000),
+    ("gamma cv 4", latency.gamma(1.0, 4.0), 0.1, 300_000),
+    ("lognormal", latency.shifted_lognormal(0.0, 0.05, 0.5), 0.5, 260_000),
+    ("pareto a=3", latency.pareto(1.0, 3.0), 0.5, 160_000),
+    ("empirical", latency.empirical(np.random.default_rng(1).gamma(0.5, 0.1, 200)), 0.5, 160_000),
+    ("99% 50 ms + 1% 5 s", latency.mixture([latency.constant(0.05), latency.constant(5.0)], [0.99, 0.01]),
+     0.3, 200_000),
+]
+
+
+@pytest.mark.parametrize("label, service, rho, customers", SIM_CASES, ids=[c[0] for c in SIM_CASES])
+def test_mean_p50_p99_of_wait_and_response_match_long_simulation(label, service, rho, customers):
+    lam = rho / float(np.asarray(service.mean()))
+    d = mg1_distribution(lam, service)
+    waits, responses = simulate_mg1(lam, service, customers, seed=11)
+    model = {
+        "wait": np.array([float(d.mean_wait_s), *d.wait_ppf([0.5, 0.99])]),
+        "response": np.array([float(d.mean_response_s), *d.response_ppf([0.5, 0.99])]),
+    }
+    for kind, x in (("wait", waits), ("response", responses)):
+        sim, se = summary(x)
+        for name, m, s, e in zip(("mean", "p50", "p99"), model[kind], sim, se):
+            if kind == "wait" and name == "p50" and rho <= 0.5:
+                # the median wait is the atom at 0 (P(W = 0) = 1 - rho >= 1/2); at rho = 1/2
+                # exactly the sample median falls on either side of the atom's edge
+                assert m == 0.0 and (rho == 0.5 or s == 0.0), (label, s)
+                continue
+            assert e < 0.008 * s, f"{label} {kind} {name}: simulation too noisy to check 2 % ({e / s:.2%})"
+            assert abs(m - s) < 0.02 * s, f"{label} {kind} {name}: model {m:.6g}, simulation {s:.6g} ± {e:.2g}"
+
+
+def test_admin_node_one_core_uses_exact_mixture_law():
+    """Planning (50 ms, cv 1) at 10/s plus rare 0.5 s control commands (cv 0.5) at 0.2/s, one core.
+
+    The p50/p99 are the exact M/G/1 law of the mixture (checked by simulation); with two cores
+    the G/G/c approximation is used and flagged."""
+    from followerlab import consistency
+
+    r = consistency.admin_node_load(10.0, 0.0, planning_s=0.05, planning_cv=1.0,
+                                    control_rate_per_s=0.2, control_s=0.5, control_cv=0.5)
+    assert bool(r.admin_quantiles_exact) and bool(r.head_quantiles_exact)
+    assert float(r.admin_utilization) == pytest.approx(0.6)
+    service = latency.mixture([latency.gamma(0.05, 1.0), latency.gamma(0.5, 0.5)], [10 / 10.2, 0.2 / 10.2])
+    d = mg1_distribution(10.2, service)
+    assert float(r.admin_p50_response_s) == pytest.approx(float(d.response_ppf(0.5)), rel=1e-5)
+    assert float(r.admin_p99_response_s) == pytest.approx(float(d.response_ppf(0.99)), rel=1e-5)
+    assert float(r.admin_mean_response_s) == pytest.approx(float(d.mean_response_s), rel=1e-12)
+    _, responses = simulate_mg1(10.2, service, 300_000, seed=5)
+    sim, se = summary(responses)
+    model = [float(r.admin_mean_response_s), float(r.admin_p50_response_s), float(r.admin_p99_response_s)]
+    for m, s, e in zip(model, sim, se):
+        assert e < 0.008 * s and abs(m - s) < 0.02 * s, (m, s, e)
+    two = consistency.admin_node_load(10.0, 0.0, planning_s=0.05, control_rate_per_s=0.2, control_s=0.5,
+                                      control_cv=0.5, admin_cores=[1, 2])
+    assert two.admin_quantiles_exact.tolist() == [True, False]
+    assert two.admin_p99_response_s[0] == pytest.approx(float(r.admin_p99_response_s), rel=1e-12)
+
+
+def test_admin_node_exponential_fast_path_equals_the_lattice():
+    """Exponential service takes the M/M/1 closed form; the lattice gives the same quantiles."""
+    from followerlab import consistency
+
+    lam = np.array([2.0, 10.0, 18.0])
+    r = consistency.admin_node_load(lam, 0.0, planning_s=0.05, planning_cv=1.0,
+                                    control_rate_per_s=[0.0, 1.0, 0.5], control_s=0.05, control_cv=1.0)
+    assert r.admin_quantiles_exact.all()
+    d = mg1_gamma(lam + np.array([0.0, 1.0, 0.5]), 0.05, 1.0)
+    np.testing.assert_allclose(r.admin_p50_response_s, d.response_ppf(0.5), rtol=1e-5)
+    np.testing.assert_allclose(r.admin_p99_response_s, d.response_ppf(0.99), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["weibull (scipy, generic)", "convolve (tabulated)", "lognormal+constant", "shifted gamma"])
+def test_other_services_integrate_to_the_pk_means(name):
+    """The whole wait and response laws integrate to the P–K means (independent closed form)."""
+    from scipy import stats
+
+    svc = {
+        "weibull (scipy, generic)": stats.weibull_min(0.7, scale=1.0),
+        "convolve (tabulated)": latency.convolve(latency.exponential(1.0), latency.exponential(1.0)),
+        "lognormal+constant": latency.mixture([latency.shifted_lognormal(0.0, 0.5, 3.0), latency.constant(1.0)],
+                                              [0.5, 0.5]),
+        "shifted gamma": latency.shifted(latency.gamma(1.0, 2.0), 0.5),
+    }[name]
+    d = mg1_distribution(0.7 / float(np.asarray(svc.mean())), svc)
+    t = np.linspace(0.0, 2 * float(d.wait_ppf(0.9999)), 100_001)
+    assert np.trapezoid(d.wait_sf(t), t) == pytest.approx(float(d.mean_wait_s), rel=2e-5)
+    assert np.trapezoid(d.response_sf(t), t) == pytest.approx(float(d.mean_response_s), rel=2e-5)
+
+
+def test_service_with_hidden_point_masses_is_refused():
+    with pytest.raises(ValueError, match="point masses"):
+        mg1_distribution(0.1, latency.order_statistic([latency.constant(1.0), latency.constant(2.0)], 1))
