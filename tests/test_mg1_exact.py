@@ -277,3 +277,19 @@ def test_other_services_integrate_to_the_pk_means(name):
 def test_service_with_hidden_point_masses_is_refused():
     with pytest.raises(ValueError, match="point masses"):
         mg1_distribution(0.1, latency.order_statistic([latency.constant(1.0), latency.constant(2.0)], 1))
+
+
+def test_accuracy_table_hook_smoke():
+    """benchmarks/accuracy_mg1.py: rows(smoke=True) has the accuracy-table keys; exact-law rows are tight."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "accuracy_mg1.py"
+    spec = importlib.util.spec_from_file_location("accuracy_mg1", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = module.rows(True)
+    keys = {"formula", "regime", "metric", "worst_rel_error", "median_rel_error", "n_points", "reference"}
+    assert rows and all(set(r) == keys for r in rows)
+    exact = [r for r in rows if r["regime"].startswith(("M/M/1", "M/D/1"))]
+    assert len(exact) == 6 and all(r["worst_rel_error"] < 2e-6 for r in exact)
