@@ -17,9 +17,16 @@ The same law is the age of the snapshot a query sees at a random time when :math
 deterministic (:math:`d_1 m = 0`); with random :math:`D` the age has the same mean and the same
 CDF below :math:`P + d_0`, and differs only in the far tail (see :func:`refresh_lag`).
 
-Source: seed 000 (Kusto follower clusters: "periodically synchronizes ... lag of a few seconds
-to a few minutes ... depends on the amount of metadata changes"), seed 003 (weak-consistency
-query heads, ``RefreshPeriodInSeconds`` 120).  The linear duration law is *assumed*.
+When a refresh can overrun its period (:math:`D > P`), the next one starts late, covers a
+longer window and runs longer (a cascade): :func:`refresh_lag` then computes the exact
+stationary law numerically (a Markov chain on the phase of each start and the duration, see
+its Notes) and says so in ``method``.
+
+Sources: [Leibowitz2021]_ and [ADX-Follower]_ (follower clusters sync periodically, "lag of a
+few seconds to a few minutes", growing with the metadata changes), [ADX-WeakConsistencyPolicy]_
+(query heads refresh every ``RefreshPeriodInSeconds``, default 120).  The linear duration law
+and the overrun rule (missed ticks coalesce into one refresh at the end of the late one) are
+*assumed*; :mod:`followerlab.sim.follower` plays the same rule event by event.
 """
 
 from __future__ import annotations
@@ -542,7 +549,7 @@ def refresh_lag(period_s, base_duration_s=0.0, duration_per_change_s=0.0, change
     ----------
     period_s : array_like
         Refresh period :math:`P` (s), > 0.  Follower-database sync period (*assumed*, not
-        published) or a query head's ``RefreshPeriodInSeconds`` (default 120, [ADX-WeakConsistencyPolicy]).
+        published) or a query head's ``RefreshPeriodInSeconds`` (default 120).
     base_duration_s : array_like
         Fixed part :math:`d_0` of a refresh's duration (s), >= 0 (*assumed*).
     duration_per_change_s : array_like
