@@ -44,6 +44,13 @@ from ._wars import TVisibility, k_staleness_probability, quorum_miss_probability
 __all__ = ["OVERRUN_THRESHOLD", "RefreshLag", "refresh_lag"]
 
 
+def _pois_cdf(k, lam):
+    """Poisson CDF at integer-valued ``k`` (0 for k < 0), via ``scipy.special.pdtr`` (the same
+    regularized incomplete gamma as ``scipy.stats.poisson.cdf``, without its overhead)."""
+    k = np.asarray(k, dtype=float)
+    return np.where(k >= 0, special.pdtr(np.maximum(k, 0.0), lam), 0.0)
+
+
 def _partial_positive_mean(a: np.ndarray, d1: np.ndarray, lam: np.ndarray) -> np.ndarray:
     r""":math:`E[(a - d_1 N)^+]` for :math:`N \sim \mathrm{Poisson}(\lambda)`, exactly.
 
@@ -58,7 +65,7 @@ def _partial_positive_mean(a: np.ndarray, d1: np.ndarray, lam: np.ndarray) -> np
         aa, dd, ll = a[random], d1[random], lam[random]
         with np.errstate(over="ignore"):
             k = np.floor(aa / dd)
-        out[random] = aa * stats.poisson.cdf(k, ll) - dd * ll * stats.poisson.cdf(k - 1, ll)
+        out[random] = aa * _pois_cdf(k, ll) - dd * ll * _pois_cdf(k - 1, ll)
     # d1 > 0 with lam == 0 means N == 0: a^+ (already); d1 == 0: a^+ (already).
     return out
 
@@ -77,7 +84,7 @@ def _partial_positive_square(a: np.ndarray, d1: np.ndarray, lam: np.ndarray) -> 
         aa, dd, ll = a[random], d1[random], lam[random]
         with np.errstate(over="ignore"):
             k = np.floor(aa / dd)
-        f0, f1, f2 = (stats.poisson.cdf(k - j, ll) for j in (0, 1, 2))
+        f0, f1, f2 = (_pois_cdf(k - j, ll) for j in (0, 1, 2))
         out[random] = 0.5 * (aa**2 * f0 - 2 * aa * dd * ll * f1 + dd**2 * (ll**2 * f2 + ll * f1))
     return out
 
@@ -382,11 +389,14 @@ class RefreshLag(Result):
         rows = self._law_rows(shape)
         chain = rows >= 0
         q_n = np.minimum(q, 1.0 - 1e-15)
-        a_max = P.astype(float).copy()
+        a_max = np.array(P, dtype=float)
         if chain.any():
             a_max[chain] = np.max(self._law_windows_s, axis=1)[rows[chain]]
         lam = m * a_max
-        n_hi = np.where(lam > 0, stats.poisson.ppf(q_n, lam), 0.0)
+        # P(N > lam + x) <= exp(-x^2 / (2 (lam + x/3))) < 1e-15 for x = sqrt(70 lam) + 25
+        n_hi = np.array(lam + np.sqrt(70.0 * lam) + 25.0, dtype=float)
+        if chain.any():
+            n_hi[chain] = np.where(lam[chain] > 0, stats.poisson.ppf(q_n[chain], lam[chain]), 0.0)
         lo = np.array(d0, dtype=float)
         hi = np.array(d0 + a_max + d1 * np.maximum(n_hi, 0.0), dtype=float)
         lo = np.where(unb, 0.0, lo)
@@ -501,10 +511,12 @@ def _closed_form_quantile(q, P, d0, d1, m, lo, hi):
     lam = m * P
     lo = lo.astype(float).copy()
     hi = hi.astype(float).copy()
-    # start from the normal approximation of U + d0 + d1 N
-    mean = P / 2 + d0 + d1 * lam
-    sd = np.sqrt(P * P / 12.0 + d1 * d1 * lam)
-    x = np.clip(mean + sd * special.ndtri(np.clip(q, 1e-15, 1 - 1e-15)), lo, hi)
+    # start between the quantile of U + E[D] (uniform dominates) and the normal approximation
+    # of U + D (Poisson spread dominates), weighted by the variance shares
+    var_u, var_d = P * P / 12.0, d1 * d1 * lam
+    wd = var_d / (var_u + var_d)
+    normal = P / 2 + d0 + d1 * lam + np.sqrt(var_u + var_d) * special.ndtri(np.clip(q, 1e-15, 1 - 1e-15))
+    x = np.clip(wd * normal + (1.0 - wd) * (d0 + d1 * lam + q * P), lo, hi)
     done = np.zeros(q.shape, dtype=bool)
     idx = np.arange(q.size)
     for it in range(240):
@@ -517,15 +529,18 @@ def _closed_form_quantile(q, P, d0, d1, m, lo, hi):
         lo[act] = np.where(below, xa, lo[act])
         hi[act] = np.where(below, hi[act], xa)
         f = (_g_slope(xa - d0a, d1a, lama) - _g_slope(xa - d0a - Pa, d1a, lama)) / Pa
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             step = xa + (qa - F) / f
         la, ha = lo[act], hi[act]
         bad = ~np.isfinite(step) | (step <= la) | (step >= ha)
         nxt = np.where(bad | (it % 4 == 3), 0.5 * (la + ha), step)
         x[act] = nxt
-        fin = (ha - la <= 1e-9 * np.maximum(1.0, ha)) | (~below & (np.abs(F - qa) <= 1e-13) & (f > 0))
+        # converged: the bracket is narrow, or a Newton step on a rising piece moves less than
+        # 1e-10 (relative): the root of that linear piece is the answer
+        hit = np.isfinite(step) & (f > 0) & (np.abs(step - xa) <= 1e-10 * np.maximum(1.0, np.abs(xa)))
+        fin = (ha - la <= 1e-9 * np.maximum(1.0, ha)) | hit
         done[act[fin]] = True
-        x[act[fin]] = np.where((~below & (np.abs(F - qa) <= 1e-13) & (f > 0))[fin], xa[fin], ha[fin])
+        x[act[fin]] = np.where(hit[fin], np.where(below, step, xa)[fin], ha[fin])
     return x
 
 
