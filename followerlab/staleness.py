@@ -511,24 +511,28 @@ def _closed_form_quantile(q, P, d0, d1, m, lo, hi):
     lam = m * P
     lo = lo.astype(float).copy()
     hi = hi.astype(float).copy()
+    fixed = (d1 == 0) | (lam == 0)          # D = d0: L ~ U(d0, d0 + P), quantile d0 + q P
+    done = fixed.copy()
     # start between the quantile of U + E[D] (uniform dominates) and the normal approximation
     # of U + D (Poisson spread dominates), weighted by the variance shares
     var_u, var_d = P * P / 12.0, d1 * d1 * lam
     wd = var_d / (var_u + var_d)
     normal = P / 2 + d0 + d1 * lam + np.sqrt(var_u + var_d) * special.ndtri(np.clip(q, 1e-15, 1 - 1e-15))
-    x = np.clip(wd * normal + (1.0 - wd) * (d0 + d1 * lam + q * P), lo, hi)
-    done = np.zeros(q.shape, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        x = np.clip(np.where(fixed, d0 + q * P, wd * normal + (1.0 - wd) * (d0 + d1 * lam + q * P)), lo, hi)
     idx = np.arange(q.size)
     for it in range(240):
         act = idx[~done]
         if act.size == 0:
             break
         xa, Pa, d0a, d1a, lama, qa = x[act], P[act], d0[act], d1[act], lam[act], q[act]
-        F = (_partial_positive_mean(xa - d0a, d1a, lama) - _partial_positive_mean(xa - d0a - Pa, d1a, lama)) / Pa
+        g1, s1 = _g_and_slope(xa - d0a, d1a, lama)
+        g2, s2 = _g_and_slope(xa - d0a - Pa, d1a, lama)
+        F = (g1 - g2) / Pa
+        f = (s1 - s2) / Pa
         below = F < qa
         lo[act] = np.where(below, xa, lo[act])
         hi[act] = np.where(below, hi[act], xa)
-        f = (_g_slope(xa - d0a, d1a, lama) - _g_slope(xa - d0a - Pa, d1a, lama)) / Pa
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             step = xa + (qa - F) / f
         la, ha = lo[act], hi[act]
@@ -542,6 +546,25 @@ def _closed_form_quantile(q, P, d0, d1, m, lo, hi):
         done[act[fin]] = True
         x[act[fin]] = np.where(hit[fin], np.where(below, step, xa)[fin], ha[fin])
     return x
+
+
+def _g_and_slope(a, d1, lam):
+    r""":math:`G(a) = E[(a - d_1 N)^+]` and :math:`G'(a) = P(d_1 N \le a)` together, one
+    Poisson CDF per point: :math:`F(k-1) = F(k) - p(k)` with the pmf from ``gammaln``."""
+    g = np.maximum(a, 0.0)
+    slope = (a >= 0).astype(float)
+    random = (d1 > 0) & (lam > 0) & (a >= 0)
+    if random.any():
+        aa, dd, ll = a[random], d1[random], lam[random]
+        with np.errstate(over="ignore"):
+            k = np.floor(aa / dd)
+        fk = special.pdtr(k, ll)
+        with np.errstate(over="ignore", invalid="ignore"):
+            pk = np.exp(special.xlogy(k, ll) - ll - special.gammaln(k + 1.0))
+        fk1 = np.maximum(fk - np.nan_to_num(pk), 0.0)
+        g[random] = aa * fk - dd * ll * fk1
+        slope[random] = fk
+    return g, slope
 
 
 def _g_slope(a, d1, lam):
