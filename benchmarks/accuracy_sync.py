@@ -9,7 +9,7 @@ d0 + d1 m P in {0, 0.25, 0.5, 0.8, 1.0, 1.2, 1.5} x P, few changes per sync (m P
 correlated tails; the full run uses 4 x 400 000 periods for them), reported as
 ``reference_rel_se``.
 
-    PYTHONPATH=. python benchmarks/accuracy_sync.py            # full grid, ~5 minutes
+    PYTHONPATH=. python benchmarks/accuracy_sync.py            # full grid, ~5-10 minutes
     PYTHONPATH=. python benchmarks/accuracy_sync.py --smoke    # a few seconds
 """
 
