@@ -222,6 +222,14 @@ def _overrun_law(P, d0, d1, m, grid_points=OVERRUN_GRID_POINTS, tol=1e-10, max_i
     over_src = np.take_along_axis(over, src, axis=0)
     pi = np.zeros((K, g.size))
     pi[0] = q_tick[:, 0].toarray().ravel()
+    # windows in units of h: K - i after a tick start, g_j after a late start (one value grid)
+    index = np.concatenate([K - i, g])
+    size = int(index.max()) + 1
+
+    def window_law(pi):
+        w = np.concatenate([np.where(over, 0.0, pi).sum(axis=1), np.where(over, pi, 0.0).sum(axis=0)])
+        return np.bincount(index, weights=w, minlength=size)
+
     prev = None
     it = 0
     for it in range(1, max_iter + 1):
@@ -231,16 +239,14 @@ def _overrun_law(P, d0, d1, m, grid_points=OVERRUN_GRID_POINTS, tol=1e-10, max_i
         new[0] += q_tick @ tick
         pi = new / new.sum()
         if it % 5 == 0:
-            w = np.concatenate([np.where(over, 0.0, pi).sum(axis=1), np.where(over, pi, 0.0).sum(axis=0)])
+            w = window_law(pi)
             if prev is not None and np.abs(w - prev).sum() < tol:
                 break
             prev = w
-    w_tick = np.where(over, 0.0, pi).sum(axis=1)
-    w_late = np.where(over, pi, 0.0).sum(axis=0)
-    windows = np.concatenate([P - i * h, g * h])
-    weights = np.concatenate([w_tick, w_late])
-    keep = weights > 0
-    return windows[keep], weights[keep] / weights[keep].sum(), float(w_late.sum()), it
+    w = window_law(pi)
+    units = np.flatnonzero(w > 0)
+    windows = np.where(units == K, P, units * h)
+    return windows, w[units] / w[units].sum(), float(np.where(over, pi, 0.0).sum()), it
 
 
 def _mixture_G(fn, x, d1, m, a, w):
