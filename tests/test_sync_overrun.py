@@ -216,5 +216,5 @@ def test_commensurate_durations_converge():
     a, w, _, it = _overrun_law(P, P, P, 0.05)
     assert it < 1000
     r = refresh_lag(P, P, P, 0.05)
-    lag = _independent_lags(P, P, 0.05, 100000, seed=9)
+    lag = _independent_lags(P, P, 0.05, 40000, seed=9)
     np.testing.assert_allclose([float(r.mean_s), float(r.quantile(0.5))], [lag.mean(), np.median(lag)], rtol=0.02)
