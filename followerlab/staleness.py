@@ -38,7 +38,7 @@ import pandas as pd
 from scipy import optimize, sparse, special, stats
 
 from ._results import Result
-from ._validate import as_float_array, check_choice, check_probability
+from ._validate import as_float_array, as_int_array, check_choice, check_probability
 from ._wars import TVisibility, k_staleness_probability, quorum_miss_probability, t_visibility  # noqa: F401
 
 __all__ = ["OVERRUN_THRESHOLD", "RefreshLag", "refresh_lag"]
@@ -703,7 +703,10 @@ def refresh_lag(period_s, base_duration_s=0.0, duration_per_change_s=0.0, change
     d1 = as_float_array("duration_per_change_s", duration_per_change_s, minimum=0.0)
     m = as_float_array("change_rate_per_s", change_rate_per_s, minimum=0.0)
     method = check_choice("method", method, ["auto", "closed form", "markov chain"])
-    K = int(as_float_array("grid_points", grid_points, minimum=8.0, maximum=4096.0))
+    K = as_int_array("grid_points", grid_points, minimum=8, maximum=4096)
+    if K.ndim:
+        raise ValueError(f"grid_points must be one whole number; got {grid_points!r}")
+    K = int(K)
     P, d0, d1, m = np.broadcast_arrays(P, d0, d1, m)
     rho = d1 * m
     mean_d = d0 + rho * P

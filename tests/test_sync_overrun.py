@@ -218,3 +218,14 @@ def test_commensurate_durations_converge():
     r = refresh_lag(P, P, P, 0.05)
     lag = _independent_lags(P, P, 0.05, 40000, seed=9)
     np.testing.assert_allclose([float(r.mean_s), float(r.quantile(0.5))], [lag.mean(), np.median(lag)], rtol=0.02)
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    (dict(method="exact"), "method"),
+    (dict(grid_points=4), "grid_points"),
+    (dict(grid_points=64.5), "grid_points"),
+    (dict(grid_points=[64, 128]), "grid_points"),
+])
+def test_bad_method_or_grid_names_the_parameter(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        refresh_lag(P, 4.7, 7.3, 0.1, **kwargs)
