@@ -585,18 +585,6 @@ def _g_and_slope(a, d1, lam):
     return g, slope
 
 
-def _g_slope(a, d1, lam):
-    r""":math:`G'(a) = P(d_1 N \le a)` for :math:`N \sim \mathrm{Poisson}(\lambda)` (0 for a < 0)."""
-    a, d1, lam = np.broadcast_arrays(a, d1, lam)
-    out = (a >= 0).astype(float)
-    random = (d1 > 0) & (lam > 0) & (a >= 0)
-    if random.any():
-        with np.errstate(over="ignore"):
-            k = np.floor(a[random] / d1[random])
-        out[random] = special.pdtr(k, lam[random])
-    return out
-
-
 def refresh_lag(period_s, base_duration_s=0.0, duration_per_change_s=0.0, change_rate_per_s=0.0, *,
                 method="auto", grid_points=OVERRUN_GRID_POINTS) -> RefreshLag:
     r"""Lag until a write is visible behind a periodic refresh, overruns included.
