@@ -112,6 +112,7 @@ def sync_lag(
     prefetch=False,
     bytes_per_change=0.0,
     warm_bandwidth_bytes_per_s=np.inf,
+    method="auto",
 ) -> RefreshLag:
     r"""Lag from a commit on the leader until it is queryable on the follower.
 
@@ -119,9 +120,13 @@ def sync_lag(
     extents) takes :math:`D = d_0 + d_1 N`; with auto-prefetch it also warms the new extents
     before finishing, :math:`D = d_0 + (d_1 + s/B)\,N` for extents of :math:`s` bytes warmed at
     :math:`B` bytes/s.  Changes arrive as a Poisson process of rate :math:`m`.  The lag law is
-    :func:`followerlab.staleness.refresh_lag` with the per-change cost :math:`d_1 + s/B`:
+    :func:`followerlab.staleness.refresh_lag` with the per-change cost :math:`d_1 + s/B`; when
+    no sync overruns its period (``p_overrun`` <= 1e-6) it is the closed form
 
-    .. math:: E[L] = \frac{P}{2} + d_0 + (d_1 + \mathbb{1}_{prefetch}\,s/B)\, m P .
+    .. math:: E[L] = \frac{P}{2} + d_0 + (d_1 + \mathbb{1}_{prefetch}\,s/B)\, m P ,
+
+    otherwise (a late sync delays the next, which carries more changes and runs longer) the
+    exact stationary law from the Markov chain of ``refresh_lag`` (``method`` says which).
 
     Parameters
     ----------
@@ -138,11 +143,20 @@ def sync_lag(
         Compressed bytes of one new extent (*assumed* constant).
     warm_bandwidth_bytes_per_s : array_like
         Rate at which the follower copies extents from the leader's storage to its SSDs.
+    method : {"auto", "closed form", "markov chain"}
+        Passed to :func:`followerlab.staleness.refresh_lag` (default: closed form unless syncs
+        overrun, then the Markov chain).
 
     Returns
     -------
     RefreshLag
-        ``back_to_back`` / ``unbounded`` flag syncs that cannot keep up.
+        ``back_to_back`` / ``unbounded`` flag syncs that cannot keep up; ``method`` says how
+        each configuration was computed.
+
+    References
+    ----------
+    [Leibowitz2021]_, [ADX-Follower]_; the overrun model and its numerics: see
+    :func:`followerlab.staleness.refresh_lag` ([BaccelliBremaud2003]_).
 
     Examples
     --------
@@ -157,7 +171,8 @@ def sync_lag(
     bw = as_float_array("warm_bandwidth_bytes_per_s", warm_bandwidth_bytes_per_s,
                         minimum=0.0, strict_minimum=True, allow_inf=True)
     d1 = as_float_array("duration_per_change_s", duration_per_change_s, minimum=0.0)
-    return refresh_lag(period_s, base_duration_s, d1 + np.where(pf, size / bw, 0.0), change_rate_per_s)
+    return refresh_lag(period_s, base_duration_s, d1 + np.where(pf, size / bw, 0.0), change_rate_per_s,
+                       method=method)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,10 @@ Independent of the closed forms in :mod:`followerlab.staleness` and
   ``change_rate_per_s``; each carries ``bytes_per_change`` compressed bytes (constant).
 * A timer fires every ``period_s``.  If the follower is idle, a sync starts; if a sync is still
   running, one sync starts as soon as it ends (missed ticks coalesce), so overloaded syncs run
-  back to back.
+  back to back.  The tick grid is not shifted by an overrun: after a late sync ends before the
+  next tick, the following sync waits for that tick.  This is the rule the Markov chain of
+  :func:`followerlab.staleness.refresh_lag` solves (a timer-driven refresh such as Kusto's
+  periodic metadata sync is *assumed* to behave so; the vendor documents do not say).
 * A sync that starts at :math:`S_k` takes every change committed in
   :math:`(S_{k-1}, S_k]` (:math:`N_k` of them) and lasts
   :math:`d_0 + d_1 N_k`, plus :math:`N_k \cdot` ``bytes_per_change`` / ``warm_bandwidth`` with
