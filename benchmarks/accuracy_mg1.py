@@ -180,6 +180,8 @@ def _sim_rows(smoke):
         for i, kind in enumerate(("wait", "response")):
             for j, metric in enumerate(("mean", "p50", "p99")):
                 errs = np.array([rel[i, j] for _, rel, _, _ in items])
+                if not np.isfinite(errs).any():
+                    continue  # no comparable point in this regime (e.g. smoke: only the excluded rho = 1/2)
                 ses = np.array([rse[i, j] for _, _, rse, _ in items])
                 n = sum(c for *_, c in items)
                 with np.errstate(divide="ignore", invalid="ignore"):

@@ -47,7 +47,7 @@ import pandas as pd
 
 __all__ = ["Metric", "REGISTRY", "MECHANISMS", "KEY_METRICS", "DEFAULT_OBJECTIVES", "get", "is_registered",
            "check_metric", "check_unit", "label", "axis_label", "short_label", "unit", "direction",
-           "maximize", "format_value", "format_with_unit", "registry_frame", "results_table"]
+           "maximize", "format_value", "format_with_unit", "registry_frame"]
 
 MECHANISMS = ("follower", "consistency", "raft", "compare")
 _DIRECTIONS = ("lower", "higher", "none")
@@ -331,34 +331,3 @@ def registry_frame() -> pd.DataFrame:
     """The registry as a table (one row per metric)."""
     return pd.DataFrame([{"metric": m.name, "unit": m.unit, "direction": m.direction, "role": m.role,
                           "mechanisms": ", ".join(m.mechanisms), "meaning": m.meaning} for m in _METRICS])
-
-
-def results_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """A notebook's long results as a reader should see them: one row per configuration and
-    the metrics *it* reports (no filler for metrics it does not have), with labels, units and
-    words for ∞ and missing values.
-
-    Long form (configuration, measure, value) fits any page width, however many metrics the
-    notebook writes.  Show it with ``display(results_table(results).style.hide(axis="index"))``
-    or ``print(results_table(results).to_string(index=False))``.
-
-    >>> f = pd.DataFrame({"configuration": ["a", "a", "b"], "metric": ["staleness_mean_s",
-    ...                   "read_latency_p50_ms", "staleness_mean_s"], "value": [1.5, float("inf"), 2.0],
-    ...                   "unit": ["s", "ms", "s"]})
-    >>> print(results_table(f).to_string(index=False))
-    configuration         measure         value
-                a  mean staleness         1.5 s
-                   read latency p50 ∞ (saturated)
-                b  mean staleness           2 s
-    """
-    rows = []
-    for cfg, group in frame.groupby("configuration", sort=False):
-        first = True
-        for _, r in group.iterrows():
-            v = r["value"]
-            if v is None or (isinstance(v, float) and math.isnan(v)):
-                continue  # a metric this configuration does not have
-            rows.append({"configuration": str(cfg) if first else "", "measure": label(r["metric"]),
-                         "value": format_with_unit(r["metric"], v)})
-            first = False
-    return pd.DataFrame(rows, columns=["configuration", "measure", "value"])

@@ -60,6 +60,8 @@ from typing import Annotated, Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
+from .constraints import parse_policy  # objectives, constraints, configuration_axes of a scenario
+
 __all__ = [
     "ParameterSpec",
     "Run",
@@ -631,8 +633,6 @@ def _load_file(path: Path, notebook_dir: Path) -> tuple[list[_Expansion], list[s
             problems.append(f"{where}: name: duplicate scenario name {sc.name!r} in this file")
             continue
         names.add(sc.name)
-        from .constraints import parse_policy  # objectives, constraints, configuration_axes
-
         problems += parse_policy(merged, where, list(sc.grid))[1]
         # schemas of the notebooks this scenario runs
         schemas: dict[Path, dict[str, ParameterSpec]] = {}

@@ -72,6 +72,9 @@ SIM_CHECKS = {
     "followerlab.sim.raft": ["followerlab.raft"],
 }
 MAY_PLOT = ["followerlab.plots", "followerlab.explore", "followerlab.report"]
+# the one sanctioned exception: queueing.ggc falls back to the G/G/c simulator where no exact law
+# or measured approximation is within 5 % (its result then says method == "simulated")
+SIM_FALLBACK = {"followerlab.queueing": ["followerlab.sim.queue"]}
 
 
 def test_the_package_is_read():
@@ -89,7 +92,8 @@ def test_the_checker_sees_lazy_and_relative_imports(tmp_path):
 
 @pytest.mark.parametrize("module", [m for m in MODULES if _is(m, MODELS)])
 def test_models_import_no_plotting_notebook_batch_or_ui_code(module):
-    bad = sorted(name for name in MODULES[module] if _is(name, NOT_FOR_MODELS))
+    bad = sorted(name for name in MODULES[module]
+                 if _is(name, NOT_FOR_MODELS) and not _is(name, SIM_FALLBACK.get(module, [])))
     assert not bad, f"{module} imports {bad}: models stay free of plots, notebooks, batch, UI and simulations"
 
 

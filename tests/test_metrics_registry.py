@@ -133,19 +133,6 @@ def test_values_render_as_words():
     assert M.format_with_unit("hot_data_tb", 123456.0) == "123,456 TB"
 
 
-def test_results_table_shows_only_the_metrics_a_configuration_has():
-    frame = pd.DataFrame({"configuration": ["lease", "lease", "read", "read"],
-                          "metric": ["write_latency_p50_ms", "read_latency_p50_ms", "read_latency_p50_ms",
-                                     "staleness_mean_s"],
-                          "value": [72.4, np.nan, np.inf, 4.2], "unit": ["ms", "ms", "ms", "s"]})
-    shown = M.results_table(frame)
-    text = shown.to_string(index=False)
-    assert "nan" not in text.lower() and "None" not in text
-    assert shown["measure"].tolist() == ["write latency p50", "read latency p50", "mean staleness"]
-    assert shown["value"].tolist() == ["72.4 ms", "∞ (saturated)", "4.2 s"]
-    assert shown["configuration"].tolist() == ["lease", "read", ""]
-
-
 def test_the_explorer_writes_registered_metrics():
     from followerlab import explore
     from followerlab.results_io import check_frame
