@@ -23,8 +23,8 @@ This module gives, vectorized over numpy arrays:
 * :func:`advise` — a small table: which mode and how many heads meet a staleness tolerance and
   an admin-utilization ceiling.
 
-Source: seed ``003_dc3561cdb80c7572.txt`` ("Query consistency", 2023) and the Kusto policy
-documentation summarized in ``FACTS.md`` (Kusto: query consistency).  Queue formulas come from
+Sources (entries of docs/references.rst): Leibowitz2023 ("Query consistency", 2023),
+ADX-QueryConsistency, ADX-WeakConsistencyPolicy, ADX-QueryConsistencyPolicy and ADX-ResultsCache.  Queue formulas come from
 :mod:`followerlab.queueing`; the periodic-refresh age from :mod:`followerlab.staleness`.  The
 independent simulation is :mod:`followerlab.sim.consistency`.
 
@@ -163,7 +163,7 @@ def query_head_count(nodes, percentage=20, minimum=2, maximum=30, super_slacker_
 
     Notes
     -----
-    Source: FACTS.md / the policy documentation (defaults 20%, 2, 30; 15 nodes give 3 heads).
+    Source: ADX-WeakConsistencyPolicy in docs/references.rst (defaults 20%, 2, 30; 15 nodes give 3 heads).
     How a fractional count rounds is not published: **assumed** round up, then clamp to
     ``[minimum, maximum]``; a cluster cannot have more heads than nodes (*assumed* cap).  The
     product's example (15 nodes -> 3 heads) is consistent with this rule (20% of 15 is exactly 3).
@@ -330,7 +330,7 @@ def admin_node_load(
     -----
     Assumptions: Poisson arrivals; a weak query puts no work on the admin node; planning costs
     the same on a head as on the admin node; query execution on data nodes is not modelled.
-    Source: seed 003 (what runs where); service times and cores are *assumed*.
+    Source: Leibowitz2023 (what runs where); service times and cores are *assumed*.
 
     Examples
     --------
@@ -427,7 +427,7 @@ def _check_shares(shares) -> np.ndarray:
 def hot_key_shares(keys=10, hot_share=0.7) -> np.ndarray:
     """Query shares of ``keys`` databases, one taking ``hot_share`` and the rest splitting evenly.
 
-    The seed's example of imbalance: "70% of queries are run in the context of a specific
+    Leibowitz2023's example of imbalance: "70% of queries are run in the context of a specific
     database".  The number of other databases is *assumed* (default 9).
 
     >>> hot_key_shares(4, 0.7).round(3)
@@ -540,7 +540,7 @@ def head_load_distribution(shares, heads, *, method="auto", samples=20000, seed=
     expectation :math:`p_k + (1-p_k)/H` (the key itself plus each other key w.p. 1/H), so
     :math:`E[M] \ge \max_k p_k + (1-\max_k p_k)/H`, with equality when
     :math:`\max_k p_k \ge 1/2` (no other head can then outweigh the one holding that key: the
-    seed's "70% on one database" case, where :math:`E[M] = 0.7 + 0.3/H` exactly).
+    Leibowitz2023's "70% on one database" case, where :math:`E[M] = 0.7 + 0.3/H` exactly).
 
     Notes
     -----
@@ -644,7 +644,7 @@ def results_cache_hit_ratio(rate_per_s, max_age_s):
     Notes
     -----
     Assumes the 1 GB per-node LRU never evicts the entry within T and the underlying data is
-    unchanged.  Source: FACTS.md (query results cache: per node, needs identical text,
+    unchanged.  Source: ADX-ResultsCache and Jung2003 in docs/references.rst (query results cache: per node, needs identical text,
     database and request properties).  Checked against a simulated cache in the tests.
 
     Examples
@@ -858,7 +858,7 @@ def weak_staleness(refresh_period_s=120.0, base_duration_s=2.0, duration_per_cha
     refresh_period_s : array_like, default 120
         ``RefreshPeriodInSeconds`` (policy range 30..1800).
     base_duration_s : array_like, default 2
-        f0: fixed refresh time; "usually up to a few seconds" (seed 003) — 2 s is *assumed*.
+        f0: fixed refresh time; "usually up to a few seconds" (Leibowitz2023) — 2 s is *assumed*.
     duration_per_change_s, change_rate_per_s : array_like
         f1 and the metadata change rate (*assumed*, default 0).
 
@@ -922,9 +922,9 @@ def records_missed(window_s, ingest_rate_per_s, staleness=None, match_rate_per_s
     Parameters
     ----------
     window_s : array_like
-        Query window X (the seed's examples: 7 days and 5 minutes), > 0.
+        Query window X (Leibowitz2023's examples: 7 days and 5 minutes), > 0.
     ingest_rate_per_s : array_like
-        Records ingested per second (the seed's example: 1000 per minute), >= 0.
+        Records ingested per second (Leibowitz2023's example: 1000 per minute), >= 0.
     staleness : WeakStaleness, optional
         From :func:`weak_staleness`; default the policy defaults (R = 120 s).
     match_rate_per_s : array_like, optional
@@ -933,7 +933,7 @@ def records_missed(window_s, ingest_rate_per_s, staleness=None, match_rate_per_s
     Notes
     -----
     Assumes ingestion itself is instantaneous (strong queries miss nothing) and that the
-    query's window ends at the query time.  Source: seed 003 (the 1000 records per minute
+    query's window ends at the query time.  Source: Leibowitz2023 (the 1000 records per minute
     example; the 7-day aggregation and the 5-minute alert).
 
     Examples
@@ -1081,7 +1081,7 @@ def refresh_cost(
 
     with bandwidth B and transient failures arriving as a Poisson process with ``φ`` per MB
     downloaded.  A head that starts (or must reload after a failure) downloads the full
-    metadata :math:`E\,b`: the seed's "millions of extents" warning appears in
+    metadata :math:`E\,b`: Leibowitz2023's "millions of extents" warning appears in
     ``full_load_duration_s`` and ``p_full_load_fails``.
 
     Parameters
@@ -1214,7 +1214,7 @@ _BOOLEAN_MISTAKES = set(REQUEST_VALUES) | {"weakconsistency", "strongconsistency
 def resolve_consistency(request_properties=None, policy=None, remote_policy=None) -> ConsistencyResolution:
     """The effective query consistency from client request properties and workload-group policies.
 
-    Rules (seed 003, FACTS.md):
+    Rules (Leibowitz2023, ADX-QueryConsistency, ADX-QueryConsistencyPolicy in docs/references.rst):
 
     1. Neither the request nor the policy says anything: ``Strong`` (the default).
     2. The client request property ``queryconsistency`` (values ``strongconsistency``,

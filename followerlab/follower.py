@@ -5,8 +5,9 @@ account.  The follower syncs the leader's metadata periodically ("a lag of a few
 few minutes", growing with "the amount of metadata changes ... between sequential
 synchronizations"), may override the caching policy and the authorized principals
 (modification kinds ``none | union | replace``), may follow only some tables, and may warm new
-extents as part of each sync (auto-prefetch).  Source: seed 000 (Kusto blog "Follower clusters",
-2021) and FACTS.md; every number not published there is marked *assumed*.
+extents as part of each sync (auto-prefetch).  Sources (entries of docs/references.rst):
+Leibowitz2021 (blog "Follower clusters in Kusto", 2021), ADX-Follower, ADX-FollowerCommands and
+ADX-CachePolicy; every number not published there is marked *assumed*.
 
 Contents
 
@@ -18,7 +19,7 @@ Contents
   overrides, hot data size, cold share and latency of a workload's queries.
 * :func:`effective_principals` - principals override as set algebra.
 * :func:`select_tables`, :func:`select_entities` - ``TableLevelSharingProperties``.
-* :func:`union_window` - the seed's leader+follower stored function.
+* :func:`union_window` - Leibowitz2021's leader+follower stored function.
 * :func:`estimate_lag`, :func:`fit_sync_model`, :func:`split_faq_output` - lag from the FAQ's
   max-ingestion-time observations, and a fit of (P, d0, d1).
 """
@@ -50,7 +51,7 @@ __all__ = [
     "estimate_lag", "LagEstimate", "fit_sync_model", "SyncFit", "split_faq_output",
 ]
 
-#: Override modification kinds (seed 000; the attach API defaults to ``union``).
+#: Override modification kinds (Leibowitz2021; the attach API defaults to ``union``).
 MODIFICATION_KINDS = ("none", "union", "replace")
 #: At most this many entries over all include/exclude lists (TableLevelSharingProperties).
 MAX_SHARING_ENTRIES = 100
@@ -138,7 +139,7 @@ def sync_lag(
     change_rate_per_s : array_like
         Metadata changes (extents created) per second on the leader.
     prefetch : bool or array of bool
-        ``prefetch-extents`` (default false, seed 000).
+        ``prefetch-extents`` (default false, Leibowitz2021).
     bytes_per_change : array_like
         Compressed bytes of one new extent (*assumed* constant).
     warm_bandwidth_bytes_per_s : array_like
@@ -233,7 +234,7 @@ def prefetch_tradeoff(
     r"""The auto-prefetch trade: fresher-but-cold (off) vs staler-but-hot (on).
 
     Without prefetch a sync only makes metadata visible; the first query touching the new
-    extents reads them from blob storage ("much higher latency than the local disk", seed 000;
+    extents reads them from blob storage ("much higher latency than the local disk", Leibowitz2021;
     no number is published: the latency/throughput defaults are *assumed*).  With prefetch the
     sync also warms them, adding :math:`s/B` per change to the sync (see :func:`sync_lag`).
 
@@ -349,7 +350,7 @@ def effective_caching(
 ) -> EffectiveCaching:
     """Effective hot span per table on a follower after a caching-policy override.
 
-    Semantics (seed 000, FACTS.md): a table-level policy beats the database-level one; no policy
+    Semantics (Leibowitz2021, ADX-FollowerCommands): a table-level policy beats the database-level one; no policy
     at all (null) means everything is hot.  The override's modification kind:
 
     * ``none``: the leader's policies only; the override is ignored.
@@ -425,7 +426,7 @@ class CacheCost(Result):
     hot_bytes : ndarray
         Compressed bytes kept hot: ingest rate x min(span, retention) / compression ratio.
     ssd_bytes_needed : ndarray
-        ``hot_bytes / 0.95`` (Kusto keeps 95 % of the SSD for hot data, FACTS.md).
+        ``hot_bytes / 0.95`` (Kusto keeps 95 % of the SSD for hot data, ADX-CachePolicy).
     cold_query_fraction : ndarray
         Share of queries whose time range reaches past the hot span (they read blob storage).
     cold_scan_fraction : ndarray
@@ -450,7 +451,7 @@ def cache_cost(hot_span_s, ingest_bytes_per_s, lookback_s, *, compression_ratio=
                retention_s=np.inf) -> CacheCost:
     r"""Hot bytes, SSD needed and cold share of a workload, vectorized over the span.
 
-    Caching is by *ingestion time* (FACTS.md): an extent is hot while younger than the span.  A
+    Caching is by *ingestion time* (ADX-CachePolicy): an extent is hot while younger than the span.  A
     query looking back :math:`R` seconds reaches data :math:`R' = \min(R, \text{retention})`
     old, so it reads cold data iff :math:`R' > h`; with data spread evenly in time its cold share
     of bytes is :math:`(R' - h)^+ / R'`.
@@ -608,7 +609,7 @@ def effective_principals(leader, override, kind: str = "union") -> Principals:
     """Authorized principals on the follower: set algebra over (role, principal) pairs.
 
     ``none``: the leader's set; ``union``: leader's | override's; ``replace``: the override's
-    alone (seed 000: "completely replace the set of principals defined on the leader").  Only
+    alone (Leibowitz2021: "completely replace the set of principals defined on the leader").  Only
     possible at database level.  Roles compare case-insensitively (``Viewers`` == ``viewers``).
 
     Examples
@@ -685,7 +686,7 @@ class TableSelection(Result):
     tables : tuple of str
         The available entities, in the leader's order.
     unmatched_include, unmatched_exclude : tuple of str
-        Patterns that matched no entity (e.g. the seed's ``tableAPrivate``).
+        Patterns that matched no entity (e.g. Leibowitz2021's ``tableAPrivate``).
     """
 
     tables: tuple
@@ -700,11 +701,11 @@ def select_tables(tables, include=(), exclude=()) -> TableSelection:
     """Tables available on the follower: include/exclude lists with ``*`` wildcards.
 
     An empty include list means all; exclude wins over include; at most 100 entries in all
-    (FACTS.md, ``TableLevelSharingProperties``).  Names match case-sensitively.
+    (ADX-FollowerCommands, ``TableLevelSharingProperties``).  Names match case-sensitively.
 
     Examples
     --------
-    The seed's three examples (its third excludes ``tableAPrivate``; the table is
+    Leibowitz2021's three examples (its third excludes ``tableAPrivate``; the table is
     ``tableA_private``: the stated result needs the exclusion to name it, a typo):
 
     >>> db = ["tableA", "tableA2", "tableA_private", "tableB", "tableC", "tableD"]
@@ -768,7 +769,7 @@ def select_entities(
 
     Each kind: empty include = all, exclude wins, ``*`` wildcards; at most 100 entries over all
     eight lists.  ``materialized_views`` maps each view to its source table; including a view
-    also includes its source table (FACTS.md), even when the table lists would leave it out
+    also includes its source table (ADX-FollowerCommands), even when the table lists would leave it out
     (*assumed* precedence: the view cannot work without it; reported in
     ``added_source_tables``).
 
@@ -818,7 +819,7 @@ def select_entities(
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class UnionWindow(Result):
-    r"""The seed's stored function: last :math:`W` from the leader, the rest from the follower.
+    r"""Leibowitz2021's stored function: last :math:`W` from the leader, the rest from the follower.
 
     Attributes
     ----------
@@ -845,7 +846,7 @@ class UnionWindow(Result):
 
 
 def union_window(lag: RefreshLag, window_s, query_range_s) -> UnionWindow:
-    r"""Freshness gained and leader work of the leader+follower union (seed 000).
+    r"""Freshness gained and leader work of the leader+follower union (Leibowitz2021).
 
     The function reads ``[start, now - W]`` on the follower and ``[now - W, now]`` on the
     leader (filtering on the record timestamp, *assumed* equal to ingestion time).  The
@@ -859,7 +860,7 @@ def union_window(lag: RefreshLag, window_s, query_range_s) -> UnionWindow:
     lag : RefreshLag
         From :func:`sync_lag`.
     window_s : array_like
-        :math:`W` (s), >= 0 (the seed's example: 5 min).
+        :math:`W` (s), >= 0 (Leibowitz2021's example: 5 min).
     query_range_s : array_like
         The query's time range :math:`R` (s), > 0.
 
@@ -882,7 +883,7 @@ def union_window(lag: RefreshLag, window_s, query_range_s) -> UnionWindow:
 
 
 # --------------------------------------------------------------------------------------------
-# 7. lag from observations (the seed's FAQ query)
+# 7. lag from observations (Leibowitz2021's FAQ query)
 # --------------------------------------------------------------------------------------------
 _TIME_COLUMNS = ("max_ingestion_time", "max_ingestion_time_", "max_ingestion_time_s")
 

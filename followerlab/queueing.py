@@ -145,7 +145,7 @@ def erlang_c(servers, offered_load):
         C(c, a) = \frac{B(c, a)}{1 - \rho\,(1 - B(c, a))}, \qquad \rho = a / c,
 
     which equals the textbook form :math:`\frac{a^c}{c!(1-\rho)} /
-    \left(\sum_{k<c} a^k/k! + \frac{a^c}{c!(1-\rho)}\right)` (FACTS.md; Kleinrock 1975,
+    \left(\sum_{k<c} a^k/k! + \frac{a^c}{c!(1-\rho)}\right)` (Kleinrock1975 in docs/references.rst,
     ch. 3) without its factorials.  For ρ ≥ 1 every arrival waits: C = 1.
 
     Parameters

@@ -96,7 +96,7 @@ class FollowerSimulation(Result):
         return out
 
     def max_ingestion_time_s(self, times_s, cluster: str) -> np.ndarray:
-        """What the seed's FAQ query returns at ``times_s``: the newest write time visible on
+        """What the FAQ query of Leibowitz2021 returns at ``times_s``: the newest write time visible on
         the ``"leader"`` (every write up to t) or the ``"follower"`` (writes up to the start of
         the last finished sync); NaN if none."""
         t = np.asarray(times_s, dtype=float)
