@@ -171,11 +171,6 @@ _METRICS = [
        ("follower",), "mean time to answer", "time to answer"),
     _m("admin_utilization_strong_only", "1", "lower", "admin-node utilization if every query were strong",
        ("consistency",), "admin utilization, all strong", "admin util. (strong)", saturates_at=1.0),
-    _m("hottest_head_utilization", "1", "lower", "utilization of the busiest query head (the explorer's name)",
-       ("consistency",), "hottest head utilization", "head util. hottest", saturates_at=1.0),
-    _m("p_monotonic_read_violation", "1", "lower",
-       "probability that a session's next query sees older data than its previous one (the explorer's name)",
-       ("consistency",), "P(monotonic-read violation)", "P(non-monotonic)"),
     _m("read_latency_mean_ms", "ms", "lower", "mean read latency as the client sees it",
        ("raft",), "read latency mean", "read mean"),
     # derived by followerlab.constraints.derive_metrics for notebook 03's rows (no notebook writes them)
