@@ -156,8 +156,8 @@ def sync_lag(
 
     References
     ----------
-    [Leibowitz2021]_, [ADX-Follower]_; the overrun model and its numerics: see
-    :func:`followerlab.staleness.refresh_lag` ([BaccelliBremaud2003]_).
+    Leibowitz2021, ADX-Follower; the overrun model and its numerics: see
+    :func:`followerlab.staleness.refresh_lag` (BaccelliBremaud2003).
 
     Examples
     --------

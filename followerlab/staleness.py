@@ -22,8 +22,8 @@ longer window and runs longer (a cascade): :func:`refresh_lag` then computes the
 stationary law numerically (a Markov chain on the phase of each start and the duration, see
 its Notes) and says so in ``method``.
 
-Sources: [Leibowitz2021]_ and [ADX-Follower]_ (follower clusters sync periodically, "lag of a
-few seconds to a few minutes", growing with the metadata changes), [ADX-WeakConsistencyPolicy]_
+Sources: Leibowitz2021 and ADX-Follower (follower clusters sync periodically, "lag of a
+few seconds to a few minutes", growing with the metadata changes), ADX-WeakConsistencyPolicy
 (query heads refresh every ``RefreshPeriodInSeconds``, default 120).  The linear duration law
 and the overrun rule (missed ticks coalesce into one refresh at the end of the late one) are
 *assumed*; :mod:`followerlab.sim.follower` plays the same rule event by event.
@@ -624,7 +624,7 @@ def refresh_lag(period_s, base_duration_s=0.0, duration_per_change_s=0.0, change
     changes since the previous start, :math:`A` being the time since that start (the window),
     and takes :math:`D = d_0 + d_1 N`.  A write at a uniform time is visible at the end of the
     first refresh that starts after it: :math:`L = V + D` with :math:`V \sim U(0, A]`, the window
-    drawn length-biased from the stationary (Palm) law of :math:`A` [BaccelliBremaud2003]_:
+    drawn length-biased from the stationary (Palm) law of :math:`A` BaccelliBremaud2003:
 
     .. math::
         F(t) = \frac{E\left[G_A(t - d_0) - G_A(t - d_0 - A)\right]}{E[A]},\qquad
@@ -668,9 +668,9 @@ def refresh_lag(period_s, base_duration_s=0.0, duration_per_change_s=0.0, change
 
     References
     ----------
-    [Leibowitz2021]_ and [ADX-Follower]_ (periodic follower sync whose lag grows with the
-    metadata changes), [ADX-WeakConsistencyPolicy]_ (query-head refresh period),
-    [BaccelliBremaud2003]_ (Palm inversion: time-stationary law from the law at refresh starts).
+    Leibowitz2021 and ADX-Follower (periodic follower sync whose lag grows with the
+    metadata changes), ADX-WeakConsistencyPolicy (query-head refresh period),
+    BaccelliBremaud2003 (Palm inversion: time-stationary law from the law at refresh starts).
     The linear duration law and the overrun rule are *assumed*.
 
     Examples
