@@ -368,7 +368,6 @@ def admin_node_load(
         return np.broadcast_to(np.asarray(x), shape).copy()
 
     # one core: the exact M/G/1 law of the actual service (mixture for the admin node)
-    admin_p50, admin_p99 = b(admin.response_quantile(0.5)), b(admin.response_quantile(0.99))
     admin_exact = b(ka == 1)
     rate_b = b(admin_rate)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -378,13 +377,22 @@ def admin_node_load(
     expo = (((pa <= 0) | (b(cq) == 1)) & ((pa >= 1) | (b(cc) == 1))
             & ((pa <= 0) | (pa >= 1) | (b(sq) == b(sc))))
     one = admin_exact & b(admin.stable) & ~expo
+    # the generic quantiles only where the mixture's own law does not replace them (they cost a
+    # lattice per configuration too when ggc's law for one core is itself M/G/1)
+    if one.all():
+        admin_p50, admin_p99 = np.empty(shape), np.empty(shape)
+    else:
+        admin_p50, admin_p99 = b(admin.response_quantile(0.5)), b(admin.response_quantile(0.99))
     if one.any():
         exact = mg1_gamma_mixture(rate_b[one], pa[one], b(sq)[one], b(cq)[one], b(sc)[one], b(cc)[one],
                                   points=_MG1_POINTS).response_ppf(np.array([[0.5], [0.99]]))
         admin_p50[one], admin_p99[one] = exact[0], exact[1]
-    head_p50, head_p99 = b(head.response_quantile(0.5)), b(head.response_quantile(0.99))
     head_exact = b(kh == 1)
     one = head_exact & b(head.stable) & (b(cq) != 1)
+    if one.all():
+        head_p50, head_p99 = np.empty(shape), np.empty(shape)
+    else:
+        head_p50, head_p99 = b(head.response_quantile(0.5)), b(head.response_quantile(0.99))
     if one.any():
         exact = mg1_gamma(b(head_rate)[one], b(sq)[one], b(cq)[one],
                           points=_MG1_POINTS).response_ppf(np.array([[0.5], [0.99]]))
