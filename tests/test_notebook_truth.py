@@ -154,8 +154,45 @@ def _allowed_values(run) -> np.ndarray:
                     values.append(float(x))
                 except ValueError:
                     pass
+    values += _sensitivity_values(run.notebook, run.parameters)
     v = np.array([x for x in values if np.isfinite(x)])
     return np.concatenate([v, 100.0 * v])            # as is, or a fraction as a percentage
+
+
+def _sensitivity_values(notebook: str, p: dict) -> list:
+    """The numbers the "Which assumption matters?" section may quote, recomputed here from the run's parameters.
+
+    The section's Sobol' analysis (notebooks 01 and 02) is not written to results; the test
+    repeats it -- the documented ranges, the nominal point at the run's values that lie inside
+    them, the run's ``sensitivity_samples`` -- and accepts the indices, their bounds, the
+    one-at-a-time outputs, the ranges' bounds and the confidence level.
+    """
+    from followerlab import sensitivity as sa
+
+    if notebook not in ("01-follower-lag", "02-admin-node-load"):
+        return []
+    if notebook == "01-follower-lag":
+        ranges = sa.FOLLOWER_LAG_RANGES
+        run = {k: float(p[k]) for k in ranges}
+        model = None
+    elif notebook == "02-admin-node-load":
+        ranges = sa.ADMIN_LOAD_RANGES
+        run = {"planning_s": p["planning_ms"] / 1e3, "planning_cv": p["planning_cv"],
+               "control_rate_per_s": p["control_rate_per_s"], "control_s": p["control_ms"] / 1e3,
+               "weak_fraction": p["weak_fraction"]}
+        rate, cores = float(p["query_rate_per_s"]), int(p["cores"])
+
+        def model(q):   # admin_node_load's utilization, ((1 - w) λ s_q + λ_c s_c) / k_A
+            return {"admin_utilization": ((1 - q["weak_fraction"]) * rate * q["planning_s"]
+                                          + q["control_rate_per_s"] * q["control_s"]) / cores}
+    inside = {k: v for k, v in run.items() if ranges[k][0] <= v <= ranges[k][1]}
+    n = int(p["sensitivity_samples"])
+    res = (sa.follower_lag_sensitivity(n=n, nominal=inside) if model is None
+           else sa.sobol_indices(model, ranges, n=n, nominal=inside))
+    arrays = [res.S1, res.ST, res.S1_low, res.S1_high, res.ST_low, res.ST_high, res.oat_min, res.oat_max,
+              res.oat_at_low, res.oat_at_high, res.nominal_output]
+    bounds = [x for r in res.ranges for x in (r.low, r.high)]
+    return [float(x) for a in arrays for x in np.ravel(a)] + bounds + [res.confidence]
 
 
 def _strip(text: str, run, notebook: str) -> str:
