@@ -500,7 +500,24 @@ class HeadLoadDistribution(Result):
         idx = np.searchsorted(self.values, shifted, side="left")
         return cum_ge[idx]
 
+    def cdf(self, x):
+        """P(max share <= x), vectorized over ``x`` (x compared with a 1e-9 relative tolerance).
+
+        ``sf`` keeps its historical meaning P(max share >= x) (a head saturates when its share
+        reaches the threshold), so ``sf(x) == 1 - cdf(x)`` holds between the atoms ``values``
+        and differs from it by P(max share = x) at an atom.
+        """
+        x = np.asarray(x, dtype=float)
+        cum_le = np.concatenate([[0.0], np.cumsum(self.probabilities)])
+        shifted = np.add(x, 1e-9 * np.maximum(1.0, np.abs(x)), out=x.copy(), where=np.isfinite(x))
+        idx = np.searchsorted(self.values, shifted, side="right")
+        return np.minimum(cum_le[idx], 1.0)
+
     def quantile(self, q):
+        """Alias of :meth:`ppf` (same values)."""
+        return self.ppf(q)
+
+    def ppf(self, q):
         """Smallest value v with P(max share <= v) >= q."""
         q = check_probability("q", q)
         cdf = np.cumsum(self.probabilities)
@@ -841,9 +858,21 @@ class WeakStaleness(Result):
         """P(age <= t_s)."""
         return self.lag.cdf(t_s)
 
+    def sf(self, t_s):
+        """P(age > t_s) = 1 - cdf(t_s)."""
+        return self.lag.sf(t_s)
+
+    def ppf(self, q):
+        """Age quantile (s): the smallest t with ``cdf(t) >= q``."""
+        return self.lag.ppf(q)
+
+    def mean(self):
+        """E[age] (s): the ``mean_s`` field."""
+        return self.mean_s
+
     def quantile(self, q):
-        """Age quantile (s)."""
-        return self.lag.quantile(q)
+        """Alias of :meth:`ppf` (same values)."""
+        return self.ppf(q)
 
 
 def weak_staleness(refresh_period_s=120.0, base_duration_s=2.0, duration_per_change_s=0.0,
