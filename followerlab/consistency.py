@@ -44,7 +44,7 @@ import pandas as pd
 
 from ._mg1 import mg1_gamma, mg1_gamma_mixture
 from ._results import Result
-from ._validate import as_float_array, as_int_array, check_choice, check_probability
+from ._validate import as_float_array, as_int_array, check_choice, check_probability, did_you_mean
 
 __all__ = [
     "MODES",
@@ -1228,7 +1228,7 @@ def _parse_policy(name: str, policy):
     unknown = set(p) - {"Value", "IsRelaxable"}
     if unknown:
         raise ValueError(f"{name} has unknown field(s) {sorted(unknown)}; expected 'Value' and 'IsRelaxable'"
-                         + _did_you_mean(sorted(unknown)[0], ["Value", "IsRelaxable"]))
+                         + did_you_mean(sorted(unknown)[0], ["Value", "IsRelaxable"]))
     value = p.get("Value")
     if value is not None:
         value = check_choice(f"{name}.Value", value, POLICY_VALUES)
@@ -1236,13 +1236,6 @@ def _parse_policy(name: str, policy):
     if not isinstance(relax, bool):
         raise ValueError(f"{name}.IsRelaxable must be true or false; got {relax!r}")
     return value, relax
-
-
-def _did_you_mean(value: str, choices) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 _BOOLEAN_MISTAKES = set(REQUEST_VALUES) | {"weakconsistency", "strongconsistency"}
