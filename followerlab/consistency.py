@@ -44,7 +44,7 @@ import pandas as pd
 
 from ._mg1 import mg1_gamma, mg1_gamma_mixture
 from ._results import Result
-from ._validate import as_float_array, as_int_array, check_choice, check_probability, did_you_mean
+from ._validate import as_float_array, as_int_array, check_choice, check_probability, did_you_mean, broadcast_all
 
 __all__ = [
     "MODES",
@@ -811,28 +811,25 @@ def routing_load(
     hot = queueing.ggc(executed * dist.mean, 1.0 / sq, kc, 1.0, cq)
     with np.errstate(invalid="ignore", divide="ignore"):
         savings = np.where(lam > 0, 1.0 - executed / np.where(lam > 0, lam, 1.0), hit)
-    shape = np.broadcast_shapes(lam.shape, sq.shape, cq.shape, kc.shape, r.shape, t.shape, f.shape)
-
-    def b(x):
-        return np.broadcast_to(np.asarray(x, dtype=float), shape).copy()
-
-    return RoutingLoad(
-        mode=mode,
-        heads=np.broadcast_to(np.asarray(h), shape).copy(),
-        query_rate_per_s=b(lam),
-        cache_hit_ratio=b(hit),
-        executed_rate_per_s=b(executed),
-        executed_savings=b(savings),
-        mean_head_utilization=b(mean_util),
-        hottest_head_share=b(dist.mean),
-        hottest_head_share_p99=b(dist.quantile(0.99)),
-        hottest_head_utilization=b(hottest_util),
-        p_hottest_saturates=b(p_sat),
-        head_p50_response_s=b(even.response_quantile(0.5)),
-        head_p99_response_s=b(even.response_quantile(0.99)),
-        hottest_head_p50_response_s=b(hot.response_quantile(0.5)),
-        hottest_head_p99_response_s=b(hot.response_quantile(0.99)),
+    # every input reaches at least one field (lam, f, r, t through hit; sq, cq, kc through the
+    # queues), so the fields' common shape is the inputs'
+    fields = dict(
+        heads=h,
+        query_rate_per_s=lam,
+        cache_hit_ratio=hit,
+        executed_rate_per_s=executed,
+        executed_savings=savings,
+        mean_head_utilization=mean_util,
+        hottest_head_share=float(dist.mean),
+        hottest_head_share_p99=float(dist.ppf(0.99)),
+        hottest_head_utilization=hottest_util,
+        p_hottest_saturates=p_sat,
+        head_p50_response_s=even.response_quantile(0.5),
+        head_p99_response_s=even.response_quantile(0.99),
+        hottest_head_p50_response_s=hot.response_quantile(0.5),
+        hottest_head_p99_response_s=hot.response_quantile(0.99),
     )
+    return RoutingLoad(mode=mode, **dict(zip(fields, broadcast_all(*fields.values()))))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1155,23 +1152,20 @@ def refresh_cost(
     phi = as_float_array("failure_rate_per_mb", failure_rate_per_mb, minimum=0.0)
     delta = c * per * b
     full = e * b
-    shape = np.broadcast_shapes(h.shape, per.shape, e.shape, c.shape, b.shape, f0.shape, bw.shape, phi.shape)
-
-    def bc(x):
-        return np.broadcast_to(np.asarray(x, dtype=float), shape).copy()
-
-    return RefreshCost(
-        heads=np.broadcast_to(h, shape).copy(),
-        refresh_period_s=bc(per),
-        delta_bytes=bc(delta),
-        storage_read_bytes_per_s=bc(h * delta / per),
-        storage_reads_per_s=bc(h / per),
-        refresh_duration_s=bc(f0 + delta / bw),
-        p_refresh_fails=bc(-np.expm1(-phi * delta / 1e6)),
-        full_metadata_bytes=bc(full),
-        full_load_duration_s=bc(f0 + full / bw),
-        p_full_load_fails=bc(-np.expm1(-phi * full / 1e6)),
+    # every input reaches at least one field, so the fields' common shape is the inputs'
+    fields = dict(
+        heads=h,
+        refresh_period_s=per,
+        delta_bytes=delta,
+        storage_read_bytes_per_s=h * delta / per,
+        storage_reads_per_s=h / per,
+        refresh_duration_s=f0 + delta / bw,
+        p_refresh_fails=-np.expm1(-phi * delta / 1e6),
+        full_metadata_bytes=full,
+        full_load_duration_s=f0 + full / bw,
+        p_full_load_fails=-np.expm1(-phi * full / 1e6),
     )
+    return RefreshCost(**dict(zip(fields, broadcast_all(*fields.values()))))
 
 
 # --------------------------------------------------------------------------------------------
