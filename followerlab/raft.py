@@ -1393,6 +1393,19 @@ class WriteLoad(Result):
         """Mean write latency (ms): the ``mean_ms`` field."""
         return self.mean_ms
 
+    def cdf(self, t_ms) -> np.ndarray:
+        """P(write latency <= t_ms), the law :meth:`ppf` inverts (0 below ``service_ms + commit_ms``
+        and wherever unstable).  Not available with a commit distribution (ValueError)."""
+        t = as_float_array("t_ms", t_ms, allow_inf=True)
+        if self._commit_dist is not None:
+            raise ValueError("cdf is not available for a write_load with a commit distribution; "
+                             "got commit_ms as a distribution")
+        return _write_cdf_ms(self.rate_per_s, self.batch, self.service_ms, self.commit_ms, t)
+
+    def sf(self, t_ms) -> np.ndarray:
+        """P(write latency > t_ms) = 1 - cdf(t_ms)."""
+        return 1.0 - self.cdf(t_ms)
+
     def quantile(self, q) -> np.ndarray:
         """Alias of :meth:`ppf` (same values)."""
         return self.ppf(q)
@@ -1625,6 +1638,27 @@ def _write_numerics(rate_per_s, batch, service_ms, qs, per_row=False, commit_dis
                 for j, q in enumerate(qs):
                     quant[sel, j] = S[sel] + bq.quantile_u(q, mean_u)
     return wait, quant
+
+
+def _write_cdf_ms(rate_per_s, batch, service_ms, commit_ms, t_ms):
+    """P(T <= t) (ms) for a constant commit, broadcast; the same grids as :func:`_write_numerics`."""
+    lam_s, b, S, commit, t = np.broadcast_arrays(rate_per_s, batch, service_ms, commit_ms, t_ms)
+    shape = t.shape
+    lam, b, S, u = lam_s.ravel() / 1000.0, b.ravel().astype(np.int64), S.ravel(), (t - S - commit).ravel()
+    out = np.where(np.isposinf(u), 1.0, 0.0)
+    a = lam * S
+    idx = np.flatnonzero((a < b) & np.isfinite(u) & (u >= 0))
+    if idx.size:
+        af, bf = a[idx], b[idx].astype(float)
+        need = -np.log(WRITE_LOAD_TAIL_TOL) * 1.05 / _bulk_tail_exponent(af, bf) + af + 12 * np.sqrt(af) + 40 + bf
+        grid = 2 ** np.ceil(np.log2(np.maximum(need, 64.0))).astype(np.int64)
+        for n_grid in np.unique(grid):
+            rows = idx[grid == n_grid]
+            step = max(1, _CHUNK_CELLS // int(n_grid))
+            for start in range(0, rows.size, step):
+                sel = rows[start:start + step]
+                out[sel] = _BulkQueue(lam[sel], S[sel], b[sel], int(n_grid)).cdf_u(u[sel])
+    return np.clip(out, 0.0, 1.0).reshape(shape)
 
 
 def _write_quantile_ms(rate_per_s, batch, service_ms, commit_ms, q):
