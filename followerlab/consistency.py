@@ -361,58 +361,60 @@ def admin_node_load(
         sat = np.where((1.0 - w) > 0, np.maximum(ka - lc * sc, 0.0) / ((1.0 - w) * sq), np.inf)
     head_rate = w * lam / h
     head = queueing.ggc(head_rate, 1.0 / sq, kh, 1.0, cq)
-    shape = np.broadcast_shapes(lam.shape, w.shape, sq.shape, cq.shape, lc.shape, sc.shape, cc.shape,
-                                ka.shape, h.shape, np.shape(kh))
-
-    def b(x):
-        return np.broadcast_to(np.asarray(x), shape).copy()
+    # the queues are solved on their own (smaller) shapes; from here on every array has the
+    # result's shape (the common shape of the inputs)
+    (lam, w, h, sq, cq, lc, sc, cc, ka, kh, strong_rate, admin_rate, head_rate, sat,
+     admin_util, admin_stable, admin_mean, head_util, head_stable, head_mean) = broadcast_all(
+        lam, w, h, sq, cq, lc, sc, cc, ka, kh, strong_rate, admin_rate, head_rate, sat,
+        admin.utilization, admin.stable, admin.mean_response_s, head.utilization, head.stable,
+        head.mean_response_s)
+    shape = lam.shape
 
     # one core: the exact M/G/1 law of the actual service (mixture for the admin node)
-    admin_exact = b(ka == 1)
-    rate_b = b(admin_rate)
+    admin_exact = np.asarray(ka == 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        pa = np.where(rate_b > 0, b(strong_rate) / np.where(rate_b > 0, rate_b, 1.0), 1.0)
+        pa = np.where(admin_rate > 0, strong_rate / np.where(admin_rate > 0, admin_rate, 1.0), 1.0)
     # an exponential service (every class present has CV 1 and the same mean) is M/M/1, which
     # queueing.ggc already solves exactly (response ~ Exp(mu - lambda)): no lattice needed
-    expo = (((pa <= 0) | (b(cq) == 1)) & ((pa >= 1) | (b(cc) == 1))
-            & ((pa <= 0) | (pa >= 1) | (b(sq) == b(sc))))
-    one = admin_exact & b(admin.stable) & ~expo
+    expo = (((pa <= 0) | (cq == 1)) & ((pa >= 1) | (cc == 1))
+            & ((pa <= 0) | (pa >= 1) | (sq == sc)))
+    one = admin_exact & admin_stable & ~expo
     # the generic quantiles only where the mixture's own law does not replace them (they cost a
     # lattice per configuration too when ggc's law for one core is itself M/G/1)
     if one.all():
         admin_p50, admin_p99 = np.empty(shape), np.empty(shape)
     else:
-        admin_p50, admin_p99 = b(admin.response_quantile(0.5)), b(admin.response_quantile(0.99))
+        admin_p50, admin_p99 = (np.broadcast_to(admin.response_quantile(q), shape).copy() for q in (0.5, 0.99))
     if one.any():
-        exact = mg1_gamma_mixture(rate_b[one], pa[one], b(sq)[one], b(cq)[one], b(sc)[one], b(cc)[one],
+        exact = mg1_gamma_mixture(admin_rate[one], pa[one], sq[one], cq[one], sc[one], cc[one],
                                   points=_MG1_POINTS).response_ppf(np.array([[0.5], [0.99]]))
         admin_p50[one], admin_p99[one] = exact[0], exact[1]
-    head_exact = b(kh == 1)
-    one = head_exact & b(head.stable) & (b(cq) != 1)
+    head_exact = np.asarray(kh == 1)
+    one = head_exact & head_stable & (cq != 1)
     if one.all():
         head_p50, head_p99 = np.empty(shape), np.empty(shape)
     else:
-        head_p50, head_p99 = b(head.response_quantile(0.5)), b(head.response_quantile(0.99))
+        head_p50, head_p99 = (np.broadcast_to(head.response_quantile(q), shape).copy() for q in (0.5, 0.99))
     if one.any():
-        exact = mg1_gamma(b(head_rate)[one], b(sq)[one], b(cq)[one],
+        exact = mg1_gamma(head_rate[one], sq[one], cq[one],
                           points=_MG1_POINTS).response_ppf(np.array([[0.5], [0.99]]))
         head_p50[one], head_p99[one] = exact[0], exact[1]
 
     return AdminLoad(
-        query_rate_per_s=b(lam),
-        weak_fraction=b(w),
-        heads=b(h),
-        admin_arrival_rate_per_s=b(admin_rate),
-        admin_utilization=b(admin.utilization),
-        admin_stable=b(admin.stable),
-        admin_mean_response_s=b(admin.mean_response_s),
+        query_rate_per_s=lam,
+        weak_fraction=w,
+        heads=h,
+        admin_arrival_rate_per_s=admin_rate,
+        admin_utilization=admin_util,
+        admin_stable=admin_stable,
+        admin_mean_response_s=admin_mean,
         admin_p50_response_s=admin_p50,
         admin_p99_response_s=admin_p99,
-        saturation_query_rate_per_s=b(sat),
-        head_arrival_rate_per_s=b(head_rate),
-        head_utilization=b(head.utilization),
-        head_stable=b(head.stable),
-        head_mean_response_s=b(head.mean_response_s),
+        saturation_query_rate_per_s=sat,
+        head_arrival_rate_per_s=head_rate,
+        head_utilization=head_util,
+        head_stable=head_stable,
+        head_mean_response_s=head_mean,
         head_p50_response_s=head_p50,
         head_p99_response_s=head_p99,
         admin_quantiles_exact=admin_exact,
