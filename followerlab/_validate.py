@@ -23,7 +23,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["as_float_array", "as_int_array", "check_choice", "check_probability"]
+__all__ = ["as_float_array", "as_int_array", "check_choice", "check_probability", "did_you_mean",
+           "broadcast_all"]
 
 
 def _show(values: np.ndarray) -> str:
@@ -121,12 +122,40 @@ def check_choice(name: str, value, choices: Iterable[str]) -> str:
     if isinstance(value, str) and value in choices:
         return value
     listed = ", ".join(repr(c) for c in choices)
-    msg = f"{name} must be one of {listed}; got {value!r}"
-    if isinstance(value, str):
-        close = difflib.get_close_matches(value, choices, n=1, cutoff=0.5)
-        if not close:
-            close = difflib.get_close_matches(value.lower(), [c.lower() for c in choices], n=1, cutoff=0.5)
-            close = [c for c in choices if c.lower() in close][:1]
-        if close:
-            msg += f" (did you mean {close[0]!r}?)"
-    raise ValueError(msg)
+    raise ValueError(f"{name} must be one of {listed}; got {value!r}" + did_you_mean(value, choices))
+
+
+def did_you_mean(value, choices: Iterable[str]) -> str:
+    """The ``" (did you mean 'x'?)"`` hint for the choice closest to ``value``, or ``""``.
+
+    Closest by :func:`difflib.get_close_matches` (cutoff 0.5), then case-insensitively.
+
+    >>> did_you_mean("Valeu", ["Value", "IsRelaxable"])
+    " (did you mean 'Value'?)"
+    >>> did_you_mean("zzz", ["Value"])
+    ''
+    """
+    if not isinstance(value, str):
+        return ""
+    choices = list(choices)
+    close = difflib.get_close_matches(value, choices, n=1, cutoff=0.5)
+    if not close:
+        close = difflib.get_close_matches(value.lower(), [c.lower() for c in choices], n=1, cutoff=0.5)
+        close = [c for c in choices if c.lower() in close][:1]
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def broadcast_all(*arrays) -> tuple[np.ndarray, ...]:
+    """The arrays broadcast to their common shape, each a writable copy (dtypes kept).
+
+    A model broadcasts its validated inputs once with it, so that everything computed from
+    them already has the shape of the result (no hand-kept shape list).
+
+    >>> a, b = broadcast_all(np.array([1.0, 2.0]), np.array(3))
+    >>> a, b
+    (array([1., 2.]), array([3, 3]))
+    >>> b[0] = 7; b          # a copy, not a read-only view
+    array([7, 3])
+    """
+    shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+    return tuple(np.broadcast_to(np.asarray(a), shape).copy() for a in arrays)

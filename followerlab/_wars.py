@@ -94,7 +94,7 @@ class TVisibility(Result):
     """P(a read ``t_ms`` after commit returns the write), by Monte Carlo over the WARS model.
 
     ``probability`` has the shape of ``t_ms``; ``standard_error`` is its binomial standard
-    error.  :meth:`t_for` inverts the curve.
+    error.  :meth:`ppf` (alias ``t_for``) inverts the curve.
     """
 
     t_ms: np.ndarray
@@ -106,7 +106,29 @@ class TVisibility(Result):
     trials: int
     _thresholds_ms: np.ndarray = field(repr=False, default=None)
 
+    def cdf(self, t_ms):
+        r"""P(a read sent ``t_ms`` after the commit is consistent), for the wait :math:`T = \max(\tau, 0)`.
+
+        The empirical CDF of the draws' thresholds: equal to ``probability`` at every
+        ``t_ms >= 0`` (a read is never sent before its commit, so it is 0 for ``t_ms < 0``).
+        """
+        t = as_float_array("t_ms", t_ms, allow_inf=True)
+        p = np.searchsorted(self._thresholds_ms, t, side="right") / self.trials
+        return np.where(t < 0, 0.0, p)
+
+    def sf(self, t_ms):
+        """1 - cdf(t_ms)."""
+        return 1.0 - self.cdf(t_ms)
+
+    def mean(self):
+        r"""Monte Carlo mean of the wait :math:`T = \max(\tau, 0)` (ms)."""
+        return float(np.mean(np.maximum(self._thresholds_ms, 0.0)))
+
     def t_for(self, probability):
+        """Alias of :meth:`ppf` (same values)."""
+        return self.ppf(probability)
+
+    def ppf(self, probability):
         r"""Smallest time ``t >= 0`` (ms after the commit) at which P(consistent) reaches ``probability``.
 
         .. math:: t(p) = \max\bigl(0, \min\{t : \hat P(\tau \le t) \ge p\}\bigr)
@@ -130,7 +152,7 @@ class TVisibility(Result):
     def consistent_from_start(self, probability):
         """Whether a read sent right at the commit (``t = 0``) is already consistent with ``probability``.
 
-        True exactly when :meth:`t_for` returns 0; e.g. always for strict quorums (``r + w > n``).
+        True exactly when :meth:`ppf` returns 0; e.g. always for strict quorums (``r + w > n``).
         """
         p = check_probability("probability", probability)
         return np.asarray(np.searchsorted(self._thresholds_ms, 0.0, side="right") / self.trials >= p - 1e-12)

@@ -44,7 +44,7 @@ import pandas as pd
 
 from ._mg1 import mg1_gamma, mg1_gamma_mixture
 from ._results import Result
-from ._validate import as_float_array, as_int_array, check_choice, check_probability
+from ._validate import as_float_array, as_int_array, check_choice, check_probability, did_you_mean, broadcast_all
 
 __all__ = [
     "MODES",
@@ -361,58 +361,60 @@ def admin_node_load(
         sat = np.where((1.0 - w) > 0, np.maximum(ka - lc * sc, 0.0) / ((1.0 - w) * sq), np.inf)
     head_rate = w * lam / h
     head = queueing.ggc(head_rate, 1.0 / sq, kh, 1.0, cq)
-    shape = np.broadcast_shapes(lam.shape, w.shape, sq.shape, cq.shape, lc.shape, sc.shape, cc.shape,
-                                ka.shape, h.shape, np.shape(kh))
-
-    def b(x):
-        return np.broadcast_to(np.asarray(x), shape).copy()
+    # the queues are solved on their own (smaller) shapes; from here on every array has the
+    # result's shape (the common shape of the inputs)
+    (lam, w, h, sq, cq, lc, sc, cc, ka, kh, strong_rate, admin_rate, head_rate, sat,
+     admin_util, admin_stable, admin_mean, head_util, head_stable, head_mean) = broadcast_all(
+        lam, w, h, sq, cq, lc, sc, cc, ka, kh, strong_rate, admin_rate, head_rate, sat,
+        admin.utilization, admin.stable, admin.mean_response_s, head.utilization, head.stable,
+        head.mean_response_s)
+    shape = lam.shape
 
     # one core: the exact M/G/1 law of the actual service (mixture for the admin node)
-    admin_exact = b(ka == 1)
-    rate_b = b(admin_rate)
+    admin_exact = np.asarray(ka == 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        pa = np.where(rate_b > 0, b(strong_rate) / np.where(rate_b > 0, rate_b, 1.0), 1.0)
+        pa = np.where(admin_rate > 0, strong_rate / np.where(admin_rate > 0, admin_rate, 1.0), 1.0)
     # an exponential service (every class present has CV 1 and the same mean) is M/M/1, which
     # queueing.ggc already solves exactly (response ~ Exp(mu - lambda)): no lattice needed
-    expo = (((pa <= 0) | (b(cq) == 1)) & ((pa >= 1) | (b(cc) == 1))
-            & ((pa <= 0) | (pa >= 1) | (b(sq) == b(sc))))
-    one = admin_exact & b(admin.stable) & ~expo
+    expo = (((pa <= 0) | (cq == 1)) & ((pa >= 1) | (cc == 1))
+            & ((pa <= 0) | (pa >= 1) | (sq == sc)))
+    one = admin_exact & admin_stable & ~expo
     # the generic quantiles only where the mixture's own law does not replace them (they cost a
     # lattice per configuration too when ggc's law for one core is itself M/G/1)
     if one.all():
         admin_p50, admin_p99 = np.empty(shape), np.empty(shape)
     else:
-        admin_p50, admin_p99 = b(admin.response_quantile(0.5)), b(admin.response_quantile(0.99))
+        admin_p50, admin_p99 = (np.broadcast_to(admin.response_quantile(q), shape).copy() for q in (0.5, 0.99))
     if one.any():
-        exact = mg1_gamma_mixture(rate_b[one], pa[one], b(sq)[one], b(cq)[one], b(sc)[one], b(cc)[one],
+        exact = mg1_gamma_mixture(admin_rate[one], pa[one], sq[one], cq[one], sc[one], cc[one],
                                   points=_MG1_POINTS).response_ppf(np.array([[0.5], [0.99]]))
         admin_p50[one], admin_p99[one] = exact[0], exact[1]
-    head_exact = b(kh == 1)
-    one = head_exact & b(head.stable) & (b(cq) != 1)
+    head_exact = np.asarray(kh == 1)
+    one = head_exact & head_stable & (cq != 1)
     if one.all():
         head_p50, head_p99 = np.empty(shape), np.empty(shape)
     else:
-        head_p50, head_p99 = b(head.response_quantile(0.5)), b(head.response_quantile(0.99))
+        head_p50, head_p99 = (np.broadcast_to(head.response_quantile(q), shape).copy() for q in (0.5, 0.99))
     if one.any():
-        exact = mg1_gamma(b(head_rate)[one], b(sq)[one], b(cq)[one],
+        exact = mg1_gamma(head_rate[one], sq[one], cq[one],
                           points=_MG1_POINTS).response_ppf(np.array([[0.5], [0.99]]))
         head_p50[one], head_p99[one] = exact[0], exact[1]
 
     return AdminLoad(
-        query_rate_per_s=b(lam),
-        weak_fraction=b(w),
-        heads=b(h),
-        admin_arrival_rate_per_s=b(admin_rate),
-        admin_utilization=b(admin.utilization),
-        admin_stable=b(admin.stable),
-        admin_mean_response_s=b(admin.mean_response_s),
+        query_rate_per_s=lam,
+        weak_fraction=w,
+        heads=h,
+        admin_arrival_rate_per_s=admin_rate,
+        admin_utilization=admin_util,
+        admin_stable=admin_stable,
+        admin_mean_response_s=admin_mean,
         admin_p50_response_s=admin_p50,
         admin_p99_response_s=admin_p99,
-        saturation_query_rate_per_s=b(sat),
-        head_arrival_rate_per_s=b(head_rate),
-        head_utilization=b(head.utilization),
-        head_stable=b(head.stable),
-        head_mean_response_s=b(head.mean_response_s),
+        saturation_query_rate_per_s=sat,
+        head_arrival_rate_per_s=head_rate,
+        head_utilization=head_util,
+        head_stable=head_stable,
+        head_mean_response_s=head_mean,
         head_p50_response_s=head_p50,
         head_p99_response_s=head_p99,
         admin_quantiles_exact=admin_exact,
@@ -500,7 +502,24 @@ class HeadLoadDistribution(Result):
         idx = np.searchsorted(self.values, shifted, side="left")
         return cum_ge[idx]
 
+    def cdf(self, x):
+        """P(max share <= x), vectorized over ``x`` (x compared with a 1e-9 relative tolerance).
+
+        ``sf`` keeps its historical meaning P(max share >= x) (a head saturates when its share
+        reaches the threshold), so ``sf(x) == 1 - cdf(x)`` holds between the atoms ``values``
+        and differs from it by P(max share = x) at an atom.
+        """
+        x = np.asarray(x, dtype=float)
+        cum_le = np.concatenate([[0.0], np.cumsum(self.probabilities)])
+        shifted = np.add(x, 1e-9 * np.maximum(1.0, np.abs(x)), out=x.copy(), where=np.isfinite(x))
+        idx = np.searchsorted(self.values, shifted, side="right")
+        return np.minimum(cum_le[idx], 1.0)
+
     def quantile(self, q):
+        """Alias of :meth:`ppf` (same values)."""
+        return self.ppf(q)
+
+    def ppf(self, q):
         """Smallest value v with P(max share <= v) >= q."""
         q = check_probability("q", q)
         cdf = np.cumsum(self.probabilities)
@@ -794,28 +813,25 @@ def routing_load(
     hot = queueing.ggc(executed * dist.mean, 1.0 / sq, kc, 1.0, cq)
     with np.errstate(invalid="ignore", divide="ignore"):
         savings = np.where(lam > 0, 1.0 - executed / np.where(lam > 0, lam, 1.0), hit)
-    shape = np.broadcast_shapes(lam.shape, sq.shape, cq.shape, kc.shape, r.shape, t.shape, f.shape)
-
-    def b(x):
-        return np.broadcast_to(np.asarray(x, dtype=float), shape).copy()
-
-    return RoutingLoad(
-        mode=mode,
-        heads=np.broadcast_to(np.asarray(h), shape).copy(),
-        query_rate_per_s=b(lam),
-        cache_hit_ratio=b(hit),
-        executed_rate_per_s=b(executed),
-        executed_savings=b(savings),
-        mean_head_utilization=b(mean_util),
-        hottest_head_share=b(dist.mean),
-        hottest_head_share_p99=b(dist.quantile(0.99)),
-        hottest_head_utilization=b(hottest_util),
-        p_hottest_saturates=b(p_sat),
-        head_p50_response_s=b(even.response_quantile(0.5)),
-        head_p99_response_s=b(even.response_quantile(0.99)),
-        hottest_head_p50_response_s=b(hot.response_quantile(0.5)),
-        hottest_head_p99_response_s=b(hot.response_quantile(0.99)),
+    # every input reaches at least one field (lam, f, r, t through hit; sq, cq, kc through the
+    # queues), so the fields' common shape is the inputs'
+    fields = dict(
+        heads=h,
+        query_rate_per_s=lam,
+        cache_hit_ratio=hit,
+        executed_rate_per_s=executed,
+        executed_savings=savings,
+        mean_head_utilization=mean_util,
+        hottest_head_share=float(dist.mean),
+        hottest_head_share_p99=float(dist.ppf(0.99)),
+        hottest_head_utilization=hottest_util,
+        p_hottest_saturates=p_sat,
+        head_p50_response_s=even.response_quantile(0.5),
+        head_p99_response_s=even.response_quantile(0.99),
+        hottest_head_p50_response_s=hot.response_quantile(0.5),
+        hottest_head_p99_response_s=hot.response_quantile(0.99),
     )
+    return RoutingLoad(mode=mode, **dict(zip(fields, broadcast_all(*fields.values()))))
 
 
 # --------------------------------------------------------------------------------------------
@@ -841,9 +857,21 @@ class WeakStaleness(Result):
         """P(age <= t_s)."""
         return self.lag.cdf(t_s)
 
+    def sf(self, t_s):
+        """P(age > t_s) = 1 - cdf(t_s)."""
+        return self.lag.sf(t_s)
+
+    def ppf(self, q):
+        """Age quantile (s): the smallest t with ``cdf(t) >= q``."""
+        return self.lag.ppf(q)
+
+    def mean(self):
+        """E[age] (s): the ``mean_s`` field."""
+        return self.mean_s
+
     def quantile(self, q):
-        """Age quantile (s)."""
-        return self.lag.quantile(q)
+        """Alias of :meth:`ppf` (same values)."""
+        return self.ppf(q)
 
 
 def weak_staleness(refresh_period_s=120.0, base_duration_s=2.0, duration_per_change_s=0.0,
@@ -1126,23 +1154,20 @@ def refresh_cost(
     phi = as_float_array("failure_rate_per_mb", failure_rate_per_mb, minimum=0.0)
     delta = c * per * b
     full = e * b
-    shape = np.broadcast_shapes(h.shape, per.shape, e.shape, c.shape, b.shape, f0.shape, bw.shape, phi.shape)
-
-    def bc(x):
-        return np.broadcast_to(np.asarray(x, dtype=float), shape).copy()
-
-    return RefreshCost(
-        heads=np.broadcast_to(h, shape).copy(),
-        refresh_period_s=bc(per),
-        delta_bytes=bc(delta),
-        storage_read_bytes_per_s=bc(h * delta / per),
-        storage_reads_per_s=bc(h / per),
-        refresh_duration_s=bc(f0 + delta / bw),
-        p_refresh_fails=bc(-np.expm1(-phi * delta / 1e6)),
-        full_metadata_bytes=bc(full),
-        full_load_duration_s=bc(f0 + full / bw),
-        p_full_load_fails=bc(-np.expm1(-phi * full / 1e6)),
+    # every input reaches at least one field, so the fields' common shape is the inputs'
+    fields = dict(
+        heads=h,
+        refresh_period_s=per,
+        delta_bytes=delta,
+        storage_read_bytes_per_s=h * delta / per,
+        storage_reads_per_s=h / per,
+        refresh_duration_s=f0 + delta / bw,
+        p_refresh_fails=-np.expm1(-phi * delta / 1e6),
+        full_metadata_bytes=full,
+        full_load_duration_s=f0 + full / bw,
+        p_full_load_fails=-np.expm1(-phi * full / 1e6),
     )
+    return RefreshCost(**dict(zip(fields, broadcast_all(*fields.values()))))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1199,7 +1224,7 @@ def _parse_policy(name: str, policy):
     unknown = set(p) - {"Value", "IsRelaxable"}
     if unknown:
         raise ValueError(f"{name} has unknown field(s) {sorted(unknown)}; expected 'Value' and 'IsRelaxable'"
-                         + _did_you_mean(sorted(unknown)[0], ["Value", "IsRelaxable"]))
+                         + did_you_mean(sorted(unknown)[0], ["Value", "IsRelaxable"]))
     value = p.get("Value")
     if value is not None:
         value = check_choice(f"{name}.Value", value, POLICY_VALUES)
@@ -1207,13 +1232,6 @@ def _parse_policy(name: str, policy):
     if not isinstance(relax, bool):
         raise ValueError(f"{name}.IsRelaxable must be true or false; got {relax!r}")
     return value, relax
-
-
-def _did_you_mean(value: str, choices) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 _BOOLEAN_MISTAKES = set(REQUEST_VALUES) | {"weakconsistency", "strongconsistency"}

@@ -952,6 +952,23 @@ class LagEstimate(Result):
         t = as_float_array("t_s", t_s, allow_inf=True)
         return np.searchsorted(np.sort(self.lag_s), t, side="right") / self.n
 
+    def sf(self, t_s) -> np.ndarray:
+        """1 - cdf(t_s)."""
+        return 1.0 - self.cdf(t_s)
+
+    def ppf(self, q) -> np.ndarray:
+        """Inverse of the empirical CDF: the smallest sample with ``cdf >= q``.
+
+        (``p50_s`` / ``p99_s`` interpolate between samples, numpy's default, so they can differ
+        from ``ppf(0.5)`` / ``ppf(0.99)`` by less than one gap between neighbouring samples.)
+        """
+        q = check_probability("q", q)
+        return np.quantile(self.lag_s, q, method="inverted_cdf")
+
+    def mean(self) -> float:
+        """Sample mean (s): the ``mean_s`` field."""
+        return self.mean_s
+
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"n": [self.n], "mean_s": [self.mean_s], "std_s": [self.std_s],
                              "p50_s": [self.p50_s], "p99_s": [self.p99_s], "negative": [self.negative]})

@@ -746,9 +746,18 @@ class ClosedTimestampLag(Result):
             frac = np.where(self.interval_s > 0, (x - self.min_s) / self.interval_s, np.where(x >= self.min_s, 1.0, 0.0))
         return np.clip(frac, 0.0, 1.0)
 
+    def sf(self, x_s):
+        """P(A > x) = 1 - cdf(x)."""
+        return 1.0 - self.cdf(x_s)
+
     def ppf(self, q):
+        """The ``q``-quantile of A (s): ``min_s + q * interval_s``."""
         q = check_probability("q", q)
         return self.min_s + q * self.interval_s
+
+    def mean(self):
+        """E[A] (s): the ``mean_s`` field."""
+        return self.mean_s
 
     def mean_given_at_most(self, x_s):
         """E[A | A <= x] (nan where P(A <= x) = 0)."""
@@ -790,6 +799,15 @@ def closed_timestamp_lag(one_way_delay_ms=0.0, target_duration_s=3.0, side_trans
 # --------------------------------------------------------------------------------------------
 
 
+def _two_point_ppf(local_ms, remote_ms, p_local, q):
+    """Quantile of the mixture ``local_ms`` w.p. ``p_local``, else ``remote_ms``."""
+    q = check_probability("q", q)
+    lo = np.minimum(local_ms, remote_ms)
+    hi = np.maximum(local_ms, remote_ms)
+    p_lo = np.where(local_ms <= remote_ms, p_local, 1 - p_local)
+    return np.where(q <= p_lo, lo, hi)
+
+
 @dataclass(frozen=True)
 class ReadLatency(Result):
     """A read path's latency (ms) and staleness (s) for one client region.
@@ -811,13 +829,26 @@ class ReadLatency(Result):
     staleness_mean_s: np.ndarray
     staleness_max_s: np.ndarray
 
-    def quantile_ms(self, q):
+    def cdf(self, x_ms):
+        """P(latency <= x_ms) of the two-point mixture: ``p_local [local <= x] + (1 - p_local) [remote <= x]``."""
+        x = as_float_array("x_ms", x_ms, allow_inf=True)
+        return self.p_local * (self.local_ms <= x) + (1 - self.p_local) * (self.remote_ms <= x)
+
+    def sf(self, x_ms):
+        """P(latency > x_ms) = 1 - cdf(x_ms)."""
+        return 1.0 - self.cdf(x_ms)
+
+    def ppf(self, q):
         """Quantile of the two-point mixture: ``local_ms`` if ``q <= p_local`` else ``remote_ms``."""
-        q = check_probability("q", q)
-        lo = np.minimum(self.local_ms, self.remote_ms)
-        hi = np.maximum(self.local_ms, self.remote_ms)
-        p_lo = np.where(self.local_ms <= self.remote_ms, self.p_local, 1 - self.p_local)
-        return np.where(q <= p_lo, lo, hi)
+        return _two_point_ppf(self.local_ms, self.remote_ms, self.p_local, q)
+
+    def mean(self):
+        """E[latency] (ms): the ``mean_ms`` field."""
+        return self.mean_ms
+
+    def quantile_ms(self, q):
+        """Alias of :meth:`ppf` (same values)."""
+        return self.ppf(q)
 
     def to_frame(self) -> pd.DataFrame:
         frame = super().to_frame()
@@ -927,10 +958,9 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
     local = zero + local
     remote = zero + remote
     mean = p * local + (1 - p) * remote
-    out = ReadLatency(path, m.index[c], local, remote, p, mean, zero, zero, st_mean, st_max)
-    object.__setattr__(out, "p50_ms", out.quantile_ms(0.5))
-    object.__setattr__(out, "p99_ms", out.quantile_ms(0.99))
-    return out
+    p50 = _two_point_ppf(local, remote, p, 0.5)
+    p99 = _two_point_ppf(local, remote, p, 0.99)
+    return ReadLatency(path, m.index[c], local, remote, p, mean, p50, p99, st_mean, st_max)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1359,7 +1389,28 @@ class WriteLoad(Result):
     commit_ms: np.ndarray
     _commit_dist: object = field(default=None, repr=False, compare=False)
 
+    def mean(self) -> np.ndarray:
+        """Mean write latency (ms): the ``mean_ms`` field."""
+        return self.mean_ms
+
+    def cdf(self, t_ms) -> np.ndarray:
+        """P(write latency <= t_ms), the law :meth:`ppf` inverts (0 below ``service_ms + commit_ms``
+        and wherever unstable).  Not available with a commit distribution (ValueError)."""
+        t = as_float_array("t_ms", t_ms, allow_inf=True)
+        if self._commit_dist is not None:
+            raise ValueError("cdf is not available for a write_load with a commit distribution; "
+                             "got commit_ms as a distribution")
+        return _write_cdf_ms(self.rate_per_s, self.batch, self.service_ms, self.commit_ms, t)
+
+    def sf(self, t_ms) -> np.ndarray:
+        """P(write latency > t_ms) = 1 - cdf(t_ms)."""
+        return 1.0 - self.cdf(t_ms)
+
     def quantile(self, q) -> np.ndarray:
+        """Alias of :meth:`ppf` (same values)."""
+        return self.ppf(q)
+
+    def ppf(self, q) -> np.ndarray:
         """Write-latency quantile(s) in ms (see :func:`write_load`); ``inf`` if unstable.
 
         ``q`` is a probability in (0, 1), a scalar or an array broadcasting with the result
@@ -1587,6 +1638,27 @@ def _write_numerics(rate_per_s, batch, service_ms, qs, per_row=False, commit_dis
                 for j, q in enumerate(qs):
                     quant[sel, j] = S[sel] + bq.quantile_u(q, mean_u)
     return wait, quant
+
+
+def _write_cdf_ms(rate_per_s, batch, service_ms, commit_ms, t_ms):
+    """P(T <= t) (ms) for a constant commit, broadcast; the same grids as :func:`_write_numerics`."""
+    lam_s, b, S, commit, t = np.broadcast_arrays(rate_per_s, batch, service_ms, commit_ms, t_ms)
+    shape = t.shape
+    lam, b, S, u = lam_s.ravel() / 1000.0, b.ravel().astype(np.int64), S.ravel(), (t - S - commit).ravel()
+    out = np.where(np.isposinf(u), 1.0, 0.0)
+    a = lam * S
+    idx = np.flatnonzero((a < b) & np.isfinite(u) & (u >= 0))
+    if idx.size:
+        af, bf = a[idx], b[idx].astype(float)
+        need = -np.log(WRITE_LOAD_TAIL_TOL) * 1.05 / _bulk_tail_exponent(af, bf) + af + 12 * np.sqrt(af) + 40 + bf
+        grid = 2 ** np.ceil(np.log2(np.maximum(need, 64.0))).astype(np.int64)
+        for n_grid in np.unique(grid):
+            rows = idx[grid == n_grid]
+            step = max(1, _CHUNK_CELLS // int(n_grid))
+            for start in range(0, rows.size, step):
+                sel = rows[start:start + step]
+                out[sel] = _BulkQueue(lam[sel], S[sel], b[sel], int(n_grid)).cdf_u(u[sel])
+    return np.clip(out, 0.0, 1.0).reshape(shape)
 
 
 def _write_quantile_ms(rate_per_s, batch, service_ms, commit_ms, q):

@@ -378,7 +378,15 @@ class RefreshLag(Result):
         r""":math:`P(L > t) = 1 - F(t)`."""
         return 1.0 - self.cdf(t_s)
 
+    def mean(self) -> np.ndarray:
+        """:math:`E[L]` (s): the ``mean_s`` field (the vocabulary shared by every distribution)."""
+        return self.mean_s
+
     def quantile(self, q) -> np.ndarray:
+        """Alias of :meth:`ppf` (same values)."""
+        return self.ppf(q)
+
+    def ppf(self, q) -> np.ndarray:
         """The lag's ``q``-quantile (s): the smallest t with ``cdf(t) >= q`` (to 1e-9 relative).
 
         Closed form: safeguarded Newton steps on the piecewise-linear CDF inside a shrinking
