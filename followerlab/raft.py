@@ -1614,30 +1614,35 @@ def _write_numerics(rate_per_s, batch, service_ms, qs, per_row=False, commit_dis
     idx = np.flatnonzero(stable)
     if idx.size == 0:
         return wait, quant
+    for sel, n_grid in _bulk_blocks(a, b, idx):
+        bq = _BulkQueue(lam[sel], S[sel], b[sel], n_grid)
+        wait[sel] = bq.mean_queue_wait()
+        mean_u = (b[sel] - 1) / (2.0 * lam[sel]) + wait[sel]
+        if commit_dist is not None:
+            if per_row:
+                quant[sel] = _quantile_with_commit(bq, mean_u, commit_dist, qs[sel])[:, 0]
+            else:
+                quant[sel] = _quantile_with_commit(bq, mean_u, commit_dist, np.tile(qs, (sel.size, 1)))
+        elif per_row:
+            quant[sel] = S[sel] + bq.quantile_u(qs[sel], mean_u)
+        else:
+            for j, q in enumerate(qs):
+                quant[sel, j] = S[sel] + bq.quantile_u(q, mean_u)
+    return wait, quant
+
+
+def _bulk_blocks(a, b, idx):
+    """Blocks ``(rows, grid size)`` of the configurations ``idx``: one lattice size per block
+    (long enough for the tail, :data:`WRITE_LOAD_TAIL_TOL`), at most ``_CHUNK_CELLS`` cells each
+    to bound memory (a loop over blocks, not over configurations)."""
     af, bf = a[idx], b[idx].astype(float)
     need = -np.log(WRITE_LOAD_TAIL_TOL) * 1.05 / _bulk_tail_exponent(af, bf) + af + 12 * np.sqrt(af) + 40 + bf
     grid = 2 ** np.ceil(np.log2(np.maximum(need, 64.0))).astype(np.int64)
-    # blocks of one grid size, at most _CHUNK_CELLS cells each, to bound memory (a loop over
-    # blocks, not over configurations)
     for n_grid in np.unique(grid):
         rows = idx[grid == n_grid]
         step = max(1, _CHUNK_CELLS // int(n_grid))
         for start in range(0, rows.size, step):
-            sel = rows[start:start + step]
-            bq = _BulkQueue(lam[sel], S[sel], b[sel], int(n_grid))
-            wait[sel] = bq.mean_queue_wait()
-            mean_u = (b[sel] - 1) / (2.0 * lam[sel]) + wait[sel]
-            if commit_dist is not None:
-                if per_row:
-                    quant[sel] = _quantile_with_commit(bq, mean_u, commit_dist, qs[sel])[:, 0]
-                else:
-                    quant[sel] = _quantile_with_commit(bq, mean_u, commit_dist, np.tile(qs, (sel.size, 1)))
-            elif per_row:
-                quant[sel] = S[sel] + bq.quantile_u(qs[sel], mean_u)
-            else:
-                for j, q in enumerate(qs):
-                    quant[sel, j] = S[sel] + bq.quantile_u(q, mean_u)
-    return wait, quant
+            yield rows[start:start + step], int(n_grid)
 
 
 def _write_cdf_ms(rate_per_s, batch, service_ms, commit_ms, t_ms):
@@ -1648,16 +1653,8 @@ def _write_cdf_ms(rate_per_s, batch, service_ms, commit_ms, t_ms):
     out = np.where(np.isposinf(u), 1.0, 0.0)
     a = lam * S
     idx = np.flatnonzero((a < b) & np.isfinite(u) & (u >= 0))
-    if idx.size:
-        af, bf = a[idx], b[idx].astype(float)
-        need = -np.log(WRITE_LOAD_TAIL_TOL) * 1.05 / _bulk_tail_exponent(af, bf) + af + 12 * np.sqrt(af) + 40 + bf
-        grid = 2 ** np.ceil(np.log2(np.maximum(need, 64.0))).astype(np.int64)
-        for n_grid in np.unique(grid):
-            rows = idx[grid == n_grid]
-            step = max(1, _CHUNK_CELLS // int(n_grid))
-            for start in range(0, rows.size, step):
-                sel = rows[start:start + step]
-                out[sel] = _BulkQueue(lam[sel], S[sel], b[sel], int(n_grid)).cdf_u(u[sel])
+    for sel, n_grid in _bulk_blocks(a, b, idx):
+        out[sel] = _BulkQueue(lam[sel], S[sel], b[sel], n_grid).cdf_u(u[sel])
     return np.clip(out, 0.0, 1.0).reshape(shape)
 
 
