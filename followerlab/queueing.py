@@ -61,7 +61,7 @@ import numpy as np
 from scipy import special
 
 from followerlab._results import Result
-from followerlab._validate import as_float_array, as_int_array, check_choice
+from followerlab._validate import as_float_array, as_int, as_int_array, check_choice, check_shapes
 
 __all__ = ["QueueMetrics", "erlang_b", "erlang_c", "mm1", "mmc", "mg1", "md1", "mdc", "gg1", "ggc",
            "APPROXIMATION_BOUNDS"]
@@ -112,6 +112,7 @@ def erlang_b(servers, offered_load):
     """
     c = as_int_array("servers", servers, minimum=1)
     a = as_float_array("offered_load", offered_load, minimum=0.0)
+    check_shapes(servers=c, offered_load=a)
     return _erlang_b(c, a)
 
 
@@ -169,6 +170,7 @@ def erlang_c(servers, offered_load):
     """
     c = as_int_array("servers", servers, minimum=1)
     a = as_float_array("offered_load", offered_load, minimum=0.0)
+    check_shapes(servers=c, offered_load=a)
     return _erlang_c(c, a)
 
 
@@ -1022,9 +1024,14 @@ def _queue(model, lam, mu, c, ca, cs, method="auto", seed=0, sim_customers=None)
                      laws, assumptions)
 
 
+#: The largest interarrival or service cv :func:`ggc` accepts (gamma shape 1/cv² >= 1e-4).
+MAX_CV = 100.0
+
+
 def _rates(arrival_rate, service_rate):
     lam = as_float_array("arrival_rate", arrival_rate, minimum=0.0)
     mu = as_float_array("service_rate", service_rate, minimum=0.0, strict_minimum=True)
+    check_shapes(arrival_rate=lam, service_rate=mu)
     return lam, mu
 
 
@@ -1115,6 +1122,7 @@ def mmc(arrival_rate, service_rate, servers) -> QueueMetrics:
     """
     lam, mu = _rates(arrival_rate, service_rate)
     c = as_int_array("servers", servers, minimum=1)
+    check_shapes(arrival_rate=lam, service_rate=mu, servers=c)
     return _queue("M/M/c", lam, mu, c, _one(), _one())
 
 
@@ -1185,6 +1193,7 @@ def mg1(arrival_rate, mean_service_s=None, service_cv=None, *, service=None) -> 
             raise ValueError("mg1 needs mean_service_s and service_cv, or service=<distribution>")
         es = as_float_array("mean_service_s", mean_service_s, minimum=0.0, strict_minimum=True)
         cs = as_float_array("service_cv", service_cv, minimum=0.0)
+        check_shapes(arrival_rate=lam, mean_service_s=es, service_cv=cs)
         return _queue("M/G/1", lam, 1.0 / es, _one(np.int64), _one(), cs)
     if mean_service_s is not None or service_cv is not None:
         raise ValueError("mg1 takes either service=<distribution> or mean_service_s and service_cv, not both")
@@ -1280,6 +1289,7 @@ def mdc(arrival_rate, service_rate, servers) -> QueueMetrics:
     """
     lam, mu = _rates(arrival_rate, service_rate)
     c = as_int_array("servers", servers, minimum=1)
+    check_shapes(arrival_rate=lam, service_rate=mu, servers=c)
     return _queue("M/D/c", lam, mu, c, _one(), np.zeros(()))
 
 
@@ -1338,7 +1348,8 @@ def ggc(arrival_rate, service_rate, servers, arrival_cv, service_cv, *, method="
     servers : array_like of int
         c ≥ 1.
     arrival_cv, service_cv : array_like
-        Coefficients of variation of interarrival and service times (≥ 0).
+        Coefficients of variation of interarrival and service times (0 to :data:`MAX_CV` = 100;
+        beyond it the gamma shape 1/c² is below 1e-4 and a cv of 1e300 would overflow).
     method : {"auto", "approximation", "simulate"}
         ``auto``: exact, else the approximation where measured within 5 %, else simulation.
         ``approximation``: exact where exact, the approximation everywhere else (fast; read
@@ -1371,10 +1382,11 @@ def ggc(arrival_rate, service_rate, servers, arrival_cv, service_cv, *, method="
     """
     lam, mu = _rates(arrival_rate, service_rate)
     c = as_int_array("servers", servers, minimum=1)
-    ca = as_float_array("arrival_cv", arrival_cv, minimum=0.0)
-    cs = as_float_array("service_cv", service_cv, minimum=0.0)
+    ca = as_float_array("arrival_cv", arrival_cv, minimum=0.0, maximum=MAX_CV)
+    cs = as_float_array("service_cv", service_cv, minimum=0.0, maximum=MAX_CV)
+    check_shapes(arrival_rate=lam, service_rate=mu, servers=c, arrival_cv=ca, service_cv=cs)
     method = check_choice("method", method, ["auto", "approximation", "simulate"])
-    seed = int(as_int_array("seed", seed, minimum=0))
+    seed = as_int("seed", seed, minimum=0)
     if sim_customers is not None:
-        sim_customers = int(as_int_array("sim_customers", sim_customers, minimum=1_000))
+        sim_customers = as_int("sim_customers", sim_customers, minimum=1_000)
     return _queue("G/G/c", lam, mu, c, ca, cs, method=method, seed=seed, sim_customers=sim_customers)

@@ -488,7 +488,7 @@ def _probe(value, path, meth, args):
         r = getattr(value, meth)(*args)
     except Exception as exc:   # a deferred failure of a result the function accepted
         return [(f"{path}.{meth}()", f"raises {type(exc).__name__}: {exc}"[:200])]
-    return _scan(r, f"{path}.{meth}()", 5)
+    return _scan(r, f"{path}.{meth}()", 3)
 
 
 @contextlib.contextmanager

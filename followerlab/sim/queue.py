@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from followerlab._results import Result
-from followerlab._validate import as_float_array, as_int_array
+from followerlab._validate import as_float, as_float_array, as_int, as_rng, check_bool
 
 __all__ = ["SimQueueResult", "simulate_queue", "simulate_ggc", "gamma_sampler"]
 
@@ -121,13 +121,23 @@ def gamma_sampler(mean_s: float, cv: float):
     >>> f(np.random.default_rng(0), 3).tolist()
     [2.0, 2.0, 2.0]
     """
-    mean_s = float(as_float_array("mean_s", mean_s, minimum=0.0, strict_minimum=True))
-    cv = float(as_float_array("cv", cv, minimum=0.0))
+    return _gamma_sampler(mean_s, cv, "mean_s", "cv")
+
+
+def _gamma_sampler(mean_s, cv, mean_name, cv_name):
+    mean_s = as_float(mean_name, mean_s, minimum=0.0, strict_minimum=True)
+    cv = as_float(cv_name, cv, minimum=0.0)
     if cv == 0.0:
         return lambda rng, size: np.full(size, mean_s)
     if cv == 1.0:
         return lambda rng, size: rng.exponential(mean_s, size)
-    k = 1.0 / cv**2
+    with np.errstate(over="ignore", divide="ignore"):
+        k = float(1.0 / np.square(np.float64(cv)))
+    if not np.isfinite(k):   # cv < 1e-154: a spread below float resolution, the constant exactly
+        return lambda rng, size: np.full(size, mean_s)
+    if k == 0.0 or not np.isfinite(mean_s / k):
+        raise ValueError(f"{cv_name}={cv!r} with {mean_name}={mean_s!r} is outside the range of a gamma law in floating point "
+                         "(shape 1/cv**2 underflows)")
     return lambda rng, size: rng.gamma(k, mean_s / k, size)
 
 
@@ -137,7 +147,7 @@ def _as_sampler(name: str, dist):
         return lambda rng, size: np.asarray(dist.rvs(size=size, random_state=rng), dtype=float)
     if callable(dist):
         return lambda rng, size: np.asarray(dist(rng, size), dtype=float)
-    value = float(as_float_array(name, dist, minimum=0.0))
+    value = as_float(name, dist, minimum=0.0)
     return lambda rng, size: np.full(size, value)
 
 
@@ -202,15 +212,16 @@ def simulate_queue(
     >>> abs(r.mean_wait_s - 9 / 7) < 4 * r.mean_wait_se_s
     True
     """
-    c = int(as_int_array("servers", servers, minimum=1))
-    n_total = int(as_int_array("customers", customers, minimum=1))
-    reps = int(as_int_array("replications", replications, minimum=2))
-    warm = int(as_int_array("warmup", warmup, minimum=0))
+    c = as_int("servers", servers, minimum=1)
+    n_total = as_int("customers", customers, minimum=1)
+    reps = as_int("replications", replications, minimum=2)
+    warm = as_int("warmup", warmup, minimum=0)
+    keep_waits = check_bool("keep_waits", keep_waits)
     if warm >= n_total:
         raise ValueError(f"warmup must be < customers ({n_total}); got {warm}")
     arrival_sampler = _as_sampler("interarrival", interarrival)
     service_sampler = _as_sampler("service", service)
-    rng = np.random.default_rng(seed)
+    rng = as_rng("seed", seed)
 
     n_meas = n_total - warm
     waits = np.empty((n_meas, reps)) if keep_waits else None
@@ -304,7 +315,8 @@ def simulate_ggc(
     >>> abs(r.mean_wait_s - 0.5) < 4 * r.mean_wait_se_s
     True
     """
-    lam = float(as_float_array("arrival_rate", arrival_rate, minimum=0.0, strict_minimum=True))
-    mu = float(as_float_array("service_rate", service_rate, minimum=0.0, strict_minimum=True))
-    return simulate_queue(gamma_sampler(1.0 / lam, arrival_cv), gamma_sampler(1.0 / mu, service_cv),
+    lam = as_float("arrival_rate", arrival_rate, minimum=0.0, strict_minimum=True)
+    mu = as_float("service_rate", service_rate, minimum=0.0, strict_minimum=True)
+    return simulate_queue(_gamma_sampler(1.0 / lam, arrival_cv, "1/arrival_rate", "arrival_cv"),
+                          _gamma_sampler(1.0 / mu, service_cv, "1/service_rate", "service_cv"),
                           servers, **kwargs)
