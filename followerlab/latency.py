@@ -30,14 +30,14 @@ array(30.)
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special, stats
 
 from followerlab._results import Result
-from followerlab._validate import as_float_array, as_int_array, check_probability
+from followerlab._validate import as_float, as_float_array, as_int, broadcast_all, check_probability, check_shapes
 
 __all__ = [
     "LatencyDistribution",
@@ -96,6 +96,13 @@ def _check_dist(name: str, dist):
             f"got {dist!r} (missing {', '.join(missing)})"
         )
     return dist
+
+
+def _dist_list(name: str, dists) -> list:
+    """A list from a sequence of distributions; one distribution, a string or a number is refused."""
+    if isinstance(dists, (str, bytes)) or hasattr(dists, "cdf") or not isinstance(dists, Iterable):
+        raise TypeError(f"{name} must be a list of latency distributions; got {dists!r}")
+    return list(dists)
 
 
 def _sf(dist, x):
@@ -500,7 +507,7 @@ def shifted_lognormal(min_ms, median_ms, p99_ms):
     m = as_float_array("min_ms", min_ms, minimum=0.0)
     med = as_float_array("median_ms", median_ms)
     p99 = as_float_array("p99_ms", p99_ms)
-    m, med, p99 = np.broadcast_arrays(m, med, p99)
+    m, med, p99 = broadcast_all(m, med, p99, names=("min_ms", "median_ms", "p99_ms"))
     bad = ~(med > m)
     if bad.any():
         raise ValueError(
@@ -540,6 +547,7 @@ def exponential(mean_ms, shift_ms=0.0):
     """
     mean = as_float_array("mean_ms", mean_ms, minimum=0.0, strict_minimum=True)
     shift = as_float_array("shift_ms", shift_ms)
+    check_shapes(mean_ms=mean, shift_ms=shift)
     return stats.expon(loc=shift, scale=mean)
 
 
@@ -570,7 +578,19 @@ def gamma(mean_ms, cv, shift_ms=0.0):
     mean = as_float_array("mean_ms", mean_ms, minimum=0.0, strict_minimum=True)
     cv = as_float_array("cv", cv, minimum=0.0, strict_minimum=True)
     shift = as_float_array("shift_ms", shift_ms)
-    return stats.gamma(a=1.0 / cv**2, loc=shift, scale=mean * cv**2)
+    check_shapes(mean_ms=mean, cv=cv, shift_ms=shift)
+    with np.errstate(over="ignore", divide="ignore", under="ignore"):
+        shape, scale = 1.0 / cv**2, mean * cv**2
+    bad = ~((shape > 0) & np.isfinite(shape) & (scale > 0) & np.isfinite(scale))
+    if bad.any():
+        raise ValueError(f"cv={_first(cv, bad)!r} with mean_ms={_first(mean, bad)!r} is outside the range of a gamma law "
+                         "in floating point (shape 1/cv**2 or scale mean_ms*cv**2 overflows or underflows)")
+    return stats.gamma(a=shape, loc=shift, scale=scale)
+
+
+def _first(values, mask):
+    """The value of ``values`` at the first True of ``mask`` (broadcast together), as a Python float."""
+    return np.broadcast_to(values, np.shape(mask))[mask].ravel()[0].item()
 
 
 def pareto(min_ms, alpha):
@@ -595,6 +615,7 @@ def pareto(min_ms, alpha):
     """
     xm = as_float_array("min_ms", min_ms, minimum=0.0, strict_minimum=True)
     a = as_float_array("alpha", alpha, minimum=0.0, strict_minimum=True)
+    check_shapes(min_ms=xm, alpha=a)
     return stats.pareto(b=a, scale=xm)
 
 
@@ -605,7 +626,7 @@ class Mixture(LatencyDistribution):
     """A finite mixture (see :func:`mixture`)."""
 
     def __init__(self, components, weights):
-        comps = list(components)
+        comps = _dist_list("components", components)
         if not comps:
             raise ValueError("components must not be empty; got []")
         self.components = [_check_dist(f"components[{i}]", c) for i, c in enumerate(comps)]
@@ -832,8 +853,8 @@ def convolve(a, b, *, points: int = 2**16, tail: float = 1e-10):
     """
     a = _check_dist("a", a)
     b = _check_dist("b", b)
-    points = int(as_int_array("points", points, minimum=256))
-    tail = float(as_float_array("tail", tail, minimum=0.0, maximum=1e-3, strict_minimum=True))
+    points = as_int("points", points, minimum=256, maximum=2**26)
+    tail = as_float("tail", tail, minimum=0.0, maximum=1e-3, strict_minimum=True)
     for name, d in (("a", a), ("b", b)):
         if np.shape(d.ppf(0.5)) != ():
             raise ValueError(f"{name} must have scalar parameters for convolve; got batch shape {np.shape(d.ppf(0.5))}")
@@ -879,7 +900,7 @@ class OrderStatistic(LatencyDistribution):
     """The k-th smallest of independent latencies (see :func:`order_statistic`)."""
 
     def __init__(self, dists, k):
-        dists = list(dists)
+        dists = _dist_list("dists", dists)
         if not dists:
             raise ValueError("dists must contain at least one distribution; got []")
         self.dists = [_check_dist(f"dists[{i}]", d) for i, d in enumerate(dists)]
@@ -1077,7 +1098,7 @@ def maximum(dists: Sequence) -> OrderStatistic:
     >>> float(maximum([constant(1.0), constant(7.0), constant(3.0)]).mean())
     7.0
     """
-    dists = list(dists)
+    dists = _dist_list("dists", dists)
     return OrderStatistic(dists, max(len(dists), 1))
 
 

@@ -475,7 +475,7 @@ def _scan(value, path="", depth=0, seen=None):
                 out += _probe(value, path, meth, args)
         return out
     if callable(getattr(value, "ppf", None)) and callable(getattr(value, "mean", None)):   # a distribution
-        for meth, args in (("mean", ()), ("ppf", (np.array([0.5, 0.99]),)), ("cdf", (np.array([1.0]),))):
+        for meth, args in (("mean", ()), ("ppf", (0.99,)), ("cdf", (1.0,))):
             out += _probe(value, path, meth, args)
         return out
     if callable(value):
