@@ -39,7 +39,7 @@ import numpy as np
 from scipy.special import comb
 
 from ._results import Result
-from ._validate import as_float_array, as_int_array, check_probability
+from ._validate import as_float_array, as_int, as_int_array, as_rng, check_probability, check_shapes
 
 __all__ = ["TVisibility", "t_visibility", "quorum_miss_probability", "k_staleness_probability"]
 
@@ -48,6 +48,7 @@ def _check_nrw(n, r, w):
     n = as_int_array("n", n, minimum=1)
     r = as_int_array("r", r, minimum=1)
     w = as_int_array("w", w, minimum=1)
+    check_shapes(n=n, r=r, w=w)
     n_b, r_b, w_b = np.broadcast_arrays(n, r, w)
     if np.any(r_b > n_b):
         raise ValueError(f"r must be <= n; got r={r_b[r_b > n_b].tolist()} for n={n_b[r_b > n_b].tolist()}")
@@ -86,6 +87,7 @@ def k_staleness_probability(n, r, w, k):
     0.5555555555555556
     """
     k = as_int_array("k", k, minimum=1)
+    check_shapes(n=n, r=r, w=w, k=k)
     return np.asarray(1.0 - quorum_miss_probability(n, r, w) ** k, dtype=float)
 
 
@@ -202,7 +204,7 @@ def t_visibility(t_ms, n, r, w, write, ack, read, response, trials: int = 20_000
         distribution or a ``followerlab.latency`` object), a list of ``n`` of them (replica
         ``i`` uses the i-th), or a constant.
     trials : int
-        Monte Carlo draws; the standard error is at most ``0.5 / sqrt(trials)``.
+        Monte Carlo draws (at most 1e8); the standard error is at most ``0.5 / sqrt(trials)``.
     seed : int or numpy.random.Generator, optional
 
     Returns
@@ -224,9 +226,9 @@ def t_visibility(t_ms, n, r, w, write, ack, read, response, trials: int = 20_000
     (True, 1.0)
     """
     t = as_float_array("t_ms", t_ms)
-    n_, r_, w_ = (int(x) for x in _check_nrw(n, r, w))
-    trials = int(as_int_array("trials", trials, minimum=1))
-    rng = np.random.default_rng(seed)
+    n_, r_, w_ = (as_int(name, x) for name, x in zip("nrw", _check_nrw(n, r, w)))
+    trials = as_int("trials", trials, minimum=1, maximum=10**8)
+    rng = as_rng("seed", seed)
     W = _sample("write", write, n_, trials, rng)
     A = _sample("ack", ack, n_, trials, rng)
     R = _sample("read", read, n_, trials, rng)

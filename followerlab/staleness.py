@@ -38,7 +38,7 @@ import pandas as pd
 from scipy import optimize, sparse, special, stats
 
 from ._results import Result
-from ._validate import as_float_array, as_int_array, check_choice, check_probability
+from ._validate import as_float_array, as_int, broadcast_all, check_choice, check_probability
 from ._wars import TVisibility, k_staleness_probability, quorum_miss_probability, t_visibility  # noqa: F401
 
 __all__ = ["OVERRUN_THRESHOLD", "RefreshLag", "refresh_lag"]
@@ -285,7 +285,7 @@ class RefreshLag(Result):
     overrun_share : ndarray
         Stationary share of refreshes that end after the next tick, so that the next one starts
         late (Markov chain; equals ``p_overrun`` in the closed-form regime, where it is below
-        1e-6 and the difference is of second order).  ``nan`` when unbounded.
+        1e-6 and the difference is of second order).  1 when unbounded (every refresh overruns).
     mean_s, std_s : ndarray
         Mean and standard deviation of the lag (s).
     method : ndarray of str
@@ -593,6 +593,29 @@ def _g_and_slope(a, d1, lam):
     return g, slope
 
 
+#: The longest refresh period accepted (s; about 31,700 years): longer is no refresh period, and
+#: near 1e154 s the variance term P**2 / 12 would overflow.
+MAX_PERIOD_S = 1e12
+
+#: The longest mean refresh duration, in periods, that the Markov chain resolves (its grid grows
+#: with the duration range in periods; a base duration of 1e300 periods would not fit in memory).
+MAX_CHAIN_SPAN = 1e6
+
+
+def _check_chain_span(chain, P, d0, rho):
+    """Refuse overrunning configurations whose mean duration exceeds MAX_CHAIN_SPAN periods."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        span = np.where(chain, d0 / np.maximum(1.0 - rho, 1e-300) / P, 0.0)
+    bad = span > MAX_CHAIN_SPAN
+    if bad.any():
+        i = np.flatnonzero(bad.ravel())[0]
+        raise ValueError(
+            f"base_duration_s={d0.ravel()[i].item()!r} with period_s={P.ravel()[i].item()!r} and "
+            f"duration_per_change_s * change_rate_per_s={rho.ravel()[i].item()!r}: the mean refresh duration is "
+            f"{span.ravel()[i].item():.3g} periods, beyond the {MAX_CHAIN_SPAN:g} periods the overrun Markov chain "
+            "resolves")
+
+
 def refresh_lag(period_s, base_duration_s=0.0, duration_per_change_s=0.0, change_rate_per_s=0.0, *,
                 method="auto", grid_points=OVERRUN_GRID_POINTS) -> RefreshLag:
     r"""Lag until a write is visible behind a periodic refresh, overruns included.
@@ -600,7 +623,7 @@ def refresh_lag(period_s, base_duration_s=0.0, duration_per_change_s=0.0, change
     Parameters
     ----------
     period_s : array_like
-        Refresh period :math:`P` (s), > 0.  Follower-database sync period (*assumed*, not
+        Refresh period :math:`P` (s), > 0 and at most :data:`MAX_PERIOD_S` (1e12).  Follower-database sync period (*assumed*, not
         published) or a query head's ``RefreshPeriodInSeconds`` (default 120).
     base_duration_s : array_like
         Fixed part :math:`d_0` of a refresh's duration (s), >= 0 (*assumed*).
@@ -694,16 +717,14 @@ def refresh_lag(period_s, base_duration_s=0.0, duration_per_change_s=0.0, change
     >>> bool(refresh_lag(10.0, 1.0, 0.5, 2.0).unbounded)
     True
     """
-    P = as_float_array("period_s", period_s, minimum=0.0, strict_minimum=True)
+    P = as_float_array("period_s", period_s, minimum=0.0, strict_minimum=True, maximum=MAX_PERIOD_S)
     d0 = as_float_array("base_duration_s", base_duration_s, minimum=0.0)
     d1 = as_float_array("duration_per_change_s", duration_per_change_s, minimum=0.0)
     m = as_float_array("change_rate_per_s", change_rate_per_s, minimum=0.0)
     method = check_choice("method", method, ["auto", "closed form", "markov chain"])
-    K = as_int_array("grid_points", grid_points, minimum=8, maximum=4096)
-    if K.ndim:
-        raise ValueError(f"grid_points must be one whole number; got {grid_points!r}")
-    K = int(K)
-    P, d0, d1, m = np.broadcast_arrays(P, d0, d1, m)
+    K = as_int("grid_points", grid_points, minimum=8, maximum=4096)
+    P, d0, d1, m = broadcast_all(P, d0, d1, m, names=("period_s", "base_duration_s", "duration_per_change_s",
+                                                      "change_rate_per_s"))
     rho = d1 * m
     mean_d = d0 + rho * P
     unbounded = rho >= 1.0
@@ -723,10 +744,11 @@ def refresh_lag(period_s, base_duration_s=0.0, duration_per_change_s=0.0, change
     window = np.array(P, dtype=float)
     window_sq = np.array(P * P, dtype=float)
     window_cu = np.array(P ** 3, dtype=float)
-    share = np.where(unbounded, np.nan, p_over)
+    share = np.where(unbounded, 1.0, p_over)
     law_index = np.full(P.shape, -1, dtype=np.int64)
     law_a = law_w = None
     if chain.any():
+        _check_chain_span(chain, P, d0, rho)
         cfg = np.stack([P[chain], d0[chain], d1[chain], m[chain]], axis=1)
         uniq, inverse = np.unique(cfg, axis=0, return_inverse=True)
         laws = [_overrun_law(*row, grid_points=K) for row in uniq]
