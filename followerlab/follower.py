@@ -37,7 +37,9 @@ from scipy import optimize
 
 from ._results import Result
 from ._stats import weighted_quantile
-from ._validate import as_float_array, check_choice, check_probability
+from ._validate import (as_float_array, broadcast_all, check_choice, check_finite_result, check_probability,
+                        check_shapes, check_str)
+from .staleness import MAX_PERIOD_S
 from .staleness import RefreshLag, refresh_lag
 
 __all__ = [
@@ -57,6 +59,13 @@ MODIFICATION_KINDS = ("none", "union", "replace")
 MAX_SHARING_ENTRIES = 100
 
 _DAY = 86400.0
+
+
+def _iterate(name: str, value) -> tuple:
+    """``tuple(value)``, or a ValueError naming the parameter when it is not a collection."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValueError(f"{name} must be a list (or set) of names; got {value!r}")
+    return tuple(value)
 
 
 def _as_bool_array(name: str, value) -> np.ndarray:
@@ -80,6 +89,10 @@ def parse_timespan_s(value, name: str = "timespan"):
 
     >>> parse_timespan_s("90d"), parse_timespan_s("1.12:00:00"), parse_timespan_s(30)
     (7776000.0, 129600.0, 30.0)
+    >>> parse_timespan_s("25:61:61")
+    Traceback (most recent call last):
+    ...
+    ValueError: timespan must be a timespan [d.]hh:mm:ss with hours < 24, minutes < 60 and seconds < 60 (as .NET TimeSpan parses it); got '25:61:61'
     >>> parse_timespan_s("ninety days", "hot")
     Traceback (most recent call last):
     ...
@@ -94,7 +107,11 @@ def parse_timespan_s(value, name: str = "timespan"):
         m = _CLOCK_RE.match(value)
         if m:
             days = float(m.group(1) or 0)
-            return days * _DAY + float(m.group(2)) * 3600 + float(m.group(3)) * 60 + float(m.group(4))
+            hours, minutes, seconds = float(m.group(2)), float(m.group(3)), float(m.group(4))
+            if hours >= 24 or minutes >= 60 or seconds >= 60:
+                raise ValueError(f"{name} must be a timespan [d.]hh:mm:ss with hours < 24, minutes < 60 and "
+                                 f"seconds < 60 (as .NET TimeSpan parses it); got {value!r}")
+            return days * _DAY + hours * 3600 + minutes * 60 + seconds
         raise ValueError(f"{name} must be a timespan like '90d', '12h', '1.12:00:00' or seconds; got {value!r}")
     if isinstance(value, bool):
         raise ValueError(f"{name} must be a timespan like '90d', '12h', '1.12:00:00' or seconds; got {value!r}")
@@ -172,6 +189,9 @@ def sync_lag(
     bw = as_float_array("warm_bandwidth_bytes_per_s", warm_bandwidth_bytes_per_s,
                         minimum=0.0, strict_minimum=True, allow_inf=True)
     d1 = as_float_array("duration_per_change_s", duration_per_change_s, minimum=0.0)
+    check_shapes(period_s=period_s, base_duration_s=base_duration_s, duration_per_change_s=d1,
+                 change_rate_per_s=change_rate_per_s, prefetch=pf, bytes_per_change=size,
+                 warm_bandwidth_bytes_per_s=bw)
     return refresh_lag(period_s, base_duration_s, d1 + np.where(pf, size / bw, 0.0), change_rate_per_s,
                        method=method)
 
@@ -269,6 +289,10 @@ def prefetch_tradeoff(
     l_blob = as_float_array("blob_latency_s", blob_latency_s, minimum=0.0)
     r_blob = as_float_array("blob_throughput_bytes_per_s", blob_throughput_bytes_per_s, minimum=0.0,
                             strict_minimum=True, allow_inf=True)
+    check_shapes(period_s=period_s, base_duration_s=base_duration_s, duration_per_change_s=duration_per_change_s,
+                 change_rate_per_s=change_rate_per_s, bytes_per_change=size, warm_bandwidth_bytes_per_s=bw,
+                 query_new_fraction=f, ssd_latency_s=l_ssd, ssd_throughput_bytes_per_s=r_ssd,
+                 blob_latency_s=l_blob, blob_throughput_bytes_per_s=r_blob)
     off = sync_lag(period_s, base_duration_s, duration_per_change_s, change_rate_per_s)
     on = sync_lag(period_s, base_duration_s, duration_per_change_s, change_rate_per_s,
                   prefetch=True, bytes_per_change=size, warm_bandwidth_bytes_per_s=bw)
@@ -383,7 +407,7 @@ def effective_caching(
     kind = check_choice("kind", kind, MODIFICATION_KINDS)
     if isinstance(tables, str):
         raise ValueError(f"tables must be a list of table names, not a single string; got {tables!r}")
-    tables = tuple(tables)
+    tables = _iterate("tables", tables)
     for t in tables:
         if not isinstance(t, str) or not t:
             raise ValueError(f"tables must hold non-empty table names; got {t!r}")
@@ -481,7 +505,8 @@ def cache_cost(hot_span_s, ingest_bytes_per_s, lookback_s, *, compression_ratio=
     cr = as_float_array("compression_ratio", compression_ratio, minimum=0.0, strict_minimum=True)
     ret = as_float_array("retention_s", retention_s, minimum=0.0, strict_minimum=True, allow_inf=True)
     r = _lookback_samples(lookback_s)
-    h, rate, cr, ret = np.broadcast_arrays(h, rate, cr, ret)
+    h, rate, cr, ret = broadcast_all(h, rate, cr, ret,
+                                     names=("hot_span_s", "ingest_bytes_per_s", "compression_ratio", "retention_s"))
     kept = np.minimum(h, ret)
     with np.errstate(invalid="ignore"):
         hot = np.where(kept > 0, rate * kept / cr, 0.0)
@@ -548,7 +573,9 @@ def workload_read_latency(
                         strict_minimum=True, allow_inf=True)
     p = check_probability("newest_cold_probability", newest_cold_probability)
     c = as_float_array("newest_cold_bytes", newest_cold_bytes, minimum=0.0, allow_inf=True)
-    h, b, t0, rs, lb, rb, p, c = np.broadcast_arrays(h, b, t0, rs, lb, rb, p, c)
+    h, b, t0, rs, lb, rb, p, c = broadcast_all(h, b, t0, rs, lb, rb, p, c, names=(
+        "hot_span_s", "scan_bytes_per_s_of_range", "base_latency_s", "ssd_throughput_bytes_per_s", "blob_latency_s",
+        "blob_throughput_bytes_per_s", "newest_cold_probability", "newest_cold_bytes"))
     R = r.reshape((-1,) + (1,) * h.ndim)
     cold = R > h
     base = t0 + b * np.minimum(R, h) / rs + b * np.maximum(R - h, 0.0) / rb + lb * cold
@@ -574,7 +601,7 @@ def _principal_set(name: str, value) -> frozenset:
     if isinstance(value, (str, bytes)):
         raise ValueError(f"{name} must be a collection of (role, principal) pairs; got {value!r}")
     out = set()
-    for item in value:
+    for item in _iterate(name, value):
         if (not isinstance(item, tuple) or len(item) != 2
                 or not all(isinstance(x, str) and x.strip() for x in item)):
             raise ValueError(f"{name} must hold (role, principal) pairs of non-empty strings; got {item!r}")
@@ -639,10 +666,7 @@ def _patterns(name: str, value) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         raise ValueError(f"{name} must be a list of names or wildcards, not a single string; got {value!r}")
-    try:
-        items = tuple(value)
-    except TypeError:
-        raise ValueError(f"{name} must be a list of names or wildcards; got {value!r}") from None
+    items = _iterate(name, value)
     for p in items:
         if not isinstance(p, str) or not p.strip() or not _PATTERN_RE.match(p) or "**" in p:
             raise ValueError(
@@ -668,7 +692,7 @@ def _names(name: str, value) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         raise ValueError(f"{name} must be a list of names, not a single string; got {value!r}")
-    items = tuple(value)
+    items = _iterate(name, value)
     for n in items:
         if not isinstance(n, str) or not n:
             raise ValueError(f"{name} must hold non-empty names; got {n!r}")
@@ -874,11 +898,13 @@ def union_window(lag: RefreshLag, window_s, query_range_s) -> UnionWindow:
         raise ValueError(f"lag must be a RefreshLag (from sync_lag); got {type(lag).__name__}")
     w = as_float_array("window_s", window_s, minimum=0.0)
     r = as_float_array("query_range_s", query_range_s, minimum=0.0, strict_minimum=True, allow_inf=True)
+    check_shapes(lag=np.empty(lag.shape), window_s=w, query_range_s=r)
     gap_p = 1.0 - lag.cdf(w)
     gap = lag.expected_excess_s(w)
     gained = lag.mean_s - gap
     share = np.minimum(w, r) / r
     w, r, gap_p, gap, gained, share = np.broadcast_arrays(w, r, gap_p, gap, gained, share)
+    check_finite_result(gap, "expected_gap_s", window_s=w, query_range_s=r)
     return UnionWindow(w[()], r[()], gap_p[()], gap[()], gained[()], share[()])
 
 
@@ -1033,6 +1059,10 @@ def split_faq_output(frame, leader_url: str, follower_url: str) -> tuple[pd.Data
         if not Path(frame).exists():
             raise ValueError(f"frame: no such file {str(frame)!r}")
         frame = pd.read_csv(frame)
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"frame must be a DataFrame or a CSV path; got {frame!r}")
+    leader_url = check_str("leader_url", leader_url)
+    follower_url = check_str("follower_url", follower_url)
     if "cluster_url" not in frame.columns:
         raise ValueError(f"frame needs a 'cluster_url' column; has {list(frame.columns)}")
     out = []
@@ -1055,6 +1085,11 @@ class SyncFit(Result):
     n: int
 
 
+#: The largest change rate :func:`fit_sync_model` accepts (per s): beyond it every candidate
+#: period overruns and the fit would spend minutes in the Markov chain for a meaningless answer.
+MAX_FIT_RATE_PER_S = 1e6
+
+
 def fit_sync_model(lag_s, change_rate_per_s) -> SyncFit:
     r"""Fit (P, d0, d1) of :func:`sync_lag` to observed lags by a Cramér-von Mises criterion.
 
@@ -1067,9 +1102,10 @@ def fit_sync_model(lag_s, change_rate_per_s) -> SyncFit:
     Parameters
     ----------
     lag_s : 1-D array
-        Observed lags (s), e.g. ``estimate_lag(...).lag_s``; at least 10.
+        Observed lags (s), e.g. ``estimate_lag(...).lag_s``; at least 10, each at most 1e12.
     change_rate_per_s : scalar or 1-D array
-        Leader metadata changes per second during each observation.
+        Leader metadata changes per second during each observation (at most
+        :data:`MAX_FIT_RATE_PER_S` = 1e6).
 
     Examples
     --------
@@ -1081,10 +1117,13 @@ def fit_sync_model(lag_s, change_rate_per_s) -> SyncFit:
     >>> round(fit.period_s, -1), round(fit.duration_per_change_s, 2)   # true: 60 s, 0.02 s
     (60.0, 0.02)
     """
-    x = as_float_array("lag_s", lag_s, minimum=0.0)
+    x = as_float_array("lag_s", lag_s, minimum=0.0, maximum=MAX_PERIOD_S)
     if x.ndim != 1 or x.size < 10:
         raise ValueError(f"lag_s must be a 1-D array of at least 10 observed lags; got shape {x.shape}")
-    m = np.broadcast_to(as_float_array("change_rate_per_s", change_rate_per_s, minimum=0.0), x.shape)
+    m = as_float_array("change_rate_per_s", change_rate_per_s, minimum=0.0, maximum=MAX_FIT_RATE_PER_S)
+    if np.ndim(m) and np.shape(m) != x.shape:
+        raise ValueError(f"change_rate_per_s must be one rate or one per lag in lag_s ({x.size}); got shape {np.shape(m)}")
+    m = np.broadcast_to(m, x.shape)
     groups = [np.flatnonzero(m == g) for g in np.unique(m)]
     xs = np.concatenate([np.sort(x[i]) for i in groups])
     ms = np.concatenate([m[i] for i in groups])

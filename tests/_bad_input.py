@@ -155,7 +155,8 @@ def cases() -> list[Case]:
     add("staleness.k_staleness_probability", dict(n=3, r=1, w=1, k=2), ["n", "r", "w", "k"])
 
     # follower
-    add("follower.parse_timespan_s", dict(value="1.02:03:04", name="timespan"), kinds={"value": "timespan"})
+    add("follower.parse_timespan_s", dict(value="1.02:03:04", name="timespan"), kinds={"value": "timespan"},
+        aliases={"value": ["timespan"]})   # the message uses the caller's name for the value
     add("follower.sync_lag", dict(period_s=60.0, base_duration_s=2.0, duration_per_change_s=0.01,
                                   change_rate_per_s=1.0, prefetch=True, bytes_per_change=1e6,
                                   warm_bandwidth_bytes_per_s=1e8, method="auto"),
@@ -189,8 +190,10 @@ def cases() -> list[Case]:
         ["window_s", "query_range_s"], kinds={"lag": "object"})
     add("follower.estimate_lag", dict(leader_times=[10.0, 20.0, 30.0], follower_times=[5.0, 18.0, 30.0]),
         ["leader_times", "follower_times"])
-    add("follower.fit_sync_model", dict(lag_s=list(30.0 + 20 * np.random.default_rng(0).random(12)), change_rate_per_s=[1.0, 2.0] * 6),
-        ["lag_s", "change_rate_per_s"])
+    add("follower.fit_sync_model", dict(lag_s=[31.9, 5.5, 53.9, 5.6, 44.0, 37.2, 12.9, 38.1, 29.7, 60.9, 17.4, 30.3, 34.2, 7.9, 56.1, 7.9,
+                                  46.4, 39.6, 15.4, 40.5, 32.1, 63.4, 19.8, 32.8],
+                                  change_rate_per_s=[1.0] * 12 + [5.0] * 12),
+        kinds={"lag_s": "floats", "change_rate_per_s": "floats"})
     add("follower.split_faq_output",
         dict(frame=pd.DataFrame({"cluster_url": ["https://l", "https://f"], "max_ingestion_time": [10.0, 4.0]}),
              leader_url="https://l", follower_url="https://f"),

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .._results import Result
-from .._validate import as_float_array
+from .._validate import as_float, as_rng, check_bool
 
 __all__ = ["FollowerSimulation", "simulate_follower"]
 
@@ -122,6 +122,10 @@ class FollowerSimulation(Result):
         })
 
 
+#: The most sync ticks or writes one simulation handles (an event loop in Python).
+MAX_EVENTS = 1e7
+
+
 def simulate_follower(
     period_s: float,
     base_duration_s: float = 0.0,
@@ -141,7 +145,8 @@ def simulate_follower(
     period_s, base_duration_s, duration_per_change_s, change_rate_per_s : float
         As in :func:`followerlab.staleness.refresh_lag`.
     horizon_s : float
-        Simulated time (s); the first sync starts at 0.
+        Simulated time (s); the first sync starts at 0.  At most ``MAX_EVENTS`` (1e7) sync ticks
+        (``horizon_s / period_s``) and expected writes (``change_rate_per_s * horizon_s``).
     prefetch : bool
         Whether each sync also warms its new extents before finishing.
     bytes_per_change : float
@@ -154,16 +159,23 @@ def simulate_follower(
     -------
     FollowerSimulation
     """
-    P = float(as_float_array("period_s", period_s, minimum=0.0, strict_minimum=True))
-    d0 = float(as_float_array("base_duration_s", base_duration_s, minimum=0.0))
-    d1 = float(as_float_array("duration_per_change_s", duration_per_change_s, minimum=0.0))
-    m = float(as_float_array("change_rate_per_s", change_rate_per_s, minimum=0.0))
-    T = float(as_float_array("horizon_s", horizon_s, minimum=0.0, strict_minimum=True))
-    size = float(as_float_array("bytes_per_change", bytes_per_change, minimum=0.0))
-    bw = float(as_float_array("warm_bandwidth_bytes_per_s", warm_bandwidth_bytes_per_s,
-                              minimum=0.0, strict_minimum=True, allow_inf=True))
+    P = as_float("period_s", period_s, minimum=0.0, strict_minimum=True)
+    d0 = as_float("base_duration_s", base_duration_s, minimum=0.0)
+    d1 = as_float("duration_per_change_s", duration_per_change_s, minimum=0.0)
+    m = as_float("change_rate_per_s", change_rate_per_s, minimum=0.0)
+    T = as_float("horizon_s", horizon_s, minimum=0.0, strict_minimum=True)
+    prefetch = check_bool("prefetch", prefetch)
+    size = as_float("bytes_per_change", bytes_per_change, minimum=0.0)
+    bw = as_float("warm_bandwidth_bytes_per_s", warm_bandwidth_bytes_per_s, minimum=0.0, strict_minimum=True,
+                  allow_inf=True)
+    if T / P > MAX_EVENTS:
+        raise ValueError(f"horizon_s / period_s = {T / P:.3g} sync ticks; at most {MAX_EVENTS:g} are simulated "
+                         f"(horizon_s={T!r}, period_s={P!r})")
+    if m * T > MAX_EVENTS:
+        raise ValueError(f"change_rate_per_s * horizon_s = {m * T:.3g} writes; at most {MAX_EVENTS:g} are simulated "
+                         f"(change_rate_per_s={m!r}, horizon_s={T!r})")
     per_change = d1 + (size / bw if prefetch else 0.0)
-    rng = np.random.default_rng(seed)
+    rng = as_rng("seed", seed)
 
     n = rng.poisson(m * T)
     writes = np.sort(rng.uniform(0.0, T, n))
