@@ -42,9 +42,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._mg1 import mg1_gamma, mg1_gamma_mixture
-from ._results import Result
-from ._validate import as_float_array, as_int_array, check_choice, check_probability, did_you_mean, broadcast_all
+from .._mg1 import mg1_gamma, mg1_gamma_mixture
+from .._results import Result
+from .._validate import as_float_array, as_int_array, check_choice, check_probability, did_you_mean, broadcast_all
 
 __all__ = [
     "MODES",
@@ -340,7 +340,7 @@ def admin_node_load(
     >>> r.head_utilization.round(4)              # 8/s over 3 heads x 50 ms
     array([0.    , 0.1333])
     """
-    from . import queueing
+    from .. import queueing
 
     lam = as_float_array("query_rate_per_s", query_rate_per_s, minimum=0.0)
     w = check_probability("weak_fraction", weak_fraction)
@@ -781,7 +781,7 @@ def routing_load(
     >>> float(r.p_hottest_saturates)
     1.0
     """
-    from . import queueing
+    from .. import queueing
 
     mode = check_choice("mode", mode, ROUTING_MODES)
     lam = as_float_array("query_rate_per_s", query_rate_per_s, minimum=0.0)
@@ -904,7 +904,7 @@ def weak_staleness(refresh_period_s=120.0, base_duration_s=2.0, duration_per_cha
     >>> float(s.mean_s), float(s.p99_s)
     (62.0, 120.8)
     """
-    from . import staleness
+    from .. import staleness
 
     period = as_float_array("refresh_period_s", refresh_period_s, minimum=30.0, maximum=1800.0)
     lag = staleness.refresh_lag(period, base_duration_s, duration_per_change_s, change_rate_per_s)
