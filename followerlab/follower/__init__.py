@@ -35,10 +35,10 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from ._results import Result
-from ._stats import weighted_quantile
-from ._validate import as_float_array, check_choice, check_probability
-from .staleness import RefreshLag, refresh_lag
+from .._results import Result
+from .._stats import weighted_quantile
+from .._validate import as_float_array, check_choice, check_probability
+from ..staleness import RefreshLag, refresh_lag
 
 __all__ = [
     "MODIFICATION_KINDS", "MAX_SHARING_ENTRIES",
