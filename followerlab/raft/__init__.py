@@ -40,10 +40,10 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._data import data_path
-from ._results import Result
-from ._stats import weighted_quantile
-from ._validate import as_float_array, as_int_array, check_choice, check_probability
+from .._data import data_path
+from .._results import Result
+from .._stats import weighted_quantile
+from .._validate import as_float_array, as_int_array, check_choice, check_probability
 
 __all__ = [
     "load_rtt",
@@ -969,7 +969,7 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
 
 
 def _as_dist(name: str, value):
-    from . import latency
+    from .. import latency
 
     if value is None:
         return None
@@ -1019,7 +1019,7 @@ def commit_latency_distribution(rtt_ms, leader, voters, fsync=0.0, *, link_jitte
     >>> round(float(d.ppf(0.5)), 3)        # fastest of 64+2+E, 66+2+E (E ~ Exp(mean 2))
     67.386
     """
-    from . import latency
+    from .. import latency
 
     m = _as_matrix(rtt_ms)
     arr = m.to_numpy()
@@ -1055,7 +1055,7 @@ def write_latency_distribution(rtt_ms, placement_: Placement, client_region, fsy
     >>> float(d.ppf(0.99))      # 66 + (64 + 1): no jitter, a point mass
     131.0
     """
-    from . import latency
+    from .. import latency
 
     m = _as_matrix(rtt_ms)
     arr = m.to_numpy()
