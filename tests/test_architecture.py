@@ -9,7 +9,10 @@ resolved to absolute module names. The rules checked:
   UI code, nor the simulations that check them;
 * a simulation in ``followerlab.sim`` never imports the model it is the independent check of;
 * only the plotting package, the explorer and the report import matplotlib or
-  ``followerlab.plots`` (notebooks do too, but they are not in the package).
+  ``followerlab.plots`` (notebooks do too, but they are not in the package);
+* inside the ``followerlab.raft`` subpackage imports go one way, down the layers of
+  ``RAFT_LAYERS`` (topology first, the write-load queue last), and no submodule imports the
+  package itself (``followerlab/raft/__init__.py`` only re-exports).
 """
 
 from __future__ import annotations
@@ -74,6 +77,8 @@ SIM_CHECKS = {
     "followerlab.sim.raft": ["followerlab.raft"],
 }
 MAY_PLOT = ["followerlab.plots", "followerlab.explore", "followerlab.report"]
+# the modules of followerlab.raft, lowest layer first: each may import only the ones before it
+RAFT_LAYERS = ["topology", "staleness", "write", "reads", "failure", "ranking", "load"]
 # the one sanctioned exception: queueing.ggc falls back to the G/G/c simulator where no exact law
 # or measured approximation is within 5 % (its result then says method == "simulated")
 SIM_FALLBACK = {"followerlab.queueing": ["followerlab.sim.queue"]}
@@ -177,3 +182,43 @@ def test_simulations_do_not_import_the_model_they_check(module):
 def test_only_plots_explorer_and_report_draw(module):
     bad = sorted(name for name in MODULES[module] if _is(name, ["matplotlib", "followerlab.plots"]))
     assert not bad, f"{module} imports {bad}: figures belong in followerlab.plots"
+
+
+def test_raft_subpackage_has_exactly_the_declared_modules():
+    found = {m.rpartition(".")[2] for m in MODULES if m.startswith("followerlab.raft.")}
+    assert found == set(RAFT_LAYERS), f"followerlab.raft holds {sorted(found)}; declare new modules in RAFT_LAYERS"
+
+
+def _raft_layer_violations(layer: str, imports: set[str]) -> list[str]:
+    """The imports of ``followerlab.raft.<layer>`` that break the one-way rule of RAFT_LAYERS.
+
+    A name of the package's ``__init__`` (``from . import load_rtt``) or a module of a higher
+    layer breaks it.  The bare package name is not judged: ``from . import topology`` records it
+    as the base of a legitimate import.
+    """
+    below = RAFT_LAYERS[: RAFT_LAYERS.index(layer)]
+    bad = []
+    for name in sorted(imports):
+        if not _is(name, ["followerlab.raft"]) or name == "followerlab.raft":
+            continue
+        parts = name.split(".")
+        if parts[2] not in below:  # a higher layer, or a name re-exported by the package's __init__
+            bad.append(name)
+    return bad
+
+
+@pytest.mark.parametrize("layer", RAFT_LAYERS)
+def test_raft_modules_import_one_way(layer):
+    bad = _raft_layer_violations(layer, MODULES[f"followerlab.raft.{layer}"])
+    assert not bad, (f"followerlab.raft.{layer} imports {bad}: allowed are the layers below it, "
+                     f"{RAFT_LAYERS[: RAFT_LAYERS.index(layer)]}, never the package itself")
+
+
+def test_the_raft_layer_check_can_fail(tmp_path):
+    pkg = tmp_path / "followerlab" / "raft"
+    pkg.mkdir(parents=True)
+    src = pkg / "write.py"
+    src.write_text("from .reads import read_latency\nfrom . import load_rtt, staleness\nfrom .topology import Placement\n")
+    found = _imports(src, tmp_path)
+    assert _raft_layer_violations("write", found) == [
+        "followerlab.raft.load_rtt", "followerlab.raft.reads", "followerlab.raft.reads.read_latency"]

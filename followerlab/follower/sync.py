@@ -243,7 +243,8 @@ class UnionWindow(Result):
         :math:`E[(A - W)^+]`: mean length of that hole (s).  ``W = 0`` is the follower alone:
         the mean snapshot age.
     freshness_gained_s : ndarray
-        :math:`E[A] - E[(A - W)^+]`.
+        :math:`E[A] - E[(A - W)^+] = E[\min(A, W)]`; ``W`` when the lag is unbounded (syncs
+        never catch up, :math:`A = \infty`), whose hole is then infinite.
     leader_work_share : ndarray
         Share of the query's scan that runs on the leader, :math:`\min(W, R)/R` (data spread
         evenly in time).
@@ -298,7 +299,11 @@ def union_window(lag: RefreshLag, window_s, query_range_s) -> UnionWindow:
     r = as_float_array("query_range_s", query_range_s, minimum=0.0, strict_minimum=True, allow_inf=True)
     gap_p = 1.0 - lag.cdf(w)
     gap = lag.expected_excess_s(w)
-    gained = lag.mean_s - gap
+    # E[A] - E[(A - W)^+] = E[min(A, W)]; an unbounded lag (syncs never catch up) makes A = inf,
+    # so the union gains the whole window W (never inf - inf)
+    unbounded = np.asarray(lag.unbounded, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        gained = np.where(unbounded, w, lag.mean_s - gap)
     share = np.minimum(w, r) / r
     w, r, gap_p, gap, gained, share = np.broadcast_arrays(w, r, gap_p, gap, gained, share)
     return UnionWindow(w[()], r[()], gap_p[()], gap[()], gained[()], share[()])
