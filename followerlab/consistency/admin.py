@@ -19,7 +19,8 @@ import numpy as np
 from .. import queueing
 from .._mg1 import mg1_gamma, mg1_gamma_mixture
 from .._results import Result
-from .._validate import as_float_array, as_int_array, broadcast_all, check_probability
+from .._validate import as_float_array, as_int_array, broadcast_all, check_finite_result, check_probability, check_shapes
+from ..queueing import MAX_CV
 
 __all__ = ["AdminLoad", "admin_node_load"]
 
@@ -187,17 +188,21 @@ def admin_node_load(
     lam = as_float_array("query_rate_per_s", query_rate_per_s, minimum=0.0)
     w = check_probability("weak_fraction", weak_fraction)
     sq = as_float_array("planning_s", planning_s, minimum=0.0, strict_minimum=True)
-    cq = as_float_array("planning_cv", planning_cv, minimum=0.0)
+    cq = as_float_array("planning_cv", planning_cv, minimum=0.0, maximum=MAX_CV)
     lc = as_float_array("control_rate_per_s", control_rate_per_s, minimum=0.0)
     sc = as_float_array("control_s", control_s, minimum=0.0, strict_minimum=True)
-    cc = as_float_array("control_cv", control_cv, minimum=0.0)
+    cc = as_float_array("control_cv", control_cv, minimum=0.0, maximum=MAX_CV)
     ka = as_int_array("admin_cores", admin_cores, minimum=1)
     h = as_int_array("heads", heads, minimum=1)
     kh = ka if head_cores is None else as_int_array("head_cores", head_cores, minimum=1)
+    check_shapes(query_rate_per_s=lam, weak_fraction=w, planning_s=sq, planning_cv=cq, control_rate_per_s=lc,
+                 control_s=sc, control_cv=cc, admin_cores=ka, heads=h, head_cores=kh)
 
     strong_rate = (1.0 - w) * lam
     admin_rate = strong_rate + lc
     mean_s, cv = _mixture_service(strong_rate, sq, cq, lc, sc, cc)
+    check_finite_result(cv, "the admin node's service-time cv", planning_s=sq, planning_cv=cq, control_s=sc,
+                        control_cv=cc)
     admin = queueing.ggc(admin_rate, 1.0 / mean_s, ka, 1.0, cv)
     with np.errstate(divide="ignore", invalid="ignore"):
         sat = np.where((1.0 - w) > 0, np.maximum(ka - lc * sc, 0.0) / ((1.0 - w) * sq), np.inf)

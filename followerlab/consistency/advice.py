@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .._results import Result
-from .._validate import as_float_array, as_int_array, check_probability
+from .._validate import as_float, as_float_array, as_int, as_int_array, check_probability, check_seed
+from ..queueing import MAX_CV
 from ._common import _scalar
 from .admin import admin_node_load
 from .heads import query_head_count
@@ -106,6 +107,19 @@ def advise(
                                            strict_minimum=True)))
     n = int(_scalar("nodes", as_int_array("nodes", nodes, minimum=1)))
     w = float(_scalar("weak_fraction", check_probability("weak_fraction", weak_fraction)))
+    # the scalars passed on to admin_node_load / routing_load / weak_staleness, checked here by name
+    planning_s = as_float("planning_s", planning_s, minimum=0.0, strict_minimum=True)
+    planning_cv = as_float("planning_cv", planning_cv, minimum=0.0, maximum=MAX_CV)
+    control_rate_per_s = as_float("control_rate_per_s", control_rate_per_s, minimum=0.0)
+    control_s = as_float("control_s", control_s, minimum=0.0, strict_minimum=True)
+    admin_cores = as_int("admin_cores", admin_cores, minimum=1)
+    head_cores = None if head_cores is None else as_int("head_cores", head_cores, minimum=1)
+    refresh_period_s = as_float("refresh_period_s", refresh_period_s, minimum=30.0, maximum=1800.0)
+    base_duration_s = as_float("base_duration_s", base_duration_s, minimum=0.0)
+    repeat_rate_per_s = as_float("repeat_rate_per_s", repeat_rate_per_s, minimum=0.0)
+    cache_max_age_s = as_float("cache_max_age_s", cache_max_age_s, minimum=0.0)
+    repeat_fraction = as_float("repeat_fraction", repeat_fraction, minimum=0.0, maximum=1.0)
+    seed = check_seed("seed", seed)
     if head_counts is None:
         head_counts = np.unique(query_head_count(n, np.arange(1, 101), minimum=1, maximum=30).heads)
     hc = as_int_array("head_counts", head_counts, minimum=1)

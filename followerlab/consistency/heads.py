@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._results import Result
-from .._validate import as_float_array, as_int_array
+from .._validate import as_float_array, as_int_array, check_shapes
 
 __all__ = ["QueryHeads", "query_head_count"]
 
@@ -93,6 +93,7 @@ def query_head_count(nodes, percentage=20, minimum=2, maximum=30, super_slacker_
     pct = as_float_array("percentage", percentage, minimum=1.0, maximum=100.0)
     lo = as_int_array("minimum", minimum, minimum=1)
     hi = as_int_array("maximum", maximum, minimum=1)
+    check_shapes(nodes=n, percentage=pct, minimum=lo, maximum=hi)
     bad = lo > hi
     if np.any(bad):
         lo_b, hi_b = np.broadcast_arrays(lo, hi)

@@ -20,7 +20,9 @@ import pandas as pd
 
 from .. import queueing
 from .._results import Result
-from .._validate import as_float_array, as_int_array, broadcast_all, check_choice, check_probability
+from .._validate import (as_float_array, as_int_array, as_rng, broadcast_all, check_choice, check_probability,
+                         check_shapes)
+from ..queueing import MAX_CV
 from ._common import _scalar
 
 __all__ = [
@@ -48,6 +50,10 @@ def _check_shares(shares) -> np.ndarray:
     if abs(p.sum() - 1.0) > 1e-9:
         raise ValueError(f"shares must sum to 1; got sum {p.sum()!r}")
     return p
+
+
+#: The most keys :func:`hot_key_shares` / :func:`zipf_shares` build (one float each).
+MAX_KEYS = 10**8
 
 
 def hot_key_shares(keys=10, hot_share=0.7) -> np.ndarray:
@@ -88,7 +94,7 @@ def zipf_shares(keys=10, exponent=1.0) -> np.ndarray:
     >>> zipf_shares(3, 1.0).round(4)
     array([0.5455, 0.2727, 0.1818])
     """
-    k = int(_scalar("keys", as_int_array("keys", keys, minimum=1)))
+    k = int(_scalar("keys", as_int_array("keys", keys, minimum=1, maximum=MAX_KEYS)))
     s = float(_scalar("exponent", as_float_array("exponent", exponent, minimum=0.0)))
     w = np.arange(1, k + 1, dtype=float) ** (-s)
     return w / w.sum()
@@ -265,9 +271,9 @@ def head_load_distribution(shares, heads, *, method="auto", samples=20000, seed=
         if method == "exact":
             raise ValueError(f"method='exact' needs more than max_states={limit} load states for "
                              f"{p.size} keys on {h} heads; use method='monte_carlo' or raise max_states")
-    n = int(_scalar("samples", as_int_array("samples", samples, minimum=1)))
+    n = int(_scalar("samples", as_int_array("samples", samples, minimum=1, maximum=10**9)))
     k = p.size
-    rng = np.random.default_rng(seed)
+    rng = as_rng("seed", seed)
     mx = np.empty(n)
     chunk = max(1, (1 << 22) // max(k, 1))
     for start in range(0, n, chunk):
@@ -327,6 +333,7 @@ def results_cache_hit_ratio(rate_per_s, max_age_s):
     """
     lam = as_float_array("rate_per_s", rate_per_s, minimum=0.0)
     t = as_float_array("max_age_s", max_age_s, minimum=0.0)
+    check_shapes(rate_per_s=lam, max_age_s=t)
     x = lam * t
     return x / (1.0 + x)
 
@@ -443,11 +450,13 @@ def routing_load(
     lam = as_float_array("query_rate_per_s", query_rate_per_s, minimum=0.0)
     h = int(_scalar("heads", as_int_array("heads", heads, minimum=1)))
     sq = as_float_array("planning_s", planning_s, minimum=0.0, strict_minimum=True)
-    cq = as_float_array("planning_cv", planning_cv, minimum=0.0)
+    cq = as_float_array("planning_cv", planning_cv, minimum=0.0, maximum=MAX_CV)
     kc = as_int_array("head_cores", head_cores, minimum=1)
     r = as_float_array("repeat_rate_per_s", repeat_rate_per_s, minimum=0.0)
     t = as_float_array("cache_max_age_s", cache_max_age_s, minimum=0.0)
     f = check_probability("repeat_fraction", repeat_fraction)
+    check_shapes(query_rate_per_s=lam, planning_s=sq, planning_cv=cq, head_cores=kc, repeat_rate_per_s=r,
+                 cache_max_age_s=t, repeat_fraction=f)
 
     if mode in ("by_database", "by_session"):
         if shares is None:

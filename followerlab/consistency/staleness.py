@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._results import Result
-from .._validate import as_float_array, as_int_array, broadcast_all, check_choice
+from .._validate import as_float_array, as_int_array, broadcast_all, check_choice, check_shapes
 from ..staleness import refresh_lag
 from ._common import _scalar
 from .routing import ROUTING_MODES
@@ -115,6 +115,8 @@ def weak_staleness(refresh_period_s=120.0, base_duration_s=2.0, duration_per_cha
     (62.0, 120.8)
     """
     period = as_float_array("refresh_period_s", refresh_period_s, minimum=30.0, maximum=1800.0)
+    check_shapes(refresh_period_s=period, base_duration_s=base_duration_s, duration_per_change_s=duration_per_change_s,
+                 change_rate_per_s=change_rate_per_s)
     lag = refresh_lag(period, base_duration_s, duration_per_change_s, change_rate_per_s)
     return WeakStaleness(
         refresh_period_s=period,
@@ -205,7 +207,7 @@ def records_missed(window_s, ingest_rate_per_s, staleness=None, match_rate_per_s
     n = int(_scalar("grid", as_int_array("grid", grid, minimum=3)))
     if staleness is None:
         staleness = weak_staleness()
-    shape = np.broadcast_shapes(x.shape, r.shape, m.shape, np.shape(staleness.mean_s))
+    shape = check_shapes(window_s=x, ingest_rate_per_s=r, match_rate_per_s=m, staleness=np.asarray(staleness.mean_s))
     xb = np.broadcast_to(x, shape)
     # integrate only where P(A > u) is not ~0: up to min(X, the age's 1 - 1e-12 quantile)
     top = np.broadcast_to(np.asarray(staleness.quantile(1.0 - 1e-12), dtype=float), shape)
@@ -293,7 +295,9 @@ def monotonic_read_violation_probability(heads, refresh_period_s=120.0, gap_s=0.
     h = as_int_array("heads", heads, minimum=1)
     per = as_float_array("refresh_period_s", refresh_period_s, minimum=0.0, strict_minimum=True)
     g = as_float_array("gap_s", gap_s, minimum=0.0)
-    base = (1.0 - 1.0 / h) * (per - np.minimum(g, per)) ** 2 / (2.0 * per**2)
+    check_shapes(heads=h, refresh_period_s=per, gap_s=g)
+    # ((R - g) / R)^2 / 2, not (R - g)^2 / (2 R^2): the squares overflow for R near 1e155
+    base = (1.0 - 1.0 / h) * ((per - np.minimum(g, per)) / per) ** 2 / 2.0
     if mode in ("by_database", "by_session"):
         return np.zeros_like(base)
     return base
@@ -390,6 +394,8 @@ def refresh_cost(
     f0 = as_float_array("base_duration_s", base_duration_s, minimum=0.0)
     bw = as_float_array("bandwidth_bytes_per_s", bandwidth_bytes_per_s, minimum=0.0, strict_minimum=True)
     phi = as_float_array("failure_rate_per_mb", failure_rate_per_mb, minimum=0.0)
+    check_shapes(heads=h, refresh_period_s=per, extents=e, extent_change_rate_per_s=c, bytes_per_extent=b,
+                 base_duration_s=f0, bandwidth_bytes_per_s=bw, failure_rate_per_mb=phi)
     delta = c * per * b
     full = e * b
     # every input reaches at least one field, so the fields' common shape is the inputs'
