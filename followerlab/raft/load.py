@@ -11,7 +11,7 @@ import numpy as np
 from scipy import special
 
 from .._results import Result
-from .._validate import as_float_array, as_int_array, check_probability
+from .._validate import as_float_array, as_int_array, check_probability, check_shapes
 from .write import _as_dist
 
 # --------------------------------------------------------------------------------------------
@@ -470,6 +470,8 @@ def write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, batch=1, per_append_ms=
     f = as_float_array("per_follower_ms", per_follower_ms, minimum=0.0)
     p = as_float_array("per_proposal_ms", per_proposal_ms, minimum=0.0)
     cs = as_float_array("service_cv", service_cv, minimum=0.0)
+    check_shapes(rate_per_s=lam, n_voters=n, commit_ms=commit, batch=b, per_append_ms=a, per_follower_ms=f,
+                 per_proposal_ms=p, service_cv=cs)
     if np.any(cs != 0):
         raise ValueError(f"service_cv must be 0 (constant append time, the case computed exactly); got {cs.max()!r}")
     service = a + (n - 1) * f + b * p

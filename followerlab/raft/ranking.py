@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._stats import weighted_quantile
-from .._validate import as_float_array, check_probability
+from .._validate import as_float, check_mapping, check_names
 from .failure import survives
 from .reads import read_latency
 from .staleness import follower_read_timestamp_lag_s
@@ -65,8 +65,11 @@ def placement_table(rtt_ms, leaseholders=None, regions=None, fsync=0.0, *, link_
             ZONE 3 voters        1.0           1.0
     """
     m = _as_matrix(rtt_ms)
-    leaders = list(m.index) if leaseholders is None else [m.index[_index_of(m, r, "leaseholders")] for r in leaseholders]
-    f = _as_dist("fsync", fsync)
+    leaders = list(m.index) if leaseholders is None else [m.index[_index_of(m, r, "leaseholders")]
+                                                          for r in check_names("leaseholders", leaseholders)]
+    regions = None if regions is None else check_names("regions", regions)
+    intra_region_rtt_ms = as_float("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
+    f = _as_dist("fsync", fsync, allow_none=False)
     f_ms = float(np.asarray(f.ppf(0.5)))
     rows = []
     for lh in leaders:
@@ -128,15 +131,17 @@ def rank_topologies(rtt_ms, client_shares: Mapping, home_region, *, read_fractio
     m = _as_matrix(rtt_ms)
     home = m.index[_index_of(m, home_region, "home_region")]
     regions, shares = [], []
-    for region, share in client_shares.items():
+    for region, share in check_mapping("client_shares", client_shares).items():
         regions.append(m.index[_index_of(m, region, "client_shares")])
-        shares.append(float(as_float_array(f"client_shares[{region!r}]", share, minimum=0.0)))
+        shares.append(as_float(f"client_shares[{region!r}]", share, minimum=0.0))
     shares = np.asarray(shares)
     if shares.sum() <= 0:
         raise ValueError(f"client_shares must have a positive total; got {dict(client_shares)}")
     shares = shares / shares.sum()
-    rf = float(check_probability("read_fraction", read_fraction))
-    tol = float(as_float_array("staleness_tolerance_s", staleness_tolerance_s, minimum=0.0))
+    rf = as_float("read_fraction", read_fraction, minimum=0.0, maximum=1.0)
+    tol = as_float("staleness_tolerance_s", staleness_tolerance_s, minimum=0.0)
+    fsync_ms = as_float("fsync_ms", fsync_ms, minimum=0.0)
+    intra_region_rtt_ms = as_float("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
     deploy = list(dict.fromkeys([home, *[r for r, s in zip(regions, shares) if s > 0]]))
     kw = dict(intra_region_rtt_ms=intra_region_rtt_ms)
     n_spread = min(3, len(deploy))

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .._results import Result
-from .._validate import as_float_array, check_choice, check_probability
+from .._validate import as_float_array, check_choice, check_probability, check_shapes
 from .staleness import closed_timestamp_lag, follower_read_timestamp_lag_s
-from .topology import Placement, _as_matrix, _index_of, _link_ms
+from .topology import Placement, _as_matrix, _check_placement, _index_of, _link_ms
 from .write import commit_latency
 
 #: CockroachDB read paths understood by :func:`read_latency` (which also takes ``"readindex"``,
@@ -150,6 +150,9 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
     arr = m.to_numpy()
     intra = as_float_array("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
     bound = as_float_array("max_staleness_s", max_staleness_s, minimum=0.0)
+    check_shapes(intra_region_rtt_ms=intra, max_staleness_s=bound, target_duration_s=target_duration_s,
+                 side_transport_interval_s=side_transport_interval_s)
+    placement_ = _check_placement(placement_)
     c = _index_of(m, client_region, "client_region")
     lh = _index_of(m, placement_.leaseholder, "leaseholder")
     replicas = np.asarray([_index_of(m, r, "placement") for r in placement_.replica_regions])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._results import Result
-from .._validate import as_float_array, check_probability
+from .._validate import as_float_array, check_probability, check_shapes
 
 
 #: CockroachDB feature releases understood by :func:`follower_read_timestamp_lag_s`.
@@ -40,6 +40,7 @@ def follower_read_lag_s(target_duration_s=3.0, side_transport_interval_s=0.2, pr
     target = as_float_array("target_duration_s", target_duration_s, minimum=0.0, strict_minimum=True)
     side = as_float_array("side_transport_interval_s", side_transport_interval_s, minimum=0.0)
     slack = as_float_array("propagation_slack_s", propagation_slack_s, minimum=0.0)
+    check_shapes(target_duration_s=target, side_transport_interval_s=side, propagation_slack_s=slack)
     return target + side + slack
 
 
@@ -115,6 +116,8 @@ def global_reads_lead_ms(max_offset_ms=500.0, max_network_rtt_ms=150.0, side_tra
     raft = as_float_array("raft_overhead_ms", raft_overhead_ms, minimum=0.0)
     buf = as_float_array("buffer_ms", buffer_ms, minimum=0.0)
     ov = as_float_array("override_ms", override_ms, minimum=0.0)
+    check_shapes(max_offset_ms=off, max_network_rtt_ms=rtt, side_transport_interval_ms=side, raft_overhead_ms=raft,
+                 buffer_ms=buf, override_ms=ov)
     lead = off + np.maximum(1.5 * rtt + raft, 0.5 * rtt + side) + buf
     return np.where(ov > 0, ov, lead)
 
@@ -182,6 +185,7 @@ def closed_timestamp_lag(one_way_delay_ms=0.0, target_duration_s=3.0, side_trans
     d = as_float_array("one_way_delay_ms", one_way_delay_ms, minimum=0.0) / 1000.0
     t = as_float_array("target_duration_s", target_duration_s, minimum=0.0)
     i = as_float_array("side_transport_interval_s", side_transport_interval_s, minimum=0.0)
+    check_shapes(one_way_delay_ms=d, target_duration_s=t, side_transport_interval_s=i)
     lo = t + d
     lo, i = np.broadcast_arrays(lo, i)
     return ClosedTimestampLag(min_s=lo.copy(), mean_s=lo + i / 2, max_s=lo + i, interval_s=i.copy())

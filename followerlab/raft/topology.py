@@ -12,7 +12,8 @@ CRDB-FollowerReadsTopology and CRDB-SurvivalGoals (docs/references.rst).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import pandas as pd
 
 from .._data import data_path
 from .._results import Result
-from .._validate import as_float_array, as_int_array, check_choice
+from .._validate import as_float_array, as_int, as_int_array, check_choice, check_instance, check_names
 
 # --------------------------------------------------------------------------------------------
 # Topology: RTT matrices
@@ -79,8 +80,8 @@ def rtt_matrix(rtt_ms, regions: Sequence | None = None) -> pd.DataFrame:
         raise ValueError(f"rtt_ms must be a non-empty square matrix; got shape {arr.shape}")
     n = arr.shape[0]
     if labels is None:
-        labels = list(range(n)) if regions is None else list(regions)
-    elif regions is not None and list(regions) != labels:
+        labels = list(range(n)) if regions is None else check_names("regions", regions)
+    elif regions is not None and check_names("regions", regions) != labels:
         raise ValueError(f"regions {list(regions)} disagree with the DataFrame labels {labels}")
     if len(labels) != n:
         raise ValueError(f"regions must have {n} labels for a {n}x{n} rtt_ms; got {len(labels)}")
@@ -116,10 +117,20 @@ def load_rtt(name_or_path) -> pd.DataFrame:
     >>> m.shape, float(m.loc["eastus", "westus2"]), float(m.loc["westus2", "eastus"])
     ((8, 8), 66.0, 70.0)
     """
+    if not isinstance(name_or_path, (str, os.PathLike)) or not str(name_or_path).strip():
+        raise ValueError(f"name_or_path must be a file name under data/regions or a path to a CSV; got {name_or_path!r}")
     path = Path(name_or_path)
     if not path.exists():
-        path = data_path("regions", str(name_or_path))
-    frame = pd.read_csv(path, comment="#", index_col=0)
+        try:
+            path = data_path("regions", str(name_or_path))
+        except FileNotFoundError as exc:
+            raise ValueError(f"name_or_path: no RTT file {str(name_or_path)!r} ({exc})") from None
+    if not path.is_file():
+        raise ValueError(f"name_or_path must be an RTT CSV file; {str(path)!r} is a directory")
+    try:
+        frame = pd.read_csv(path, comment="#", index_col=0)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"name_or_path: {str(path)!r} is not an RTT CSV ({type(exc).__name__}: {exc})") from None
     frame.index = [str(x).strip() for x in frame.index]
     frame.columns = [str(x).strip() for x in frame.columns]
     return rtt_matrix(frame)
@@ -282,9 +293,15 @@ def _expand(spec, name: str) -> tuple:
             c = int(as_int_array(f"{name}[{region!r}]", count, minimum=0))
             out.extend([region] * c)
         return tuple(out)
-    if isinstance(spec, (str, bytes)):
+    if isinstance(spec, (str, bytes)) or not isinstance(spec, Iterable):
         raise ValueError(f"{name} must be a mapping region -> count or a sequence of regions; got {spec!r}")
     return tuple(spec)
+
+
+def _check_placement(placement_) -> "Placement":
+    """``placement_`` if it is a :class:`Placement`; else a TypeError naming the parameter."""
+    return check_instance("placement", placement_, Placement,
+                          "a Placement (from placement, spread_placement or survival_placement)")
 
 
 def placement(voters, leaseholder, non_voters=None, *, rtt_ms=None, name: str = "") -> Placement:
@@ -351,8 +368,9 @@ def spread_placement(rtt_ms, leaseholder, regions=None, *, n_voters: int = 3, no
     ('us-west1', 'us-east1', 'europe-west1')
     """
     m = _as_matrix(rtt_ms)
-    regions = list(m.index) if regions is None else [m.index[_index_of(m, r, "regions")] for r in regions]
-    k = int(as_int_array("n_voters", n_voters, minimum=1))
+    regions = list(m.index) if regions is None else [m.index[_index_of(m, r, "regions")]
+                                                     for r in _expand(regions, "regions")]
+    k = as_int("n_voters", n_voters, minimum=1)
     home = m.index[_index_of(m, leaseholder, "leaseholder")]
     others = _by_distance(m, home, regions)
     if k - 1 > len(others):
