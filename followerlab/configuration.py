@@ -27,7 +27,7 @@ import numpy as np
 from . import consistency, follower, latency, raft
 from ._results import Result
 from ._stats import weighted_quantile
-from ._validate import as_float_array, check_choice
+from ._validate import as_float, as_float_array, check_choice, check_instance, check_names
 
 __all__ = [
     "FOLLOWER_DEFAULTS",
@@ -237,7 +237,7 @@ def weak_metrics(query_rate_per_s, weak_fraction, heads, routing_mode="random", 
     """
     kw = _inputs("weak_metrics", WEAK_DEFAULTS, inputs)
     mode = check_choice("routing_mode", routing_mode, consistency.ROUTING_MODES)
-    w = float(as_float_array("weak_fraction", weak_fraction, minimum=0.0, maximum=1.0))
+    w = as_float("weak_fraction", weak_fraction, minimum=0.0, maximum=1.0)
     rate = as_float_array("query_rate_per_s", query_rate_per_s, minimum=0.0)
     planning_s, control_s = kw["planning_ms"] / 1e3, kw["control_ms"] / 1e3
     load_kw = dict(planning_s=planning_s, planning_cv=kw["planning_cv"], control_rate_per_s=kw["control_rate_per_s"],
@@ -309,7 +309,7 @@ def round_trip_jitter(jitter_mean_ms):
     >>> round_trip_jitter(0.0) is None
     True
     """
-    j = float(as_float_array("jitter_mean_ms", jitter_mean_ms, minimum=0.0))
+    j = as_float("jitter_mean_ms", jitter_mean_ms, minimum=0.0)
     if j == 0:
         return None
     one_way = latency.exponential(j)
@@ -355,7 +355,9 @@ def raft_metrics(rtt_ms, placement: raft.Placement, client_regions, read_path="f
     """
     kw = _inputs("raft_metrics", RAFT_DEFAULTS, inputs)
     path = check_choice("read_path", read_path, raft.READ_PATHS)
-    clients = list(client_regions)
+    placement = check_instance("placement", placement, raft.Placement,
+                               "a Placement (from raft.placement, spread_placement or survival_placement)")
+    clients = check_names("client_regions", client_regions)
     if not clients:
         raise ValueError("client_regions must name at least one region; got []")
     intra = dict(intra_region_rtt_ms=kw["intra_region_rtt_ms"])

@@ -287,7 +287,7 @@ def cases() -> list[Case]:
     add("configuration.follower_metrics", dict(period_s=60.0, change_rate_per_s=1.0, prefetch=False),
         ["period_s", "change_rate_per_s"])
     add("configuration.weak_metrics", dict(query_rate_per_s=5.0, weak_fraction=0.5, heads=3, routing_mode="random"),
-        ["query_rate_per_s", "weak_fraction", "heads"])
+        ["query_rate_per_s"])   # weak_fraction and heads are scalars
     add("configuration.raft_metrics", dict(rtt_ms=m, placement=p, client_regions=["us-east1", "us-west1"],
                                            read_path="follower"),
         kinds={"rtt_ms": "rtt", "placement": "object", "client_regions": "names"})
