@@ -22,9 +22,46 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._results import Result
-from .._validate import as_float_array, as_int_array
+from .._validate import as_float, as_float_array, as_int, as_rng
 
 __all__ = ["SimulatedCommits", "simulate_commits", "SimulatedWriteLoad", "simulate_write_load"]
+
+
+def _check_dist(name: str, dist):
+    """None, a number of ms >= 0 or anything with ``rvs``; else a named error."""
+    if dist is None or hasattr(dist, "rvs"):
+        return dist
+    return as_float(name, dist, minimum=0.0)
+
+
+def _positions(rtt_ms, leader, voters):
+    """The RTT matrix (ms) and the leader's and voters' positions in it, checked by name."""
+    import pandas as pd
+
+    if isinstance(rtt_ms, pd.DataFrame):
+        labels = list(rtt_ms.index)
+        arr = as_float_array("rtt_ms", rtt_ms.to_numpy(dtype=float), minimum=0.0)
+    else:
+        labels = None
+        arr = as_float_array("rtt_ms", rtt_ms, minimum=0.0)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] == 0:
+        raise ValueError(f"rtt_ms must be a non-empty square matrix; got shape {arr.shape}")
+
+    def pos(name, x):
+        if labels is not None and isinstance(x, str) and x in labels:
+            return labels.index(x)
+        if isinstance(x, (int, np.integer)) and not isinstance(x, bool) and 0 <= x < arr.shape[0]:
+            return int(x)
+        known = labels if labels is not None else f"positions 0..{arr.shape[0] - 1}"
+        raise ValueError(f"{name} names unknown region {x!r}; known: {known}")
+
+    if isinstance(voters, (str, bytes)) or not hasattr(voters, "__iter__"):
+        raise ValueError(f"voters must be a list of regions; got {voters!r}")
+    vpos = [pos("voters", v) for v in voters]
+    lpos = pos("leader", leader)
+    if lpos not in vpos:
+        raise ValueError(f"leader {leader!r} is not among the voters {list(voters)}")
+    return arr, lpos, vpos
 
 
 def _draw(dist, size, rng) -> np.ndarray:
@@ -78,25 +115,17 @@ def simulate_commits(rtt_ms, leader, voters, *, fsync=0.0, one_way_jitter=None, 
     -------
     SimulatedCommits
     """
-    import pandas as pd
-
-    if isinstance(rtt_ms, pd.DataFrame):
-        labels = list(rtt_ms.index)
-        arr = rtt_ms.to_numpy(dtype=float)
-        pos = lambda x: labels.index(x) if x in labels else int(x)  # noqa: E731
-    else:
-        arr = np.asarray(rtt_ms, dtype=float)
-        pos = int
-    trials = int(as_int_array("trials", trials, minimum=1))
-    intra = float(as_float_array("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0))
-    lpos = pos(leader)
-    vpos = [pos(v) for v in voters]
+    arr, lpos, vpos = _positions(rtt_ms, leader, voters)
+    trials = as_int("trials", trials, minimum=1, maximum=10**7)
+    intra = as_float("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
+    fsync = _check_dist("fsync", fsync)
+    one_way_jitter = _check_dist("one_way_jitter", one_way_jitter)
     followers = list(vpos)
     followers.remove(lpos)
     n = len(vpos)
     quorum = n // 2 + 1
     k = len(followers)
-    rng = np.random.default_rng(seed)
+    rng = as_rng("seed", seed)
     leader_fsync = _draw(fsync, trials, rng)
     follower_fsync = _draw(fsync, (trials, k), rng)
     out_jitter = _draw(one_way_jitter, (trials, k), rng)
@@ -139,6 +168,15 @@ class SimulatedWriteLoad(Result):
     utilization: float
     queue_wait_ms: np.ndarray
 
+    def to_frame(self):
+        """One row per proposal: its latency and the queue wait of the append that carried it."""
+        import pandas as pd
+
+        per_append = self.latency_ms.size // max(self.queue_wait_ms.size, 1)
+        wait = np.repeat(self.queue_wait_ms, per_append)
+        return pd.DataFrame({"latency_ms": self.latency_ms[:wait.size], "append_queue_wait_ms": wait,
+                             "utilization": self.utilization})
+
 
 def simulate_write_load(rate_per_s: float, n_voters: int = 3, commit_ms: float = 0.0, *, batch: int = 1,
                         per_append_ms: float = 1.0, per_follower_ms: float = 0.1, per_proposal_ms: float = 0.05,
@@ -162,19 +200,22 @@ def simulate_write_load(rate_per_s: float, n_voters: int = 3, commit_ms: float =
     >>> s.latency_ms.size, s.queue_wait_ms.size
     (8, 2)
     """
-    lam = float(as_float_array("rate_per_s", rate_per_s, minimum=0.0, strict_minimum=True))
-    b = int(as_int_array("batch", batch, minimum=1))
-    n = int(as_int_array("n_voters", n_voters, minimum=1))
-    m = int(as_int_array("proposals", proposals, minimum=b))
+    lam = as_float("rate_per_s", rate_per_s, minimum=0.0, strict_minimum=True)
+    b = as_int("batch", batch, minimum=1)
+    n = as_int("n_voters", n_voters, minimum=1)
+    m = as_int("proposals", proposals, minimum=b, maximum=10**8)
     random_commit = hasattr(commit_ms, "rvs")
-    commit = 0.0 if random_commit else float(as_float_array("commit_ms", commit_ms, minimum=0.0))
-    parts = [float(as_float_array(k, v, minimum=0.0)) for k, v in
+    commit = 0.0 if random_commit else as_float("commit_ms", commit_ms, minimum=0.0)
+    parts = [as_float(k, v, minimum=0.0) for k, v in
              (("per_append_ms", per_append_ms), ("per_follower_ms", per_follower_ms),
               ("per_proposal_ms", per_proposal_ms))]
     service = parts[0] + (n - 1) * parts[1] + b * parts[2]
     if service <= 0:
         raise ValueError("per_append_ms, per_follower_ms and per_proposal_ms must not all be 0 (no service time)")
-    rng = np.random.default_rng(seed)
+    if not np.isfinite(service) or not np.isfinite(1000.0 / lam):
+        raise ValueError(f"no finite simulation for rate_per_s={lam!r}, per_append_ms={parts[0]!r}, "
+                         f"per_follower_ms={parts[1]!r}, per_proposal_ms={parts[2]!r}, n_voters={n}, batch={b}")
+    rng = as_rng("seed", seed)
     arrivals = np.cumsum(rng.exponential(1000.0 / lam, size=m - m % b))
     ready = arrivals[b - 1::b]  # an append is ready when its last proposal arrives
     j = np.arange(ready.size)
