@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._results import Result
-from .._validate import as_float_array, as_int_array, check_choice, check_probability
+from .._validate import as_float, as_float_array, as_int, as_rng, check_choice, check_shapes
 
 __all__ = [
     "fcfs_multi_server",
@@ -30,13 +30,18 @@ __all__ = [
 ]
 
 _MODES = ("random", "by_database", "by_query", "by_session")
+#: largest service cv simulated (the queueing models' bound; followerlab.sim does not import them)
+_MAX_CV = 100.0
 
 
 def _service(rng, n, mean, cv):
     """n service times with the given mean and CV (gamma; deterministic for CV 0)."""
     if cv == 0:
         return np.full(n, mean)
-    shape = 1.0 / cv**2
+    with np.errstate(over="ignore", divide="ignore"):
+        shape = float(1.0 / np.square(np.float64(cv)))   # cv <= _MAX_CV (checked): no underflow to 0
+    if not np.isfinite(shape):   # cv below 1e-154: a spread below float resolution, the constant exactly
+        return np.full(n, mean)
     return rng.gamma(shape, mean / shape, size=n)
 
 
@@ -61,7 +66,13 @@ def fcfs_multi_server(arrivals, services, servers):
     >>> w.round(2).tolist()
     [0.0, 0.0, 0.8]
     """
-    free = np.zeros(int(servers))
+    arrivals = as_float_array("arrivals", arrivals)
+    services = as_float_array("services", services, minimum=0.0)
+    servers = as_int("servers", servers, minimum=1, maximum=10**6)
+    if arrivals.ndim != 1 or services.shape != arrivals.shape:
+        raise ValueError(f"arrivals and services must be 1-D arrays of one length; got shapes {arrivals.shape} "
+                         f"and {services.shape}")
+    free = np.zeros(servers)
     n = len(arrivals)
     waits = np.empty(n)
     for i in range(n):
@@ -138,15 +149,29 @@ def simulate_query_routing(
     -------
     RoutingSimulation
     """
-    lam = float(as_float_array("query_rate_per_s", query_rate_per_s, minimum=0.0))
-    dur = float(as_float_array("duration_s", duration_s, minimum=0.0, strict_minimum=True))
-    h = int(as_int_array("heads", heads, minimum=1))
+    lam = as_float("query_rate_per_s", query_rate_per_s, minimum=0.0)
+    dur = as_float("duration_s", duration_s, minimum=0.0, strict_minimum=True)
+    if lam * dur > 1e8:
+        raise ValueError(f"query_rate_per_s * duration_s = {lam * dur:.3g} queries; at most 1e8 are simulated")
+    h = as_int("heads", heads, minimum=1, maximum=10**6)
     mode = check_choice("mode", mode, _MODES)
-    w = float(check_probability("weak_fraction", weak_fraction))
+    w = as_float("weak_fraction", weak_fraction, minimum=0.0, maximum=1.0)
+    planning_s = as_float("planning_s", planning_s, minimum=0.0, strict_minimum=True)
+    planning_cv = as_float("planning_cv", planning_cv, minimum=0.0, maximum=_MAX_CV)
+    control_rate_per_s = as_float("control_rate_per_s", control_rate_per_s, minimum=0.0)
+    if control_rate_per_s * dur > 1e8:
+        raise ValueError(f"control_rate_per_s * duration_s = {control_rate_per_s * dur:.3g} commands; at most 1e8")
+    control_s = as_float("control_s", control_s, minimum=0.0, strict_minimum=True)
+    control_cv = as_float("control_cv", control_cv, minimum=0.0, maximum=_MAX_CV)
+    admin_cores = as_int("admin_cores", admin_cores, minimum=1, maximum=10**6)
+    head_cores = as_int("head_cores", head_cores, minimum=1, maximum=10**6)
+    query_texts = None if query_texts is None else as_int("query_texts", query_texts, minimum=1)
+    cache_max_age_s = as_float("cache_max_age_s", cache_max_age_s, minimum=0.0)
+    sessions = as_int("sessions", sessions, minimum=1, maximum=10**8)
     p = np.array([1.0]) if shares is None else as_float_array("shares", shares, minimum=0.0)
     if abs(p.sum() - 1.0) > 1e-9:
         raise ValueError(f"shares must sum to 1; got sum {p.sum()!r}")
-    rng = np.random.default_rng(seed)
+    rng = as_rng("seed", seed)
 
     n = rng.poisson(lam * dur)
     t = np.sort(rng.uniform(0.0, dur, n))
@@ -229,7 +254,12 @@ def snapshot_time(t, phase_s, refresh_period_s, refresh_duration_s):
     >>> float(snapshot_time(126.0, 5.0, 120.0, 2.0))
     5.0
     """
-    k = np.floor((np.asarray(t) - refresh_duration_s - phase_s) / refresh_period_s)
+    t = as_float_array("t", t)
+    phase_s = as_float_array("phase_s", phase_s)
+    refresh_period_s = as_float_array("refresh_period_s", refresh_period_s, minimum=0.0, strict_minimum=True)
+    refresh_duration_s = as_float_array("refresh_duration_s", refresh_duration_s, minimum=0.0)
+    check_shapes(t=t, phase_s=phase_s, refresh_period_s=refresh_period_s, refresh_duration_s=refresh_duration_s)
+    k = np.floor((t - refresh_duration_s - phase_s) / refresh_period_s)
     return phase_s + k * refresh_period_s
 
 
@@ -249,12 +279,15 @@ def simulate_monotonic_reads(heads, refresh_period_s, gap_s, *, mode="random", r
     >>> abs(f - 0.25) < 4 * se
     True
     """
-    h = int(as_int_array("heads", heads, minimum=1))
-    R = float(as_float_array("refresh_period_s", refresh_period_s, minimum=0.0, strict_minimum=True))
-    g = float(as_float_array("gap_s", gap_s, minimum=0.0))
+    h = as_int("heads", heads, minimum=1, maximum=10**6)
+    R = as_float("refresh_period_s", refresh_period_s, minimum=0.0, strict_minimum=True, maximum=1e150)
+    g = as_float("gap_s", gap_s, minimum=0.0)
     mode = check_choice("mode", mode, _MODES)
-    n = int(sessions)
-    rng = np.random.default_rng(seed)
+    refresh_duration_s = as_float("refresh_duration_s", refresh_duration_s, minimum=0.0)
+    n = as_int("sessions", sessions, minimum=1, maximum=10**8)
+    if phases_s is None and n * h > 10**8:
+        raise ValueError(f"sessions * heads = {n * h} phases; at most 1e8 are drawn")
+    rng = as_rng("seed", seed)
     t1 = rng.uniform(10 * R, 1000 * R, n)
     t2 = t1 + g
     h1 = rng.integers(0, h, n)
@@ -264,6 +297,8 @@ def simulate_monotonic_reads(heads, refresh_period_s, gap_s, *, mode="random", r
         p1, p2 = phases[np.arange(n), h1], phases[np.arange(n), h2]
     else:
         phases = as_float_array("phases_s", phases_s)
+        if phases.shape != (h,):
+            raise ValueError(f"phases_s must hold one phase per head ({h}); got shape {phases.shape}")
         p1, p2 = phases[h1], phases[h2]
     s1 = snapshot_time(t1, p1, R, refresh_duration_s)
     s2 = snapshot_time(t2, p2, R, refresh_duration_s)
@@ -281,13 +316,20 @@ def simulate_records_missed(window_s, ingest_rate_per_s, *, refresh_period_s=120
     time t sees records up to its snapshot time.  Returns a dict with per-query ``missed``
     counts, ``ages_s`` and ``missed_match`` (bool).
     """
-    x = float(as_float_array("window_s", window_s, minimum=0.0, strict_minimum=True))
-    r = float(as_float_array("ingest_rate_per_s", ingest_rate_per_s, minimum=0.0))
-    m = r if match_rate_per_s is None else float(match_rate_per_s)
-    R = float(refresh_period_s)
-    D = float(refresh_duration_s)
-    rng = np.random.default_rng(seed)
-    horizon = float(horizon_s) if horizon_s else max(50 * R, 3 * (R + D))
+    x = as_float("window_s", window_s, minimum=0.0, strict_minimum=True)
+    r = as_float("ingest_rate_per_s", ingest_rate_per_s, minimum=0.0)
+    m = r if match_rate_per_s is None else as_float("match_rate_per_s", match_rate_per_s, minimum=0.0)
+    R = as_float("refresh_period_s", refresh_period_s, minimum=0.0, strict_minimum=True, maximum=1e12)
+    D = as_float("refresh_duration_s", refresh_duration_s, minimum=0.0, maximum=1e12)
+    queries = as_int("queries", queries, minimum=1, maximum=10**8)
+    rng = as_rng("seed", seed)
+    horizon = (as_float("horizon_s", horizon_s, minimum=0.0, strict_minimum=True) if horizon_s is not None
+               else max(50 * R, 3 * (R + D)))
+    if horizon <= 2 * (R + D):
+        raise ValueError(f"horizon_s={horizon!r} must exceed the warm-up 2 * (refresh_period_s + refresh_duration_s)")
+    if (r + m) * horizon > 1e8:
+        raise ValueError(f"(ingest_rate_per_s + match_rate_per_s) * horizon = {(r + m) * horizon:.3g} records; "
+                         "at most 1e8 are simulated")
     rec = np.sort(rng.uniform(0.0, horizon, rng.poisson(r * horizon)))
     match = np.sort(rng.uniform(0.0, horizon, rng.poisson(m * horizon)))
     phase = rng.uniform(0.0, R)
