@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from ._validate import as_float_array, as_int_array, check_choice
+from ._validate import as_float, as_float_array, as_int, check_callable, check_choice, check_seed
 
 __all__ = [
     "ParameterRange",
@@ -427,15 +427,17 @@ def sobol_indices(
     >>> res.ranking("y")
     ['b', 'a']
     """
+    func = check_callable("func", func)
+    seed = check_seed("seed", seed)
     prs = _parse_ranges(ranges)
     k = len(prs)
-    n = int(as_int_array("n", n, minimum=64))
+    n = as_int("n", n, minimum=64, maximum=2**24)
     if n & (n - 1):
         raise ValueError(f"n must be a power of two (Sobol' sequence balance); got {n}")
-    bootstrap = int(as_int_array("bootstrap", bootstrap, minimum=10))
-    confidence = float(as_float_array("confidence", confidence, minimum=0.0, maximum=1.0,
-                                      strict_minimum=True, strict_maximum=True))
-    oat_points = int(as_int_array("oat_points", oat_points, minimum=2))
+    bootstrap = as_int("bootstrap", bootstrap, minimum=10, maximum=10**6)
+    confidence = as_float("confidence", confidence, minimum=0.0, maximum=1.0, strict_minimum=True,
+                          strict_maximum=True)
+    oat_points = as_int("oat_points", oat_points, minimum=2, maximum=10**6)
     nonfinite = check_choice("nonfinite", nonfinite, ["raise", "indicator"])
     nom = _nominal(prs, nominal)
 
@@ -570,15 +572,17 @@ def morris_screening(
     >>> res.mu_star, res.sigma
     (array([[3., 2.]]), array([[0., 0.]]))
     """
+    func = check_callable("func", func)
+    seed = check_seed("seed", seed)
     prs = _parse_ranges(ranges)
     k = len(prs)
-    r = int(as_int_array("trajectories", trajectories, minimum=2))
-    p = int(as_int_array("levels", levels, minimum=2))
+    r = as_int("trajectories", trajectories, minimum=2, maximum=10**6)
+    p = as_int("levels", levels, minimum=2, maximum=10**6)
     if p % 2:
         raise ValueError(f"levels must be even; got {p}")
-    bootstrap = int(as_int_array("bootstrap", bootstrap, minimum=10))
-    confidence = float(as_float_array("confidence", confidence, minimum=0.0, maximum=1.0,
-                                      strict_minimum=True, strict_maximum=True))
+    bootstrap = as_int("bootstrap", bootstrap, minimum=10, maximum=10**6)
+    confidence = as_float("confidence", confidence, minimum=0.0, maximum=1.0, strict_minimum=True,
+                          strict_maximum=True)
     nonfinite = check_choice("nonfinite", nonfinite, ["raise", "indicator"])
     delta = p / (2.0 * (p - 1))
     rng = np.random.default_rng(seed)
@@ -651,7 +655,7 @@ def _merge_ranges(defaults: dict, ranges) -> dict:
         raise ValueError(f"ranges must be a mapping name -> (low, high[, scale]); got {ranges!r}")
     for name, spec in ranges.items():
         if name not in defaults:
-            raise ValueError(f"unknown parameter {name!r}; the model's parameters are {sorted(defaults)}")
+            raise ValueError(f"ranges names unknown parameter {name!r}; the model's parameters are {sorted(defaults)}")
         merged[name] = spec
     return merged
 
@@ -779,8 +783,8 @@ def admin_load_sensitivity(ranges=None, *, query_rate_per_s: float = 5.0, admin_
     """
     from .consistency import admin_node_load
 
-    rate = float(as_float_array("query_rate_per_s", query_rate_per_s, minimum=0.0))
-    cores = int(as_int_array("admin_cores", admin_cores, minimum=1))
+    rate = as_float("query_rate_per_s", query_rate_per_s, minimum=0.0)
+    cores = as_int("admin_cores", admin_cores, minimum=1)
 
     def model(p):
         load = admin_node_load(rate, weak_fraction=p["weak_fraction"], planning_s=p["planning_s"],
