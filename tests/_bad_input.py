@@ -58,6 +58,10 @@ NOT_SWEPT = {
     "compare.merge_identical": "takes a batch results table (tests/test_honest_best.py)",
 }
 
+#: public functions re-exported by a swept module without being in its ``__all__`` (DESIGN.md promises
+#: ``followerlab.staleness.t_visibility``; the WARS functions live in ``followerlab._wars``).
+REEXPORTED = {"staleness": ["t_visibility", "quorum_miss_probability", "k_staleness_probability"]}
+
 TIMEOUT_S = 20.0
 
 
@@ -77,6 +81,7 @@ class Case:
     skip: tuple = ()               # arguments not swept
     aliases: dict = dataclasses.field(default_factory=dict)  # argument -> other names its message may use
     allowed_nan: tuple = ()        # result fields documented to hold NaN ("not applicable") for some inputs
+    quick: int | None = None       # calls sampled by the quick test (None: all); for the slow functions
 
     def call(self, **override):
         kwargs = dict(self.args)
@@ -335,7 +340,16 @@ def cases() -> list[Case]:
         kinds={"rtt_ms": "rtt", "voters": "names", "fsync": "dist", "one_way_jitter": "dist"})
     add("sim.raft.simulate_write_load", dict(rate_per_s=100.0, n_voters=3, commit_ms=5.0, batch=2, proposals=200,
                                              seed=0))
+    for case in c:
+        case.quick = QUICK_LIMITS.get(case.name)
     return c
+
+
+#: calls the quick test samples for the slow functions (each accepted call runs a simulation or a
+#: Sobol' design); every other function gets all its calls.
+QUICK_LIMITS = {"queueing.gg1": 25, "queueing.ggc": 25, "sensitivity.sobol_indices": 30,
+                "sensitivity.morris_screening": 30, "sensitivity.follower_lag_sensitivity": 10,
+                "sensitivity.admin_load_sensitivity": 8}
 
 
 # --------------------------------------------------------------------------------------------
@@ -620,7 +634,7 @@ def public_functions() -> list[str]:
     out = []
     for mod in SWEPT_MODULES:
         module = importlib.import_module("followerlab." + mod)
-        for name in getattr(module, "__all__", []):
+        for name in [*getattr(module, "__all__", []), *REEXPORTED.get(mod, [])]:
             obj = getattr(module, name)
             if inspect.isfunction(obj):
                 out.append(f"{mod}.{name}")

@@ -3,8 +3,8 @@
 The sweep itself (cases, bad values, classification) is in ``tests/_bad_input.py``;
 ``tools/bad_input_sweep.py`` runs all of it and prints the counts.  Here every public function
 of the swept modules must have a case, and each case is run on a seeded sample of its bad calls
-(``QUICK_CALLS`` per function, so the file takes well under a minute); the exhaustive sweep of
-every call is the ``slow`` test at the end.
+(every call, except a seeded sample for the few slow functions of ``QUICK_LIMITS``, so the file
+takes well under a minute); the exhaustive sweep of those too is the ``slow`` test at the end.
 
 A call is clean when it is refused with a ValueError or TypeError whose message names the
 argument (both arguments for a shape mismatch), or when it returns a result without NaN,
@@ -19,8 +19,6 @@ import numpy as np
 import pytest
 
 import _bad_input as bi
-
-QUICK_CALLS = 30
 
 #: functions whose sweep still finds unclean calls, with what is left (issue 14, part 7).
 KNOWN_UNCLEAN: dict[str, str] = {}
@@ -67,7 +65,7 @@ def test_bad_input_is_refused_by_name_or_clean(case):
     if case.name in KNOWN_UNCLEAN:
         pytest.xfail(KNOWN_UNCLEAN[case.name])
     rng = np.random.default_rng(zlib.crc32(case.name.encode()))
-    outcomes = bi.sweep_case(case, limit=QUICK_CALLS, rng=rng)
+    outcomes = bi.sweep_case(case, limit=case.quick, rng=rng)
     bad = [o for o in outcomes if o.status not in ("refused", "accepted")]
     assert not bad, _describe(bad)
 
@@ -76,7 +74,7 @@ def test_bad_input_is_refused_by_name_or_clean(case):
 def test_exhaustive_sweep():
     outcomes = []
     for case in CASES:
-        if case.name not in KNOWN_UNCLEAN:
+        if case.quick is not None and case.name not in KNOWN_UNCLEAN:
             outcomes += bi.sweep_case(case)
     bad = [o for o in outcomes if o.status not in ("refused", "accepted")]
     assert not bad, _describe(bad[:50])

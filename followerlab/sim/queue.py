@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from followerlab._results import Result
-from followerlab._validate import as_float, as_float_array, as_int, as_rng, check_bool
+from followerlab._validate import as_float, as_float_array, as_int, as_rng, check_bool, check_finite_result
 
 __all__ = ["SimQueueResult", "simulate_queue", "simulate_ggc", "gamma_sampler"]
 
@@ -317,6 +317,9 @@ def simulate_ggc(
     """
     lam = as_float("arrival_rate", arrival_rate, minimum=0.0, strict_minimum=True)
     mu = as_float("service_rate", service_rate, minimum=0.0, strict_minimum=True)
-    return simulate_queue(_gamma_sampler(1.0 / lam, arrival_cv, "1/arrival_rate", "arrival_cv"),
-                          _gamma_sampler(1.0 / mu, service_cv, "1/service_rate", "service_cv"),
-                          servers, **kwargs)
+    r = simulate_queue(_gamma_sampler(1.0 / lam, arrival_cv, "1/arrival_rate", "arrival_cv"),
+                       _gamma_sampler(1.0 / mu, service_cv, "1/service_rate", "service_cv"),
+                       servers, **kwargs)
+    check_finite_result(r.mean_wait_se_s, "the simulated standard error of the mean wait", arrival_rate=lam,
+                        service_rate=mu, arrival_cv=arrival_cv, service_cv=service_cv)
+    return r
