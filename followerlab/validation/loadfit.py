@@ -1,0 +1,234 @@
+"""Calibrate :func:`followerlab.raft.write_load` on a measured latency-throughput curve.
+
+The model of a put to the leader at offered rate λ (open loop, Poisson arrivals):
+
+.. math::
+
+    T(\\lambda) = c_0 + \\text{net} + S + U(\\lambda;\\, b, S), \\qquad
+    S = a + (n - 1)\\,f + b\\,p
+
+with ``net`` the network part of the layout (:func:`followerlab.validation.predict.network_ms`,
+``put_leader``), :math:`c_0` a constant local offset (client, gateway, apply), and the leader's
+bulk queue of :func:`~followerlab.raft.write_load` (batch ``b``, service ``S``, exact p50/p99).
+:func:`fit_write_load` finds :math:`(c_0, a, f)` by least squares on the log ratio of predicted
+to measured p50 and p99 at the rates the system kept up with, plus the log ratio of the
+predicted saturation throughput :math:`b/S` to the measured one, for each candidate batch size
+``b`` (an integer grid), and keeps the best ``b``.  With curves of one cluster size only, ``f``
+cannot be told from ``a`` (both enter through ``S``): it is then held at the value given
+(default 0) and ``a`` absorbs it; ``p`` is always held at the value given.
+
+References
+----------
+Bailey1954 (bulk-service queue) in docs/references.rst, through :func:`followerlab.raft.write_load`.
+
+>>> from followerlab import raft
+>>> rates = np.array([100.0, 300.0, 500.0, 700.0])
+>>> w = raft.write_load(rates, 3, 10.0 + 1.0, per_append_ms=1.0, per_follower_ms=0.1, per_proposal_ms=0.0)
+>>> curve = pd.DataFrame({"n": 3, "offered": rates, "network_ms": 10.0, "p50_ms": w.p50_ms,
+...                       "p99_ms": w.p99_ms, "saturated": False})
+>>> fit = fit_write_load(curve, batches=(1, 2), per_follower_ms=0.1)
+>>> fit.batch, round(fit.per_append_ms, 3), round(fit.offset_ms, 3)
+(1, 1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import raft
+from .._validate import as_float_array, as_int_array
+from .predict import network_ms
+
+__all__ = ["WriteLoadFit", "fit_write_load", "curve_table", "predict_curve"]
+
+
+@dataclass(frozen=True)
+class WriteLoadFit:
+    """Fitted service-time parameters of :func:`followerlab.raft.write_load` and the offset.
+
+    Attributes
+    ----------
+    batch : int
+    per_append_ms, per_follower_ms, per_proposal_ms : float
+        ``a``, ``f``, ``p`` (``f`` and ``p`` as given when not fitted, see ``fitted``).
+    offset_ms : float
+        :math:`c_0`, the constant local part added to the layout's network commit.
+    cost : float
+        Sum of squared log ratios at the optimum; ``rows`` the latency rows used.
+    fitted : tuple of str
+        Which parameters were fitted.
+    """
+
+    batch: int
+    per_append_ms: float
+    per_follower_ms: float
+    per_proposal_ms: float
+    offset_ms: float
+    cost: float
+    rows: int
+    fitted: tuple = ()
+
+    def service_ms(self, n) -> np.ndarray:
+        """The append time :math:`S` for ``n`` voters (ms)."""
+        n = as_int_array("n", n, minimum=1)
+        return self.per_append_ms + (n - 1) * self.per_follower_ms + self.batch * self.per_proposal_ms
+
+    def saturation_per_s(self, n) -> np.ndarray:
+        """Predicted saturation throughput :math:`b/S` (writes/s)."""
+        return 1000.0 * self.batch / self.service_ms(n)
+
+    def write_load(self, rate_per_s, n, network_ms):
+        """:func:`followerlab.raft.write_load` at these parameters (commit = network + offset)."""
+        return raft.write_load(rate_per_s, n, np.asarray(network_ms, float) + self.offset_ms, batch=self.batch,
+                               per_append_ms=self.per_append_ms, per_follower_ms=self.per_follower_ms,
+                               per_proposal_ms=self.per_proposal_ms)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"batch": self.batch, "per_append_ms": self.per_append_ms,
+                              "per_follower_ms": self.per_follower_ms, "per_proposal_ms": self.per_proposal_ms,
+                              "offset_ms": self.offset_ms, "service_ms_n3": float(self.service_ms(3)),
+                              "saturation_per_s_n3": float(self.saturation_per_s(3)), "cost": self.cost,
+                              "rows": self.rows, "fitted": ",".join(self.fitted)}])
+
+
+def curve_table(summary: pd.DataFrame, layouts, *, keep_up: float = 0.9) -> pd.DataFrame:
+    """From :func:`~followerlab.validation.load.run_load_curve` rows (open loop) to fit input.
+
+    Adds ``network_ms`` (the layout's ``put_leader`` network part) and ``saturated``: the
+    point's achieved throughput fell below ``keep_up`` times the offered rate (the system did
+    not keep up; its latencies then grow with the run length and are no steady state).
+
+    >>> from followerlab.validation.predict import Layout
+    >>> s = pd.DataFrame({"mode": "open", "layout": "a", "n": 3, "offered": [100.0, 900.0],
+    ...                   "throughput_per_s": [99.0, 700.0], "p50_ms": 1.0, "p99_ms": 2.0})
+    >>> curve_table(s, [Layout("a", (5.0, 5.0, 5.0))])[["network_ms", "saturated"]].values.tolist()
+    [[10.0, False], [10.0, True]]
+    """
+    keep_up = float(as_float_array("keep_up", keep_up, minimum=0.0, maximum=1.0, strict_minimum=True))
+    by = {lay.name: lay for lay in layouts}
+    missing = sorted(set(summary.layout) - set(by))
+    if missing:
+        raise ValueError(f"layouts must describe every layout of the summary; missing {missing!r}")
+    out = summary[summary["mode"] == "open"].copy()
+    out["network_ms"] = out.layout.map(lambda name: network_ms(by[name])["put_leader"])
+    out["saturated"] = out.throughput_per_s < keep_up * out.offered
+    return out
+
+
+def _measured_saturation(g: pd.DataFrame) -> float:
+    """Highest achieved throughput of a curve that reached saturation, NaN otherwise."""
+    return float(g.throughput_per_s.max()) if bool(g.saturated.any()) and "throughput_per_s" in g else np.nan
+
+
+def fit_write_load(curves: pd.DataFrame, *, batches=(1, 2, 4, 8), per_follower_ms: float | None = None,
+                   per_proposal_ms: float = 0.0, max_rows_utilization: float = 0.95) -> WriteLoadFit:
+    """Fit ``write_load``'s service time, batch and a constant offset to measured curves.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        One row per load point: ``n``, ``offered`` (rate, /s), ``network_ms`` (the layout's
+        network part of a put at the leader), ``p50_ms``, ``p99_ms``, ``saturated`` (bool), and
+        optionally ``throughput_per_s`` (achieved; with a saturated point, its maximum per
+        cluster size enters the fit as the measured saturation).  Points marked saturated are
+        not used for the latencies.
+    batches : sequence of int
+        Candidate batch sizes ``b``.
+    per_follower_ms : float, optional
+        Hold ``f`` at this value; default: fit it when ``curves`` holds two or more cluster
+        sizes, else hold it at 0.
+    per_proposal_ms : float
+        ``p``, held fixed.
+    max_rows_utilization : float
+        Latency rows where the candidate's utilization exceeds this count as a miss (the
+        predicted latency there is unbounded or nearly so), which keeps the search away from
+        service times the measured rates contradict.
+
+    Returns
+    -------
+    WriteLoadFit
+    """
+    need = {"n", "offered", "network_ms", "p50_ms", "p99_ms", "saturated"}
+    if not isinstance(curves, pd.DataFrame) or not need <= set(curves.columns):
+        raise ValueError(f"curves must be a DataFrame with columns {sorted(need)}; got "
+                         f"{list(getattr(curves, 'columns', []))!r}")
+    from scipy.optimize import least_squares
+
+    bs = [int(b) for b in as_int_array("batches", list(batches), minimum=1).ravel()]
+    p = float(as_float_array("per_proposal_ms", per_proposal_ms, minimum=0.0))
+    umax = float(as_float_array("max_rows_utilization", max_rows_utilization, minimum=0.0, maximum=1.0,
+                                strict_minimum=True, strict_maximum=True))
+    ok = curves[~curves.saturated.astype(bool)]
+    if len(ok) < 2:
+        raise ValueError(f"curves need at least 2 unsaturated points; got {len(ok)}")
+    lam = as_float_array("offered", ok.offered.to_numpy(), minimum=0.0, strict_minimum=True)
+    n = as_int_array("n", ok.n.to_numpy(), minimum=1)
+    net = as_float_array("network_ms", ok.network_ms.to_numpy(), minimum=0.0)
+    y50 = np.log(as_float_array("p50_ms", ok.p50_ms.to_numpy(), minimum=0.0, strict_minimum=True))
+    y99 = np.log(as_float_array("p99_ms", ok.p99_ms.to_numpy(), minimum=0.0, strict_minimum=True))
+    sat = {}
+    if "throughput_per_s" in curves.columns:
+        for size, g in curves.groupby("n"):
+            s = _measured_saturation(g)
+            if np.isfinite(s):
+                sat[int(size)] = s
+    fit_f = per_follower_ms is None and np.unique(curves.n).size > 1
+    f_fixed = 0.0 if per_follower_ms is None else float(as_float_array("per_follower_ms", per_follower_ms,
+                                                                       minimum=0.0))
+    best = None
+    for b in bs:
+        def resid(theta, b=b):
+            c0, a = theta[0], theta[1]
+            f = theta[2] if fit_f else f_fixed
+            S = a + (n - 1) * f + b * p
+            rho = lam * S / 1000.0 / b
+            w = raft.write_load(lam, n, net + c0, batch=b, per_append_ms=a, per_follower_ms=f, per_proposal_ms=p)
+            bad = rho >= umax
+            r50 = np.where(bad, 5.0, np.log(np.where(bad, 1.0, w.p50_ms)) - y50)
+            r99 = np.where(bad, 5.0, np.log(np.where(bad, 1.0, w.p99_ms)) - y99)
+            rs = [np.log(1000.0 * b / (a + (k - 1) * f + b * p)) - np.log(v) for k, v in sat.items()]
+            return np.concatenate([r50, r99, np.asarray(rs, float)])
+
+        s_guess = 1000.0 * b / (max(sat.values()) if sat else 2.0 * lam.max())
+        x0 = [max(0.0, float(np.exp(y50).min() - net.min() - s_guess)) * 0.5 + 0.01, s_guess]
+        lo, hi = [0.0, 1e-4], [np.inf, np.inf]
+        if fit_f:
+            x0, lo, hi = x0 + [0.01], lo + [0.0], hi + [np.inf]
+        sol = least_squares(resid, x0, bounds=(lo, hi), x_scale="jac", max_nfev=400)
+        cost = float(np.sum(sol.fun ** 2))
+        if best is None or cost < best[0] - 1e-12:
+            best = (cost, b, sol.x)
+    cost, b, x = best
+    f = float(x[2]) if fit_f else f_fixed
+    fitted = ("offset_ms", "per_append_ms", "batch") + (("per_follower_ms",) if fit_f else ())
+    return WriteLoadFit(b, float(x[1]), f, p, float(x[0]), cost, int(len(ok)), fitted)
+
+
+def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame) -> pd.DataFrame:
+    """Predicted p50/p99 next to the measured ones for every row of ``curves`` (same columns as
+    :func:`fit_write_load`), with relative errors and the predicted utilization.
+
+    ``within_15pct`` applies issue 15's band (p50 and p99 within 15 %) to the rows whose
+    *measured* throughput is at most 80 % of the measured saturation (column
+    ``below_80pct_sat``; all unsaturated rows when the curve never saturated).
+    """
+    w = fit.write_load(curves.offered.to_numpy(float), curves.n.to_numpy(int), curves.network_ms.to_numpy(float))
+    out = curves.copy()
+    out["predicted_p50_ms"] = w.p50_ms
+    out["predicted_p99_ms"] = w.p99_ms
+    out["utilization"] = w.admin_utilization
+    out["predicted_saturation_per_s"] = w.saturation_rate_per_s
+    out["error_p50"] = out.p50_ms / out.predicted_p50_ms - 1.0
+    out["error_p99"] = out.p99_ms / out.predicted_p99_ms - 1.0
+    sat = out.groupby(["layout"] if "layout" in out else ["n"]).apply(
+        lambda g: _measured_saturation(g) if "throughput_per_s" in g else np.nan, include_groups=False)
+    key = out["layout"] if "layout" in out else out["n"]
+    out["measured_saturation_per_s"] = key.map(sat).to_numpy()
+    thr = out["throughput_per_s"] if "throughput_per_s" in out else out.offered
+    limit = np.where(np.isfinite(out.measured_saturation_per_s), 0.8 * out.measured_saturation_per_s, np.inf)
+    out["below_80pct_sat"] = (thr <= limit) & ~out.saturated.astype(bool)
+    out["within_15pct"] = (out.error_p50.abs() <= 0.15) & (out.error_p99.abs() <= 0.15)
+    return out
