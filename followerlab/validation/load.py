@@ -345,6 +345,9 @@ def closed_loop(port: int, clients: int, *, count: int = 1000, max_time_s: float
 def load_summary(sample: LoadSample) -> dict:
     """p50/p90/p99/mean latency (ms, from the scheduled arrival), achieved throughput, driver lag.
 
+    ``arrival_rate_per_s`` is the rate the requests actually arrived at (count - 1 over the span
+    of the scheduled arrivals: a Poisson count fluctuates around the offered rate); closed loop:
+    the rate they were sent at.
     ``throughput_per_s`` is completions divided by the span from the first arrival to the last
     completion; ``driver_lag_p99_ms`` the 99th percentile of ``sent - scheduled`` (open loop;
     0 for closed loop); ``cpu_per_request_ms`` the driver's CPU time per sent request.
@@ -355,7 +358,10 @@ def load_summary(sample: LoadSample) -> dict:
     lag = (sample.sent_s - sample.scheduled_s) * 1e3
     lag = lag[np.isfinite(lag)]
     q = np.percentile(lat, [50, 90, 99]) if n_ok else [np.nan] * 3
+    arr_span = float(np.nanmax(sample.scheduled_s) - np.nanmin(sample.scheduled_s)) if sample.scheduled_s.size > 1 else 0.0
+    arrival = (sample.scheduled_s.size - 1) / arr_span if arr_span > 0 else np.nan
     return {"mode": sample.mode, "offered": sample.offered, "requests": int(sample.scheduled_s.size),
+            "arrival_rate_per_s": arrival,
             "completed": n_ok, "errors": int((~sample.ok).sum()),
             "throughput_per_s": n_ok / span if n_ok and span > 0 else np.nan,
             "p50_ms": float(q[0]), "p90_ms": float(q[1]), "p99_ms": float(q[2]),

@@ -98,8 +98,9 @@ def curve_table(summary: pd.DataFrame, layouts, *, keep_up: float = 0.9) -> pd.D
     """From :func:`~followerlab.validation.load.run_load_curve` rows (open loop) to fit input.
 
     Adds ``network_ms`` (the layout's ``put_leader`` network part) and ``saturated``: the
-    point's achieved throughput fell below ``keep_up`` times the offered rate (the system did
-    not keep up; its latencies then grow with the run length and are no steady state).
+    point's achieved throughput fell below ``keep_up`` times the rate the requests arrived at
+    (``arrival_rate_per_s`` when present, else the offered rate): the system did not keep up,
+    its latencies then grow with the run length and are no steady state.
 
     >>> from followerlab.validation.predict import Layout
     >>> s = pd.DataFrame({"mode": "open", "layout": "a", "n": 3, "offered": [100.0, 900.0],
@@ -114,7 +115,8 @@ def curve_table(summary: pd.DataFrame, layouts, *, keep_up: float = 0.9) -> pd.D
         raise ValueError(f"layouts must describe every layout of the summary; missing {missing!r}")
     out = summary[summary["mode"] == "open"].copy()
     out["network_ms"] = out.layout.map(lambda name: network_ms(by[name])["put_leader"])
-    out["saturated"] = out.throughput_per_s < keep_up * out.offered
+    arrived = out["arrival_rate_per_s"] if "arrival_rate_per_s" in out else out.offered
+    out["saturated"] = out.throughput_per_s < keep_up * arrived
     return out
 
 
