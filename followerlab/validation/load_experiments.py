@@ -125,8 +125,12 @@ def ci_check(*, max_load_per_core: float = 0.75, rates=CI_RATES, seconds: float 
     return out
 
 
+PARTS = ("driver", "latency", "load", "learners")
+
+
 def run_full(*, save: bool = False, rates=FULL_RATES, clients=CLOSED_CLIENTS, seconds: float = 4.0,
-             latency_count: int = 200, progress=print, directory=None) -> dict:
+             latency_count: int = 200, learner_writes: int = 300, parts=PARTS, progress=print,
+             directory=None, note: str = "") -> dict:
     """Everything notebook 06 shows, measured now (~15 min); optionally saved.
 
     1. the drivers on the stub (their own limits);
@@ -137,14 +141,18 @@ def run_full(*, save: bool = False, rates=FULL_RATES, clients=CLOSED_CLIENTS, se
     4. the learner experiment.
 
     Saved runs: ``etcd-load-driver``, ``etcd-latency``, ``etcd-load``, ``etcd-learner-staleness``
-    and ``etcd-learner-latency`` (each with machine info, load before/after, date).
+    and ``etcd-learner-latency`` (each with machine info, load before/after, date, ``note``);
+    ``parts`` picks a subset of :data:`PARTS`.
     """
+    bad = set(parts) - set(PARTS)
+    if bad:
+        raise ValueError(f"parts must be among {PARTS}; got {sorted(bad)!r}")
     out = {}
     say = progress or (lambda s: None)
 
     def stamp(name, frame, what, before):
         after = machine_load()
-        meta = {"experiment": what, "load_before": before, "load_after": after}
+        meta = {"experiment": what, "load_before": before, "load_after": after, "note": note}
         if save:
             paths = save_run(name, frame, meta, directory=directory)
             say(f"saved {paths[1]}")
@@ -152,23 +160,29 @@ def run_full(*, save: bool = False, rates=FULL_RATES, clients=CLOSED_CLIENTS, se
 
     b = machine_load()
     say(f"start {b}")
-    stamp("etcd-load-driver", driver_overhead(rates=(500.0, 1000.0, 2000.0, 3000.0, 4000.0), seconds=3.0,
-                                              workers=128, clients=(1, 8, 32, 64)),
-          "driver_overhead on the stub", b)
-    b = machine_load()
-    stamp("etcd-latency", run_latency_experiment(LAYOUTS, count=latency_count, rounds=5, max_time_s=900.0,
-                                                 progress=say),
-          f"run_latency_experiment(LAYOUTS, count={latency_count}, rounds=5)", b)
-    b = machine_load()
-    open_ = run_load_curve(LOAD_LAYOUTS, points=rates, seconds=seconds, workers=128, max_time_s=1200.0, progress=say)
-    closed = run_load_curve(LOAD_LAYOUTS, mode="closed", points=clients, seconds=seconds, max_time_s=600.0,
-                            progress=say)
-    stamp("etcd-load", pd.concat([open_, closed], ignore_index=True),
-          f"run_load_curve(LOAD_LAYOUTS, open {list(rates)}, closed {list(clients)}, {seconds} s per point)", b)
-    b = machine_load()
-    r = run_learner_experiment(writes=300, reads=200, max_time_s=240.0)
-    stamp("etcd-learner-staleness", r["staleness"], "run_learner_experiment(writes=300, reads=200)", b)
-    stamp("etcd-learner-latency", r["latency"], "run_learner_experiment(writes=300, reads=200)", b)
+    if "driver" in parts:
+        stamp("etcd-load-driver", driver_overhead(rates=(500.0, 1000.0, 2000.0, 3000.0, 4000.0), seconds=3.0,
+                                                  workers=128, clients=(1, 8, 32, 64)),
+              "driver_overhead on the stub", b)
+    if "latency" in parts:
+        b = machine_load()
+        stamp("etcd-latency", run_latency_experiment(LAYOUTS, count=latency_count, rounds=5, max_time_s=900.0,
+                                                     progress=say),
+              f"run_latency_experiment(LAYOUTS, count={latency_count}, rounds=5)", b)
+    if "load" in parts:
+        b = machine_load()
+        open_ = run_load_curve(LOAD_LAYOUTS, points=rates, seconds=seconds, workers=128, max_time_s=1200.0,
+                               progress=say)
+        closed = run_load_curve(LOAD_LAYOUTS, mode="closed", points=clients, seconds=seconds, max_time_s=600.0,
+                                progress=say)
+        stamp("etcd-load", pd.concat([open_, closed], ignore_index=True),
+              f"run_load_curve(LOAD_LAYOUTS, open {list(rates)}, closed {list(clients)}, {seconds} s per point)", b)
+    if "learners" in parts:
+        b = machine_load()
+        r = run_learner_experiment(writes=learner_writes, reads=200, max_time_s=240.0)
+        what = f"run_learner_experiment(writes={learner_writes}, reads=200)"
+        stamp("etcd-learner-staleness", r["staleness"], what, b)
+        stamp("etcd-learner-latency", r["latency"], what, b)
     say(f"done {machine_load()}")
     return out
 

@@ -94,7 +94,7 @@ class WriteLoadFit:
                               "rows": self.rows, "fitted": ",".join(self.fitted)}])
 
 
-def curve_table(summary: pd.DataFrame, layouts, *, keep_up: float = 0.9) -> pd.DataFrame:
+def curve_table(summary: pd.DataFrame, layouts, *, keep_up: float = 0.95) -> pd.DataFrame:
     """From :func:`~followerlab.validation.load.run_load_curve` rows (open loop) to fit input.
 
     Adds ``network_ms`` (the layout's ``put_leader`` network part) and ``saturated``: the
@@ -126,7 +126,8 @@ def _measured_saturation(g: pd.DataFrame) -> float:
 
 
 def fit_write_load(curves: pd.DataFrame, *, batches=(1, 2, 4, 8), per_follower_ms: float | None = None,
-                   per_proposal_ms: float = 0.0, max_rows_utilization: float = 0.95) -> WriteLoadFit:
+                   per_proposal_ms: float = 0.0, max_rows_utilization: float = 0.95,
+                   max_nfev: int = 40) -> WriteLoadFit:
     """Fit ``write_load``'s service time, batch and a constant offset to measured curves.
 
     Parameters
@@ -145,9 +146,12 @@ def fit_write_load(curves: pd.DataFrame, *, batches=(1, 2, 4, 8), per_follower_m
     per_proposal_ms : float
         ``p``, held fixed.
     max_rows_utilization : float
-        Latency rows where the candidate's utilization exceeds this count as a miss (the
-        predicted latency there is unbounded or nearly so), which keeps the search away from
-        service times the measured rates contradict.
+        Every point the system kept up with must have utilization below this in the model:
+        it bounds the service time from above (``S < u b / λ``); a candidate beyond it (only
+        possible for ``f`` fitted) gets a penalty growing with the overload.
+    max_nfev : int
+        Bound on residual evaluations per start (two starts per batch size; each evaluation
+        is one ``write_load`` call).
 
     Returns
     -------
@@ -163,6 +167,7 @@ def fit_write_load(curves: pd.DataFrame, *, batches=(1, 2, 4, 8), per_follower_m
     p = float(as_float_array("per_proposal_ms", per_proposal_ms, minimum=0.0))
     umax = float(as_float_array("max_rows_utilization", max_rows_utilization, minimum=0.0, maximum=1.0,
                                 strict_minimum=True, strict_maximum=True))
+    max_nfev = int(as_int_array("max_nfev", max_nfev, minimum=5, maximum=10**4))
     ok = curves[~curves.saturated.astype(bool)]
     if len(ok) < 2:
         raise ValueError(f"curves need at least 2 unsaturated points; got {len(ok)}")
@@ -189,20 +194,32 @@ def fit_write_load(curves: pd.DataFrame, *, batches=(1, 2, 4, 8), per_follower_m
             rho = lam * S / 1000.0 / b
             w = raft.write_load(lam, n, net + c0, batch=b, per_append_ms=a, per_follower_ms=f, per_proposal_ms=p)
             bad = rho >= umax
-            r50 = np.where(bad, 5.0, np.log(np.where(bad, 1.0, w.p50_ms)) - y50)
-            r99 = np.where(bad, 5.0, np.log(np.where(bad, 1.0, w.p99_ms)) - y99)
+            pen = 5.0 + 20.0 * (rho - umax)     # rises with the overload, so the search is led back
+            r50 = np.where(bad, pen, np.log(np.where(bad, 1.0, w.p50_ms)) - y50)
+            r99 = np.where(bad, pen, np.log(np.where(bad, 1.0, w.p99_ms)) - y99)
             rs = [np.log(1000.0 * b / (a + (k - 1) * f + b * p)) - np.log(v) for k, v in sat.items()]
             return np.concatenate([r50, r99, np.asarray(rs, float)])
 
-        s_guess = 1000.0 * b / (max(sat.values()) if sat else 2.0 * lam.max())
-        x0 = [max(0.0, float(np.exp(y50).min() - net.min() - s_guess)) * 0.5 + 0.01, s_guess]
-        lo, hi = [0.0, 1e-4], [np.inf, np.inf]
+        # every point the system kept up with must be stable in the model: S < umax b / lambda
+        s_max = float(np.min(umax * 1000.0 * b / lam))
+        a_hi = s_max - b * p - (0.0 if fit_f else float(np.max((n - 1) * f_fixed)))
+        if a_hi <= 1e-4:
+            continue
+        lo, hi = [0.0, 1e-4], [np.inf, a_hi]
+        f_hi = max(2e-4, s_max / max(1, int(n.max()) - 1))
         if fit_f:
-            x0, lo, hi = x0 + [0.01], lo + [0.0], hi + [np.inf]
-        sol = least_squares(resid, x0, bounds=(lo, hi), x_scale="jac", max_nfev=400)
-        cost = float(np.sum(sol.fun ** 2))
-        if best is None or cost < best[0] - 1e-12:
-            best = (cost, b, sol.x)
+            lo, hi = lo + [0.0], hi + [f_hi]
+        for frac in (0.3, 0.85):   # two starts: a tiny S with a long batch fill is a local minimum
+            s0 = max(2e-4, frac * a_hi)
+            x0 = [max(0.0, float(np.exp(y50).min() - net.min() - s0)) * 0.5 + 0.01, s0]
+            if fit_f:
+                x0 = x0 + [min(0.01, f_hi / 2)]
+            sol = least_squares(resid, x0, bounds=(lo, hi), x_scale="jac", max_nfev=max_nfev)
+            cost = float(np.sum(sol.fun ** 2))
+            if best is None or cost < best[0] - 1e-12:
+                best = (cost, b, sol.x)
+    if best is None:
+        raise ValueError(f"no batch size in {bs} keeps every measured point stable (offered up to {lam.max():g}/s)")
     cost, b, x = best
     f = float(x[2]) if fit_f else f_fixed
     fitted = ("offset_ms", "per_append_ms", "batch") + (("per_follower_ms",) if fit_f else ())
@@ -215,7 +232,8 @@ def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame) -> pd.DataFrame:
 
     ``within_15pct`` applies issue 15's band (p50 and p99 within 15 %) to the rows whose
     *measured* throughput is at most 80 % of the measured saturation (column
-    ``below_80pct_sat``; all unsaturated rows when the curve never saturated).
+    ``below_80pct_sat``; all unsaturated rows when the curve never saturated).  Where the model
+    saturates (ρ >= 1) its quantiles are inf and the errors NaN.
     """
     w = fit.write_load(curves.offered.to_numpy(float), curves.n.to_numpy(int), curves.network_ms.to_numpy(float))
     out = curves.copy()
@@ -223,8 +241,9 @@ def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame) -> pd.DataFrame:
     out["predicted_p99_ms"] = w.p99_ms
     out["utilization"] = w.admin_utilization
     out["predicted_saturation_per_s"] = w.saturation_rate_per_s
-    out["error_p50"] = out.p50_ms / out.predicted_p50_ms - 1.0
-    out["error_p99"] = out.p99_ms / out.predicted_p99_ms - 1.0
+    fin50, fin99 = np.isfinite(w.p50_ms), np.isfinite(w.p99_ms)      # inf where the model saturates
+    out["error_p50"] = np.where(fin50, out.p50_ms / np.where(fin50, w.p50_ms, 1.0) - 1.0, np.nan)
+    out["error_p99"] = np.where(fin99, out.p99_ms / np.where(fin99, w.p99_ms, 1.0) - 1.0, np.nan)
     sat = out.groupby(["layout"] if "layout" in out else ["n"]).apply(
         lambda g: _measured_saturation(g) if "throughput_per_s" in g else np.nan, include_groups=False)
     key = out["layout"] if "layout" in out else out["n"]
