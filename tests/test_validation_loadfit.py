@@ -32,7 +32,7 @@ def _curve(n, net, rates, saturate_at=None, **kw):
 def test_fit_recovers_known_parameters_from_two_cluster_sizes():
     c = pd.concat([_curve(3, 10.0, np.array([150.0, 500.0, 800.0, 1500.0])),
                    _curve(5, 20.0, np.array([120.0, 400.0, 640.0]))])
-    fit = fit_write_load(c, batches=(1, 2))
+    fit = fit_write_load(c, batches=(1, 2), max_nfev=20)
     assert fit.batch == 2 and "per_follower_ms" in fit.fitted
     assert (fit.per_append_ms, fit.per_follower_ms, fit.offset_ms) == pytest.approx((1.6, 0.3, 1.5), abs=1e-4)
     assert fit.saturation_per_s(3) == pytest.approx(909.09, rel=1e-4)
@@ -40,13 +40,13 @@ def test_fit_recovers_known_parameters_from_two_cluster_sizes():
 
 def test_one_curve_calibrates_and_predicts_another_cluster_size_and_layout():
     three = _curve(3, 10.0, np.array([150.0, 450.0, 700.0, 820.0]))
-    fit = fit_write_load(three, batches=(1, 2), per_follower_ms=0.3)   # f from elsewhere: one size cannot give it
+    fit = fit_write_load(three, batches=(1, 2), per_follower_ms=0.3, max_nfev=20)   # f from elsewhere: one size cannot give it
     assert fit.batch == 2 and fit.offset_ms == pytest.approx(1.5, abs=1e-4)
     other = _curve(5, 35.0, np.array([100.0, 300.0, 500.0, 640.0]))
     pr = predict_curve(fit, other)
     assert pr.within_15pct.all() and pr.error_p50.abs().max() < 1e-4
     # with f held at 0 instead, a absorbs 2 f: the 3-member curve still fits, the 5-member one shifts
-    wrong = fit_write_load(three, batches=(2,), per_follower_ms=0.0)
+    wrong = fit_write_load(three, batches=(2,), per_follower_ms=0.0, max_nfev=20)
     assert wrong.per_append_ms == pytest.approx(1.6 + 2 * 0.3, abs=1e-4)
     assert wrong.saturation_per_s(5) > 1.1 * 1000 * 2 / (1.6 + 4 * 0.3)
 

@@ -74,6 +74,10 @@ def run_learner_experiment(voter_delays_ms=(10.0, 10.0, 10.0), learner_delay_ms:
         ``staleness``: raw rows ``layout, kind, k, t_s, value`` (as
         :func:`~followerlab.validation.experiments.run_staleness_experiment`), layouts
         ``voter``/``learner``; ``latency``: rows ``what, learner_delay_ms, latency_ms``.
+
+    References
+    ----------
+    etcd-Learner, etcd-APIGuarantees in docs/references.rst.
     """
     writes = int(as_int_array("writes", writes, minimum=2, maximum=10**5))
     reads = int(as_int_array("reads", reads, minimum=1, maximum=10**5))
@@ -116,6 +120,11 @@ def learner_tables(staleness: pd.DataFrame, latency: pd.DataFrame | None = None,
         ``curves`` (per bin, :func:`~followerlab.validation.experiments.staleness_table`),
         ``t50`` (one row per replica kind, with ``crdb_follower_read_staleness_ms`` = 4200),
         ``latency`` (p50/p90 per ``what`` and learner delay; None without ``latency``).
+
+    References
+    ----------
+    Bailis2012 (t-visibility), CRDB-FollowerReads (closed-timestamp follower reads) and
+    etcd-Learner in docs/references.rst.
 
     Examples
     --------

@@ -21,6 +21,9 @@ completions / elapsed.
 Both are bounded in count and time and return a :class:`LoadSample`; :func:`load_summary` turns
 it into p50/p90/p99 and achieved throughput.  :func:`run_load_curve` sweeps rates (or client
 counts) over layouts behind the delaying proxies and records the machine load of each point.
+Why both drivers: open and closed systems give different latencies at the same throughput
+([SchroederWiermanHarcholBalter2006] in docs/references.rst); ``raft.write_load`` is an open
+(Poisson) model, so only the open-loop curve is compared with it.
 
 >>> s = LoadSample("open", 100.0, 0, np.array([0.0, 0.01]), np.array([0.0, 0.01]), np.array([0.002, 0.013]),
 ...                np.array([True, True]))
@@ -315,6 +318,10 @@ def open_loop(port: int, rate_per_s: float, *, count: int = 1000, max_time_s: fl
     Returns
     -------
     LoadSample
+
+    References
+    ----------
+    SchroederWiermanHarcholBalter2006 in docs/references.rst (open vs closed load generators).
     """
     rate = float(as_float_array("rate_per_s", rate_per_s, minimum=0.0, strict_minimum=True))
     count = int(as_int_array("count", count, minimum=1, maximum=10**6))
@@ -332,7 +339,12 @@ def open_loop(port: int, rate_per_s: float, *, count: int = 1000, max_time_s: fl
 def closed_loop(port: int, clients: int, *, count: int = 1000, max_time_s: float = 10.0,
                 key_prefix: str = "followerlab/load", timeout_s: float = 5.0, warmup: int = 2,
                 member: int = 0) -> LoadSample:
-    """``clients`` threads sending puts back to back (closed loop), bounded in count and time."""
+    """``clients`` threads sending puts back to back (closed loop), bounded in count and time.
+
+    References
+    ----------
+    SchroederWiermanHarcholBalter2006 in docs/references.rst.
+    """
     clients = int(as_int_array("clients", clients, minimum=1, maximum=512))
     count = int(as_int_array("count", count, minimum=1, maximum=10**6))
     max_time_s = float(as_float_array("max_time_s", max_time_s, minimum=0.0, strict_minimum=True))
