@@ -70,3 +70,14 @@ def test_fit_frame_has_the_parameters():
     f = WriteLoadFit(4, 1.0, 0.1, 0.0, 2.0, 0.0, 5, ("batch",))
     row = f.to_frame().iloc[0]
     assert row.service_ms_n3 == pytest.approx(1.2) and row.saturation_per_s_n3 == pytest.approx(4000 / 1.2)
+
+
+def test_p99_doubling_rate_is_where_write_load_doubles_its_light_load_p99():
+    f = WriteLoadFit(1, 1.2, 0.2, 0.0, 3.0, 0.0, 5, ("batch",))
+    for n, net in ((3, 5.0), (5, 40.0)):
+        r = f.p99_doubling_rate(n, net)
+        light = f.write_load(0.01 * f.saturation_per_s(n), n, net).p99_ms
+        assert 0 < r < f.saturation_per_s(n)
+        assert float(f.write_load(r, n, net).p99_ms / light) == pytest.approx(2.0, abs=0.03)
+    # a longer network commit needs more queueing to double p99: the rate moves towards saturation
+    assert f.p99_doubling_rate(3, 80.0) > f.p99_doubling_rate(3, 5.0)

@@ -86,6 +86,29 @@ class WriteLoadFit:
                                per_append_ms=self.per_append_ms, per_follower_ms=self.per_follower_ms,
                                per_proposal_ms=self.per_proposal_ms)
 
+    def p99_doubling_rate(self, n: int, network_ms: float, *, points: int = 200) -> float:
+        """The write rate (/s) at which the predicted p99 reaches twice its light-load value.
+
+        Light load is utilization 1 %; the rate is interpolated on a grid of ``points``
+        utilizations up to 99.9 % (NaN if p99 never doubles there: possible for large batches,
+        whose fill wait makes light-load p99 high).  Answers the capacity planner's question
+        "at what rate does p99 double?" for a layout.
+
+        >>> f = WriteLoadFit(1, 1.0, 0.0, 0.0, 0.0, 0.0, 0)
+        >>> r = f.p99_doubling_rate(3, 10.0)
+        >>> bool(abs(f.write_load(r, 3, 10.0).p99_ms / f.write_load(10.0, 3, 10.0).p99_ms - 2) < 0.02)
+        True
+        """
+        sat = float(self.saturation_per_s(n))
+        points = int(as_int_array("points", points, minimum=10, maximum=10**4))
+        rates = sat * np.linspace(0.01, 0.999, points)
+        p99 = self.write_load(rates, n, network_ms).p99_ms
+        above = np.flatnonzero(p99 >= 2.0 * p99[0])
+        if above.size == 0:
+            return float("nan")
+        i = int(above[0])
+        return float(np.interp(2.0 * p99[0], p99[i - 1:i + 1], rates[i - 1:i + 1]))
+
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"batch": self.batch, "per_append_ms": self.per_append_ms,
                               "per_follower_ms": self.per_follower_ms, "per_proposal_ms": self.per_proposal_ms,
