@@ -124,3 +124,32 @@ def test_open_and_closed_loop_against_etcd_stop_every_process():
     assert o.p50_ms.iloc[0] >= 10.0                                   # RTT x_L + x_f = 10 ms
     assert c.completed.iloc[0] >= 10 and c.p50_ms.iloc[0] >= 10.0
     assert {"loadavg_1m", "cpus", "utc"} <= set(o.columns)
+
+
+def test_ctrl_c_during_an_open_loop_run_stops_the_driver_and_the_stub(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "run.py"
+    script.write_text(textwrap.dedent("""
+        from followerlab.validation.load import StubServer, open_loop
+        with StubServer() as stub:
+            print(stub.pid, flush=True)
+            open_loop(stub.port, 50.0, count=10**6, max_time_s=60.0, workers=4)
+    """))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(p) for p in __import__("sys").path if p])}
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        stub_pid = int(proc.stdout.readline())
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(20.0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5.0)
+        proc.stdout.close()
+    assert proc.returncode != 0                      # KeyboardInterrupt ended it, not the 60 s bound
+    assert _gone(stub_pid)
