@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import configuration, consistency, follower, raft
+from . import configuration, follower, raft
 from . import parameters as _registry
 from ._results import Result
 from ._validate import check_choice

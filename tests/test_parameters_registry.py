@@ -265,6 +265,19 @@ def test_model_defaults_are_the_notebooks_defaults():
         assert (a.loc[name, "source"] == "assumed") == p.assumed
 
 
+def test_sensitivity_ranges_lie_in_the_notebooks_domains():
+    """The sensitivity sections' plausible ranges are other facts, but must stay inside the domains."""
+    from followerlab import sensitivity
+
+    for ranges, notebook in ((sensitivity.FOLLOWER_LAG_RANGES, "01-follower-lag"),
+                             (sensitivity.ADMIN_LOAD_RANGES, "02-admin-node-load")):
+        for name, (low, high, *_) in ranges.items():
+            scale, reg = (1e3, name[:-2] + "_ms") if name.endswith("_s") and name[:-2] + "_ms" in {
+                p.name for p in registry.parameters_of(notebook)} else (1.0, name)
+            d = registry.domain(notebook, reg)
+            assert d.contains(low * scale) and d.contains(high * scale), (name, low, high, str(d))
+
+
 # --------------------------------------------------------------------------- a mutated range is caught
 
 
