@@ -386,7 +386,7 @@ def parameter_model(specs: list[ParameterSpec], *, name: str = "parameters") -> 
 
     Unknown keys are refused (``extra='forbid'``); numbers must be finite numbers (``"1e3"``,
     which YAML 1.1 reads as a string, is refused, as are ``true``, ``.nan`` and ``.inf``);
-    ranges and choices come from the comments.  Reserved parameters (``output_dir``) are left out: the batch runner sets them.
+    ranges and choices come from the specs (the registry, or a cell's comments).  Reserved parameters (``output_dir``) are left out: the batch runner sets them.
     """
     fields: dict[str, Any] = {}
     for spec in specs:
