@@ -86,10 +86,10 @@ __all__ = [
     "default_notebook_dir",
 ]
 
-#: Parameters the batch runner sets itself; a scenario may not set them.
-RESERVED_PARAMETERS = ("output_dir",)
+#: Parameters the batch runner sets itself; a scenario may not set them (the registry's list).
+RESERVED_PARAMETERS = _registry.RESERVED
 
-_TYPES = ("float", "int", "bool", "str", "list")
+_TYPES = _registry.TYPES
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _INTERVAL_RE = re.compile(r"^\s*([\[(])\s*([^,\])]+?)\s*,\s*([^\])]+?)\s*([\])])\s*(.*)$")
 _CHOICES_RE = re.compile(r"^\s*\{([^}]*)\}\s*(.*)$")
