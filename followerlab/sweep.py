@@ -10,7 +10,7 @@ parameter (``sweep``), never the configurations themselves; the notebook calls
    endpoints are *values*, spaced geometrically, :func:`numpy.geomspace`), or ``samples: N``
    points drawn with ``method: random`` (independent uniform draws) or ``method: lhs`` (Latin
    hypercube: each axis' range cut into N equal strata, one point in each, strata paired by
-   independent random permutations; McKay1979) over ``{range: [lo, hi]}`` axes (``log: true``:
+   independent random permutations; McKayBeckmanConover1979) over ``{range: [lo, hi]}`` axes (``log: true``:
    uniform in the logarithm) and lists (a uniformly drawn element);
 2. :func:`evaluate`\ s every configuration with the notebook's vectorized model
    (:data:`MODELS`), in chunks of ``chunk_size`` rows, locally or on a Dask distributed cluster
@@ -19,7 +19,9 @@ parameter (``sweep``), never the configurations themselves; the notebook calls
 3. marks the Pareto front (:func:`followerlab._pareto.pareto_mask`, O(n log n) for up to three
    objectives; directions from :mod:`followerlab.metrics`), and
 4. writes ``results.parquet`` (one row per configuration: the axes, the metrics and
-   ``on_front``) and ``sweep.json`` (the summary the batch index shows) to ``output_dir``.
+   ``on_front``), ``results.csv`` (the front's first configurations) and ``sweep.json`` (the
+   summary the batch index shows) to ``output_dir``; the notebook adds ``sweep.png``
+   (:func:`followerlab.plots.sweep_density`).
 
 The models add no formula: they call the library's own vectorized functions on whole arrays
 (grouped by the few discrete values a function takes as a scalar, e.g. the head count of
@@ -45,7 +47,8 @@ are in.
 
 References
 ----------
-McKay1979 (Latin hypercube sampling), Kung1975 (Pareto front) in docs/references.rst.
+McKayBeckmanConover1979 (Latin hypercube sampling) and KungLuccioPreparata1975 (the Pareto front
+of :func:`followerlab._pareto.pareto_mask`), in docs/references.rst.
 """
 
 from __future__ import annotations
@@ -469,7 +472,7 @@ MODELS: dict[str, SweepModel] = {
               "cache_max_age_s", "repeat_rate_per_s", "repeat_fraction", "session_gap_s"),
         extra_axes={"routing_mode": (consistency.ROUTING_MODES, "random")},
         function=_weak_model,
-        objectives=("admin_utilization", "staleness_p99_s", "read_latency_p99_ms"),
+        objectives=("admin_utilization", "read_latency_p99_ms", "staleness_p99_s"),
         left_out="the admin node's p50/p99 response time and the strong read latency (an exact M/G/1 lattice per "
                  "configuration, ~10 ms each: 10^6 would take hours); their utilization is in",
         integer_axes=("nodes", "minimum_heads", "maximum_heads"),
@@ -662,7 +665,6 @@ class SweepResult(Result):
     table: pd.DataFrame
     summary: dict
     timings_s: dict = field(default_factory=dict)
-    figure: object = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.table
@@ -753,7 +755,7 @@ def summary_html(s: dict, *, link: str | None = None) -> str:
 
 
 def run_sweep(spec, notebook: str, base: dict, output_dir=None, *, chunk_size: int = 250_000, scheduler=None,
-              figure: bool = True, max_front_rows: int = 20) -> SweepResult:
+              max_front_rows: int = 20) -> SweepResult:
     """Expand, evaluate, mark the front and write the results of one sweep (a notebook's sweep cell).
 
     Parameters
@@ -770,7 +772,9 @@ def run_sweep(spec, notebook: str, base: dict, output_dir=None, *, chunk_size: i
         Where ``results.parquet`` (every configuration), ``results.csv`` / ``results.json`` (the
         front's first ``max_front_rows`` configurations in the long form of
         :func:`followerlab.results_io.write_results`, so the batch gathers and compares them
-        like any run's results), ``sweep.json`` and ``sweep.png`` go (nothing written when empty).
+        like any run's results) and ``sweep.json`` go (nothing written when empty).  The notebook
+        draws :func:`followerlab.plots.sweep_density` and saves it there as ``sweep.png`` (the
+        batch index shows it).
 
     Returns
     -------
@@ -795,7 +799,6 @@ def run_sweep(spec, notebook: str, base: dict, output_dir=None, *, chunk_size: i
     t3 = time.perf_counter()
     s = summary(notebook, spec, table, objectives, max_front_rows=max_front_rows)
     timings = {"expand": t1 - t0, "evaluate": t2 - t1, "front": t3 - t2}
-    fig = None
     if output_dir:
         out = Path(output_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -806,21 +809,13 @@ def run_sweep(spec, notebook: str, base: dict, output_dir=None, *, chunk_size: i
 
         write_results(out, notebook, {**base, "sweep": spec}, front_long_form(s))
         timings["write"] = time.perf_counter() - t3
-        if figure:
-            t4 = time.perf_counter()
-            from .plots import sweep_density
-
-            fig = sweep_density(table, objectives[0], objectives[1] if len(objectives) > 1 else objectives[0],
-                                title=f"{notebook}: {len(table):,} configurations, front highlighted")
-            fig.savefig(out / "sweep.png", dpi=100, bbox_inches="tight")
-            timings["figure"] = time.perf_counter() - t4
     timings["total"] = time.perf_counter() - t0
     s["seconds"] = {k: round(v, 4) for k, v in timings.items()}
     if output_dir:
         from .results_io import atomic_write_text
 
         atomic_write_text(Path(output_dir) / "sweep.json", json.dumps(s, indent=2))
-    return SweepResult(notebook=notebook, table=table, summary=s, timings_s=timings, figure=fig)
+    return SweepResult(notebook=notebook, table=table, summary=s, timings_s=timings)
 
 
 def front_long_form(s: dict) -> pd.DataFrame:
