@@ -301,7 +301,7 @@ def expand(spec: dict, integer_axes=()) -> pd.DataFrame:
     n, k = int(spec["samples"]), len(names)
     rng = np.random.default_rng(spec["seed"])
     if spec["method"] == "lhs":
-        strata = np.argsort(rng.random((k, n)), axis=1)          # a random permutation per axis
+        strata = rng.permuted(np.broadcast_to(np.arange(n), (k, n)), axis=1)   # a random permutation per axis
         u = (strata + rng.random((k, n))) / n
     else:
         u = rng.random((k, n))

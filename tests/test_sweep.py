@@ -173,7 +173,7 @@ def test_notebook_03_sweep_equals_raft_metrics_and_write_load_per_configuration(
             "deployment_regions": ["us-east1", "us-west1", "europe-west1"]}
     spec = sweep.parse_spec({"samples": 15, "method": "random", "seed": 5, "axes": {
         "placement": list(sweep.PLACEMENTS), "fsync_ms": {"range": [0.05, 30]}, "jitter_mean_ms": [0.0, 3.0],
-        "write_rate_per_s": {"range": [10, 20000], "log": True}, "batch": {"range": [1, 16]},
+        "write_rate_per_s": {"range": [10, 10000], "log": True}, "batch": {"range": [1, 16]},
         "home_region": ["us-east1", "europe-west1"]}})
     t = sweep.evaluate(NB03, sweep.expand(spec, integer_axes=("batch",)), base)
     rtt = raft.load_rtt(base["rtt_file"])
@@ -276,3 +276,36 @@ sweep:
     assert "<h2>Sweeps</h2>" in index and "60</b> configurations" in index and "Front configurations" in index
     front = result.table[result.table["run_id"] == f"writes--{NB03}"]
     assert set(front["metric"]) == {"write_latency_p99_ms", "admin_utilization", "write_rate_per_s"}
+
+
+def test_the_documented_sweep_example_is_valid(tmp_path):
+    text = (ROOT / "data" / "scenarios" / "README.md").read_text()
+    section = text[text.index("## Sweeps"):]
+    block = section[section.index("```yaml") + 7:section.index("```", section.index("```yaml") + 7)]
+    runs = load_scenarios(_scenario(tmp_path, block))
+    sizes = {r.scenario: sweep.spec_size(json.loads(r.parameters["sweep"])) for r in runs}
+    assert sizes == {"weak-heads-sweep": 4 * 21 * 6 * 2, "raft-sampled": 10**6}
+
+
+def test_the_shipped_sweeps_have_at_least_10_4_configurations():
+    runs = load_scenarios(ROOT / "data" / "scenarios" / "sweeps.yaml")
+    assert [sweep.spec_size(json.loads(r.parameters["sweep"])) for r in runs] == [14112, 10800]
+
+
+def test_mm1_response_quantile_fast_path_is_the_closed_form_and_the_solver():
+    """M/M/1 response time is Exp(μ − λ): the closed-form branch of response_quantile (what makes
+    notebook 02's head p99 fast at 10^6) equals -ln(1-q)/(μ-λ) and the general iteration."""
+    from followerlab import queueing
+    from followerlab.queueing import _solve_response
+
+    lam = np.array([1e-9, 0.3, 0.77, 0.999, 0.999999]) * 2.5
+    m = queueing.mm1(lam, 2.5)
+    for q in (1e-6, 0.5, 0.99, 0.999999):
+        got = m.response_quantile(q)
+        np.testing.assert_allclose(got, -np.log1p(-q) / (2.5 - lam), rtol=1e-12)
+        it = _solve_response(np.ravel(m.p_wait), np.ravel(m._theta()), np.full(5, 2.5), np.ones(5), np.full(5, q))
+        np.testing.assert_allclose(got, it, rtol=1e-9)   # the iteration: 1.4e-10 at rho = 0.999999, q = 1e-6
+    c3 = queueing.mmc(2.4, 1.0, 3)     # c >= 2 is not M/M/1: still the iteration
+    it = _solve_response(np.ravel(c3.p_wait), np.ravel(c3._theta()), np.ones(1), np.ones(1), np.array([0.99]))
+    assert float(c3.response_quantile(0.99)) == pytest.approx(float(it[0]), rel=1e-12)
+    assert float(c3.response_quantile(0.99)) != pytest.approx(-np.log(0.01) / (3 - 2.4), rel=1e-3)
