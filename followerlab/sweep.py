@@ -444,7 +444,8 @@ def _raft_model(configs: pd.DataFrame, base: dict) -> pd.DataFrame:
         # (raft.commit_latency_distribution), so one law at F = 0 serves every fsync value
         d = raft.write_latency_distribution(rtt, p, p.leaseholder, 0.0, link_jitter=round_trip_jitter(j),
                                             intra_region_rtt_ms=r0)
-        p50[idx], p99[idx] = float(d.ppf(0.5)) + fsync[idx], float(d.ppf(0.99)) + fsync[idx]
+        q50, q99 = np.ravel(d.ppf(np.array([0.5, 0.99])))
+        p50[idx], p99[idx] = q50 + fsync[idx], q99 + fsync[idx]
         voters[idx] = p.n_voters
     # leader as a queue (raft.write_load): S = a + (n - 1) f + b p, rho = lambda S / b, lambda* = b / S
     b = c("batch", np.int64)
@@ -629,8 +630,12 @@ def _evaluate_dask(notebook, configs, base, spans, scheduler):
     own = not isinstance(scheduler, Client)
     client = Client(scheduler, set_as_default=False) if own else scheduler
     try:
-        futures = [client.submit(_evaluate_chunk, notebook, configs.iloc[a:b], base, pure=False) for a, b in spans]
-        return client.gather(futures)
+        data = client.scatter([configs.iloc[a:b] for a, b in spans])   # the chunks travel as data, not in the graph
+        futures = [client.submit(_evaluate_chunk, notebook, d, base, pure=False) for d in data]
+        try:
+            return client.gather(futures)
+        finally:
+            client.cancel(futures + data)
     finally:
         if own:
             client.close()
@@ -686,8 +691,8 @@ def summary(notebook: str, spec: dict, table: pd.DataFrame, objectives, *, max_f
     """A JSON-able summary of a sweep: sizes, extremes of each objective, the front (capped).
 
     Extremes: each objective's best and worst finite value over all configurations and the
-    configuration with the best; ``front``: up to ``max_front_rows`` front configurations, in
-    the order of the first objective.
+    configuration with the best; ``front``: up to ``max_front_rows`` front configurations (their
+    axes and every metric), in the order of the objectives.
     """
     axes = list(spec["axes"])
     front = table[table["on_front"]]
@@ -705,12 +710,12 @@ def summary(notebook: str, spec: dict, table: pd.DataFrame, objectives, *, max_f
             extremes[o] = {"best": None, "worst_finite": None, "non_finite": int(len(v)), "best_at": {}}
     shown = front.sort_values(list(objectives), ascending=[not m for m in metrics.maximize(objectives)])
     shown = shown.head(max_front_rows)
+    measured = [c for c in table.columns if c not in axes and metrics.is_registered(c)]   # every metric
     return {
         "notebook": notebook, "method": spec["method"], "configurations": int(len(table)),
         "axes": axes, "objectives": list(objectives), "workload_axes": list(spec.get("workload_axes") or []),
         "front_size": int(len(front)), "extremes": extremes,
-        "front": [{k: _plain(v) for k, v in row.items()}
-                  for row in shown[axes + [o for o in objectives if o not in axes]].to_dict("records")],
+        "front": [{k: _plain(v) for k, v in row.items()} for row in shown[axes + measured].to_dict("records")],
         "left_out": MODELS[notebook].left_out,
     }
 
@@ -741,13 +746,13 @@ def summary_html(s: dict, *, link: str | None = None) -> str:
                    f"<td class='num'>{e['non_finite']}</td><td>{esc(at)}</td></tr>")
     out.append("</table>")
     if s["front"]:
-        cols = list(s["front"][0])
+        cols = s["axes"] + [o for o in s["objectives"] if o not in s["axes"]]
         out.append(f"<p>Front configurations (first {len(s['front'])} of {s['front_size']:,}):</p><table><tr>"
                    + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr>")
         for row in s["front"]:
             out.append("<tr>" + "".join(
-                f"<td class='num'>{esc(metrics.format_value(c, v) if metrics.is_registered(c) and not isinstance(v, str) else str(v))}</td>"
-                for c, v in row.items()) + "</tr>")
+                f"<td class='num'>{esc(metrics.format_value(c, row[c]) if metrics.is_registered(c) and not isinstance(row[c], str) else str(row[c]))}</td>"
+                for c in cols) + "</tr>")
         out.append("</table>")
     if s.get("left_out"):
         out.append(f"<p class='sub'>Not in sweeps: {esc(s['left_out'])}.</p>")
@@ -822,7 +827,8 @@ def front_long_form(s: dict) -> pd.DataFrame:
     """The summary's front configurations as long-form results (``configuration, metric, value, unit``).
 
     A configuration is named by its axis values (``weak_fraction=0.5, nodes=20``); every
-    objective of the summary is one row.
+    metric the sweep computed is one row (so the report can judge the rows on its objective
+    sets), plus a workload axis that is a registered workload metric (``query_rate_per_s``).
     """
     rows, seen = [], set()
     for row in s["front"]:
@@ -830,8 +836,9 @@ def front_long_form(s: dict) -> pd.DataFrame:
         if name in seen:  # equal when rounded: keep names unique
             name += f" #{len(seen) + 1}"
         seen.add(name)
-        for o in s["objectives"]:
-            rows.append((name, o, float(row[o]), metrics.unit(o)))
+        for o in (k for k in row if k not in s["axes"]):
+            if row[o] is not None and not (isinstance(row[o], float) and math.isnan(row[o])):
+                rows.append((name, o, float(row[o]), metrics.unit(o)))
         for w in s.get("workload_axes") or ():   # a registered workload metric keeps workloads apart in the report
             if metrics.is_registered(w) and metrics.check_metric(w).role == "workload":
                 rows.append((name, w, float(row[w]), metrics.unit(w)))

@@ -275,7 +275,10 @@ sweep:
     index = (out / "index.html").read_text()
     assert "<h2>Sweeps</h2>" in index and "60</b> configurations" in index and "Front configurations" in index
     front = result.table[result.table["run_id"] == f"writes--{NB03}"]
-    assert set(front["metric"]) == {"write_latency_p99_ms", "admin_utilization", "write_rate_per_s"}
+    assert set(front["metric"]) == {"write_latency_p50_ms", "write_latency_p99_ms", "admin_utilization",
+                                    "write_saturation_rate_per_s", "write_rate_per_s"}
+    judged = pd.read_csv(out / "results.csv")
+    assert len(judged[judged["run_id"] == f"writes--{NB03}"]) == len(front)
 
 
 def test_the_documented_sweep_example_is_valid(tmp_path):
