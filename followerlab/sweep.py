@@ -432,7 +432,7 @@ def _raft_model(configs: pd.DataFrame, base: dict) -> pd.DataFrame:
         raise ValueError(f"sweep: {n_laws} distinct (home_region, placement, jitter_mean_ms, intra_region_rtt_ms) "
                          f"combinations; the write-latency law is computed once per combination (at most "
                          f"{_MAX_LATENCY_LAWS}): give jitter_mean_ms and intra_region_rtt_ms as lists")
-    p50, p99, voters = np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
+    p50, p99, voters, survives = np.empty(n), np.empty(n), np.empty(n, dtype=np.int64), np.empty(n)
     deploy_base = list(base["deployment_regions"])
     for (h, name, j, r0), idx in _grouped(keys):
         deploy = list(dict.fromkeys([h, *deploy_base]))
@@ -447,11 +447,12 @@ def _raft_model(configs: pd.DataFrame, base: dict) -> pd.DataFrame:
         q50, q99 = np.ravel(d.ppf(np.array([0.5, 0.99])))
         p50[idx], p99[idx] = q50 + fsync[idx], q99 + fsync[idx]
         voters[idx] = p.n_voters
+        survives[idx] = float(all(raft.survives(p, [r]) for r in set(p.voters)))   # any one region lost
     # leader as a queue (raft.write_load): S = a + (n - 1) f + b p, rho = lambda S / b, lambda* = b / S
     b = c("batch", np.int64)
     service_ms = c("per_append_ms") + (voters - 1) * c("per_follower_ms") + b * _PER_PROPOSAL_MS
     rate = c("write_rate_per_s")
-    return pd.DataFrame({"write_latency_p50_ms": p50, "write_latency_p99_ms": p99,
+    return pd.DataFrame({"write_latency_p50_ms": p50, "write_latency_p99_ms": p99, "survives_region_failure": survives,
                          "admin_utilization": rate * service_ms / 1e3 / b,
                          "write_saturation_rate_per_s": 1e3 * b / service_ms})
 
@@ -488,7 +489,7 @@ MODELS: dict[str, SweepModel] = {
               "per_append_ms", "per_follower_ms"),
         extra_axes={"placement": (PLACEMENTS, PLACEMENTS[0])},
         function=_raft_model,
-        objectives=("write_latency_p99_ms", "admin_utilization"),
+        objectives=("write_latency_p99_ms", "admin_utilization", "survives_region_failure"),
         left_out="read latencies per path (one per placement and client region, not per write configuration) and "
                  "the leader's queueing latency under load (raft.write_load's exact quantiles are per configuration); "
                  "the leader's utilization and saturation rate are in",

@@ -190,6 +190,7 @@ def test_notebook_03_sweep_equals_raft_metrics_and_write_load_per_configuration(
         np.testing.assert_allclose(row.admin_utilization, float(w.admin_utilization), rtol=1e-12)
         np.testing.assert_allclose(row.write_saturation_rate_per_s, float(np.ravel(w.saturation_rate_per_s)[0]),
                                    rtol=1e-12)
+        assert row.survives_region_failure == float(all(raft.survives(plc, [r]) for r in deploy))
 
 
 def test_too_many_latency_laws_is_refused_loudly():
@@ -276,7 +277,8 @@ sweep:
     assert "<h2>Sweeps</h2>" in index and "60</b> configurations" in index and "Front configurations" in index
     front = result.table[result.table["run_id"] == f"writes--{NB03}"]
     assert set(front["metric"]) == {"write_latency_p50_ms", "write_latency_p99_ms", "admin_utilization",
-                                    "write_saturation_rate_per_s", "write_rate_per_s"}
+                                    "write_saturation_rate_per_s", "survives_region_failure", "write_rate_per_s"}
+    assert set(table.loc[table["on_front"], "placement"]) >= {"ZONE 3 voters", "3 voters 1-1-1"}   # fast vs survives
     judged = pd.read_csv(out / "results.csv")
     assert len(judged[judged["run_id"] == f"writes--{NB03}"]) == len(front)
 

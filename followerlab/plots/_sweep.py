@@ -13,8 +13,8 @@ def sweep_density(table, x: str, y: str, *, front: str = "on_front", title: str 
     """Hexbin density of every configuration's (x, y) with the Pareto front drawn on top.
 
     Each hexagon's colour is the number of configurations in it (log scale), so 10^6 points
-    stay readable; the front (rows where ``table[front]`` is true) is drawn as points and a
-    step line in x order.  Configurations with a non-finite x or y (saturated) are counted in
+    stay readable; the front (rows where ``table[front]`` is true) is drawn as points on top.
+    An axis whose values span more than two decades is logarithmic.  Configurations with a non-finite x or y (saturated) are counted in
     the legend, not drawn.  Axis labels come from :mod:`followerlab.metrics` (with units).
 
     Parameters
@@ -45,8 +45,12 @@ def sweep_density(table, x: str, y: str, *, front: str = "on_front", title: str 
     ok = np.isfinite(xv) & np.isfinite(yv)
     fig, ax = new_axes(title or f"{len(table):,} configurations", metrics.axis_label(x) if metrics.is_registered(x) else x,
                        metrics.axis_label(y) if metrics.is_registered(y) else y, ax=ax)
+    scales = {}
+    for axis, v in (("x", xv[ok]), ("y", yv[ok])):   # values over > 2 decades: a log axis
+        scales[axis] = "log" if v.size and v.min() > 0 and v.max() / v.min() > 100 else "linear"
     if ok.any():
-        hb = ax.hexbin(xv[ok], yv[ok], gridsize=gridsize, bins="log", cmap="Greys", mincnt=1, linewidths=0)
+        hb = ax.hexbin(xv[ok], yv[ok], gridsize=gridsize, bins="log", cmap="Greys", mincnt=1, linewidths=0,
+                       xscale=scales["x"], yscale=scales["y"])
         fig.colorbar(hb, ax=ax, label="configurations per cell")
     on = table[front].to_numpy(dtype=bool) & ok if front in table else np.zeros(len(table), dtype=bool)
     if on.any():
