@@ -77,6 +77,7 @@ __all__ = [
     "expand",
     "evaluate",
     "front_mask",
+    "saturated",
     "run_sweep",
     "summary",
     "sweep_schema",
@@ -642,15 +643,31 @@ def _evaluate_dask(notebook, configs, base, spans, scheduler):
             client.close()
 
 
+def saturated(results: pd.DataFrame, objectives=()) -> np.ndarray:
+    """Rows that are saturated, as :func:`followerlab.compare.assess` judges a configuration: a
+    registered metric at or beyond its ``saturates_at`` (a utilization >= 1), or an objective
+    infinite in its bad direction.  Such a configuration is infeasible, never on a front."""
+    out = np.zeros(len(results), dtype=bool)
+    for name in results.columns:
+        if metrics.is_registered(name) and metrics.check_metric(name).saturates_at is not None:
+            out |= results[name].to_numpy(dtype=float) >= metrics.check_metric(name).saturates_at
+    for name in objectives:
+        v = results[name].to_numpy(dtype=float)
+        out |= np.isinf(v) & ((v > 0) == (metrics.direction(name) == "lower"))
+    return out
+
+
 def front_mask(results: pd.DataFrame, objectives, workload_axes=()) -> np.ndarray:
-    """Pareto-front flags (:func:`followerlab._pareto.pareto_mask`) within each workload.
+    """Pareto-front flags (:func:`followerlab._pareto.pareto_mask`) among the feasible rows, within each workload.
 
     Directions come from :mod:`followerlab.metrics`; configurations with equal values of every
-    ``workload_axes`` column are compared with each other only.  A configuration with NaN in an
-    objective is never on the front; an infinite (saturated) value is the worst value.
+    ``workload_axes`` column are compared with each other only.  A :func:`saturated`
+    configuration is never on the front and dominates nothing (as in the report); one with
+    NaN in an objective is never on the front either.
     """
     objectives = list(objectives)
-    values = results[objectives].to_numpy(dtype=float)
+    values = results[objectives].to_numpy(dtype=float, copy=True)
+    values[saturated(results, objectives)] = np.nan      # not comparable: off the front, dominates nothing
     directions = ["max" if m else "min" for m in metrics.maximize(objectives)]
     if not workload_axes:
         return pareto_mask(values, directions=directions)
@@ -714,6 +731,7 @@ def summary(notebook: str, spec: dict, table: pd.DataFrame, objectives, *, max_f
     measured = [c for c in table.columns if c not in axes and metrics.is_registered(c)]   # every metric
     return {
         "notebook": notebook, "method": spec["method"], "configurations": int(len(table)),
+        "saturated": int(saturated(table, objectives).sum()),
         "axes": axes, "objectives": list(objectives), "workload_axes": list(spec.get("workload_axes") or []),
         "front_size": int(len(front)), "extremes": extremes,
         "front": [{k: _plain(v) for k, v in row.items()} for row in shown[axes + measured].to_dict("records")],
@@ -737,11 +755,12 @@ def summary_html(s: dict, *, link: str | None = None) -> str:
     out = [f"<p><b>{s['configurations']:,}</b> configurations ({esc(s['method'])} over {esc(', '.join(s['axes']))}); "
            f"Pareto front on {esc(', '.join(s['objectives']))}"
            + (f" within each workload ({esc(', '.join(s['workload_axes']))})" if s.get("workload_axes") else "")
+           + f" among the {s['configurations'] - s.get('saturated', 0):,} not saturated"
            + f": <b>{s['front_size']:,}</b> configurations"
            + (f" (<a href='{esc(link)}'>all rows: results.parquet</a>)" if link else "") + ".</p>",
            "<table><tr><th>objective</th><th>best</th><th>worst (finite)</th><th>not finite</th><th>best at</th></tr>"]
     for o, e in s["extremes"].items():
-        at = ", ".join(f"{k} = {v}" for k, v in e["best_at"].items())
+        at = ", ".join(f"{k} = {_short_value(v)}" for k, v in e["best_at"].items())
         out.append(f"<tr><td>{esc(metrics.label(o))}</td><td class='num'>{esc(metrics.format_value(o, e['best']))}</td>"
                    f"<td class='num'>{esc(metrics.format_value(o, e['worst_finite']))}</td>"
                    f"<td class='num'>{e['non_finite']}</td><td>{esc(at)}</td></tr>")
@@ -752,7 +771,7 @@ def summary_html(s: dict, *, link: str | None = None) -> str:
                    + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr>")
         for row in s["front"]:
             out.append("<tr>" + "".join(
-                f"<td class='num'>{esc(metrics.format_value(c, row[c]) if metrics.is_registered(c) and not isinstance(row[c], str) else str(row[c]))}</td>"
+                f"<td class='num'>{esc(metrics.format_value(c, row[c]) if metrics.is_registered(c) and not isinstance(row[c], str) else _short_value(row[c]))}</td>"
                 for c in cols) + "</tr>")
         out.append("</table>")
     if s.get("left_out"):

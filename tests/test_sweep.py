@@ -207,11 +207,15 @@ def test_front_within_workloads_equals_the_pairwise_reference():
                       "staleness_p99_s": np.round(rng.random(600) * 10, 1),
                       "cache_hit_ratio": rng.random(600)})
     t.loc[3, "admin_utilization"] = np.inf
+    t.loc[:40, "staleness_p99_s"] = 0.0          # the best staleness ...
+    t.loc[:40, "admin_utilization"] = 1.0 + t.loc[:40, "admin_utilization"]   # ... but saturated
     objectives = ["admin_utilization", "staleness_p99_s", "cache_hit_ratio"]
     got = sweep.front_mask(t, objectives, ["query_rate_per_s"])
-    for rate, g in t.groupby("query_rate_per_s"):
+    feasible = t[t["admin_utilization"] < 1]
+    for rate, g in feasible.groupby("query_rate_per_s"):
         want = pareto_front(g[objectives].to_numpy(), maximize=[False, False, True])
         assert np.array_equal(got[g.index], want)
+    assert not got[:41].any() and np.array_equal(sweep.saturated(t, objectives), t["admin_utilization"] >= 1)
     assert 0 < got.sum() < len(t)
 
 
