@@ -70,6 +70,12 @@ from ._results import Result
 __all__ = [
     "MAX_CONFIGURATIONS",
     "MODELS",
+    "PLACEMENTS",
+    "SweepSpecError",
+    "endpoint_values",
+    "validate_axes",
+    "summary_html",
+    "front_long_form",
     "SweepModel",
     "SweepResult",
     "parse_spec",
