@@ -26,7 +26,15 @@ import numpy as np
 __all__ = ["as_float_array", "as_int_array", "as_float", "as_int", "check_choice", "check_probability",
            "did_you_mean", "broadcast_all", "check_shapes", "check_seed", "as_rng", "check_finite_result",
            "check_bool", "check_str", "check_names", "check_mapping", "check_instance", "check_callable",
-           "INT_LIMIT"]
+           "INT_LIMIT", "InputTypeError"]
+
+class InputTypeError(TypeError, ValueError):
+    """An argument of the wrong type (None, a string for a list, a number for a mapping, ...).
+
+    A TypeError, and also a ValueError, so that code catching the library's ValueError for bad
+    input (DESIGN.md: "ValueError (or a subclass) naming the parameter") catches it too.
+    """
+
 
 #: the largest magnitude an integer parameter may have: every integer up to 2**53 is exact as a
 #: float, and nothing beyond it fits a model (it would wrap around int64 or allocate forever).
@@ -267,7 +275,7 @@ def check_seed(name: str, seed, *, allow_none: bool = True):
     >>> check_seed("seed", 1.5)
     Traceback (most recent call last):
     ...
-    TypeError: seed must be an integer >= 0, a numpy Generator or None; got 1.5
+    followerlab._validate.InputTypeError: seed must be an integer >= 0, a numpy Generator or None; got 1.5
     """
     if isinstance(seed, (np.random.Generator, np.random.RandomState)):
         return seed
@@ -278,7 +286,7 @@ def check_seed(name: str, seed, *, allow_none: bool = True):
             raise ValueError(f"{name} must be an integer >= 0 or a numpy Generator; got {seed!r}")
         return int(seed)
     none = " or None" if allow_none else ""
-    raise TypeError(f"{name} must be an integer >= 0, a numpy Generator{none}; got {_short(seed)}")
+    raise InputTypeError(f"{name} must be an integer >= 0, a numpy Generator{none}; got {_short(seed)}")
 
 
 def as_rng(name: str, seed) -> np.random.Generator | np.random.RandomState:
@@ -325,17 +333,17 @@ def check_bool(name: str, value) -> bool:
     >>> check_bool("global_table", "yes")
     Traceback (most recent call last):
     ...
-    TypeError: global_table must be True or False; got 'yes'
+    followerlab._validate.InputTypeError: global_table must be True or False; got 'yes'
     """
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    raise TypeError(f"{name} must be True or False; got {_short(value)}")
+    raise InputTypeError(f"{name} must be True or False; got {_short(value)}")
 
 
 def check_str(name: str, value, *, allow_empty: bool = False) -> str:
     """``value`` if it is a string (non-empty unless allowed)."""
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string; got {_short(value)}")
+        raise InputTypeError(f"{name} must be a string; got {_short(value)}")
     if not value and not allow_empty:
         raise ValueError(f"{name} must not be empty")
     return value
@@ -349,16 +357,16 @@ def check_names(name: str, value, *, allow_empty: bool = True) -> list[str]:
     >>> check_names("regions", "ab")
     Traceback (most recent call last):
     ...
-    TypeError: regions must be a list of names, not the single string 'ab'
+    followerlab._validate.InputTypeError: regions must be a list of names, not the single string 'ab'
     """
     if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a list of names, not the single string {value!r}")
+        raise InputTypeError(f"{name} must be a list of names, not the single string {value!r}")
     if isinstance(value, Mapping) or not isinstance(value, Iterable):
-        raise TypeError(f"{name} must be a list of names; got {_short(value)}")
+        raise InputTypeError(f"{name} must be a list of names; got {_short(value)}")
     out = list(value)
     bad = [v for v in out if not isinstance(v, str) or not v]
     if bad:
-        raise TypeError(f"{name} must hold non-empty strings; got {_short(bad[0])} in {_short(out)}")
+        raise InputTypeError(f"{name} must hold non-empty strings; got {_short(bad[0])} in {_short(out)}")
     if not out and not allow_empty:
         raise ValueError(f"{name} must not be empty")
     return out
@@ -369,19 +377,19 @@ def check_mapping(name: str, value, *, allow_none: bool = False) -> dict | None:
     if value is None and allow_none:
         return None
     if not isinstance(value, Mapping):
-        raise TypeError(f"{name} must be a mapping (a dict); got {_short(value)}")
+        raise InputTypeError(f"{name} must be a mapping (a dict); got {_short(value)}")
     return dict(value)
 
 
 def check_instance(name: str, value, cls, what: str):
     """``value`` if it is an instance of ``cls``; else a TypeError saying ``what`` is expected."""
     if not isinstance(value, cls):
-        raise TypeError(f"{name} must be {what}; got {_short(value)}")
+        raise InputTypeError(f"{name} must be {what}; got {_short(value)}")
     return value
 
 
 def check_callable(name: str, value):
     """``value`` if it is callable."""
     if not callable(value):
-        raise TypeError(f"{name} must be callable; got {_short(value)}")
+        raise InputTypeError(f"{name} must be callable; got {_short(value)}")
     return value

@@ -37,7 +37,8 @@ import numpy as np
 from scipy import special, stats
 
 from followerlab._results import Result
-from followerlab._validate import as_float, as_float_array, as_int, broadcast_all, check_probability, check_shapes
+from followerlab._validate import (InputTypeError, as_float, as_float_array, as_int, broadcast_all, check_probability,
+                                   check_shapes)
 
 __all__ = [
     "LatencyDistribution",
@@ -101,7 +102,7 @@ def _check_dist(name: str, dist):
 def _dist_list(name: str, dists) -> list:
     """A list from a sequence of distributions; one distribution, a string or a number is refused."""
     if isinstance(dists, (str, bytes)) or hasattr(dists, "cdf") or not isinstance(dists, Iterable):
-        raise TypeError(f"{name} must be a list of latency distributions; got {dists!r}")
+        raise InputTypeError(f"{name} must be a list of latency distributions; got {dists!r}")
     return list(dists)
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import optimize
 
 from .._results import Result
-from .._validate import as_float_array, check_probability, check_str
+from .._validate import InputTypeError, as_float_array, check_probability, check_str
 from ..staleness import MAX_PERIOD_S, refresh_lag
 
 __all__ = ["estimate_lag", "LagEstimate", "split_faq_output", "fit_sync_model", "SyncFit"]
@@ -189,7 +189,7 @@ def split_faq_output(frame, leader_url: str, follower_url: str) -> tuple[pd.Data
             raise ValueError(f"frame: no such file {str(frame)!r}")
         frame = pd.read_csv(frame)
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"frame must be a DataFrame or a CSV path; got {frame!r}")
+        raise InputTypeError(f"frame must be a DataFrame or a CSV path; got {frame!r}")
     leader_url = check_str("leader_url", leader_url)
     follower_url = check_str("follower_url", follower_url)
     if "cluster_url" not in frame.columns:
