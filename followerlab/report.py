@@ -382,7 +382,7 @@ def sensitivity_section(sensitivity: pd.DataFrame) -> list[str]:
         unit = M.REGISTRY[metric].unit if metric in M.REGISTRY else ""
         name = M.label(metric) if metric in M.REGISTRY else metric
         lo, hi = row["oat_min"], row["oat_max"]
-        spread = (f"{M.format_with_unit(metric, lo)} to {M.format_with_unit(metric, hi)}"
+        spread = (f"{html.escape(M.format_with_unit(metric, lo))} to {html.escape(M.format_with_unit(metric, hi))}"
                   f" <span class='ci'>(spread {html.escape(M.format_value(metric, hi - lo))}"
                   f"{'' if unit in ('1', '') else ' ' + html.escape(unit)})</span>")
         figure = str(row.get("figure") or "")
