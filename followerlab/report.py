@@ -344,9 +344,15 @@ def leading_rows(sensitivity: pd.DataFrame) -> pd.DataFrame:
     return best.sort_values("_order").drop(columns="_order").reset_index(drop=True)
 
 
+_PARAM_UNITS = (("_per_s", "/s"), ("_ms", " ms"), ("_s", " s"), ("_bytes", " bytes"))
+
+
 def _range_text(row) -> str:
+    """``0.1 ms to 20 ms (log scale)``: the unit from the parameter's name suffix."""
+    name = str(row.get("parameter", ""))
+    unit = next((u for suffix, u in _PARAM_UNITS if name.endswith(suffix)), "")
     scale = " (log scale)" if str(row.get("scale")) == "log" else ""
-    return f"{_num(row['low'])} to {_num(row['high'])}{scale}"
+    return f"{_num(row['low'])}{unit} to {_num(row['high'])}{unit}{scale}"
 
 
 def _num(v) -> str:
@@ -377,8 +383,13 @@ def sensitivity_section(sensitivity: pd.DataFrame) -> list[str]:
              "<table class='sens'><tr><th>run</th><th>of</th><th>metric</th><th>leading assumption</th>"
              "<th>its range</th><th>S1</th><th>S<sub>T</sub></th><th>metric over that range</th>"
              "<th>chart</th></tr>"]
+    previous = None
     for _, row in lead.iterrows():
         metric = str(row["metric"])
+        run = str(row["run_id"])
+        scope = str(row.get("scope") or "")
+        first = (run, scope) != previous               # a run's rows together: name it once
+        previous = (run, scope)
         unit = M.REGISTRY[metric].unit if metric in M.REGISTRY else ""
         name = M.label(metric) if metric in M.REGISTRY else metric
         lo, hi = row["oat_min"], row["oat_max"]
@@ -387,10 +398,10 @@ def sensitivity_section(sensitivity: pd.DataFrame) -> list[str]:
                   f"{'' if unit in ('1', '') else ' ' + html.escape(unit)})</span>")
         figure = str(row.get("figure") or "")
         chart = f"<a href='{html.escape(figure)}'>tornado</a>" if figure else ""
-        run = str(row["run_id"])
+        run_cell = f"<a href='runs/{html.escape(run)}/notebook.html'>{html.escape(run)}</a>" if first else ""
         parts.append(
-            f"<tr><td class='nw'><a href='runs/{html.escape(run)}/notebook.html'>{html.escape(run)}</a></td>"
-            f"<td>{html.escape(str(row.get('scope') or ''))}</td><td>{html.escape(name)}</td>"
+            f"<tr{' class=wlstart' if first else ''}><td class='nw'>{run_cell}</td>"
+            f"<td>{html.escape(scope) if first else ''}</td><td>{html.escape(name)}</td>"
             f"<td class='lead'>{html.escape(str(row['parameter']))}</td><td class='nw'>{_range_text(row)}</td>"
             f"<td class='num'>{_num(row['S1'])} <span class='ci'>[{_num(row['S1_low'])}, {_num(row['S1_high'])}]</span></td>"
             f"<td class='num'>{_num(row['ST'])} <span class='ci'>[{_num(row['ST_low'])}, {_num(row['ST_high'])}]</span></td>"

@@ -99,13 +99,14 @@ def test_index_shows_which_assumption_matters(tmp_path):
     html = write_report(tmp_path, recs, table, figures=False, sensitivity=sens).read_text()
     assert "Which assumption matters?" in html
     section = html[html.index("Which assumption matters?"):html.index("<h2>Runs</h2>")]
-    assert section.count("<tr>") == 1 + 4                                 # header + 2 runs x 2 metrics
+    assert section.count("<tr") == 1 + 4                                  # header + 2 runs x 2 metrics
+    assert section.count("runs/s0--nb/notebook.html") == 1               # a run is named once, on its first row
     assert "href='runs/s0--nb/tornado.png'" in section and "scope 1" in section
     b = res.parameters.index("b_s")
     st = res.ST[0, b]
     assert f"{st:.3g}" in section and f"{res.ST_low[0, b]:.3g}" in section    # S_T with its interval
     # b sweeps 0 to 0.5 with a at its nominal 0.5: the latency goes from 1 ms to 6 ms
-    assert "<td class='nw'>0 to 0.5</td>" in section and "1 ms to 6 ms <span class='ci'>(spread 5 ms)" in section
+    assert "<td class='nw'>0 s to 0.5 s</td>" in section and "1 ms to 6 ms <span class='ci'>(spread 5 ms)" in section
     # without a sensitivity table the index has no such section
     html = write_report(tmp_path, recs, table, figures=False).read_text()
     assert "Which assumption matters?" not in html

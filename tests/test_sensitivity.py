@@ -350,7 +350,7 @@ def test_morris_log_range_steps_on_the_log_scale():
 
 # --- raft_latency_sensitivity ----------------------------------------------------------------
 
-from followerlab import latency, raft  # noqa: E402
+from followerlab import raft  # noqa: E402
 from followerlab.configuration import round_trip_jitter  # noqa: E402
 from followerlab.sensitivity import (  # noqa: E402
     RAFT_LATENCY_RANGES, _kth_fastest_quantile_ms, leading_assumptions, raft_latency_sensitivity,
