@@ -374,7 +374,7 @@ def sensitivity_section(sensitivity: pd.DataFrame) -> list[str]:
     lead = leading_rows(sensitivity)
     if not len(lead):
         return []
-    parts = ["<h2>Which assumption matters?</h2>",
+    parts = ["<h2 id='sensitivity'>Which assumption matters?</h2>",
              "<p class='sub'>Each notebook varies its <i>assumed</i> parameters together over the library's "
              "documented plausible ranges (Sobol' indices). Per run and headline metric: the assumption with the "
              "largest total index S<sub>T</sub> (its share of the metric's variance, interactions included; S1 alone), "
