@@ -875,27 +875,27 @@ def raft_latency_sensitivity(rtt_ms, placement, read_region=None, ranges=None, *
 
     Default ranges (:data:`RAFT_LATENCY_RANGES`):
 
-    ==============================  ==============  ==========================================
-    parameter                       range           why plausible
-    ==============================  ==============  ==========================================
-    ``fsync_ms`` F                  0.1 - 20 ms     *assumed* low end (NVMe with a power-loss
-                                                    protected cache); the high end is the
-                                                    50 sequential IOPS etcd-Hardware names as
-                                                    the minimum (20 ms each)
-    ``intra_region_rtt_ms`` r0      0.2 - 2 ms      Azure-AZ: availability zones of a region
-                                                    are < 2 ms apart (round trip); the low end,
-                                                    within one zone, *assumed*
-    ``jitter_mean_ms`` j            0 - 10 ms       *assumed*: mean extra one-way delay per
-                                                    message, none to a congested WAN
-    ``per_append_ms`` a             0.1 - 5 ms      *assumed*: leader busy time per append
-                                                    (WAL write + fsync on its critical path)
-    ``per_follower_ms`` f           0.01 - 1 ms     *assumed*: one MsgApp out, one ack in
-    ``target_duration_s`` T         1 - 5 s         CRDB-FollowerReads: default 3 s
-                                                    (``kv.closed_timestamp.target_duration``);
-                                                    the range operators tune it over *assumed*
-    ``side_transport_interval_s`` I 0.05 - 1 s      CRDB-FollowerReads: default 200 ms; range
-                                                    *assumed*
-    ==============================  ==============  ==========================================
+    =================================  ============  ==========================================
+    parameter                          range         why plausible
+    =================================  ============  ==========================================
+    ``fsync_ms`` F                     0.1 - 20 ms   *assumed* low end (NVMe with a power-loss
+                                                     protected cache); the high end is the
+                                                     50 sequential IOPS etcd-Hardware names as
+                                                     the minimum (20 ms each)
+    ``intra_region_rtt_ms`` r0         0.2 - 2 ms    Azure-AZ: availability zones of a region
+                                                     are < 2 ms apart (round trip); the low end,
+                                                     within one zone, *assumed*
+    ``jitter_mean_ms`` j               0 - 10 ms     *assumed*: mean extra one-way delay per
+                                                     message, none to a congested WAN
+    ``per_append_ms`` a                0.1 - 5 ms    *assumed*: leader busy time per append
+                                                     (WAL write + fsync on its critical path)
+    ``per_follower_ms`` f              0.01 - 1 ms   *assumed*: one MsgApp out, one ack in
+    ``target_duration_s`` T            1 - 5 s       CRDB-FollowerReads: default 3 s
+                                                     (``kv.closed_timestamp.target_duration``);
+                                                     the range operators tune it over *assumed*
+    ``side_transport_interval_s`` I    0.05 - 1 s    CRDB-FollowerReads: default 200 ms; range
+                                                     *assumed*
+    =================================  ============  ==========================================
 
     Parameters
     ----------
