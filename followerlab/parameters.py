@@ -63,8 +63,9 @@ __all__ = [
     "check_cell_source",
 ]
 
-#: Parameters the batch runner sets itself (not configuration: left out of :func:`collect`).
-RESERVED = ("output_dir",)
+#: Parameters the batch runner sets itself (not configuration: left out of :func:`collect`):
+#: the run's folder, and a sweep's spec (:mod:`followerlab.sweep`).
+RESERVED = ("output_dir", "sweep")
 
 TYPES = ("float", "int", "bool", "str", "list")
 
@@ -292,6 +293,7 @@ class Parameter:
 # Declared once, listed by every notebook that takes them.
 
 OUTPUT_DIR = Parameter("output_dir", "str", "", meaning='where results.csv/results.json go; "" = don\'t write')
+SWEEP = Parameter("sweep", "str", "", meaning="sweep spec (JSON) the batch sets from a scenario's sweep:; \"\" = no sweep")
 CHANGE_RATE = Parameter("change_rate_per_s", "float", 1.0, "1/s", closed(0, 1000),
                         "metadata changes (new extents) per second on the leader database")
 QUERY_RATE = Parameter("query_rate_per_s", "float", 30.0, "1/s", closed(0, 1000), "queries per second on the database")
@@ -429,6 +431,7 @@ NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
         _p("query_rates_per_s", "list", [10.0, 60.0], "1/s", closed(0, 1000),
            "more query rates, evaluated vectorized in the same run (sweep)", element_type="float"),
         SENSITIVITY_SAMPLES,
+        SWEEP,
         OUTPUT_DIR,
     ),
     "03-raft-write-latency": (
@@ -459,6 +462,7 @@ NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
         _p("wars_trials", "int", 20000, "count", closed(1000, 1000000), "Monte Carlo trials of the t-visibility model"),
         _p("seed", "int", 1, "", closed(0), "random seed"),
         SENSITIVITY_SAMPLES,
+        SWEEP,
         OUTPUT_DIR,
     ),
     "04-compare-configurations": (
@@ -480,6 +484,16 @@ NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
         _p("rounds", "int", 4, "", closed(1, 20), "interleaving rounds in a live run (spreads load drift)"),
         _p("staleness_writes", "int", 120, "puts", closed(20, 5000), "write stream per layout in a live staleness run"),
         _p("save", "bool", False, meaning="live runs only: also save the run under data/measurements/"),
+        OUTPUT_DIR,
+    ),
+    "06-load": (
+        _p("mode", "str", "saved", domain=choices("saved", "ci", "live"),
+           meaning="saved: render the newest saved runs; ci: short live load check (< 90 s); "
+                   "live: the full measurement (~15 min, needs etcd)"),
+        _p("max_load_per_core", "float", 0.75, "", closed(0.05, 20),
+           "above this 1-minute load average per core the load-curve comparison is skipped (and says so)"),
+        _p("batches", "str", "1,2,4", meaning="candidate batch sizes for the write_load fit (comma-separated integers)"),
+        _p("save", "bool", False, meaning="live runs only: also save the runs under data/measurements/"),
         OUTPUT_DIR,
     ),
 }
