@@ -243,7 +243,7 @@ def _params(**overrides) -> dict:
     return p
 
 
-def _placement(matrix: pd.DataFrame, key: str, leaseholder, regions) -> raft.Placement:
+def _placement(matrix: raft.Topology, key: str, leaseholder, regions) -> raft.Placement:
     label, kind, arg = PLACEMENTS[key]
     if kind == "spread":
         if arg > len(regions):
@@ -266,7 +266,7 @@ def dashboard(**parameters) -> Dashboard:
         (>= 1), ``routing_mode`` (``random``, ``by_database``, ``by_query``, ``by_session``),
         ``query_rate_per_s`` (>= 0), ``weak_fraction`` (0..1), ``placement`` (a key of
         :data:`PLACEMENTS`), ``leaseholder_region`` (a region of ``rtt_data``), ``read_path``
-        (``leaseholder``, ``follower``, ``bounded``, ``global``), ``rtt_data`` (a key of
+        (one of :data:`followerlab.raft.READ_PATHS`), ``rtt_data`` (a key of
         :data:`RTT_DATASETS`); any of :data:`MODEL_INPUTS` (the notebooks' model inputs, under
         their parameter names); ``deployment_regions`` (regions of ``rtt_data`` where the
         replicas and the clients are; default: all of them).
@@ -334,12 +334,13 @@ def dashboard(**parameters) -> Dashboard:
     at = configuration.weak_metrics(rate, w, h, mode, **w_in)
 
     # -- Raft: the same computation as notebook 03, clients in the deployment regions
-    matrix = raft.load_rtt(RTT_DATASETS[p["rtt_data"]][1])
+    matrix = raft.as_topology(raft.load_rtt(RTT_DATASETS[p["rtt_data"]][1]))  # validated once for every call below
+    path = raft.read_path(p["read_path"])
     regions = p["deployment_regions"]
     place = _placement(matrix, p["placement"], p["leaseholder_region"], regions)
     rm = configuration.raft_metrics(matrix, place, regions, p["read_path"], **r_in)
     intra = dict(intra_region_rtt_ms=inputs["intra_region_rtt_ms"])
-    writes = np.array([float(raft.write_latency(matrix, place, c, inputs["fsync_ms"], global_table=p["read_path"] == "global",
+    writes = np.array([float(raft.write_latency(matrix, place, c, inputs["fsync_ms"], global_table=path.global_table,
                                                 **intra)) for c in regions])
     read_kw = dict(max_staleness_s=inputs["max_staleness_s"], version=inputs["crdb_version"], **intra)
     reads = [raft.read_latency(matrix, place, c, p["read_path"], **read_kw) for c in regions]

@@ -5,7 +5,8 @@ A Raft group has *voters* placed in regions of an RTT matrix (ms), optionally *n
 Raft leader) that serves strong reads and proposes every write.  This module computes, in
 milliseconds (seconds for staleness, as the names say):
 
-* the topology: RTT matrices (:func:`load_rtt`, :func:`rtt_matrix`), placements
+* the topology: RTT matrices (:func:`load_rtt`, :func:`rtt_matrix`; :func:`as_topology` validates
+  one once as a :class:`Topology` that every function accepts in place of ``rtt_ms``), placements
   (:class:`Placement`, :func:`placement`, :func:`survival_placement`) and the replica counts
   CockroachDB derives for the ZONE and REGION survival goals (:func:`replica_counts`);
 * write latency: :func:`commit_latency` (deterministic, from the matrix), :func:`write_latency`
@@ -13,7 +14,8 @@ milliseconds (seconds for staleness, as the names say):
   per-link jitter (:func:`commit_latency_distribution`, :func:`write_latency_distribution`);
   the placements compared on one table (:func:`placement_layouts`, :func:`placement_table`);
 * read latency by path (:func:`read_latency`): leaseholder, exact-staleness follower read,
-  bounded staleness (a mixture of local and redirected reads), global tables;
+  bounded staleness (a mixture of local and redirected reads), global tables -- each a
+  :class:`ReadPath` object (:data:`READ_PATHS` lists them; :func:`read_path` looks one up);
 * staleness: :func:`follower_read_timestamp_lag_s`, :func:`closed_timestamp_lag`,
   :func:`global_reads_lead_ms`;
 * region failure: :func:`survives`, :func:`failover`, :func:`failure_table`;
@@ -42,7 +44,23 @@ from __future__ import annotations
 from .failure import Failover, failover, failure_table, survives
 from .load import WriteLoad, write_load
 from .ranking import placement_layouts, placement_table, rank_topologies
-from .reads import READ_PATHS, ReadLatency, read_latency
+from .reads import (
+    READ_PATHS,
+    BoundedStalenessRead,
+    FollowerRead,
+    GlobalRead,
+    LeaseholderRead,
+    PathLatency,
+    PathStaleness,
+    ReadIndexRead,
+    ReadLatency,
+    ReadPath,
+    ReadSite,
+    read_latency,
+    read_path,
+    read_site,
+    register_read_path,
+)
 from .staleness import (
     ClosedTimestampLag,
     closed_timestamp_lag,
@@ -52,6 +70,8 @@ from .staleness import (
 )
 from .topology import (
     Placement,
+    Topology,
+    as_topology,
     load_rtt,
     placement,
     quorum_size,
@@ -70,6 +90,8 @@ from .write import (
 __all__ = [
     "load_rtt",
     "rtt_matrix",
+    "Topology",
+    "as_topology",
     "Placement",
     "placement",
     "spread_placement",
@@ -83,6 +105,18 @@ __all__ = [
     "ReadLatency",
     "read_latency",
     "READ_PATHS",
+    "ReadPath",
+    "ReadSite",
+    "PathLatency",
+    "PathStaleness",
+    "read_site",
+    "read_path",
+    "register_read_path",
+    "LeaseholderRead",
+    "FollowerRead",
+    "BoundedStalenessRead",
+    "GlobalRead",
+    "ReadIndexRead",
     "follower_read_timestamp_lag_s",
     "follower_read_lag_s",
     "ClosedTimestampLag",

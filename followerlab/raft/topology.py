@@ -38,9 +38,9 @@ def rtt_matrix(rtt_ms, regions: Sequence | None = None) -> pd.DataFrame:
 
     Parameters
     ----------
-    rtt_ms : array_like or pandas.DataFrame
+    rtt_ms : array_like, pandas.DataFrame or Topology
         Square matrix of non-negative finite round-trip times in ms.  A DataFrame must have the
-        same labels on rows and columns (in the same order).
+        same labels on rows and columns (in the same order); a :class:`Topology` gives its matrix.
     regions : sequence, optional
         Labels for an array input; default ``0 .. n-1`` (member indices, e.g. etcd members).
 
@@ -63,6 +63,8 @@ def rtt_matrix(rtt_ms, regions: Sequence | None = None) -> pd.DataFrame:
     ...
     ValueError: rtt_ms must be >= 0; got -1.0
     """
+    if isinstance(rtt_ms, Topology):
+        rtt_ms = rtt_ms.rtt_ms
     if isinstance(rtt_ms, pd.DataFrame):
         if list(rtt_ms.index) != list(rtt_ms.columns):
             raise ValueError(
@@ -125,16 +127,130 @@ def load_rtt(name_or_path) -> pd.DataFrame:
     return rtt_matrix(frame)
 
 
+@dataclass(frozen=True, eq=False)
+class Topology(Result):
+    """A validated RTT matrix with its regions and the RTT inside a region: checked once, passed on.
+
+    Every function of :mod:`followerlab.raft` that takes ``rtt_ms`` accepts a Topology as well
+    as a matrix (array or DataFrame).  A matrix is validated by :func:`rtt_matrix` on every call;
+    a Topology was validated when it was built and passes through unchecked, so build one
+    (:func:`as_topology`) when many calls share a matrix.
+
+    Attributes
+    ----------
+    rtt_ms : pandas.DataFrame
+        The matrix exactly as :func:`rtt_matrix` returns it (float, zero diagonal, the region
+        labels on rows and columns).  Do not modify it in place.
+    intra_region_rtt_ms : float or None
+        RTT between two nodes of one region (ms, *assumed*: not in the data), used by the
+        latency functions whose ``intra_region_rtt_ms`` argument is left at ``None``; ``None``
+        here leaves their own default.
+
+    Raises
+    ------
+    ValueError
+        From the constructor, if ``rtt_ms`` is not a valid matrix in :func:`rtt_matrix`'s form
+        or ``intra_region_rtt_ms`` is negative or not finite.
+
+    References
+    ----------
+    CRDB-FollowerReadsTopology, Azure-RTT, CRDB-Demo (docs/references.rst).
+
+    Examples
+    --------
+    >>> topo = as_topology(load_rtt("crdb-demo-rtt-2019.csv"), intra_region_rtt_ms=1.0)
+    >>> topo.regions, topo.intra_region_rtt_ms
+    (('us-east1', 'us-west1', 'europe-west1'), 1.0)
+    >>> Topology(pd.DataFrame([[0, 5], [5, 0]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: rtt_ms of a Topology must be the float matrix rtt_matrix returns; build it with as_topology(rtt_ms)
+    """
+
+    rtt_ms: pd.DataFrame
+    intra_region_rtt_ms: float | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.rtt_ms, pd.DataFrame) or not rtt_matrix(self.rtt_ms).equals(self.rtt_ms):
+            raise ValueError("rtt_ms of a Topology must be the float matrix rtt_matrix returns; "
+                             "build it with as_topology(rtt_ms)")
+        if self.intra_region_rtt_ms is not None:
+            intra = as_float_array("intra_region_rtt_ms", self.intra_region_rtt_ms, minimum=0.0)
+            if intra.ndim:
+                raise ValueError(f"intra_region_rtt_ms of a Topology must be one number; got {self.intra_region_rtt_ms!r}")
+
+    @property
+    def regions(self) -> tuple:
+        """The region labels, in matrix order."""
+        return tuple(self.rtt_ms.index)
+
+    @property
+    def values(self) -> np.ndarray:
+        """The matrix as a float array (ms)."""
+        return self.rtt_ms.to_numpy()
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of the RTT matrix."""
+        return self.rtt_ms.copy()
+
+    def intra(self, value, default: float = 0.0):
+        """The in-region RTT a function uses: ``value`` if given, else this topology's, else ``default``."""
+        if value is not None:
+            return value
+        return default if self.intra_region_rtt_ms is None else self.intra_region_rtt_ms
+
+
+def as_topology(rtt_ms, regions: Sequence | None = None, *, intra_region_rtt_ms=None) -> Topology:
+    """Validate an RTT matrix once and return it as a :class:`Topology` to pass on.
+
+    Parameters
+    ----------
+    rtt_ms : array_like, DataFrame or Topology
+        As in :func:`rtt_matrix`.  A Topology is returned as is (with ``intra_region_rtt_ms``
+        replaced when given).
+    regions : sequence, optional
+        Labels for an array input (see :func:`rtt_matrix`).
+    intra_region_rtt_ms : float, optional
+        RTT inside one region (ms, >= 0), the default of the latency functions given this
+        Topology.
+
+    References
+    ----------
+    CRDB-FollowerReadsTopology (docs/references.rst).
+
+    Examples
+    --------
+    >>> from followerlab.raft import commit_latency
+    >>> topo = as_topology([[0, 10], [12, 0]], regions=["a", "b"], intra_region_rtt_ms=0.5)
+    >>> float(commit_latency(topo, "a", ["a", "a", "b"]))   # the other voter in "a": 0.5 ms away
+    0.5
+    >>> as_topology(topo) is topo
+    True
+    """
+    if isinstance(rtt_ms, Topology):
+        if regions is not None and tuple(regions) != rtt_ms.regions:
+            raise ValueError(f"regions {list(regions)} disagree with the Topology's {list(rtt_ms.regions)}")
+        if intra_region_rtt_ms is None:
+            return rtt_ms
+        return Topology(rtt_ms.rtt_ms, intra_region_rtt_ms)
+    return Topology(rtt_matrix(rtt_ms, regions), intra_region_rtt_ms)
+
+
+def _as_topology(rtt_ms) -> Topology:
+    """``rtt_ms`` as a Topology: a Topology passes through, anything else is validated."""
+    return rtt_ms if isinstance(rtt_ms, Topology) else Topology(rtt_matrix(rtt_ms))
+
+
+def _intra(rtt_ms, value, default: float):
+    """``intra_region_rtt_ms`` as a function uses it: ``value`` if given, else the Topology's, else ``default``."""
+    if value is not None:
+        return value
+    return rtt_ms.intra(None, default) if isinstance(rtt_ms, Topology) else default
+
+
 def _as_matrix(rtt_ms) -> pd.DataFrame:
-    return rtt_ms if _is_valid_frame(rtt_ms) else rtt_matrix(rtt_ms)
-
-
-def _is_valid_frame(obj) -> bool:
-    # A DataFrame already returned by rtt_matrix is re-validated cheaply (square, labels).
-    if not isinstance(obj, pd.DataFrame):
-        return False
-    rtt_matrix(obj)
-    return True
+    """The validated matrix of ``rtt_ms`` (no check for a Topology)."""
+    return _as_topology(rtt_ms).rtt_ms
 
 
 def _index_of(matrix: pd.DataFrame, label, name: str) -> int:
