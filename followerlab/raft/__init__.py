@@ -23,11 +23,11 @@ milliseconds (seconds for staleness, as the names say):
 * write load: :func:`write_load` (the leader as a queue, with batching).
 
 The code lives in one module per concept of the subpackage ``followerlab/raft/``, all
-re-exported here (import from ``followerlab.raft``): ``topology`` (RTT matrices, placements),
-``staleness`` (closed timestamps, follower-read timestamps, global-reads lead), ``write``
-(commit and write latency), ``reads`` (read paths), ``failure`` (region failure), ``ranking``
-(placement tables, topology ranking) and ``load`` (write load); each imports only those
-listed before it.
+re-exported here (import from ``followerlab.raft``): ``topology`` (RTT matrices, the validated
+:class:`Topology`), ``placements`` (placements, quorums, survival goals), ``staleness``
+(closed timestamps, follower-read timestamps, global-reads lead), ``write`` (commit and write
+latency), ``reads`` (read paths), ``failure`` (region failure), ``ranking`` (placement tables,
+topology ranking) and ``load`` (write load); each imports only those listed before it.
 
 Sources (entries of docs/references.rst): CRDB-FollowerReadsTopology, CRDB-FollowerReads,
 CRDB-GlobalTables, CRDB-SurvivalGoals, Ongaro2014 and etcd-Tuning, CockroachDB source (``pkg/sql/region_util.go``: ``getNumVotersAndNumReplicas``;
@@ -68,18 +68,15 @@ from .staleness import (
     follower_read_timestamp_lag_s,
     global_reads_lead_ms,
 )
-from .topology import (
+from .placements import (
     Placement,
-    Topology,
-    as_topology,
-    load_rtt,
     placement,
     quorum_size,
     replica_counts,
-    rtt_matrix,
     spread_placement,
     survival_placement,
 )
+from .topology import Topology, as_topology, load_rtt, rtt_matrix
 from .write import (
     commit_latency,
     commit_latency_distribution,

@@ -12,7 +12,8 @@ import pandas as pd
 
 from .._results import Result
 from .._validate import as_float_array
-from .topology import Placement, _as_matrix, _as_topology, _index_of
+from .placements import Placement
+from .topology import _as_matrix, _as_topology, _index_of
 from .write import commit_latency, write_latency
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from .._stats import weighted_quantile
 from .._validate import as_float_array, check_probability
 from .failure import survives
 from .reads import READ_PATHS, read_latency, read_path
-from .topology import _as_topology, _index_of, spread_placement, survival_placement
+from .placements import spread_placement, survival_placement
+from .topology import _as_topology, _index_of
 from .write import _as_dist, commit_latency, write_latency, write_latency_distribution
 
 # --------------------------------------------------------------------------------------------

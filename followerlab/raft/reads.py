@@ -27,7 +27,8 @@ import pandas as pd
 from .._results import Result
 from .._validate import as_float_array, check_choice, check_probability
 from .staleness import ClosedTimestampLag, closed_timestamp_lag, follower_read_timestamp_lag_s
-from .topology import Placement, Topology, _as_topology, _index_of, _link_ms
+from .placements import Placement
+from .topology import Topology, _as_topology, _index_of, _link_ms
 from .write import commit_latency
 
 # --------------------------------------------------------------------------------------------

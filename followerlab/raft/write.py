@@ -19,7 +19,8 @@ import pandas as pd
 from .. import latency
 from .._validate import as_float_array, as_int_array
 from .staleness import global_reads_lead_ms
-from .topology import Placement, Topology, _as_topology, _expand, _index_of, _intra, _link_ms, rtt_matrix
+from .placements import Placement, _expand
+from .topology import Topology, _as_topology, _index_of, _intra, _link_ms, rtt_matrix
 
 def _voter_positions(m: pd.DataFrame, leader, voters):
     voters = _expand(voters, "voters")
