@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from followerlab import raft
-from followerlab.raft import reads
+from followerlab.raft import paths
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +23,7 @@ def demo():
 
 def test_read_paths_are_derived_from_the_registered_objects():
     assert raft.READ_PATHS == ("leaseholder", "follower", "bounded", "global")
-    assert raft.READ_PATHS == tuple(name for name, obj in reads._REGISTRY.items() if obj.listed)
+    assert raft.READ_PATHS == tuple(name for name, obj in paths._REGISTRY.items() if obj.listed)
     for name in (*raft.READ_PATHS, "readindex"):
         obj = raft.read_path(name)
         assert isinstance(obj, raft.ReadPath) and obj.name == name and raft.read_path(obj) is obj
@@ -47,12 +47,12 @@ def test_registration_refuses_duplicates_and_non_paths():
             name = "follower"
     with pytest.raises(ValueError, match="needs a ReadPath subclass with a name"):
         raft.register_read_path(object)
-    assert "Again" not in {type(o).__name__ for o in reads._REGISTRY.values()}
+    assert "Again" not in {type(o).__name__ for o in paths._REGISTRY.values()}
 
 
 def test_a_new_path_is_one_class(demo, monkeypatch):
     # the example of docs/architecture.rst: a stale read from the nearest *voter*
-    monkeypatch.setattr(reads, "_REGISTRY", dict(reads._REGISTRY))  # undone after the test
+    monkeypatch.setattr(paths, "_REGISTRY", dict(paths._REGISTRY))  # undone after the test
 
     @raft.register_read_path
     @dataclass(frozen=True)
@@ -111,5 +111,5 @@ def test_notebook_00_offers_exactly_the_read_paths():
 def test_no_module_hard_codes_the_list_of_read_paths():
     literal = re.compile(r"""["']leaseholder["'],\s*["']follower["'],\s*["']bounded["']""")
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "followerlab").rglob("*.py")
-                 if literal.search(p.read_text()) and p.name != "reads.py"]
+                 if literal.search(p.read_text()) and p.name != "paths.py"]
     assert not offenders, f"derive the read paths from followerlab.raft.READ_PATHS in {offenders}"

@@ -26,13 +26,15 @@ The code lives in one module per concept of the subpackage ``followerlab/raft/``
 re-exported here (import from ``followerlab.raft``): ``topology`` (RTT matrices, the validated
 :class:`Topology`), ``placements`` (placements, quorums, survival goals), ``staleness``
 (closed timestamps, follower-read timestamps, global-reads lead), ``write`` (commit and write
-latency), ``reads`` (read paths), ``failure`` (region failure), ``ranking`` (placement tables,
-topology ranking) and ``load`` (write load); each imports only those listed before it.
+latency), ``paths`` (the read-path objects), ``reads`` (read latency by path), ``failure``
+(region failure), ``ranking`` (placement tables, topology ranking) and ``load`` (write load);
+each imports only those listed before it.
 
 Sources (entries of docs/references.rst): CRDB-FollowerReadsTopology, CRDB-FollowerReads,
-CRDB-GlobalTables, CRDB-SurvivalGoals, Ongaro2014 and etcd-Tuning, CockroachDB source (``pkg/sql/region_util.go``: ``getNumVotersAndNumReplicas``;
-``pkg/kv/kvserver/closedts/policy.go``: ``TargetForPolicy``).  Values not published anywhere
-are marked *assumed* where they are used.
+CRDB-GlobalTables (with the closed-timestamp lead of CockroachDB's ``closedts`` package),
+CRDB-SurvivalGoals, CRDB-RegionUtil (``getNumVotersAndNumReplicas``), Ongaro2014, etcd-Tuning,
+etcd-APIGuarantees, and for the write load Bailey1954 and JanssenVanLeeuwaarden2005.  Values
+not published anywhere are marked *assumed* where they are used.
 
 >>> m = load_rtt("crdb-demo-rtt-2019.csv")
 >>> float(commit_latency(m, "us-east1", ["us-east1", "us-west1", "europe-west1"]))
@@ -44,7 +46,7 @@ from __future__ import annotations
 from .failure import Failover, failover, failure_table, survives
 from .load import WriteLoad, write_load
 from .ranking import placement_layouts, placement_table, rank_topologies
-from .reads import (
+from .paths import (
     READ_PATHS,
     BoundedStalenessRead,
     FollowerRead,
@@ -53,14 +55,13 @@ from .reads import (
     PathLatency,
     PathStaleness,
     ReadIndexRead,
-    ReadLatency,
     ReadPath,
     ReadSite,
-    read_latency,
     read_path,
     read_site,
     register_read_path,
 )
+from .reads import ReadLatency, read_latency
 from .staleness import (
     ClosedTimestampLag,
     closed_timestamp_lag,

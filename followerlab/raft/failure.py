@@ -40,6 +40,10 @@ def survives(placement_: Placement, failed_regions, *, rtt_ms=None) -> bool:
 
     Non-voters do not count.  With ``rtt_ms`` the failed region names are validated.
 
+    References
+    ----------
+    Ongaro2014 (majority quorum), CRDB-SurvivalGoals (docs/references.rst).
+
     Examples
     --------
     >>> from followerlab.raft import load_rtt, spread_placement, survival_placement
@@ -62,6 +66,10 @@ class Failover(Result):
 
     ``new_leaseholder`` is ``None`` when no quorum survives (the range is unavailable until the
     region returns: ``unavailable_ms = inf``).
+
+    References
+    ----------
+    Ongaro2014, etcd-Tuning, CRDB-SurvivalGoals (docs/references.rst).
     """
 
     failed_regions: tuple
@@ -97,6 +105,10 @@ def failover(rtt_ms, placement_: Placement, failed_regions, *, client_regions=No
     1000 (etcd's default, etcd-Tuning in docs/references.rst) and ``lease_expiry_ms`` 6000
     (*assumed*; CockroachDB's lease duration is not in the sources); ``intra_region_rtt_ms``
     the :class:`Topology`'s, else 0.
+
+    References
+    ----------
+    Ongaro2014 (leader election), etcd-Tuning (election timeout), CRDB-SurvivalGoals (docs/references.rst).
 
     Examples
     --------

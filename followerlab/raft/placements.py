@@ -32,6 +32,12 @@ from .topology import _as_matrix, _index_of
 def quorum_size(n_voters):
     """Raft majority quorum ``q = floor(n/2) + 1`` (vectorized).
 
+    References
+    ----------
+    Ongaro2014 (docs/references.rst).
+
+    Examples
+    --------
     >>> quorum_size([1, 2, 3, 4, 5])
     array([1, 2, 2, 3, 3])
     """
@@ -52,8 +58,8 @@ def replica_counts(goal: str, n_regions):
     ``f = 2`` voters in the home region and at least one replica in every other region (the
     2-2-1 layout over 3 regions).  REGION survival needs at least 3 regions.
 
-    Source: CockroachDB ``pkg/sql/region_util.go``, ``getNumVotersAndNumReplicas`` and
-    ``maxFailuresBeforeUnavailability``; CRDB-SurvivalGoals (docs/references.rst).
+    Source: CRDB-RegionUtil (CockroachDB ``pkg/sql/region_util.go``, ``getNumVotersAndNumReplicas`` and
+    ``maxFailuresBeforeUnavailability``) and CRDB-SurvivalGoals (docs/references.rst).
 
     Parameters
     ----------
@@ -64,6 +70,10 @@ def replica_counts(goal: str, n_regions):
     Returns
     -------
     (num_voters, num_replicas) : tuple of int arrays
+
+    References
+    ----------
+    CRDB-SurvivalGoals, CRDB-RegionUtil (docs/references.rst).
 
     Examples
     --------
@@ -98,6 +108,10 @@ class Placement(Result):
         Region label of each non-voting replica.
     name : str
         A short description used in tables (e.g. ``"REGION 2-2-1"``).
+
+    References
+    ----------
+    CRDB-FollowerReadsTopology, CRDB-SurvivalGoals (docs/references.rst).
     """
 
     voters: tuple
@@ -171,6 +185,10 @@ def placement(voters, leaseholder, non_voters=None, *, rtt_ms=None, name: str = 
         labels) and labels are normalised to the matrix's.
     name : str
 
+    References
+    ----------
+    CRDB-FollowerReadsTopology, CRDB-SurvivalGoals (docs/references.rst).
+
     Examples
     --------
     >>> p = placement({"us-east1": 2, "us-west1": 2, "europe-west1": 1}, "us-east1")
@@ -213,6 +231,10 @@ def spread_placement(rtt_ms, leaseholder, regions=None, *, n_voters: int = 3, no
     gets a non-voter so that follower reads are local everywhere (as a CockroachDB
     multi-region database does).
 
+    References
+    ----------
+    CRDB-FollowerReadsTopology (docs/references.rst).
+
     Examples
     --------
     >>> from followerlab.raft import load_rtt
@@ -242,6 +264,10 @@ def survival_placement(rtt_ms, home_region, goal: str = "zone", regions=None, *,
     nearest other regions and the rest hold non-voters -- the only layouts that match the counts
     of :func:`replica_counts`.  *Assumption*: which regions get the floating voters is the
     allocator's choice; we take the nearest, as CockroachDB's comments describe the intent.
+
+    References
+    ----------
+    CRDB-SurvivalGoals, CRDB-RegionUtil (docs/references.rst).
 
     Examples
     --------

@@ -13,7 +13,8 @@ import pandas as pd
 from .._stats import weighted_quantile
 from .._validate import as_float_array, check_probability
 from .failure import survives
-from .reads import READ_PATHS, read_latency, read_path
+from .paths import READ_PATHS, read_path
+from .reads import read_latency
 from .placements import spread_placement, survival_placement
 from .topology import _as_topology, _index_of
 from .write import _as_dist, commit_latency, write_latency, write_latency_distribution
@@ -30,6 +31,12 @@ def placement_layouts(rtt_ms, leaseholder, regions=None) -> dict:
     it (:func:`spread_placement`); ``"REGION 5 voters 2-2-1"``: REGION survival over those same
     3 regions; ``"ZONE 3 voters"``: ZONE survival, all voters in the leaseholder's region.
 
+    References
+    ----------
+    CRDB-FollowerReadsTopology, CRDB-SurvivalGoals (docs/references.rst).
+
+    Examples
+    --------
     >>> from followerlab.raft import load_rtt
     >>> m = load_rtt("crdb-demo-rtt-2019.csv")
     >>> [p.voters.count("us-east1") for p in placement_layouts(m, "us-east1").values()]
@@ -52,6 +59,10 @@ def placement_table(rtt_ms, leaseholders=None, regions=None, fsync=0.0, *, link_
     latency (:func:`commit_latency`, :func:`write_latency` with a constant ``fsync``'s median)
     and the write p50 / p99 from :func:`write_latency_distribution`, for a client in the
     leaseholder's region.
+
+    References
+    ----------
+    CRDB-FollowerReadsTopology, CRDB-SurvivalGoals, Ongaro2014 (docs/references.rst).
 
     Examples
     --------
@@ -117,6 +128,10 @@ def rank_topologies(rtt_ms, client_shares: Mapping, home_region, *, read_fractio
     and the p99 is the 0.99 quantile of the mixture.  Options are sorted eligible first, then
     by mean latency, then p99.  ``survives_region_failure`` says whether a quorum outlives the
     loss of any single region.
+
+    References
+    ----------
+    CRDB-FollowerReadsTopology, CRDB-FollowerReads, CRDB-GlobalTables, CRDB-SurvivalGoals (docs/references.rst).
 
     Examples
     --------

@@ -54,6 +54,10 @@ def rtt_matrix(rtt_ms, regions: Sequence | None = None) -> pd.DataFrame:
     ValueError
         Not square, negative, NaN/inf, non-zero diagonal, duplicate or mismatched labels.
 
+    References
+    ----------
+    Azure-RTT, CRDB-Demo (the shipped matrices) (docs/references.rst).
+
     Examples
     --------
     >>> float(rtt_matrix([[0, 10], [12, 0]], regions=["a", "b"]).loc["b", "a"])
@@ -111,6 +115,10 @@ def load_rtt(name_or_path) -> pd.DataFrame:
     ----------
     name_or_path : str or path
         A file name under ``data/regions`` or a path to a CSV.
+
+    References
+    ----------
+    Azure-RTT, CRDB-Demo (docs/references.rst).
 
     Examples
     --------

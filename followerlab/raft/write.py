@@ -87,6 +87,10 @@ def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=
         Commit latency in ms, broadcast over ``fsync_ms``, ``intra_region_rtt_ms`` and stacked
         matrices.
 
+    References
+    ----------
+    Ongaro2014, etcd-Tuning (docs/references.rst).
+
     Examples
     --------
     Three etcd members, RTT(i, j) = x_i + x_j with x = (5, 10, 20) ms, 2 ms fsync: the leader 0
@@ -247,6 +251,10 @@ def commit_latency_distribution(rtt_ms, leader, voters, fsync=0.0, *, link_jitte
     latency distribution
         ``cdf``, ``ppf``, ``mean()``, ``rvs``.
 
+    References
+    ----------
+    Ongaro2014, etcd-Tuning, DavidNagaraja2003 (order statistics) (docs/references.rst).
+
     Examples
     --------
     >>> from followerlab.raft import load_rtt
@@ -284,6 +292,10 @@ def write_latency_distribution(rtt_ms, placement_: Placement, client_region, fsy
     with ``C`` from :func:`commit_latency_distribution`, ``r_0`` the in-region client ->
     gateway round trip (``intra_region_rtt_ms``) and ``J_{c,L}`` one more independent link
     jitter when the client is outside the leaseholder's region.
+
+    References
+    ----------
+    CRDB-FollowerReadsTopology, Ongaro2014 (docs/references.rst).
 
     Examples
     --------
