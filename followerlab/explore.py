@@ -442,7 +442,7 @@ def draw_dashboard(d: Dashboard):
     new_axes(f"Raft: {PLACEMENTS[p['placement']][0]}", "client region", "latency (ms)", ax=ax)
     x = np.arange(len(c["regions"]))
     width = 0.27
-    ax.bar(x - width, c["write_ms"], width, color=PALETTE[1], label="write" + (" (global table)" if p["read_path"] == "global" else ""))
+    ax.bar(x - width, c["write_ms"], width, color=PALETTE[1], label="write" + (" (global table)" if raft.read_path(p["read_path"]).global_table else ""))
     ax.bar(x, c["read_mean_ms"], width, color=PALETTE[0], label=f"read: {p['read_path']} (mean)")
     ax.bar(x + width, c["read_leaseholder_ms"], width, color=PALETTE[5], label="read: leaseholder")
     ax.set_xticks(x, [f"{r}*" if r == p["leaseholder_region"] else str(r) for r in c["regions"]],

@@ -201,6 +201,10 @@ class Topology(Result):
         """A copy of the RTT matrix."""
         return self.rtt_ms.copy()
 
+    def _repr_html_(self) -> str:
+        intra = "" if self.intra_region_rtt_ms is None else f"; within a region {float(self.intra_region_rtt_ms):g} ms"
+        return f"<div><p><b>Topology</b>: round-trip times (ms){intra}</p>{self.rtt_ms.to_html()}</div>"
+
     def intra(self, value, default: float = 0.0):
         """The in-region RTT a function uses: ``value`` if given, else this topology's, else ``default``."""
         if value is not None:
