@@ -36,7 +36,7 @@ ADX-QueryConsistency, ADX-WeakConsistencyPolicy, ADX-QueryConsistencyPolicy and 
 :mod:`followerlab.queueing`; the periodic-refresh age from :mod:`followerlab.staleness`.  The
 independent simulation is :mod:`followerlab.sim.consistency`.
 
->>> int(query_head_count(15).heads)      # the product team's example: 15 nodes -> 3 heads
+>>> int(query_head_count(15).heads)      # the policy's example: 15 nodes -> 3 heads
 3
 >>> float(results_cache_hit_ratio(1.0, 60.0))   # a query repeating every second, 60 s max age
 0.9836065573770492

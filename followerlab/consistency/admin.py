@@ -54,6 +54,12 @@ class AdminLoad(Result):
     (:mod:`followerlab._mg1`, one core; numerical error below 1e-5 relative); False — the G/G/c
     approximation of :func:`followerlab.queueing.ggc` (more than one core), see
     :func:`admin_node_load` for its measured error.
+
+    References
+    ----------
+    Leibowitz2023 (what runs on the admin node and on the heads), Kleinrock1975 (M/M/c, Erlang
+    C, Pollaczek–Khinchine), Benes1957 and AbateWhitt1992 (the exact M/G/1 waiting-time law on a
+    lattice), Allen1990 (the Allen–Cunneen G/G/c approximation) in docs/references.rst.
     """
 
     query_rate_per_s: np.ndarray
@@ -161,6 +167,14 @@ def admin_node_load(
     Assumptions: Poisson arrivals; a weak query puts no work on the admin node; planning costs
     the same on a head as on the admin node; query execution on data nodes is not modelled.
     Source: Leibowitz2023 (what runs where); service times and cores are *assumed*.
+
+    References
+    ----------
+    Leibowitz2023 (strong queries and control commands on the admin node, weak queries on the
+    heads), Kleinrock1975 (ch. 3 M/M/c and Erlang C, ch. 5 Pollaczek–Khinchine), Benes1957 and
+    AbateWhitt1992 (the exact M/G/1 waiting-time law of :mod:`followerlab._mg1`), Allen1990 (the
+    Allen–Cunneen G/G/c approximation of :func:`followerlab.queueing.ggc`) in
+    docs/references.rst.
 
     Examples
     --------

@@ -26,7 +26,13 @@ __all__ = ["Advice", "advise"]
 
 @dataclass(frozen=True)
 class Advice(Result):
-    """The advisor's table (one row per mode x head count) and its pick."""
+    """The advisor's table (one row per mode x head count) and its pick.
+
+    References
+    ----------
+    Leibowitz2023 and ADX-WeakConsistencyPolicy in docs/references.rst (the trade the advisor
+    weighs: admin-node load against head staleness).
+    """
 
     table: pd.DataFrame = field(repr=False)
     mode: str
@@ -77,6 +83,12 @@ def advise(
     hit ratio.  ``by_database`` rows need ``shares`` (query share per database) and
     ``by_session`` rows ``session_shares`` (per session id; defaults to ``shares``); without them
     those rows are left out.
+
+    References
+    ----------
+    Leibowitz2023 (strong load on the admin node against weak staleness on the heads) and
+    ADX-WeakConsistencyPolicy (head counts and refresh period) in docs/references.rst; the
+    models it combines cite their own sources.
 
     Examples
     --------

@@ -33,6 +33,11 @@ class QueryHeads(Result):
         Nodes that hold data: all of them, or ``nodes - heads`` above the super-slacker threshold.
     heads_hold_data : ndarray of bool
         False when the cluster is above ``super_slacker_threshold`` (heads only plan queries).
+
+    References
+    ----------
+    ADX-WeakConsistencyPolicy (the cluster policy's node counts and super-slacker threshold) and
+    Leibowitz2023 (query heads plan weak queries) in docs/references.rst.
     """
 
     nodes: np.ndarray
@@ -70,6 +75,12 @@ def query_head_count(nodes, percentage=20, minimum=2, maximum=30, super_slacker_
     How a fractional count rounds is not published: **assumed** round up, then clamp to
     ``[minimum, maximum]``; a cluster cannot have more heads than nodes (*assumed* cap).  The
     product's example (15 nodes -> 3 heads) is consistent with this rule (20% of 15 is exactly 3).
+
+    References
+    ----------
+    ADX-WeakConsistencyPolicy (PercentageOfNodes, MinimumNumberOfNodes, MaximumNumberOfNodes,
+    SuperSlackerNumberOfNodesThreshold; defaults 20 %, 2, 30) and Leibowitz2023 (20 % of the
+    nodes, at least 2, at most 30) in docs/references.rst.
 
     Examples
     --------

@@ -59,6 +59,10 @@ class ConsistencyResolution(Result):
         For the sub-query on a remote cluster when ``remote_policy`` is given.
     session_id : str or None
     warnings : tuple of str
+
+    References
+    ----------
+    Leibowitz2023, ADX-QueryConsistency and ADX-QueryConsistencyPolicy in docs/references.rst.
     """
 
     mode: str
@@ -143,6 +147,12 @@ def resolve_consistency(request_properties=None, policy=None, remote_policy=None
     ------
     ValueError
         An unknown ``queryconsistency`` value or policy ``Value`` (naming the closest valid one).
+
+    References
+    ----------
+    Leibowitz2023 (the rules above, the boolean mistake, cross-cluster propagation),
+    ADX-QueryConsistency (the request property and its values) and ADX-QueryConsistencyPolicy
+    (the workload-group policy and IsRelaxable) in docs/references.rst.
 
     Examples
     --------

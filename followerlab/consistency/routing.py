@@ -56,6 +56,13 @@ def hot_key_shares(keys=10, hot_share=0.7) -> np.ndarray:
     Leibowitz2023's example of imbalance: "70% of queries are run in the context of a specific
     database".  The number of other databases is *assumed* (default 9).
 
+    References
+    ----------
+    Leibowitz2023 in docs/references.rst (its example of imbalance: 70 % of the queries in the
+    context of one database).
+
+    Examples
+    --------
     >>> hot_key_shares(4, 0.7).round(3)
     array([0.7, 0.1, 0.1, 0.1])
     """
@@ -71,6 +78,13 @@ def hot_key_shares(keys=10, hot_share=0.7) -> np.ndarray:
 def zipf_shares(keys=10, exponent=1.0) -> np.ndarray:
     r"""Zipf shares :math:`p_k \propto k^{-s}`, k = 1..K (``exponent`` s >= 0; 0 is uniform).
 
+    References
+    ----------
+    Breslau1999 in docs/references.rst (Zipf-like popularity of requested items, exponent
+    varying between workloads).
+
+    Examples
+    --------
     >>> zipf_shares(3, 1.0).round(4)
     array([0.5455, 0.2727, 0.1818])
     """
@@ -99,6 +113,11 @@ class HeadLoadDistribution(Result):
         E[max share].
     mean_standard_error : float
         0 for exact; the Monte Carlo standard error of ``mean`` otherwise.
+
+    References
+    ----------
+    Leibowitz2023 and ADX-QueryConsistency in docs/references.rst (affinitized routing by
+    database or by session id hashes each key onto one head).
     """
 
     values: np.ndarray
@@ -214,6 +233,12 @@ def head_load_distribution(shares, heads, *, method="auto", samples=20000, seed=
     max_states : int
         State budget of the exact method.
 
+    References
+    ----------
+    Leibowitz2023 and ADX-QueryConsistency in docs/references.rst (affinitized routing by
+    database or by session id hashes each key onto one head; the 70 %-on-one-database example).
+    The law of the maximum is derived above; the tests check it by brute-force enumeration.
+
     Examples
     --------
     >>> d = head_load_distribution([0.5, 0.5], 2)      # both keys on one head w.p. 1/2
@@ -290,6 +315,11 @@ def results_cache_hit_ratio(rate_per_s, max_age_s):
     unchanged.  Source: ADX-ResultsCache and Jung2003 in docs/references.rst (query results cache: per node, needs identical text,
     database and request properties).  Checked against a simulated cache in the tests.
 
+    References
+    ----------
+    ADX-ResultsCache (the per-node query results cache and its max age) and Jung2003 (hit ratio
+    of a TTL cache under Poisson requests) in docs/references.rst.
+
     Examples
     --------
     >>> results_cache_hit_ratio([0.1, 0.1 / 3], 60.0).round(4)   # by query vs random over 3 heads
@@ -306,6 +336,12 @@ class RoutingLoad(Result):
     """Per-mode head load, hottest head, latency and results-cache effect.
 
     Fields broadcast over the rate arrays; ``mode`` is a string.
+
+    References
+    ----------
+    Leibowitz2023 and ADX-QueryConsistency (the four weak routing modes), ADX-ResultsCache and
+    Jung2003 (results-cache hits), Allen1990 and Kleinrock1975 (the G/G/c head queue) in
+    docs/references.rst.
     """
 
     mode: str
@@ -388,6 +424,12 @@ def routing_load(
     RoutingLoad
         ``hottest_head_p50/p99_response_s`` are quantiles at a head carrying the expected
         hottest share; ``head_p50/p99_response_s`` at a head with the even share.
+
+    References
+    ----------
+    Leibowitz2023 and ADX-QueryConsistency (the four weak routing modes and what each pins to
+    one head), ADX-ResultsCache and Jung2003 (results-cache hits), Allen1990 and Kleinrock1975
+    (the G/G/c head queue of :func:`followerlab.queueing.ggc`) in docs/references.rst.
 
     Examples
     --------

@@ -40,6 +40,12 @@ class WeakStaleness(Result):
 
     ``lag`` is the :class:`followerlab.staleness.RefreshLag` (``cdf``, ``quantile``,
     ``sample``) the summary fields come from.
+
+    References
+    ----------
+    Leibowitz2023 and ADX-WeakConsistencyPolicy (heads refresh their metadata every
+    RefreshPeriodInSeconds), BaccelliBremaud2003 (the age's law when refreshes overrun,
+    :func:`followerlab.staleness.refresh_lag`) in docs/references.rst.
     """
 
     refresh_period_s: np.ndarray
@@ -95,6 +101,13 @@ def weak_staleness(refresh_period_s=120.0, base_duration_s=2.0, duration_per_cha
     duration_per_change_s, change_rate_per_s : array_like
         f1 and the metadata change rate (*assumed*, default 0).
 
+    References
+    ----------
+    Leibowitz2023 (heads download the metadata delta every 2 minutes; a refresh usually takes up
+    to a few seconds), ADX-WeakConsistencyPolicy (RefreshPeriodInSeconds 120, range 30..1800),
+    BaccelliBremaud2003 (the age's law when refreshes overrun,
+    :func:`followerlab.staleness.refresh_lag`) in docs/references.rst.
+
     Examples
     --------
     >>> s = weak_staleness(120.0, 2.0)
@@ -116,7 +129,13 @@ def weak_staleness(refresh_period_s=120.0, base_duration_s=2.0, duration_per_cha
 
 @dataclass(frozen=True)
 class MissedRecords(Result):
-    """What a query over the last ``window_s`` misses because its head's metadata is old."""
+    """What a query over the last ``window_s`` misses because its head's metadata is old.
+
+    References
+    ----------
+    Leibowitz2023 in docs/references.rst (the 1000 records per minute example, the 7-day
+    aggregation and the 5-minute alert).
+    """
 
     window_s: np.ndarray
     ingest_rate_per_s: np.ndarray
@@ -166,6 +185,12 @@ def records_missed(window_s, ingest_rate_per_s, staleness=None, match_rate_per_s
     Assumes ingestion itself is instantaneous (strong queries miss nothing) and that the
     query's window ends at the query time.  Source: Leibowitz2023 (the 1000 records per minute
     example; the 7-day aggregation and the 5-minute alert).
+
+    References
+    ----------
+    Leibowitz2023 in docs/references.rst (weak queries miss the data ingested since their head's
+    last refresh; the 1000 records per minute example, the 7-day aggregation and the 5-minute
+    alert).
 
     Examples
     --------
@@ -251,6 +276,12 @@ def monotonic_read_violation_probability(heads, refresh_period_s=120.0, gap_s=0.
     g = 0, where it is 1/4 whatever the phases).  Checked against an event simulation of
     refresh phases in the tests.
 
+    References
+    ----------
+    Terry1994 (the monotonic-reads session guarantee), Leibowitz2023 and ADX-QueryConsistency
+    (random routing across heads; affinity by database or session id keeps a session on one
+    head) in docs/references.rst.
+
     Examples
     --------
     >>> monotonic_read_violation_probability([1, 2, 3], 120.0, 0.0).round(4)
@@ -273,7 +304,13 @@ def monotonic_read_violation_probability(heads, refresh_period_s=120.0, gap_s=0.
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RefreshCost(Result):
-    """Storage load of metadata refreshes and the odds a download fails."""
+    """Storage load of metadata refreshes and the odds a download fails.
+
+    References
+    ----------
+    Leibowitz2023 in docs/references.rst (heads download the metadata delta from persistent
+    storage; the warning about databases with millions of extents).
+    """
 
     heads: np.ndarray
     refresh_period_s: np.ndarray
@@ -328,8 +365,14 @@ def refresh_cost(
     bytes_per_extent : array_like
         Metadata bytes per extent b, > 0; *assumed* 2 KiB (not published).
     base_duration_s, bandwidth_bytes_per_s, failure_rate_per_mb : array_like
-        f0 (*assumed* 2 s, seed: "usually up to a few seconds"), B (*assumed* 100 MB/s) and φ
+        f0 (*assumed* 2 s; Leibowitz2023: "usually up to a few seconds"), B (*assumed* 100 MB/s) and φ
         (*assumed* 1e-4 per MB).
+
+    References
+    ----------
+    Leibowitz2023 (heads download the metadata delta from persistent storage; a refresh usually
+    takes up to a few seconds; the warning about databases with millions of extents) and
+    ADX-WeakConsistencyPolicy (RefreshPeriodInSeconds 30..1800) in docs/references.rst.
 
     Examples
     --------

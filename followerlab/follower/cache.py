@@ -35,6 +35,11 @@ class CacheCost(Result):
         Share of queries whose time range reaches past the hot span (they read blob storage).
     cold_scan_fraction : ndarray
         Share of scanned data that is cold, :math:`E[(R-h)^+]/E[R]`, data spread evenly in time.
+
+    References
+    ----------
+    ADX-CachePolicy in docs/references.rst (hot span by ingestion time; 95 % of the SSD for hot
+    data).
     """
 
     hot_span_s: np.ndarray
@@ -74,6 +79,11 @@ def cache_cost(hot_span_s, ingest_bytes_per_s, lookback_s, *, compression_ratio=
     retention_s : array_like
         Retention (s): nothing older is stored.
 
+    References
+    ----------
+    ADX-CachePolicy (hot span by ingestion time; 95 % of the SSD for hot data) and Leibowitz2021
+    (a follower may keep a different hot span than its leader) in docs/references.rst.
+
     Examples
     --------
     >>> c = cache_cost([86400.0, 90 * 86400.0], 1e6, [3600.0, 7 * 86400.0], compression_ratio=10)
@@ -99,7 +109,12 @@ def cache_cost(hot_span_s, ingest_bytes_per_s, lookback_s, *, compression_ratio=
 
 @dataclass(frozen=True)
 class ReadLatency(Result):
-    """Latency of a workload's queries (s): mean, median, 99th percentile, cold share."""
+    """Latency of a workload's queries (s): mean, median, 99th percentile, cold share.
+
+    References
+    ----------
+    ADX-CachePolicy and HyndmanFan1996 in docs/references.rst.
+    """
 
     mean_s: np.ndarray
     p50_s: np.ndarray
@@ -133,6 +148,12 @@ def workload_read_latency(
     :math:`\ell_{blob} + c\,(1/R_{blob} - 1/R_{ssd})` for their :math:`c` bytes.
     Quantiles are those of this mixture over the workload's samples (exact for the discrete
     workload given).  Every latency parameter is *assumed* (nothing is published).
+
+    References
+    ----------
+    ADX-CachePolicy (hot data read from SSD, cold data from storage), Leibowitz2021 (without
+    auto-prefetch the newest extents may still be cold) and HyndmanFan1996 (quantiles of the
+    workload's discrete mixture: the inverted weighted empirical CDF) in docs/references.rst.
 
     Examples
     --------

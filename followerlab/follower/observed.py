@@ -75,6 +75,11 @@ class LagEstimate(Result):
         Probes where the follower looked ahead of the leader (clock/timing noise; kept).
     probe_time_s : ndarray
         Probe times (s since the epoch) when matched on ``probe_time``, else NaN.
+
+    References
+    ----------
+    Leibowitz2021 (the FAQ's max(ingestion_time()) probes) and HyndmanFan1996 (ppf: the inverted
+    empirical CDF) in docs/references.rst.
     """
 
     lag_s: np.ndarray
@@ -114,7 +119,7 @@ class LagEstimate(Result):
 
 
 def estimate_lag(leader_times, follower_times) -> LagEstimate:
-    r"""Lag distribution from the seed FAQ's ``max(ingestion_time())`` probes of both clusters.
+    r"""Lag distribution from Leibowitz2021's FAQ ``max(ingestion_time())`` probes of both clusters.
 
     At each probe time :math:`t` the leader reports its newest ingestion time
     :math:`t - \epsilon_1` and the follower the newest one in its snapshot,
@@ -129,6 +134,11 @@ def estimate_lag(leader_times, follower_times) -> LagEstimate:
         Max ingestion times (datetimes or seconds).  A CSV path or DataFrame needs a column
         ``max_ingestion_time``; if both have ``probe_time`` the probes are matched on it (the
         same probe times on both sides), otherwise by position (same length required).
+
+    References
+    ----------
+    Leibowitz2021 in docs/references.rst (its FAQ compares max(ingestion_time()) on the leader
+    and on the follower).
 
     Examples
     --------
@@ -164,6 +174,12 @@ def split_faq_output(frame, leader_url: str, follower_url: str) -> tuple[pd.Data
     """Split the FAQ query's stacked output (``cluster_url, max_ingestion_time`` [, ``probe_time``])
     into the leader's and the follower's rows.
 
+    References
+    ----------
+    Leibowitz2021 in docs/references.rst (the FAQ query whose stacked output this splits).
+
+    Examples
+    --------
     >>> f = pd.DataFrame({"cluster_url": ["L", "F"], "max_ingestion_time": [10.0, 4.0]})
     >>> [len(x) for x in split_faq_output(f, "L", "F")]
     [1, 1]
@@ -185,7 +201,12 @@ def split_faq_output(frame, leader_url: str, follower_url: str) -> tuple[pd.Data
 
 @dataclass(frozen=True)
 class SyncFit(Result):
-    """Fitted sync model (P, d0, d1) and the Cramér-von Mises distance of the fit."""
+    """Fitted sync model (P, d0, d1) and the Cramér-von Mises distance of the fit.
+
+    References
+    ----------
+    Leibowitz2021 and BaccelliBremaud2003 in docs/references.rst.
+    """
 
     period_s: float
     base_duration_s: float
@@ -209,6 +230,13 @@ def fit_sync_model(lag_s, change_rate_per_s) -> SyncFit:
         Observed lags (s), e.g. ``estimate_lag(...).lag_s``; at least 10.
     change_rate_per_s : scalar or 1-D array
         Leader metadata changes per second during each observation.
+
+    References
+    ----------
+    Leibowitz2021 (the periodic sync whose duration grows with the changes) and
+    BaccelliBremaud2003 (the lag law the fit evaluates,
+    :func:`followerlab.staleness.refresh_lag`) in docs/references.rst; the Cramér-von Mises
+    criterion is stated above.
 
     Examples
     --------

@@ -38,6 +38,13 @@ def parse_timespan_s(value, name: str = "timespan"):
     """Seconds in a Kusto timespan: a number (s), ``"90d"``, ``"12h"``, ``"30m"``, ``"0d"``,
     ``"1.12:00:00"`` or ``"00:05:00"``; ``None`` stays ``None`` (no policy).
 
+    References
+    ----------
+    ADX-Timespan (the literals) and ADX-CachePolicy (hot spans written as timespans) in
+    docs/references.rst.
+
+    Examples
+    --------
     >>> parse_timespan_s("90d"), parse_timespan_s("1.12:00:00"), parse_timespan_s(30)
     (7776000.0, 129600.0, 30.0)
     >>> parse_timespan_s("ninety days", "hot")
@@ -87,6 +94,10 @@ class EffectiveCaching(Result):
         Which policy decided it: ``override table``, ``override database``, ``leader table``,
         ``leader database`` or ``none (all hot)``.
     kind : str
+
+    References
+    ----------
+    Leibowitz2021, ADX-FollowerCommands and ADX-CachePolicy in docs/references.rst.
     """
 
     tables: tuple
@@ -130,6 +141,12 @@ def effective_caching(
         Database-level hot span (``"1d"``, seconds, ...); ``None`` = no policy.
     leader_table_hot, override_table_hot : mapping of table -> timespan, optional
     kind : {'none', 'union', 'replace'}
+
+    References
+    ----------
+    Leibowitz2021 and ADX-FollowerCommands (override kinds none / union / replace; an empty
+    override set caches everything, a database override of 0d nothing) and ADX-CachePolicy
+    (database and table hot spans) in docs/references.rst.
 
     Examples
     --------
@@ -200,6 +217,10 @@ class Principals(Result):
     added, removed : frozenset
         Relative to the leader's set.
     kind : str
+
+    References
+    ----------
+    Leibowitz2021 and ADX-FollowerCommands in docs/references.rst.
     """
 
     principals: frozenset
@@ -219,6 +240,11 @@ def effective_principals(leader, override, kind: str = "union") -> Principals:
     ``none``: the leader's set; ``union``: leader's | override's; ``replace``: the override's
     alone (Leibowitz2021: "completely replace the set of principals defined on the leader").  Only
     possible at database level.  Roles compare case-insensitively (``Viewers`` == ``viewers``).
+
+    References
+    ----------
+    Leibowitz2021 and ADX-FollowerCommands in docs/references.rst (principals override with
+    kinds none / union / replace; union is the attach API's default).
 
     Examples
     --------

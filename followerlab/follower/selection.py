@@ -80,6 +80,10 @@ class TableSelection(Result):
         The available entities, in the leader's order.
     unmatched_include, unmatched_exclude : tuple of str
         Patterns that matched no entity (e.g. Leibowitz2021's ``tableAPrivate``).
+
+    References
+    ----------
+    Leibowitz2021 and ADX-FollowerCommands in docs/references.rst.
     """
 
     tables: tuple
@@ -95,6 +99,11 @@ def select_tables(tables, include=(), exclude=()) -> TableSelection:
 
     An empty include list means all; exclude wins over include; at most 100 entries in all
     (ADX-FollowerCommands, ``TableLevelSharingProperties``).  Names match case-sensitively.
+
+    References
+    ----------
+    Leibowitz2021 (table selection with include/exclude lists and wildcards; its three examples)
+    and ADX-FollowerCommands (TableLevelSharingProperties) in docs/references.rst.
 
     Examples
     --------
@@ -133,6 +142,10 @@ class EntitySelection(Result):
         Tables included only because an included materialized view reads them.
     unmatched : tuple of str
         ``"<list>: <pattern>"`` for every pattern that matched nothing.
+
+    References
+    ----------
+    ADX-FollowerCommands in docs/references.rst.
     """
 
     tables: tuple
@@ -165,6 +178,11 @@ def select_entities(
     also includes its source table (ADX-FollowerCommands), even when the table lists would leave it out
     (*assumed* precedence: the view cannot work without it; reported in
     ``added_source_tables``).
+
+    References
+    ----------
+    ADX-FollowerCommands (TableLevelSharingProperties over tables, external tables, materialized
+    views and functions) and Leibowitz2021 in docs/references.rst.
 
     Examples
     --------

@@ -121,6 +121,11 @@ class PrefetchTradeoff(Result):
     crossover_ingest_bytes_per_s
         Ingest rate (compressed bytes/s) at which both are equal in the periodic regime:
         prefetch is better below it (``inf``: always better, 0: never).
+
+    References
+    ----------
+    Leibowitz2021 and ADX-Follower in docs/references.rst (auto-prefetch: data hot on arrival,
+    at the cost of freshness).
     """
 
     lag_mean_s_off: np.ndarray
@@ -171,6 +176,12 @@ def prefetch_tradeoff(
     Returns
     -------
     PrefetchTradeoff
+
+    References
+    ----------
+    Leibowitz2021 and ADX-Follower (auto-prefetch: data hot on arrival, at the cost of
+    freshness), ADX-CachePolicy (hot data on SSD, cold reads from storage) in
+    docs/references.rst.
 
     Examples
     --------
@@ -237,6 +248,11 @@ class UnionWindow(Result):
     leader_work_share : ndarray
         Share of the query's scan that runs on the leader, :math:`\min(W, R)/R` (data spread
         evenly in time).
+
+    References
+    ----------
+    Leibowitz2021 in docs/references.rst (the stored function that unions recent data from the
+    leader with older data from the follower).
     """
 
     window_s: np.ndarray
@@ -265,6 +281,11 @@ def union_window(lag: RefreshLag, window_s, query_range_s) -> UnionWindow:
         :math:`W` (s), >= 0 (Leibowitz2021's example: 5 min).
     query_range_s : array_like
         The query's time range :math:`R` (s), > 0.
+
+    References
+    ----------
+    Leibowitz2021 in docs/references.rst (the stored function that unions the last minutes from
+    the leader with the rest from the follower; its 5-minute example).
 
     Examples
     --------
