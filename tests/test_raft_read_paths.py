@@ -65,7 +65,7 @@ def test_a_new_path_is_one_class(demo, monkeypatch):
             arr = site.topology.values
             voters = [site.topology.regions.index(v) for v in site.placement.voters]
             best = min(arr[site.client, v] if v != site.client else site.intra_ms for v in voters)
-            return raft.PathLatency(site.intra_ms + best, site.intra_ms + best, site.zero + 1.0)
+            return raft.PathLatency.always(site, site.intra_ms + best)
 
         def staleness(self, site):
             return raft.PathStaleness(site.zero + site.closed_age.max_s, site.zero + site.closed_age.max_s)

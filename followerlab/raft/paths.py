@@ -117,6 +117,11 @@ class PathLatency(NamedTuple):
     remote_ms: np.ndarray
     p_local: np.ndarray
 
+    @classmethod
+    def always(cls, site: ReadSite, latency_ms) -> PathLatency:
+        """A read that always takes ``latency_ms`` (``p_local`` = 1, shaped like ``site.zero``)."""
+        return cls(latency_ms, latency_ms, site.zero + 1.0)
+
 
 class PathStaleness(NamedTuple):
     """A read path's staleness (s): its mean and its maximum.
@@ -170,6 +175,19 @@ class ReadPath:
     def title(self, *, version: str = "v23.1", max_staleness_s: float = 10.0) -> str:
         """A short title for tables and figures, e.g. ``"follower, exact (v23.1)"``."""
         return self.title_template.format(version=version, max_staleness_s=max_staleness_s)
+
+
+@dataclass(frozen=True)
+class FreshRead(ReadPath):
+    """A read path that returns the latest committed value: staleness 0 (mean and maximum).
+
+    References
+    ----------
+    CRDB-FollowerReadsTopology, CRDB-GlobalTables (docs/references.rst).
+    """
+
+    def staleness(self, site: ReadSite) -> PathStaleness:
+        return PathStaleness(site.zero, site.zero)
 
 
 _REGISTRY: dict[str, ReadPath] = {}
@@ -226,7 +244,7 @@ def read_path(path) -> ReadPath:
 
 @register_read_path
 @dataclass(frozen=True)
-class LeaseholderRead(ReadPath):
+class LeaseholderRead(FreshRead):
     """Strong read at the leaseholder: :math:`T = r_0 + \\mathrm{RTT}_{c,L}`, staleness 0.
 
     Source: CRDB-FollowerReadsTopology.
@@ -241,10 +259,7 @@ class LeaseholderRead(ReadPath):
     title_template = "leaseholder (strong)"
 
     def latency(self, site):
-        return PathLatency(site.to_leaseholder_ms, site.to_leaseholder_ms, site.zero + 1.0)
-
-    def staleness(self, site):
-        return PathStaleness(site.zero, site.zero)
+        return PathLatency.always(site, site.to_leaseholder_ms)
 
 
 @register_read_path
@@ -316,7 +331,7 @@ class BoundedStalenessRead(ReadPath):
 
 @register_read_path
 @dataclass(frozen=True)
-class GlobalRead(ReadPath):
+class GlobalRead(FreshRead):
     """GLOBAL table: the closed timestamp leads present time, so the nearest replica serves fresh reads.
 
     :math:`T = r_0 + \\mathrm{RTT}_{c,N}`, staleness 0; writes pay the lead instead
@@ -333,15 +348,12 @@ class GlobalRead(ReadPath):
     title_template = "global table"
 
     def latency(self, site):
-        return PathLatency(site.to_nearest_ms, site.to_nearest_ms, site.zero + 1.0)
-
-    def staleness(self, site):
-        return PathStaleness(site.zero, site.zero)
+        return PathLatency.always(site, site.to_nearest_ms)
 
 
 @register_read_path
 @dataclass(frozen=True)
-class ReadIndexRead(ReadPath):
+class ReadIndexRead(FreshRead):
     """etcd's linearizable read (Raft ReadIndex): the leader confirms its leadership with a quorum.
 
     The request goes to the leader (= leaseholder), which sends one heartbeat round to a quorum
@@ -364,11 +376,7 @@ class ReadIndexRead(ReadPath):
     def latency(self, site):
         plc = site.placement
         heartbeat = commit_latency(site.topology, plc.leaseholder, plc.voters, 0.0, intra_region_rtt_ms=site.intra_ms)
-        total = site.to_leaseholder_ms + heartbeat
-        return PathLatency(total, total, site.zero + 1.0)
-
-    def staleness(self, site):
-        return PathStaleness(site.zero, site.zero)
+        return PathLatency.always(site, site.to_leaseholder_ms + heartbeat)
 
 
 #: CockroachDB read paths understood by :func:`read_latency`, derived from the registered

@@ -125,11 +125,6 @@ def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=
     return np.maximum(fsync, kth)
 
 
-def _client_leg_ms(arr, client_pos, lh_pos, intra):
-    """Client -> gateway (in the client's region) -> leaseholder -> gateway -> client, in ms."""
-    return intra + _link_ms(arr, client_pos, lh_pos, intra)
-
-
 def write_latency(rtt_ms, placement_: Placement, client_region, fsync_ms=0.0, *, intra_region_rtt_ms=None,
                   global_table: bool = False, max_offset_ms=500.0, quorum=None, **lead_kwargs):
     """Latency of a single-row write as the client sees it (ms), deterministic.
