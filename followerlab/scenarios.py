@@ -1,16 +1,21 @@
 """Typed scenario files: which notebooks to run with which parameters, validated.
 
-A notebook's ``parameters`` cell *is* its schema.  Each line follows the convention of
-CONTRIBUTING.md::
+A notebook's parameters are declared once, in the registry :mod:`followerlab.parameters`
+(name, type, unit, domain, default, meaning); its ``parameters`` cell is generated from
+there (``python -m followerlab params --write``).  :func:`notebook_parameters` gives a
+notebook's parameters as :class:`ParameterSpec` objects -- from the registry for the
+notebooks it declares, otherwise (a notebook of your own, the test fixtures) parsed from
+the cell tagged ``parameters``, whose lines follow the convention of CONTRIBUTING.md::
 
     refresh_period_s: float = 120.0   # [30, 1800] s; metadata refresh period of each query head
     routing_mode: str = "random"      # {random, by_database, by_query, by_session}; weak routing
     prefetch: bool = False            # auto-prefetch on the follower
     periods_s: list = [60.0, 120.0]   # [30, 1800] s; a vectorized sweep (range of the elements)
 
-:func:`notebook_parameters` reads those lines (name, type, default, range or choices, unit,
-meaning); :func:`parameter_model` turns them into a :mod:`pydantic` model that refuses an
-unknown key, a wrong type or an out-of-range value.  :func:`load_scenarios` reads scenario
+:func:`parse_parameters` reads those lines (name, type, default, range or choices, unit,
+meaning); :func:`parameter_model` turns specs into a :mod:`pydantic` model that refuses an
+unknown key, a wrong type or an out-of-range value; :func:`parameter_domain` gives one
+parameter's range or choices.  :func:`load_scenarios` reads scenario
 files (YAML, format in ``data/scenarios/README.md``), validates every value against the schema
 of each notebook that declares it, expands ``grid:`` sweeps to their Cartesian product and
 returns one :class:`Run` per scenario point × notebook.  Every problem in a file is reported
@@ -60,6 +65,7 @@ from typing import Annotated, Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
+from . import parameters as _registry
 from .constraints import parse_policy  # objectives, constraints, configuration_axes of a scenario
 
 __all__ = [
@@ -69,6 +75,8 @@ __all__ = [
     "RESERVED_PARAMETERS",
     "parse_parameters",
     "notebook_parameters",
+    "parameter_domain",
+    "spec_of",
     "parameter_model",
     "load_scenarios",
     "plan_scenarios",
@@ -78,10 +86,10 @@ __all__ = [
     "default_notebook_dir",
 ]
 
-#: Parameters the batch runner sets itself; a scenario may not set them.
-RESERVED_PARAMETERS = ("output_dir",)
+#: Parameters the batch runner sets itself; a scenario may not set them (the registry's list).
+RESERVED_PARAMETERS = _registry.RESERVED
 
-_TYPES = ("float", "int", "bool", "str", "list")
+_TYPES = _registry.TYPES
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _INTERVAL_RE = re.compile(r"^\s*([\[(])\s*([^,\])]+?)\s*,\s*([^\])]+?)\s*([\])])\s*(.*)$")
 _CHOICES_RE = re.compile(r"^\s*\{([^}]*)\}\s*(.*)$")
@@ -257,18 +265,71 @@ def _notebook_parameters_cached(path: str, mtime_ns: int) -> tuple[ParameterSpec
         raise ValueError(f"{path}: {exc}") from None
 
 
+def spec_of(parameter: _registry.Parameter) -> ParameterSpec:
+    """A registry :class:`~followerlab.parameters.Parameter` as a :class:`ParameterSpec`.
+
+    The same spec :func:`parse_parameters` reads from the line
+    :meth:`~followerlab.parameters.Parameter.line` generates (the agreement test checks it).
+    """
+    d = parameter.domain
+    rng = {}
+    if isinstance(d, _registry.Interval):
+        rng = dict(lower=None if d.lower is None else float(d.lower), upper=None if d.upper is None else float(d.upper),
+                   lower_open=d.lower_open or d.lower is None, upper_open=d.upper_open or d.upper is None)
+    elif isinstance(d, _registry.Choices):
+        rng = dict(choices=d.values)
+    default = list(parameter.default) if parameter.type == "list" else parameter.default
+    return ParameterSpec(name=parameter.name, type=parameter.type, default=default, unit=parameter.unit,
+                         help=parameter.help, element_type=parameter.element_type, **rng)
+
+
 def notebook_parameters(path: str | Path) -> list[ParameterSpec]:
-    """The parameters a notebook declares (its cell tagged ``parameters``), parsed.
+    """The parameters a notebook declares.
+
+    From the registry (:mod:`followerlab.parameters`) when it declares the notebook's stem
+    (the shipped notebooks), else parsed from the notebook's cell tagged ``parameters``.
 
     Raises
     ------
     ValueError
-        If the notebook has no ``parameters`` cell or the cell cannot be parsed (names the path).
+        If the notebook file does not exist, or (not in the registry) it has no
+        ``parameters`` cell or the cell cannot be parsed (names the path).
     """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"notebook not found: {path}")
+    if path.stem in _registry.NOTEBOOKS:
+        return [spec_of(p) for p in _registry.parameters_of(path.stem)]
     return list(_notebook_parameters_cached(str(path.resolve()), path.stat().st_mtime_ns))
+
+
+def parameter_domain(notebook: str | Path, name: str):
+    """The allowed values of parameter ``name`` of ``notebook`` (a registered stem or a path).
+
+    Returns a :class:`followerlab.parameters.Interval` (numbers; for a ``list``, of each
+    element), a :class:`followerlab.parameters.Choices`, or ``None`` (any value of its type).
+    A sweep checks its axis endpoints with ``domain.contains(value)``.
+
+    >>> parameter_domain("02-admin-node-load", "refresh_period_s")
+    Interval(lower=30, upper=1800, lower_open=False, upper_open=False)
+
+    Raises
+    ------
+    ValueError
+        If the notebook is unknown or does not declare ``name``.
+    """
+    stem = Path(str(notebook)).stem if str(notebook).endswith(".ipynb") else str(notebook)
+    if stem in _registry.NOTEBOOKS:
+        return _registry.domain(stem, name)
+    specs = {s.name: s for s in notebook_parameters(notebook)}
+    if name not in specs:
+        raise ValueError(f"{notebook}: no parameter {name!r}{_suggest(name, sorted(specs))}")
+    s = specs[name]
+    if s.choices is not None:
+        return _registry.Choices(s.choices)
+    if s.lower is None and s.upper is None:
+        return None
+    return _registry.Interval(s.lower, s.upper, s.lower_open, s.upper_open)
 
 
 # ----------------------------------------------------------------------------- pydantic models
@@ -325,7 +386,7 @@ def parameter_model(specs: list[ParameterSpec], *, name: str = "parameters") -> 
 
     Unknown keys are refused (``extra='forbid'``); numbers must be finite numbers (``"1e3"``,
     which YAML 1.1 reads as a string, is refused, as are ``true``, ``.nan`` and ``.inf``);
-    ranges and choices come from the comments.  Reserved parameters (``output_dir``) are left out: the batch runner sets them.
+    ranges and choices come from the specs (the registry, or a cell's comments).  Reserved parameters (``output_dir``) are left out: the batch runner sets them.
     """
     fields: dict[str, Any] = {}
     for spec in specs:
