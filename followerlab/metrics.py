@@ -106,6 +106,12 @@ def _validation_metrics() -> list[Metric]:
                   ("raft",), "visibility t50", "visibility t50"))
     out.append(_m("predicted_visibility_t50_ms", "ms", "lower", "model prediction of visibility_t50_ms",
                   ("raft",), "predicted visibility t50", "pred. visibility t50"))
+    # notebook 06 (etcd under load)
+    out.append(_m("predicted_write_latency_p99_ms", "ms", "lower",
+                  "write_load prediction of the p99 latency of a put at the leader at this rate", ("raft",),
+                  "predicted write latency p99", "pred. write p99"))
+    out.append(_m("write_throughput_per_s", "1/s", "higher", "achieved put throughput at the leader (etcd)",
+                  ("raft",), "achieved write throughput", "write throughput"))
     return out
 
 

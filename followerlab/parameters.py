@@ -481,6 +481,16 @@ NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
         _p("save", "bool", False, meaning="live runs only: also save the run under data/measurements/"),
         OUTPUT_DIR,
     ),
+    "06-load": (
+        _p("mode", "str", "saved", domain=choices("saved", "ci", "live"),
+           meaning="saved: render the newest saved runs; ci: short live load check (< 90 s); "
+                   "live: the full measurement (~15 min, needs etcd)"),
+        _p("max_load_per_core", "float", 0.75, "", closed(0.05, 20),
+           "above this 1-minute load average per core the load-curve comparison is skipped (and says so)"),
+        _p("batches", "str", "1,2,4", meaning="candidate batch sizes for the write_load fit (comma-separated integers)"),
+        _p("save", "bool", False, meaning="live runs only: also save the runs under data/measurements/"),
+        OUTPUT_DIR,
+    ),
 }
 
 

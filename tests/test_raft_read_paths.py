@@ -116,3 +116,18 @@ def test_no_module_hard_codes_the_list_of_read_paths():
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "followerlab").rglob("*.py")
                  if literal.search(p.read_text()) and str(p.relative_to(ROOT)) not in allowed]
     assert not offenders, f"derive the read paths from followerlab.raft.READ_PATHS in {offenders}"
+
+
+def test_message_costs_reach_the_paths(demo):
+    # ReadIndex: each ack of the heartbeat round pays two messages of per_hop_ms; every path pays
+    # client_overhead_ms once (closed forms on the demo matrix: 66 ms to the leader, 64 ms round)
+    p = raft.spread_placement(demo, "us-east1")
+    r = raft.read_latency(demo, p, "us-west1", "readindex", per_hop_ms=[0.0, 0.5], client_overhead_ms=2.0)
+    assert r.mean_ms.tolist() == [66.0 + 64.0 + 2.0, 66.0 + 64.0 + 1.0 + 2.0]
+    for path in raft.READ_PATHS:
+        base = raft.read_latency(demo, p, "europe-west1", path, max_staleness_s=3.1)
+        more = raft.read_latency(demo, p, "europe-west1", path, max_staleness_s=3.1, client_overhead_ms=1.5)
+        assert np.allclose(more.local_ms - base.local_ms, 1.5) and np.allclose(more.remote_ms - base.remote_ms, 1.5)
+        assert float(more.p_local) == float(base.p_local)
+    with pytest.raises(ValueError, match="per_hop_ms must be >= 0"):
+        raft.read_latency(demo, p, "us-west1", "readindex", per_hop_ms=-1.0)

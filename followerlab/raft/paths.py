@@ -44,7 +44,9 @@ class ReadSite:
     positions in one region is also ``intra_ms``.  ``closed_age`` is the age A of the nearest
     replica's closed timestamp (:func:`closed_timestamp_lag`, with the one-way delay
     :math:`\\mathrm{RTT}_{L,N}/2` from the leaseholder; 0 delay at the leaseholder itself).
-    ``zero`` is an array of zeros of the result's shape (add it to broadcast a scalar).
+    ``per_hop_ms`` is the processing cost of one delivered message (for paths that exchange
+    messages inside the group, as ReadIndex's heartbeat round).  ``zero`` is an array of zeros
+    of the result's shape (add it to broadcast a scalar).
 
     References
     ----------
@@ -62,6 +64,7 @@ class ReadSite:
     closed_age: ClosedTimestampLag
     max_staleness_s: np.ndarray
     version: str
+    per_hop_ms: np.ndarray
     zero: np.ndarray
 
     @property
@@ -71,7 +74,8 @@ class ReadSite:
 
 
 def read_site(rtt_ms, placement_: Placement, client_region, *, intra_region_rtt_ms=None, max_staleness_s=10.0,
-              version: str = "v23.1", target_duration_s=3.0, side_transport_interval_s=0.2) -> ReadSite:
+              version: str = "v23.1", target_duration_s=3.0, side_transport_interval_s=0.2,
+              per_hop_ms=0.0) -> ReadSite:
     """The :class:`ReadSite` of a read from ``client_region`` (arguments as in :func:`read_latency`).
 
     References
@@ -101,8 +105,9 @@ def read_site(rtt_ms, placement_: Placement, client_region, *, intra_region_rtt_
     to_lh = intra + _link_ms(arr, c, lh, intra)
     owd_ms = 0.0 if near == lh else _link_ms(arr, lh, near, intra) / 2.0
     age = closed_timestamp_lag(owd_ms, target_duration_s, side_transport_interval_s)
+    hop = as_float_array("per_hop_ms", per_hop_ms, minimum=0.0)
     zero = np.zeros(np.broadcast_shapes(intra.shape, bound.shape, age.mean_s.shape))
-    return ReadSite(topo, placement_, c, lh, near, intra, to_near, to_lh, age, bound, version, zero)
+    return ReadSite(topo, placement_, c, lh, near, intra, to_near, to_lh, age, bound, version, hop, zero)
 
 
 class PathLatency(NamedTuple):
@@ -358,8 +363,8 @@ class ReadIndexRead(FreshRead):
 
     The request goes to the leader (= leaseholder), which sends one heartbeat round to a quorum
     before serving: :math:`T = r_0 + \\mathrm{RTT}_{c,L} + (\\mathrm{RTT}_{L,f})_{(q-1)}`, i.e.
-    :func:`commit_latency` with ``fsync_ms=0`` (heartbeats are not fsynced), staleness 0.
-    *Assumed*: the heartbeat round starts when the read arrives (no batching with other reads or
+    :func:`commit_latency` with ``fsync_ms=0`` (heartbeats are not fsynced) and each ack two
+    messages of ``per_hop_ms`` more, staleness 0.  *Assumed*: the heartbeat round starts when the read arrives (no batching with other reads or
     the periodic heartbeat) and the leader has already applied the read index.  Not part of
     :data:`READ_PATHS` (CockroachDB serves strong reads from its lease instead).  Source:
     etcd-APIGuarantees, Ongaro2014.
@@ -375,7 +380,8 @@ class ReadIndexRead(FreshRead):
 
     def latency(self, site):
         plc = site.placement
-        heartbeat = commit_latency(site.topology, plc.leaseholder, plc.voters, 0.0, intra_region_rtt_ms=site.intra_ms)
+        heartbeat = commit_latency(site.topology, plc.leaseholder, plc.voters, 0.0, intra_region_rtt_ms=site.intra_ms,
+                                   per_hop_ms=site.per_hop_ms)
         return PathLatency.always(site, site.to_leaseholder_ms + heartbeat)
 
 

@@ -87,7 +87,8 @@ class ReadLatency(Result):
 
 def read_latency(rtt_ms, placement_: Placement, client_region, path="leaseholder", *,
                  intra_region_rtt_ms=None, max_staleness_s=10.0, version: str = "v23.1",
-                 target_duration_s=3.0, side_transport_interval_s=0.2) -> ReadLatency:
+                 target_duration_s=3.0, side_transport_interval_s=0.2, per_hop_ms=0.0,
+                 client_overhead_ms=0.0) -> ReadLatency:
     """Latency (ms) and staleness (s) of a single-row read by path, for a client region.
 
     The path is a registered :class:`ReadPath` (or its name): ``"leaseholder"``
@@ -103,7 +104,9 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path="leaseholder
     with the p50 / p99 the quantiles of that mixture.  :math:`r_0`, the client -> gateway round
     trip in the client's region, and an RTT between two positions in one region are
     ``intra_region_rtt_ms`` (default the :class:`Topology`'s, else 0).  Service time at the
-    replica is not modelled.
+    replica is not modelled, except two optional constants (default 0): ``client_overhead_ms``
+    added to every path's latency and ``per_hop_ms`` per message of the ReadIndex heartbeat
+    round (two per ack).
 
     Parameters
     ----------
@@ -120,6 +123,10 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path="leaseholder
         CockroachDB release (:func:`follower_read_timestamp_lag_s`).
     target_duration_s, side_transport_interval_s : float or array
         Closed-timestamp settings (:func:`closed_timestamp_lag`).
+    per_hop_ms : float or array
+        Processing cost of one delivered message of the ReadIndex heartbeat round (>= 0).
+    client_overhead_ms : float or array
+        Constant added to every path's latency (>= 0).
 
     Returns
     -------
@@ -149,11 +156,11 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path="leaseholder
     obj = read_path(path)
     site = read_site(rtt_ms, placement_, client_region, intra_region_rtt_ms=intra_region_rtt_ms,
                      max_staleness_s=max_staleness_s, version=version, target_duration_s=target_duration_s,
-                     side_transport_interval_s=side_transport_interval_s)
+                     side_transport_interval_s=side_transport_interval_s, per_hop_ms=per_hop_ms)
     local, remote, p = obj.latency(site)
     st_mean, st_max = obj.staleness(site)
-    local = site.zero + local
-    remote = site.zero + remote
+    ov = as_float_array("client_overhead_ms", client_overhead_ms, minimum=0.0)
+    local, remote = site.zero + local + ov, site.zero + remote + ov
     mean = p * local + (1 - p) * remote
     p50 = _two_point_ppf(local, remote, p, 0.5)
     p99 = _two_point_ppf(local, remote, p, 0.99)
