@@ -170,6 +170,8 @@ _METRICS = [
     # raft (03)
     _m("write_saturation_rate_per_s", "1/s", "higher", "write rate at which the leaseholder saturates",
        ("raft",), "write rate that saturates the leaseholder", "write sat. rate"),
+    _m("write_rate_per_s", "1/s", "none", "write rate this row was computed at (a workload, not a choice)",
+       ("raft",), "write rate", "write rate", role="workload"),
     # the explorer (notebook 00, followerlab.explore.key_numbers)
     _m("first_query_latency_s", "s", "lower", "latency of the first query after a sync (cold unless prefetched)",
        ("follower",), "first-query latency", "first query"),

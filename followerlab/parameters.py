@@ -63,8 +63,9 @@ __all__ = [
     "check_cell_source",
 ]
 
-#: Parameters the batch runner sets itself (not configuration: left out of :func:`collect`).
-RESERVED = ("output_dir",)
+#: Parameters the batch runner sets itself (not configuration: left out of :func:`collect`):
+#: the run's folder, and a sweep's spec (:mod:`followerlab.sweep`).
+RESERVED = ("output_dir", "sweep")
 
 TYPES = ("float", "int", "bool", "str", "list")
 
@@ -292,6 +293,7 @@ class Parameter:
 # Declared once, listed by every notebook that takes them.
 
 OUTPUT_DIR = Parameter("output_dir", "str", "", meaning='where results.csv/results.json go; "" = don\'t write')
+SWEEP = Parameter("sweep", "str", "", meaning="sweep spec (JSON) the batch sets from a scenario's sweep:; \"\" = no sweep")
 CHANGE_RATE = Parameter("change_rate_per_s", "float", 1.0, "1/s", closed(0, 1000),
                         "metadata changes (new extents) per second on the leader database")
 QUERY_RATE = Parameter("query_rate_per_s", "float", 30.0, "1/s", closed(0, 1000), "queries per second on the database")
@@ -429,6 +431,7 @@ NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
         _p("query_rates_per_s", "list", [10.0, 60.0], "1/s", closed(0, 1000),
            "more query rates, evaluated vectorized in the same run (sweep)", element_type="float"),
         SENSITIVITY_SAMPLES,
+        SWEEP,
         OUTPUT_DIR,
     ),
     "03-raft-write-latency": (
@@ -458,6 +461,7 @@ NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
            "time until the dead leaseholder's lease expires", assumed=True),
         _p("wars_trials", "int", 20000, "count", closed(1000, 1000000), "Monte Carlo trials of the t-visibility model"),
         _p("seed", "int", 1, "", closed(0), "random seed"),
+        SWEEP,
         OUTPUT_DIR,
     ),
     "04-compare-configurations": (

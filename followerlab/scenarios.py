@@ -86,7 +86,8 @@ __all__ = [
     "default_notebook_dir",
 ]
 
-#: Parameters the batch runner sets itself; a scenario may not set them (the registry's list).
+#: Parameters the batch runner sets itself; a scenario may not set them (the registry's list:
+#: ``output_dir``, and ``sweep``, the JSON of a scenario's ``sweep:``, see :mod:`followerlab.sweep`).
 RESERVED_PARAMETERS = _registry.RESERVED
 
 _TYPES = _registry.TYPES
@@ -417,6 +418,7 @@ class _ScenarioSpec(BaseModel):
     notebooks: list[str] = Field(min_length=1)
     parameters: dict[str, Any] = {}
     grid: dict[str, list[Any]] = {}
+    sweep: Any = None        # checked by followerlab.sweep.parse_spec / validate_axes
     objectives: Any = None  # checked by followerlab.constraints.parse_policy
     constraints: Any = None
     configuration_axes: Any = None
@@ -614,12 +616,15 @@ class _Expansion:
     params: dict             # notebook path -> validated scenario parameters it declares
     grid: dict               # notebook path -> {key: [validated values]} for the keys it declares
     wanted: frozenset | None = None
+    sweep: str = ""          # the JSON of a validated sweep spec: one run per notebook receives it
 
     def notebooks(self) -> list[Path]:
         return [nb for nb in self.schemas if self.wanted is None or nb.stem in self.wanted]
 
     @property
     def count(self) -> int:
+        if self.sweep:
+            return len(self.notebooks())
         return math.prod(len(v) for v in self.sc.grid.values()) * len(self.notebooks())
 
     def __iter__(self):
@@ -631,6 +636,14 @@ class _Expansion:
         base.update(sc.parameters)
         defaults = {nb: {s.name: s.default for s in schema.values() if s.name not in RESERVED_PARAMETERS}
                     for nb, schema in self.schemas.items()}
+        if self.sweep:
+            for nb in nbs:
+                params = {**self.params[nb], "sweep": self.sweep}
+                yield Run(scenario=sc.name, base_scenario=sc.name, notebook=nb, parameters=params,
+                          effective={**defaults[nb], **params}, source=self.source, description=sc.description,
+                          grid_point={}, label=sc.label.format(**{k: _fmt_value(v) if isinstance(v, float) else v
+                                                                  for k, v in base.items()}) if sc.label else sc.name)
+            return
         for combo in itertools.product(*(range(len(sc.grid[k])) for k in keys)):
             point = {k: sc.grid[k][i] for k, i in zip(keys, combo)}
             scen = sc.name + ("@" + ",".join(f"{k}={_fmt_value(v)}" for k, v in point.items()) if point else "")
@@ -772,10 +785,47 @@ def _load_file(path: Path, notebook_dir: Path) -> tuple[list[_Expansion], list[s
                 problems.append(f"{where}: label: {sc.label!r} cannot be filled from the parameters "
                                 f"({type(exc).__name__}: {exc})")
                 bad = True
+        sweep_json = ""
+        if sc.sweep is not None:
+            sweep_problems = _check_sweep(sc, schemas, where)
+            problems += sweep_problems
+            bad = bad or bool(sweep_problems)
+            if not sweep_problems:
+                from . import sweep as _sweep
+
+                sweep_json = json.dumps(_sweep.parse_spec(sc.sweep), separators=(",", ":"))  # axis order kept
         if bad:
             continue
-        expansions.append(_Expansion(sc=sc, source=path, schemas=schemas, params=validated, grid=validated_grid))
+        expansions.append(_Expansion(sc=sc, source=path, schemas=schemas, params=validated, grid=validated_grid,
+                                     sweep=sweep_json))
     return expansions, problems
+
+
+def _check_sweep(sc, schemas: dict, where: str) -> list[str]:
+    """Problems with a scenario's ``sweep:``: its structure (:func:`followerlab.sweep.parse_spec`),
+    then each axis against each notebook's sweep model and parameter domains."""
+    from . import sweep as _sweep
+
+    if sc.grid:
+        return [f"{where}: sweep: a scenario has grid: (one run per point) or sweep: (one run), not both"]
+    try:
+        spec = _sweep.parse_spec(sc.sweep, where=where)
+    except _sweep.SweepSpecError as exc:
+        return exc.problems
+    problems = [f"{where}: sweep.axes.{k}: also set in parameters; set it in one place"
+                for k in spec["axes"] if k in sc.parameters]
+    for nb, schema in schemas.items():
+        model = parameter_model(list(schema.values()), name=nb.stem)
+
+        def check(name, value, model=model):
+            try:
+                model(**{name: value})
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                raise ValueError(f"{err['msg'].removeprefix('Value error, ')}; got {_short(value)}") from None
+
+        problems += _sweep.validate_axes(spec, nb.stem, schema, check, where)
+    return problems
 
 
 class ScenarioPlan:

@@ -339,7 +339,8 @@ def test_a_range_changed_in_a_copy_of_the_registry_is_caught(explorer):
 def test_collect_takes_the_registered_names_and_checks_the_values():
     ns = {**registry.defaults("03-raft-write-latency"), "rtt": object(), "np": None}
     got = registry.collect("03-raft-write-latency", ns)
-    assert list(got) == [p.name for p in registry.parameters_of("03-raft-write-latency") if p.name != "output_dir"]
+    assert list(got) == [p.name for p in registry.parameters_of("03-raft-write-latency")
+                         if p.name not in ("output_dir", "sweep")]   # both set by the batch (RESERVED)
     with pytest.raises(ValueError, match=r"fsync_ms must be in \[0, 100\] ms; got 101"):
         registry.collect("03-raft-write-latency", {**ns, "fsync_ms": 101})
     with pytest.raises(ValueError, match=r"parameters \['seed'\] are registered but not defined"):
