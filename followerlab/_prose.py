@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from followerlab.metrics import REGISTRY, format_value
 
 __all__ = ["num", "qty", "pct", "markdown", "show", "results_table", "results_text", "frame_text", "metric_label",
-           "words"]
+           "words", "sensitivity_table", "sensitivity_sentence"]
 
 #: unit suffixes of the shared metric names and the unit a reader sees
 _SUFFIXES = (("_per_s", "1/s"), ("_ms", "ms"), ("_tb", "TB"), ("_s", "s"))
@@ -195,3 +196,64 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     for idx, row in frame.iterrows():
         lines.append("| " + " | ".join([esc(idx)] + [esc(v) for v in row]) + " |")
     return "\n".join(lines)
+
+
+def _suffix_unit(name: str) -> str:
+    for suffix, unit in _SUFFIXES:
+        if name.endswith(suffix):
+            return unit
+    return ""
+
+
+def sensitivity_table(sens, metric: str) -> str:
+    """S1 and S_T of ``metric`` with their intervals and the one-at-a-time spread, largest S_T first.
+
+    ``sens`` is a :class:`followerlab.sensitivity.SobolResult`; a printed table (:func:`frame_text`).
+    """
+    t = sens.to_frame()
+    t = t[t.metric == metric].set_index("parameter").loc[sens.ranking(metric)].reset_index()
+    ranges = {r.name: f"{num(r.low)} to {num(r.high)}{' (log)' if r.scale == 'log' else ''}" for r in sens.ranges}
+    return frame_text(pd.DataFrame({
+        "parameter": t.parameter, "range": t.parameter.map(ranges),
+        "S1": t.S1, "S1 low": t.S1_low, "S1 high": t.S1_high,
+        "S_T": t.ST, "S_T low": t.ST_low, "S_T high": t.ST_high,
+        "spread": t.spread}), digits=3)
+
+
+def sensitivity_sentence(sens, metric: str, what: str, unit: str = "", *, inside=None, as_pct: bool = False) -> str:
+    """The parameter with the largest total Sobol' index for ``metric`` and the spread it causes, in words.
+
+    Every number comes from ``sens``: S_T with its interval, S1, the parameter's range and the
+    metric's one-at-a-time range (the tornado bar).  ``inside`` names the parameters whose
+    nominal value is this run's (the others sat outside their range: their middle was used).
+    A second sentence names the widest tornado bar when it is not the leading parameter's.
+
+    >>> from followerlab.sensitivity import sobol_indices
+    >>> res = sobol_indices(lambda p: {"y_s": p["a_ms"] / 1e3 + p["b_s"]}, {"a_ms": (0, 100), "b_s": (0, 1)}, n=256)
+    >>> text = sensitivity_sentence(res, "y_s", "the answer", "s", inside=["a_ms", "b_s"])
+    >>> text.split("**")[3], text[text.index("Swept"):]
+    ('b_s', "Swept alone from 0 s to 1 s with the other parameters at this run's values, it moves the answer from 0.05 s to 1.05 s.")
+    """
+    a = sens.metrics.index(metric)
+    top = sens.ranking(metric)[0]
+    i = sens.parameters.index(top)
+    r = sens.ranges[i]
+    fmt = (lambda v: pct(v)) if as_pct else (lambda v: qty(v, unit))
+    u = _suffix_unit(top)
+    inside = set(sens.parameters if inside is None else inside)
+    outside = [name for name in sens.parameters if name not in inside]
+    centre = ("this run's values" if not outside else
+              f"this run's values ({', '.join(outside)} outside {'its range' if len(outside) == 1 else 'their ranges'}: "
+              "the middle of the range instead)")
+    text = (f"**Which assumption matters?** Over the library's documented plausible ranges (assumed, not this run's "
+            f"values), **{top}** has the largest total Sobol' index for {what}: S_T = {num(sens.ST[a, i], 2)} "
+            f"({pct(sens.confidence)} interval {num(sens.ST_low[a, i], 2)} to {num(sens.ST_high[a, i], 2)}; "
+            f"alone, S1 = {num(sens.S1[a, i], 2)}). Swept alone from {qty(r.low, u)} to {qty(r.high, u)} with the other "
+            f"parameters at {centre}, it moves {what} from {fmt(sens.oat_min[a, i])} to {fmt(sens.oat_max[a, i])}.")
+    spread = sens.oat_max[a] - sens.oat_min[a]
+    j = int(np.argmax(spread))
+    if j != i and spread[j] > spread[i]:
+        text += (f" The widest bar of the chart is **{sens.parameters[j]}** (from {fmt(sens.oat_min[a, j])} to "
+                 f"{fmt(sens.oat_max[a, j])} with the others at the nominal point) but its total index is smaller: "
+                 "over the whole ranges it moves the answer less than at this point.")
+    return text

@@ -81,10 +81,10 @@ from pathlib import Path
 import pandas as pd
 
 from ._results import Result
-from .results_io import RESULT_COLUMNS, atomic_write_text
+from .results_io import RESULT_COLUMNS, SENSITIVITY_COLUMNS, atomic_write_text
 from .scenarios import Run, plan_scenarios
 
-__all__ = ["BatchResult", "run_batch", "plan_runs", "run_one", "gather_results", "inputs_hash",
+__all__ = ["BatchResult", "run_batch", "plan_runs", "run_one", "gather_results", "gather_sensitivity", "inputs_hash",
            "library_fingerprint", "data_fingerprint", "OutputLockedError", "OutputStorageError",
            "TooManyRunsError", "MAX_EXIT_STATUS", "EXIT_USAGE", "EXIT_DISK_FULL", "EXIT_OUTPUT_UNUSABLE",
            "EXIT_INTERRUPTED", "LOCK_NAME"]
@@ -716,6 +716,42 @@ def gather_results(records: list[dict], out: str | Path) -> pd.DataFrame:
     return table
 
 
+def gather_sensitivity(records: list[dict], out: str | Path) -> pd.DataFrame:
+    """Stack the ``sensitivity.csv`` of every successful run that wrote one into ``out/sensitivity.csv``.
+
+    A notebook's "Which assumption matters?" section writes its Sobol' table there through
+    :func:`followerlab.results_io.write_sensitivity`.  Columns: ``scenario, base_scenario,
+    label, notebook, run_id`` and :data:`followerlab.results_io.SENSITIVITY_COLUMNS` (the
+    ``figure`` made relative to ``out``).  Runs without the file add nothing; the gathered file
+    is rewritten on every batch (empty, with its header, when no run wrote one).
+    """
+    out = Path(out)
+    frames = []
+    for rec in records:
+        if rec.get("status") not in ("ok", "skipped"):
+            continue
+        path = out / "runs" / rec["run_id"] / "sensitivity.csv"
+        if not path.is_file():
+            continue
+        frame = pd.read_csv(path, keep_default_na=False, na_values=["", "nan", "NaN"])
+        missing = [c for c in SENSITIVITY_COLUMNS if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{path}: sensitivity table is missing the columns {missing}")
+        frame = frame[SENSITIVITY_COLUMNS].copy()
+        frame["scope"] = frame["scope"].fillna("").astype(str)
+        frame["figure"] = [f"runs/{rec['run_id']}/{f}" if isinstance(f, str) and f else ""
+                           for f in frame["figure"]]
+        for col, value in (("run_id", rec["run_id"]), ("notebook", rec["notebook"]),
+                           ("label", rec.get("label") or rec["scenario"]),
+                           ("base_scenario", rec.get("base_scenario", rec["scenario"])), ("scenario", rec["scenario"])):
+            frame.insert(0, col, value)
+        frames.append(frame)
+    base = ["scenario", "base_scenario", "label", "notebook", "run_id"] + SENSITIVITY_COLUMNS
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=base)
+    atomic_write_text(out / "sensitivity.csv", table.to_csv(index=False))
+    return table
+
+
 def _gather_sweeps(records: list[dict], out: Path) -> Path | None:
     """Stack the sweep runs' ``results.parquet`` (one row per configuration) into ``out/sweeps.parquet``.
 
@@ -1308,6 +1344,7 @@ def _run_locked(plan, out, n_planned, t0, interrupts, *, jobs, scheduler, force,
     runs = _runs_frame(ordered)
     try:
         table = gather_results(ordered, out)
+        sensitivity = gather_sensitivity(ordered, out)
         atomic_write_text(out / "runs.csv", runs.to_csv(index=False))
     except OSError as exc:  # after a full disk, gathering may fail too: report the full disk
         if storage_error is None:
@@ -1337,7 +1374,8 @@ def _run_locked(plan, out, n_planned, t0, interrupts, *, jobs, scheduler, force,
 
         try:
             # after Ctrl-C: the index without figures (drawing them could take seconds)
-            index = str(write_report(out, ordered, table, comparison=comparison, figures=not interrupted))
+            index = str(write_report(out, ordered, table, comparison=comparison, figures=not interrupted,
+                                     sensitivity=sensitivity))
         except OSError as exc:
             if _storage_kind(exc, cells=False) is None:
                 raise

@@ -267,7 +267,8 @@ class RaftMetrics(Result):
 
     ``write_latency_*``: a write from a client in the leaseholder's region (the commit round:
     order statistic of jittered follower acks, plus the client's in-region hop), exact
-    distribution; on the ``global`` path the write also waits out the global-reads lead
+    distribution; on a path that reads a GLOBAL table (``raft.read_path(path).global_table``: the
+    ``global`` path) the write also waits out the global-reads lead
     (~800 ms, CRDB-GlobalTables).  ``read_latency_*``: the pooled read latency over the client regions with
     equal shares (per region a two-point local / redirected law, no jitter); ``staleness_mean_s``
     the mean over the client regions.
@@ -315,7 +316,8 @@ def raft_metrics(rtt_ms, placement: raft.Placement, client_regions, read_path="f
     placement : Placement
     client_regions : sequence of str
         Regions the clients sit in (equal shares, *assumed*).
-    read_path : {'leaseholder', 'follower', 'bounded', 'global'}
+    read_path : str
+        One of :data:`followerlab.raft.READ_PATHS`.
     **inputs
         Any of :data:`RAFT_DEFAULTS` (notebook 03's parameter names and units).
 
@@ -337,6 +339,7 @@ def raft_metrics(rtt_ms, placement: raft.Placement, client_regions, read_path="f
     """
     kw = _inputs("raft_metrics", RAFT_DEFAULTS, inputs)
     path = check_choice("read_path", read_path, raft.READ_PATHS)
+    global_table = raft.read_path(path).global_table
     placement = check_instance("placement", placement, raft.Placement,
                                "a Placement (from raft.placement, spread_placement or survival_placement)")
     clients = check_names("client_regions", client_regions)
@@ -348,7 +351,7 @@ def raft_metrics(rtt_ms, placement: raft.Placement, client_regions, read_path="f
     # a GLOBAL table's write commit-waits until its future timestamp (the lead) has passed:
     # T = r0 + max(C', r0/2 + lead) for a client in the leaseholder's region, and a quantile of
     # max(X, c) is max(quantile of X, c) (raft.write_latency gives the deterministic form)
-    floor = 1.5 * kw["intra_region_rtt_ms"] + float(raft.global_reads_lead_ms()) if path == "global" else -np.inf
+    floor = 1.5 * kw["intra_region_rtt_ms"] + float(raft.global_reads_lead_ms()) if global_table else -np.inf
     reads = [raft.read_latency(rtt_ms, placement, c, path, max_staleness_s=kw["max_staleness_s"],
                                version=kw["crdb_version"], **intra) for c in clients]
     share = 1.0 / len(clients)

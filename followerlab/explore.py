@@ -212,7 +212,7 @@ def _params(**overrides) -> dict:
     return p
 
 
-def _placement(matrix: pd.DataFrame, key: str, leaseholder, regions) -> raft.Placement:
+def _placement(matrix: raft.Topology, key: str, leaseholder, regions) -> raft.Placement:
     label, kind, arg = PLACEMENTS[key]
     if kind == "spread":
         if arg > len(regions):
@@ -303,12 +303,13 @@ def dashboard(**parameters) -> Dashboard:
     at = configuration.weak_metrics(rate, w, h, mode, **w_in)
 
     # -- Raft: the same computation as notebook 03, clients in the deployment regions
-    matrix = raft.load_rtt(RTT_DATASETS[p["rtt_data"]][1])
+    matrix = raft.as_topology(raft.load_rtt(RTT_DATASETS[p["rtt_data"]][1]))  # validated once for every call below
+    path = raft.read_path(p["read_path"])
     regions = p["deployment_regions"]
     place = _placement(matrix, p["placement"], p["leaseholder_region"], regions)
     rm = configuration.raft_metrics(matrix, place, regions, p["read_path"], **r_in)
     intra = dict(intra_region_rtt_ms=inputs["intra_region_rtt_ms"])
-    writes = np.array([float(raft.write_latency(matrix, place, c, inputs["fsync_ms"], global_table=p["read_path"] == "global",
+    writes = np.array([float(raft.write_latency(matrix, place, c, inputs["fsync_ms"], global_table=path.global_table,
                                                 **intra)) for c in regions])
     read_kw = dict(max_staleness_s=inputs["max_staleness_s"], version=inputs["crdb_version"], **intra)
     reads = [raft.read_latency(matrix, place, c, p["read_path"], **read_kw) for c in regions]
@@ -410,7 +411,7 @@ def draw_dashboard(d: Dashboard):
     new_axes(f"Raft: {PLACEMENTS[p['placement']][0]}", "client region", "latency (ms)", ax=ax)
     x = np.arange(len(c["regions"]))
     width = 0.27
-    ax.bar(x - width, c["write_ms"], width, color=PALETTE[1], label="write" + (" (global table)" if p["read_path"] == "global" else ""))
+    ax.bar(x - width, c["write_ms"], width, color=PALETTE[1], label="write" + (" (global table)" if raft.read_path(p["read_path"]).global_table else ""))
     ax.bar(x, c["read_mean_ms"], width, color=PALETTE[0], label=f"read: {p['read_path']} (mean)")
     ax.bar(x + width, c["read_leaseholder_ms"], width, color=PALETTE[5], label="read: leaseholder")
     ax.set_xticks(x, [f"{r}*" if r == p["leaseholder_region"] else str(r) for r in c["regions"]],

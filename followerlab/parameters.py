@@ -461,6 +461,7 @@ NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
            "time until the dead leaseholder's lease expires", assumed=True),
         _p("wars_trials", "int", 20000, "count", closed(1000, 1000000), "Monte Carlo trials of the t-visibility model"),
         _p("seed", "int", 1, "", closed(0), "random seed"),
+        SENSITIVITY_SAMPLES,
         SWEEP,
         OUTPUT_DIR,
     ),

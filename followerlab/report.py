@@ -32,7 +32,7 @@ from .compare import KEY_METRICS, assess, merge_identical
 from .constraints import default_policy, derive_metrics, policies_from_records
 from .results_io import atomic_write_text
 
-__all__ = ["render_notebook_html", "write_report", "KEY_FIGURES", "SHORT"]
+__all__ = ["render_notebook_html", "write_report", "sensitivity_section", "leading_rows", "KEY_FIGURES", "SHORT"]
 
 #: (file stem, x metric, y metric) of the trade-off scatter plots in the report.
 KEY_FIGURES = [
@@ -107,6 +107,7 @@ h3 { font-size: 15px; margin: 18px 0 6px; } table.cmp, table.judge { max-width: 
 pre { background: #fafafa; border: 1px solid #eee; padding: 8px; overflow-x: auto; font-size: 12px; max-height: 320px; }
 .params { color: #555; font-size: 11.5px; font-family: ui-monospace, monospace; }
 details summary { cursor: pointer; color: #555; }
+table.sens td.lead { font-weight: 600; } .ci { color: #777; font-size: 11.5px; }
 """
 
 
@@ -252,7 +253,7 @@ def _sweeps(out: Path, records: list[dict]) -> list[str]:
 
 def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, figures: bool = True,
                  title: str = "followerlab batch report", comparison: dict | None = None,
-                 policies: dict | None = None) -> Path:
+                 policies: dict | None = None, sensitivity: pd.DataFrame | None = None) -> Path:
     """Write ``out/index.html`` (and ``out/figures/*.png``) for a batch's run records and table.
 
     Parameters
@@ -270,6 +271,9 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
     policies : dict, optional
         ``{base scenario: followerlab.constraints.Policy}``; default: read from the records'
         scenario files (:func:`followerlab.constraints.policies_from_records`).
+    sensitivity : DataFrame, optional
+        The gathered Sobol' tables of the runs (:func:`followerlab.batch.gather_sensitivity`);
+        shown as "Which assumption matters?" (:func:`sensitivity_section`).
 
     Returns
     -------
@@ -329,6 +333,8 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
     if len(assessed):
         parts += _judging(assessed, policies)
         parts += _comparison(assessed, policies)
+    if sensitivity is not None:
+        parts += sensitivity_section(sensitivity)
     parts += _sweeps(out, records)
     parts.append("<h2>Runs</h2><table><tr><th>run</th><th>status</th><th>time (s)</th><th>parameters set by the scenario</th></tr>")
     for r in records:
@@ -344,3 +350,90 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
                      f"<td class='params'>{html.escape(params)}</td></tr>")
     parts.append("</table></body></html>")
     return atomic_write_text(out / "index.html", "\n".join(parts))
+
+
+def leading_rows(sensitivity: pd.DataFrame) -> pd.DataFrame:
+    """Per run, scope and metric, the row of the parameter with the largest total index S_T.
+
+    ``sensitivity`` is the gathered table of :func:`followerlab.batch.gather_sensitivity`; rows
+    whose S_T is NaN (a saturated metric) are left out, ties keep the first parameter.
+
+    >>> t = pd.DataFrame({"run_id": ["r"] * 3, "scope": [""] * 3, "metric": ["m", "m", "n"],
+    ...                   "parameter": ["a", "b", "a"], "ST": [0.2, 0.7, float("nan")]})
+    >>> leading_rows(t)[["metric", "parameter"]].to_dict("records")
+    [{'metric': 'm', 'parameter': 'b'}]
+    """
+    if sensitivity is None or not len(sensitivity):
+        return pd.DataFrame(columns=list(getattr(sensitivity, "columns", [])))
+    ok = sensitivity[pd.to_numeric(sensitivity["ST"], errors="coerce").notna()].copy()
+    ok["ST"] = pd.to_numeric(ok["ST"])
+    ok["_order"] = range(len(ok))
+    keys = ["run_id", "scope", "metric"]
+    best = ok.sort_values(["ST", "_order"], ascending=[False, True]).drop_duplicates(keys)
+    return best.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+
+
+_PARAM_UNITS = (("_per_s", "/s"), ("_ms", " ms"), ("_s", " s"), ("_bytes", " bytes"))
+
+
+def _range_text(row) -> str:
+    """``0.1 ms to 20 ms (log scale)``: the unit from the parameter's name suffix."""
+    name = str(row.get("parameter", ""))
+    unit = next((u for suffix, u in _PARAM_UNITS if name.endswith(suffix)), "")
+    scale = " (log scale)" if str(row.get("scale")) == "log" else ""
+    return f"{_num(row['low'])}{unit} to {_num(row['high'])}{unit}{scale}"
+
+
+def _num(v) -> str:
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return html.escape(str(v))
+    return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.3g}"
+
+
+def sensitivity_section(sensitivity: pd.DataFrame) -> list[str]:
+    """HTML of "Which assumption matters?": per run and headline metric, the leading assumption.
+
+    One row per (run, scope, metric): the parameter with the largest total Sobol' index, its
+    range, S1 and S_T with their bootstrap intervals, and how far the metric moves while that
+    parameter alone sweeps its range (the run's tornado bar), with a link to the run's tornado
+    chart.  Nothing when no run wrote a sensitivity table.
+    """
+    lead = leading_rows(sensitivity)
+    if not len(lead):
+        return []
+    parts = ["<h2 id='sensitivity'>Which assumption matters?</h2>",
+             "<p class='sub'>Each notebook varies its <i>assumed</i> parameters together over the library's "
+             "documented plausible ranges (Sobol' indices). Per run and headline metric: the assumption with the "
+             "largest total index S<sub>T</sub> (its share of the metric's variance, interactions included; S1 alone), "
+             "with bootstrap intervals, and the spread it causes when swept alone over its range with the others at "
+             "the run's values. The indices are relative to the ranges, not to this run's values.</p>",
+             "<table class='sens'><tr><th>run</th><th>of</th><th>metric</th><th>leading assumption</th>"
+             "<th>its range</th><th>S1</th><th>S<sub>T</sub></th><th>metric over that range</th>"
+             "<th>chart</th></tr>"]
+    previous = None
+    for _, row in lead.iterrows():
+        metric = str(row["metric"])
+        run = str(row["run_id"])
+        scope = str(row.get("scope") or "")
+        first = (run, scope) != previous               # a run's rows together: name it once
+        previous = (run, scope)
+        unit = M.REGISTRY[metric].unit if metric in M.REGISTRY else ""
+        name = M.label(metric) if metric in M.REGISTRY else metric
+        lo, hi = row["oat_min"], row["oat_max"]
+        spread = (f"{html.escape(M.format_with_unit(metric, lo))} to {html.escape(M.format_with_unit(metric, hi))}"
+                  f" <span class='ci'>(spread {html.escape(M.format_value(metric, hi - lo))}"
+                  f"{'' if unit in ('1', '') else ' ' + html.escape(unit)})</span>")
+        figure = str(row.get("figure") or "")
+        chart = f"<a href='{html.escape(figure)}'>tornado</a>" if figure else ""
+        run_cell = f"<a href='runs/{html.escape(run)}/notebook.html'>{html.escape(run)}</a>" if first else ""
+        parts.append(
+            f"<tr{' class=wlstart' if first else ''}><td class='nw'>{run_cell}</td>"
+            f"<td>{html.escape(scope) if first else ''}</td><td>{html.escape(name)}</td>"
+            f"<td class='lead'>{html.escape(str(row['parameter']))}</td><td class='nw'>{_range_text(row)}</td>"
+            f"<td class='num'>{_num(row['S1'])} <span class='ci'>[{_num(row['S1_low'])}, {_num(row['S1_high'])}]</span></td>"
+            f"<td class='num'>{_num(row['ST'])} <span class='ci'>[{_num(row['ST_low'])}, {_num(row['ST_high'])}]</span></td>"
+            f"<td>{spread}</td><td>{chart}</td></tr>")
+    parts.append("</table>")
+    return parts

@@ -35,7 +35,8 @@ import pandas as pd
 
 from . import metrics as _metrics
 
-__all__ = ["RESULT_COLUMNS", "write_results", "atomic_write_text", "check_frame", "WrittenResults"]
+__all__ = ["RESULT_COLUMNS", "write_results", "atomic_write_text", "check_frame", "WrittenResults",
+           "SENSITIVITY_COLUMNS", "write_sensitivity", "write_figure"]
 
 RESULT_COLUMNS = ["configuration", "metric", "value", "unit"]
 
@@ -140,3 +141,113 @@ def write_results(output_dir, notebook: str, parameters: dict, frame: pd.DataFra
     doc = {"notebook": notebook, "parameters": {k: _jsonable(v) for k, v in parameters.items()}, "results": rows}
     json_path = atomic_write_text(out / "results.json", json.dumps(doc, indent=2, default=str))
     return WrittenResults(csv_path, json_path, len(frame))
+
+
+#: Columns of a run's ``sensitivity.csv`` (:func:`write_sensitivity`).
+SENSITIVITY_COLUMNS = ["scope", "metric", "unit", "parameter", "low", "high", "scale", "S1", "S1_low", "S1_high",
+                       "ST", "ST_low", "ST_high", "oat_min", "oat_max", "spread", "nominal_output", "n_base",
+                       "confidence", "figure"]
+
+
+def write_sensitivity(output_dir, result, *, metrics=None, scope: str = "", figures: dict | None = None):
+    """Write a Sobol' analysis as ``sensitivity.csv`` beside the run's results.
+
+    One row per (metric, parameter) of a :class:`followerlab.sensitivity.SobolResult`, columns
+    :data:`SENSITIVITY_COLUMNS`: the indices with their bootstrap bounds, the parameter's range,
+    the one-at-a-time bar (``oat_min``, ``oat_max``, ``spread``) and the tornado chart's file.
+    The batch gathers these files (:func:`followerlab.batch.gather_sensitivity`) and the report
+    shows the leading assumption of each metric.
+
+    Parameters
+    ----------
+    output_dir : str or path
+        The run's folder; ``""`` or ``None``: check, but write nothing.
+    result : SobolResult
+    metrics : sequence or mapping, optional
+        The metrics to write (default all of ``result.metrics``); a mapping renames an
+        analysis metric to its registered name (``{"lag_p99_s": "staleness_p99_s"}``).  Every
+        written name must be registered in :mod:`followerlab.metrics` (its unit is taken from there).
+    scope : str
+        What the analysis is of, e.g. ``"3 voters 1-1-1, lease eastus"``.
+    figures : dict, optional
+        ``{registered metric: file name}`` of its tornado chart in ``output_dir``.
+
+    Returns
+    -------
+    pathlib.Path or None
+
+    Raises
+    ------
+    ValueError
+        An unregistered metric name, a metric not in the result, a figure for an unwritten metric.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from followerlab.sensitivity import sobol_indices
+    >>> res = sobol_indices(lambda p: {"lag_s": p["period_s"] / 2}, {"period_s": (10, 600)}, n=64)
+    >>> write_sensitivity("", res)
+    Traceback (most recent call last):
+    ...
+    ValueError: sensitivity: metric 'lag_s' is not registered in followerlab.metrics; register it there with its unit, direction and meaning
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = write_sensitivity(d, res, metrics={"lag_s": "staleness_mean_s"})
+    ...     pd.read_csv(path)[["metric", "unit", "parameter", "ST", "spread"]]
+                 metric unit parameter   ST  spread
+    0  staleness_mean_s    s  period_s  1.0   295.0
+    """
+    names = list(result.metrics) if metrics is None else metrics
+    rename = dict(names) if isinstance(names, dict) else {m: m for m in names}
+    for source, target in rename.items():
+        if source not in result.metrics:
+            raise ValueError(f"sensitivity: metric {source!r} is not among the analysis's metrics {list(result.metrics)}")
+        try:
+            _metrics.check_metric(target)
+        except ValueError as exc:
+            raise ValueError(f"sensitivity: {exc}") from None
+    figures = dict(figures or {})
+    for name in figures:
+        if name not in rename.values():
+            raise ValueError(f"sensitivity: figure given for {name!r}, which is not written; written: {list(rename.values())}")
+    frame = result.to_frame()
+    frame = frame[frame["metric"].isin(list(rename))].copy()
+    frame["metric"] = frame["metric"].map(rename)
+    ranges = {r.name: r for r in result.ranges}
+    frame["scope"] = scope
+    frame["unit"] = frame["metric"].map(_metrics.unit)
+    frame["low"] = frame["parameter"].map(lambda q: ranges[q].low)
+    frame["high"] = frame["parameter"].map(lambda q: ranges[q].high)
+    frame["scale"] = frame["parameter"].map(lambda q: ranges[q].scale)
+    nominal = {rename[m]: float(v) for m, v in zip(result.metrics, result.nominal_output) if m in rename}
+    frame["nominal_output"] = frame["metric"].map(nominal)
+    frame["n_base"] = result.n_base
+    frame["confidence"] = result.confidence
+    frame["figure"] = frame["metric"].map(lambda m: figures.get(m, ""))
+    frame = frame[SENSITIVITY_COLUMNS].reset_index(drop=True)
+    if not output_dir:
+        return None
+    return atomic_write_text(Path(output_dir) / "sensitivity.csv", frame.to_csv(index=False))
+
+
+def write_figure(output_dir, name: str, fig, *, dpi: int = 110) -> Path | None:
+    """Save a matplotlib figure as ``output_dir/name`` atomically; nothing when ``output_dir`` is empty.
+
+    >>> write_figure("", "tornado.png", None) is None
+    True
+    """
+    if not output_dir:
+        return None
+    if not isinstance(name, str) or not name or "/" in name or "\\" in name:
+        raise ValueError(f"name must be a plain file name; got {name!r}")
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    suffix = Path(name).suffix or ".png"
+    fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=suffix)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+        os.replace(tmp, out / name)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out / name

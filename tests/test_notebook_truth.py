@@ -162,16 +162,34 @@ def _allowed_values(run) -> np.ndarray:
 def _sensitivity_values(notebook: str, p: dict) -> list:
     """The numbers the "Which assumption matters?" section may quote, recomputed here from the run's parameters.
 
-    The section's Sobol' analysis (notebooks 01 and 02) is not written to results; the test
+    The section's Sobol' analysis (notebooks 01, 02 and 03) is not written to results; the test
     repeats it -- the documented ranges, the nominal point at the run's values that lie inside
-    them, the run's ``sensitivity_samples`` -- and accepts the indices, their bounds, the
-    one-at-a-time outputs, the ranges' bounds and the confidence level.
+    them, the run's ``sensitivity_samples`` (for 03 also the placement, the far read region and
+    the workload, rebuilt from the run's parameters) -- and accepts the indices, their bounds,
+    the one-at-a-time outputs, the ranges' bounds and the confidence level.
     """
     from followerlab import sensitivity as sa
 
-    if notebook not in ("01-follower-lag", "02-admin-node-load"):
+    if notebook not in ("01-follower-lag", "02-admin-node-load", "03-raft-write-latency"):
         return []
-    if notebook == "01-follower-lag":
+    if notebook == "03-raft-write-latency":
+        from followerlab import raft
+
+        rtt = raft.load_rtt(p["rtt_file"])
+        home = p["home_region"]
+        deploy = list(dict.fromkeys([home, *p["deployment_regions"]]))
+        voters = raft.spread_placement(rtt, home, deploy, non_voters_elsewhere=False).voters
+        plc = raft.placement(voters, home, [r for r in rtt.index if r not in voters])
+        far = max(deploy[1:3], key=lambda r: float(rtt.loc[home, r]))
+        run = {k: float(p[k]) for k in ("fsync_ms", "intra_region_rtt_ms", "jitter_mean_ms", "per_append_ms",
+                                        "per_follower_ms")}
+        run.update(target_duration_s=3.0, side_transport_interval_s=0.2)
+        inside = {k: v for k, v in run.items() if sa.RAFT_LATENCY_RANGES[k][0] <= v <= sa.RAFT_LATENCY_RANGES[k][1]}
+        res = sa.raft_latency_sensitivity(rtt, plc, far, write_rate_per_s=float(p["write_rate_per_s"]),
+                                          batch=int(p["batch"]), max_staleness_s=float(p["max_staleness_s"]),
+                                          n=int(p["sensitivity_samples"]), nominal=inside)
+        model = ranges = None
+    elif notebook == "01-follower-lag":
         ranges = sa.FOLLOWER_LAG_RANGES
         run = {k: float(p[k]) for k in ranges}
         model = None
@@ -185,10 +203,11 @@ def _sensitivity_values(notebook: str, p: dict) -> list:
         def model(q):   # admin_node_load's utilization, ((1 - w) λ s_q + λ_c s_c) / k_A
             return {"admin_utilization": ((1 - q["weak_fraction"]) * rate * q["planning_s"]
                                           + q["control_rate_per_s"] * q["control_s"]) / cores}
-    inside = {k: v for k, v in run.items() if ranges[k][0] <= v <= ranges[k][1]}
-    n = int(p["sensitivity_samples"])
-    res = (sa.follower_lag_sensitivity(n=n, nominal=inside) if model is None
-           else sa.sobol_indices(model, ranges, n=n, nominal=inside))
+    if ranges is not None:
+        inside = {k: v for k, v in run.items() if ranges[k][0] <= v <= ranges[k][1]}
+        n = int(p["sensitivity_samples"])
+        res = (sa.follower_lag_sensitivity(n=n, nominal=inside) if model is None
+               else sa.sobol_indices(model, ranges, n=n, nominal=inside))
     arrays = [res.S1, res.ST, res.S1_low, res.S1_high, res.ST_low, res.ST_high, res.oat_min, res.oat_max,
               res.oat_at_low, res.oat_at_high, res.nominal_output]
     bounds = [x for r in res.ranges for x in (r.low, r.high)]

@@ -346,3 +346,98 @@ def test_morris_log_range_steps_on_the_log_scale():
                            trajectories=5, seed=1)
     np.testing.assert_allclose(res.mu_star[0], [3.0, 1.0], rtol=1e-12)
     np.testing.assert_allclose(res.sigma[0], [0.0, 0.0], atol=1e-12)
+
+
+# --- raft_latency_sensitivity ----------------------------------------------------------------
+
+from followerlab import raft  # noqa: E402
+from followerlab.configuration import round_trip_jitter  # noqa: E402
+from followerlab.sensitivity import (  # noqa: E402
+    RAFT_LATENCY_RANGES, _kth_fastest_quantile_ms, leading_assumptions, raft_latency_sensitivity,
+)
+
+RTT = raft.load_rtt("azure-rtt-p50-2025-06.csv")
+DEPLOY = ["eastus", "westus2", "uksouth"]
+
+
+@pytest.mark.parametrize("name", ["3 voters 1-1-1", "REGION 5 voters 2-2-1", "ZONE 3 voters"])
+@pytest.mark.parametrize("fsync, intra, jitter", [(1.0, 1.0, 2.0), (17.3, 0.2, 0.0), (0.1, 2.0, 9.5)])
+def test_write_quantiles_match_the_order_statistic_of_the_raft_module(name, fsync, intra, jitter):
+    """The vectorized Poisson-binomial bisection against latency.order_statistic (raft's own law)."""
+    plc = raft.placement_layouts(RTT, "eastus", DEPLOY)[name]
+    res = raft_latency_sensitivity(RTT, plc, n=64, bootstrap=10, oat_points=2,
+                                   nominal={"fsync_ms": fsync, "intra_region_rtt_ms": intra, "jitter_mean_ms": jitter})
+    dist = raft.write_latency_distribution(RTT, plc, "eastus", fsync, link_jitter=round_trip_jitter(jitter),
+                                           intra_region_rtt_ms=intra)
+    for q, metric in [(0.5, "write_latency_p50_ms"), (0.99, "write_latency_p99_ms")]:
+        got = res.nominal_output[res.metrics.index(metric)]
+        assert got == pytest.approx(float(dist.ppf(q)), abs=1e-6), (name, q)
+
+
+def test_kth_fastest_quantile_without_jitter_is_the_deterministic_commit():
+    links = np.array([[30.0, 70.0, 71.0, 150.0]] * 3)
+    for k, want in [(1, 30.0), (2, 70.0), (4, 150.0)]:
+        np.testing.assert_allclose(_kth_fastest_quantile_ms(0.99, links, k, np.zeros(3)), want, rtol=1e-12)
+
+
+def test_kth_fastest_quantile_tail_against_a_closed_form():
+    # one follower, Gamma(2, j) jitter: P(J > x) = (1 + x/j) e^{-x/j}; at x = j * 6.6384994 it is 0.01
+    j = np.array([0.5, 3.0, 10.0])
+    got = _kth_fastest_quantile_ms(0.99, np.full((3, 1), 40.0), 1, j)
+    np.testing.assert_allclose(got, 40.0 + 6.638352067993813 * j, rtol=1e-9)
+    from scipy import stats
+    np.testing.assert_allclose(got, 40.0 + stats.gamma(2, scale=j).ppf(0.99), rtol=1e-9)
+
+
+def test_raft_utilization_is_write_loads_closed_form():
+    plc = raft.placement_layouts(RTT, "eastus", DEPLOY)["REGION 5 voters 2-2-1"]
+    nominal = {"per_append_ms": 2.5, "per_follower_ms": 0.37}
+    res = raft_latency_sensitivity(RTT, plc, write_rate_per_s=333.0, batch=4, n=64, bootstrap=10, oat_points=2,
+                                   nominal=nominal)
+    want = raft.write_load(333.0, 5, 50.0, batch=4, per_append_ms=2.5, per_follower_ms=0.37).admin_utilization
+    assert res.nominal_output[res.metrics.index("admin_utilization")] == pytest.approx(float(want), rel=1e-12)
+    # fsync and the closed-timestamp settings do not enter the utilization: S_T exactly 0
+    a = res.metrics.index("admin_utilization")
+    for p in ("fsync_ms", "jitter_mean_ms", "target_duration_s"):
+        assert res.ST[a, res.parameters.index(p)] == 0.0
+
+
+def test_raft_sensitivity_rankings_and_speed():
+    import time
+    plc = raft.spread_placement(RTT, "eastus", DEPLOY)
+    t0 = time.perf_counter()
+    res = raft_latency_sensitivity(RTT, plc, "uksouth", n=256)
+    took = time.perf_counter() - t0
+    assert took < 1.0, f"{took:.2f} s"          # measured about 0.25 s on the project machine
+    assert res.n_evaluations == 256 * 9 + 7 * 11 + 1
+    # the closed-timestamp target drives a bounded read's staleness; append cost the leader's load
+    assert res.ranking("staleness_mean_s")[0] == "target_duration_s"
+    assert res.ranking("admin_utilization")[0] == "per_append_ms"
+    # the in-region RTT moves neither the leader load nor the staleness
+    for metric in ("admin_utilization", "staleness_mean_s"):
+        assert res.ST[res.metrics.index(metric), res.parameters.index("intra_region_rtt_ms")] == 0.0
+    lead = leading_assumptions(res).set_index("metric")
+    assert lead.loc["staleness_mean_s", "parameter"] == "target_duration_s"
+    # staleness = min(A, bound) with A = T + U I + d: over T in [1, 5] at bound 5 its spread is < 4 s
+    assert 0 < lead.loc["staleness_mean_s", "spread"] < 4.0
+
+
+def test_raft_sensitivity_refuses_bad_input():
+    plc = raft.spread_placement(RTT, "eastus", DEPLOY)
+    with pytest.raises(ValueError, match="unknown parameter 'fsync_s'"):
+        raft_latency_sensitivity(RTT, plc, ranges={"fsync_s": (1, 2)}, n=64)
+    with pytest.raises(ValueError, match="read_region 'mars'"):
+        raft_latency_sensitivity(RTT, plc, "mars", n=64)
+    with pytest.raises(ValueError, match="write_rate_per_s"):
+        raft_latency_sensitivity(RTT, plc, write_rate_per_s=-1.0, n=64)
+    with pytest.raises(ValueError, match="placement must be"):
+        raft_latency_sensitivity(RTT, "eastus", n=64)
+    assert set(RAFT_LATENCY_RANGES) == set(raft_latency_sensitivity(RTT, plc, n=64, bootstrap=10).parameters)
+
+
+def test_leading_assumptions_skips_saturated_metrics_and_picks_the_largest_total_index():
+    res = sobol_indices(lambda p: {"y": p["a"] + 3 * p["b"], "z": np.where(p["a"] > 0.5, np.inf, p["b"])},
+                        {"a": (0, 1), "b": (0, 1)}, n=256, nonfinite="indicator")
+    lead = leading_assumptions(res).set_index("metric")
+    assert "z" not in lead.index and lead.loc["z_saturated", "parameter"] == "a"
+    assert lead.loc["y", "parameter"] == "b" and lead.loc["y", "spread"] == pytest.approx(3.0)

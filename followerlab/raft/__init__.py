@@ -5,7 +5,8 @@ A Raft group has *voters* placed in regions of an RTT matrix (ms), optionally *n
 Raft leader) that serves strong reads and proposes every write.  This module computes, in
 milliseconds (seconds for staleness, as the names say):
 
-* the topology: RTT matrices (:func:`load_rtt`, :func:`rtt_matrix`), placements
+* the topology: RTT matrices (:func:`load_rtt`, :func:`rtt_matrix`; :func:`as_topology` validates
+  one once as a :class:`Topology` that every function accepts in place of ``rtt_ms``), placements
   (:class:`Placement`, :func:`placement`, :func:`survival_placement`) and the replica counts
   CockroachDB derives for the ZONE and REGION survival goals (:func:`replica_counts`);
 * write latency: :func:`commit_latency` (deterministic, from the matrix), :func:`write_latency`
@@ -13,7 +14,8 @@ milliseconds (seconds for staleness, as the names say):
   per-link jitter (:func:`commit_latency_distribution`, :func:`write_latency_distribution`);
   the placements compared on one table (:func:`placement_layouts`, :func:`placement_table`);
 * read latency by path (:func:`read_latency`): leaseholder, exact-staleness follower read,
-  bounded staleness (a mixture of local and redirected reads), global tables;
+  bounded staleness (a mixture of local and redirected reads), global tables -- each a
+  :class:`ReadPath` object (:data:`READ_PATHS` lists them; :func:`read_path` looks one up);
 * staleness: :func:`follower_read_timestamp_lag_s`, :func:`closed_timestamp_lag`,
   :func:`global_reads_lead_ms`;
 * region failure: :func:`survives`, :func:`failover`, :func:`failure_table`;
@@ -21,16 +23,18 @@ milliseconds (seconds for staleness, as the names say):
 * write load: :func:`write_load` (the leader as a queue, with batching).
 
 The code lives in one module per concept of the subpackage ``followerlab/raft/``, all
-re-exported here (import from ``followerlab.raft``): ``topology`` (RTT matrices, placements),
-``staleness`` (closed timestamps, follower-read timestamps, global-reads lead), ``write``
-(commit and write latency), ``reads`` (read paths), ``failure`` (region failure), ``ranking``
-(placement tables, topology ranking) and ``load`` (write load); each imports only those
-listed before it.
+re-exported here (import from ``followerlab.raft``): ``topology`` (RTT matrices, the validated
+:class:`Topology`), ``placements`` (placements, quorums, survival goals), ``staleness``
+(closed timestamps, follower-read timestamps, global-reads lead), ``write`` (commit and write
+latency), ``paths`` (the read-path objects), ``reads`` (read latency by path), ``failure``
+(region failure), ``ranking`` (placement tables, topology ranking) and ``load`` (write load);
+each imports only those listed before it.
 
 Sources (entries of docs/references.rst): CRDB-FollowerReadsTopology, CRDB-FollowerReads,
-CRDB-GlobalTables, CRDB-SurvivalGoals, Ongaro2014 and etcd-Tuning, CockroachDB source (``pkg/sql/region_util.go``: ``getNumVotersAndNumReplicas``;
-``pkg/kv/kvserver/closedts/policy.go``: ``TargetForPolicy``).  Values not published anywhere
-are marked *assumed* where they are used.
+CRDB-GlobalTables (with the closed-timestamp lead of CockroachDB's ``closedts`` package),
+CRDB-SurvivalGoals, CRDB-RegionUtil (``getNumVotersAndNumReplicas``), Ongaro2014, etcd-Tuning,
+etcd-APIGuarantees, and for the write load Bailey1954 and JanssenVanLeeuwaarden2005.  Values
+not published anywhere are marked *assumed* where they are used.
 
 >>> m = load_rtt("crdb-demo-rtt-2019.csv")
 >>> float(commit_latency(m, "us-east1", ["us-east1", "us-west1", "europe-west1"]))
@@ -42,7 +46,23 @@ from __future__ import annotations
 from .failure import Failover, failover, failure_table, survives
 from .load import WriteLoad, write_load
 from .ranking import placement_layouts, placement_table, rank_topologies
-from .reads import READ_PATHS, ReadLatency, read_latency
+from .paths import (
+    READ_PATHS,
+    BoundedStalenessRead,
+    FollowerRead,
+    FreshRead,
+    GlobalRead,
+    LeaseholderRead,
+    PathLatency,
+    PathStaleness,
+    ReadIndexRead,
+    ReadPath,
+    ReadSite,
+    read_path,
+    read_site,
+    register_read_path,
+)
+from .reads import ReadLatency, read_latency
 from .staleness import (
     ClosedTimestampLag,
     closed_timestamp_lag,
@@ -50,16 +70,15 @@ from .staleness import (
     follower_read_timestamp_lag_s,
     global_reads_lead_ms,
 )
-from .topology import (
+from .placements import (
     Placement,
-    load_rtt,
     placement,
     quorum_size,
     replica_counts,
-    rtt_matrix,
     spread_placement,
     survival_placement,
 )
+from .topology import Topology, as_topology, load_rtt, rtt_matrix
 from .write import (
     commit_latency,
     commit_latency_distribution,
@@ -70,6 +89,8 @@ from .write import (
 __all__ = [
     "load_rtt",
     "rtt_matrix",
+    "Topology",
+    "as_topology",
     "Placement",
     "placement",
     "spread_placement",
@@ -83,6 +104,19 @@ __all__ = [
     "ReadLatency",
     "read_latency",
     "READ_PATHS",
+    "ReadPath",
+    "ReadSite",
+    "PathLatency",
+    "PathStaleness",
+    "read_site",
+    "read_path",
+    "register_read_path",
+    "LeaseholderRead",
+    "FollowerRead",
+    "FreshRead",
+    "BoundedStalenessRead",
+    "GlobalRead",
+    "ReadIndexRead",
     "follower_read_timestamp_lag_s",
     "follower_read_lag_s",
     "ClosedTimestampLag",

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from .._results import Result
-from .._validate import as_float, check_names
-from .topology import Placement, _as_matrix, _check_placement, _expand, _index_of, _link_ms
+from .._validate import as_float_array
+from .placements import Placement
+from .topology import _as_matrix, _as_topology, _index_of
 from .write import commit_latency, write_latency
 
 # --------------------------------------------------------------------------------------------
@@ -25,7 +26,7 @@ def _failed_set(failed_regions, rtt_ms=None) -> set:
         return set()
     if isinstance(failed_regions, (str, int, np.integer)):
         failed_regions = [failed_regions]
-    failed = list(_expand(failed_regions, "failed_regions"))
+    failed = list(failed_regions)
     if rtt_ms is not None:
         m = _as_matrix(rtt_ms)
         failed = [m.index[_index_of(m, r, "failed_regions")] for r in failed]
@@ -39,6 +40,10 @@ def survives(placement_: Placement, failed_regions, *, rtt_ms=None) -> bool:
 
     Non-voters do not count.  With ``rtt_ms`` the failed region names are validated.
 
+    References
+    ----------
+    Ongaro2014 (majority quorum), CRDB-SurvivalGoals (docs/references.rst).
+
     Examples
     --------
     >>> from followerlab.raft import load_rtt, spread_placement, survival_placement
@@ -50,7 +55,6 @@ def survives(placement_: Placement, failed_regions, *, rtt_ms=None) -> bool:
     >>> survives(spread_placement(m, "us-east1"), ["us-east1", "us-west1"])
     False
     """
-    placement_ = _check_placement(placement_)
     failed = _failed_set(failed_regions, rtt_ms)
     alive = sum(1 for v in placement_.voters if v not in failed)
     return alive >= placement_.quorum
@@ -62,6 +66,10 @@ class Failover(Result):
 
     ``new_leaseholder`` is ``None`` when no quorum survives (the range is unavailable until the
     region returns: ``unavailable_ms = inf``).
+
+    References
+    ----------
+    Ongaro2014, etcd-Tuning, CRDB-SurvivalGoals (docs/references.rst).
     """
 
     failed_regions: tuple
@@ -76,7 +84,7 @@ class Failover(Result):
 
 
 def failover(rtt_ms, placement_: Placement, failed_regions, *, client_regions=None, fsync_ms=0.0,
-             intra_region_rtt_ms=0.0, election_timeout_ms=1000.0, lease_expiry_ms=6000.0) -> Failover:
+             intra_region_rtt_ms=None, election_timeout_ms=1000.0, lease_expiry_ms=6000.0) -> Failover:
     """Survival, post-failover write latency and the unavailability window of a region failure.
 
     If a quorum of voters survives and the leaseholder's region failed, a surviving voter is
@@ -92,8 +100,15 @@ def failover(rtt_ms, placement_: Placement, failed_regions, *, client_regions=No
     .. math:: C' = \\max\\bigl(F, (\\mathrm{RTT}_{L',f} + F)_{(q-1)}\\bigr)
               \\text{ over surviving followers } f.
 
-    Defaults: ``election_timeout_ms`` 1000 (etcd's default, etcd-Tuning in docs/references.rst) and
-    ``lease_expiry_ms`` 6000 (*assumed*; CockroachDB's lease duration is not in the sources).
+    Write latencies are :func:`write_latency` (after the failure with the live voters and the
+    original quorum ``q``), averaged over the live clients.  Defaults: ``election_timeout_ms``
+    1000 (etcd's default, etcd-Tuning in docs/references.rst) and ``lease_expiry_ms`` 6000
+    (*assumed*; CockroachDB's lease duration is not in the sources); ``intra_region_rtt_ms``
+    the :class:`Topology`'s, else 0.
+
+    References
+    ----------
+    Ongaro2014 (leader election), etcd-Tuning (election timeout), CRDB-SurvivalGoals (docs/references.rst).
 
     Examples
     --------
@@ -103,26 +118,23 @@ def failover(rtt_ms, placement_: Placement, failed_regions, *, client_regions=No
     >>> f.survives, f.new_leaseholder, f.commit_after_ms, f.unavailable_ms
     (True, 'europe-west1', 146.0, 7000.0)
     """
-    m = _as_matrix(rtt_ms)
-    failed = _failed_set(failed_regions, m)
-    placement_ = _check_placement(placement_)
-    intra = as_float("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
-    election = as_float("election_timeout_ms", election_timeout_ms, minimum=0.0)
-    lease = as_float("lease_expiry_ms", lease_expiry_ms, minimum=0.0)
-    fsync = as_float("fsync_ms", fsync_ms, minimum=0.0)
+    topo = _as_topology(rtt_ms)
+    m = topo.rtt_ms
+    failed = _failed_set(failed_regions, topo)
+    intra = float(as_float_array("intra_region_rtt_ms", topo.intra(intra_region_rtt_ms), minimum=0.0))
+    election = float(as_float_array("election_timeout_ms", election_timeout_ms, minimum=0.0))
+    lease = float(as_float_array("lease_expiry_ms", lease_expiry_ms, minimum=0.0))
+    fsync = float(as_float_array("fsync_ms", fsync_ms, minimum=0.0))
     clients = list(placement_.replica_regions) if client_regions is None else [
-        m.index[_index_of(m, r, "client_regions")] for r in check_names("client_regions", client_regions)]
+        m.index[_index_of(m, r, "client_regions")] for r in client_regions]
     alive_clients = [c for c in clients if c not in failed] or [r for r in m.index if r not in failed]
-    # every region failed: no client is left to measure; "before" is then the clients' mean before
-    # the failure, "after" is unavailable (inf), never the NaN of a mean over no client
-    before_clients = alive_clients or clients
 
-    def mean_write(p):
-        return float(np.mean([write_latency(m, p, c, fsync, intra_region_rtt_ms=intra) for c in alive_clients]))
+    def mean_write(p, quorum=None):
+        return float(np.mean([write_latency(topo, p, c, fsync, intra_region_rtt_ms=intra, quorum=quorum)
+                              for c in alive_clients]))
 
-    commit_before = float(commit_latency(m, placement_.leaseholder, placement_.voters, fsync, intra_region_rtt_ms=intra))
-    write_before = float(np.mean([write_latency(m, placement_, c, fsync, intra_region_rtt_ms=intra)
-                                  for c in before_clients]))
+    commit_before = float(commit_latency(topo, placement_.leaseholder, placement_.voters, fsync, intra_region_rtt_ms=intra))
+    write_before = mean_write(placement_)
     lost = placement_.leaseholder in failed
     ok = survives(placement_, failed)
     if not ok:
@@ -134,11 +146,9 @@ def failover(rtt_ms, placement_: Placement, failed_regions, *, client_regions=No
     for cand in dict.fromkeys(alive_voters):
         if not lost and cand != placement_.leaseholder:
             continue
-        commit = float(commit_latency(m, cand, alive_voters, fsync, intra_region_rtt_ms=intra, quorum=q))
-        # write latency with the quorum of the original group
-        writes = [float(intra + _link_ms(m.to_numpy(), _index_of(m, c, "client"), _index_of(m, cand, "lh"), intra))
-                  + commit for c in alive_clients]
-        score = float(np.mean(writes))
+        commit = float(commit_latency(topo, cand, alive_voters, fsync, intra_region_rtt_ms=intra, quorum=q))
+        # the live voters with the lease in cand, committing with the quorum of the original group
+        score = mean_write(Placement(alive_voters, cand), quorum=q)
         if best is None or score < best[0]:
             best = (score, cand, commit)
     unavailable = election + lease if lost else 0.0
@@ -147,11 +157,34 @@ def failover(rtt_ms, placement_: Placement, failed_regions, *, client_regions=No
 
 
 def failure_table(rtt_ms, placement_: Placement, **kwargs) -> pd.DataFrame:
-    """:func:`failover` for the failure of each region holding a replica, one row each."""
-    placement_ = _check_placement(placement_)
+    """:func:`failover` for the failure of each region holding a replica, one row each.
+
+    ``rtt_ms`` (matrix or :class:`Topology`) is validated once for all rows; ``kwargs`` go to
+    :func:`failover`.
+
+    References
+    ----------
+    CRDB-SurvivalGoals, Ongaro2014, etcd-Tuning (docs/references.rst).
+
+    Examples
+    --------
+    >>> from followerlab.raft import load_rtt, survival_placement
+    >>> m = load_rtt("crdb-demo-rtt-2019.csv")
+    >>> t = failure_table(m, survival_placement(m, "us-east1", "region"), fsync_ms=1.0)
+    >>> print(t[["failed_region", "survives", "new_leaseholder", "write_after_ms"]].to_string(index=False))
+    failed_region  survives new_leaseholder  write_after_ms
+         us-east1      True    europe-west1           220.0
+     europe-west1      True        us-east1           100.0
+         us-west1      True        us-east1            97.0
+
+    Losing us-east1 (2 of the 5 voters) leaves 3, still the quorum; the commit from
+    europe-west1 waits for us-west1 (146 + 1 ms) and the clients in europe-west1 and us-west1
+    see 147 and 146 + 147 ms: 220 ms on average.
+    """
+    topo = _as_topology(rtt_ms)
     rows = []
     for region in placement_.replica_regions:
-        f = failover(rtt_ms, placement_, region, **kwargs)
+        f = failover(topo, placement_, region, **kwargs)
         rows.append({"placement": placement_.label(), "failed_region": region, "survives": f.survives,
                      "leaseholder_lost": f.leaseholder_lost, "new_leaseholder": f.new_leaseholder,
                      "commit_after_ms": f.commit_after_ms, "write_before_ms": f.write_before_ms,

@@ -30,6 +30,10 @@ class WriteLoad(Result):
     the network commit (its mean if a distribution was given); ``mean_ms`` is their sum.
     ``p50_ms`` / ``p99_ms`` (and :meth:`quantile`) come from the exact latency distribution (with
     a commit distribution, from its convolution with it; see :func:`write_load`).
+
+    References
+    ----------
+    Bailey1954, JanssenVanLeeuwaarden2005, Kleinrock1975 (docs/references.rst).
     """
 
     rate_per_s: np.ndarray

@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 
 from .._stats import weighted_quantile
-from .._validate import as_float, check_mapping, check_names
+from .._validate import as_float_array, check_probability
 from .failure import survives
+from .paths import READ_PATHS, read_path
 from .reads import read_latency
-from .staleness import follower_read_timestamp_lag_s
-from .topology import _as_matrix, _index_of, spread_placement, survival_placement
+from .placements import spread_placement, survival_placement
+from .topology import _as_topology, _index_of
 from .write import _as_dist, commit_latency, write_latency, write_latency_distribution
 
 # --------------------------------------------------------------------------------------------
@@ -30,28 +31,38 @@ def placement_layouts(rtt_ms, leaseholder, regions=None) -> dict:
     it (:func:`spread_placement`); ``"REGION 5 voters 2-2-1"``: REGION survival over those same
     3 regions; ``"ZONE 3 voters"``: ZONE survival, all voters in the leaseholder's region.
 
+    References
+    ----------
+    CRDB-FollowerReadsTopology, CRDB-SurvivalGoals (docs/references.rst).
+
+    Examples
+    --------
     >>> from followerlab.raft import load_rtt
     >>> m = load_rtt("crdb-demo-rtt-2019.csv")
     >>> [p.voters.count("us-east1") for p in placement_layouts(m, "us-east1").values()]
     [1, 2, 3]
     """
-    m = _as_matrix(rtt_ms)
-    spread = spread_placement(m, leaseholder, regions, non_voters_elsewhere=False)
+    topo = _as_topology(rtt_ms)
+    spread = spread_placement(topo, leaseholder, regions, non_voters_elsewhere=False)
     return {
         "3 voters 1-1-1": spread,
-        "REGION 5 voters 2-2-1": survival_placement(m, spread.leaseholder, "region", list(spread.voters)),
-        "ZONE 3 voters": survival_placement(m, spread.leaseholder, "zone", [spread.leaseholder]),
+        "REGION 5 voters 2-2-1": survival_placement(topo, spread.leaseholder, "region", list(spread.voters)),
+        "ZONE 3 voters": survival_placement(topo, spread.leaseholder, "zone", [spread.leaseholder]),
     }
 
 
 def placement_table(rtt_ms, leaseholders=None, regions=None, fsync=0.0, *, link_jitter=None,
-                    intra_region_rtt_ms=0.0) -> pd.DataFrame:
+                    intra_region_rtt_ms=None) -> pd.DataFrame:
     """Write latency of the :func:`placement_layouts` with the lease in each region, on one table.
 
     One row per (leaseholder region, placement): the voters, the deterministic commit and write
     latency (:func:`commit_latency`, :func:`write_latency` with a constant ``fsync``'s median)
     and the write p50 / p99 from :func:`write_latency_distribution`, for a client in the
     leaseholder's region.
+
+    References
+    ----------
+    CRDB-FollowerReadsTopology, CRDB-SurvivalGoals, Ongaro2014 (docs/references.rst).
 
     Examples
     --------
@@ -64,21 +75,20 @@ def placement_table(rtt_ms, leaseholders=None, regions=None, fsync=0.0, *, link_
     REGION 5 voters 2-2-1       65.0          65.0
             ZONE 3 voters        1.0           1.0
     """
-    m = _as_matrix(rtt_ms)
-    leaders = list(m.index) if leaseholders is None else [m.index[_index_of(m, r, "leaseholders")]
-                                                          for r in check_names("leaseholders", leaseholders)]
-    regions = None if regions is None else check_names("regions", regions)
-    intra_region_rtt_ms = as_float("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
-    f = _as_dist("fsync", fsync, allow_none=False)
+    topo = _as_topology(rtt_ms)  # validated once for every row
+    m = topo.rtt_ms
+    intra = topo.intra(intra_region_rtt_ms)
+    leaders = list(m.index) if leaseholders is None else [m.index[_index_of(m, r, "leaseholders")] for r in leaseholders]
+    f = _as_dist("fsync", fsync)
     f_ms = float(np.asarray(f.ppf(0.5)))
     rows = []
     for lh in leaders:
-        for name, p in placement_layouts(m, lh, regions).items():
-            d = write_latency_distribution(m, p, lh, f, link_jitter=link_jitter, intra_region_rtt_ms=intra_region_rtt_ms)
+        for name, p in placement_layouts(topo, lh, regions).items():
+            d = write_latency_distribution(topo, p, lh, f, link_jitter=link_jitter, intra_region_rtt_ms=intra)
             rows.append({
                 "leaseholder": lh, "placement": name, "voters": p.label(),
-                "commit_ms": float(commit_latency(m, lh, p.voters, f_ms, intra_region_rtt_ms=intra_region_rtt_ms)),
-                "write_det_ms": float(write_latency(m, p, lh, f_ms, intra_region_rtt_ms=intra_region_rtt_ms)),
+                "commit_ms": float(commit_latency(topo, lh, p.voters, f_ms, intra_region_rtt_ms=intra)),
+                "write_det_ms": float(write_latency(topo, p, lh, f_ms, intra_region_rtt_ms=intra)),
                 "write_p50_ms": float(d.ppf(0.5)), "write_p99_ms": float(d.ppf(0.99)),
             })
     return pd.DataFrame(rows)
@@ -90,11 +100,14 @@ def placement_table(rtt_ms, leaseholders=None, regions=None, fsync=0.0, *, link_
 
 
 def rank_topologies(rtt_ms, client_shares: Mapping, home_region, *, read_fraction=0.9, staleness_tolerance_s=10.0,
-                    fsync_ms=1.0, intra_region_rtt_ms=1.0, version: str = "v23.1") -> pd.DataFrame:
+                    fsync_ms=1.0, intra_region_rtt_ms=None, version: str = "v23.1") -> pd.DataFrame:
     """Rank ways to serve a table for a workload by mean and p99 operation latency (ms).
 
     The "when to use" of CRDB-FollowerReadsTopology as numbers.  Options (deployment regions = those with a client
     share, plus ``home_region``):
+
+    One option per read path of :data:`READ_PATHS` (its ``option`` name; its ``eligible``
+    says whether the workload may use it), then the survival goals:
 
     * ``leaseholder reads``: 3 voters 1-1-1 (home + 2 nearest), non-voters elsewhere, strong reads
       at the leaseholder;
@@ -116,6 +129,10 @@ def rank_topologies(rtt_ms, client_shares: Mapping, home_region, *, read_fractio
     by mean latency, then p99.  ``survives_region_failure`` says whether a quorum outlives the
     loss of any single region.
 
+    References
+    ----------
+    CRDB-FollowerReadsTopology, CRDB-FollowerReads, CRDB-GlobalTables, CRDB-SurvivalGoals (docs/references.rst).
+
     Examples
     --------
     >>> from followerlab.raft import load_rtt
@@ -128,40 +145,36 @@ def rank_topologies(rtt_ms, client_shares: Mapping, home_region, *, read_fractio
     >>> t2["option"].iloc[0]
     'global table'
     """
-    m = _as_matrix(rtt_ms)
+    topo = _as_topology(rtt_ms)  # validated once, passed to every call below
+    m = topo.rtt_ms
     home = m.index[_index_of(m, home_region, "home_region")]
     regions, shares = [], []
-    for region, share in check_mapping("client_shares", client_shares).items():
+    for region, share in client_shares.items():
         regions.append(m.index[_index_of(m, region, "client_shares")])
-        shares.append(as_float(f"client_shares[{region!r}]", share, minimum=0.0))
+        shares.append(float(as_float_array(f"client_shares[{region!r}]", share, minimum=0.0)))
     shares = np.asarray(shares)
     if shares.sum() <= 0:
         raise ValueError(f"client_shares must have a positive total; got {dict(client_shares)}")
     shares = shares / shares.sum()
-    rf = as_float("read_fraction", read_fraction, minimum=0.0, maximum=1.0)
-    tol = as_float("staleness_tolerance_s", staleness_tolerance_s, minimum=0.0)
-    fsync_ms = as_float("fsync_ms", fsync_ms, minimum=0.0)
-    intra_region_rtt_ms = as_float("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
+    rf = float(check_probability("read_fraction", read_fraction))
+    tol = float(as_float_array("staleness_tolerance_s", staleness_tolerance_s, minimum=0.0))
     deploy = list(dict.fromkeys([home, *[r for r, s in zip(regions, shares) if s > 0]]))
-    kw = dict(intra_region_rtt_ms=intra_region_rtt_ms)
+    kw = dict(intra_region_rtt_ms=topo.intra(intra_region_rtt_ms, 1.0))
     n_spread = min(3, len(deploy))
-    spread = spread_placement(m, home, deploy, n_voters=n_spread)
-    options = [
-        ("leaseholder reads", spread, "leaseholder", False, True),
-        ("follower reads", spread, "follower", False, tol >= follower_read_timestamp_lag_s(version)),
-        ("bounded staleness", spread, "bounded", False, True),
-        ("global table", spread, "global", True, True),
-        ("ZONE survival", survival_placement(m, home, "zone", deploy), "leaseholder", False, True),
-    ]
+    spread = spread_placement(topo, home, deploy, n_voters=n_spread)
+    # one option per listed read path (READ_PATHS) on the spread placement, then the survival goals
+    paths = [read_path(name) for name in READ_PATHS]
+    options = [(obj.option, spread, obj.name, obj.global_table, obj.eligible(tol, version)) for obj in paths if obj.option]
+    options.append(("ZONE survival", survival_placement(topo, home, "zone", deploy), "leaseholder", False, True))
     if len(deploy) >= 3:
-        options.append(("REGION survival", survival_placement(m, home, "region", deploy), "leaseholder", False, True))
+        options.append(("REGION survival", survival_placement(topo, home, "region", deploy), "leaseholder", False, True))
     rows = []
     for name, plc, path, global_table, eligible in options:
         values, weights = [], []
         read_mean = write_mean = stale = 0.0
         for region, share in zip(regions, shares):
-            rd = read_latency(m, plc, region, path, max_staleness_s=tol, version=version, **kw)
-            wr = float(write_latency(m, plc, region, fsync_ms, global_table=global_table, **kw))
+            rd = read_latency(topo, plc, region, path, max_staleness_s=tol, version=version, **kw)
+            wr = float(write_latency(topo, plc, region, fsync_ms, global_table=global_table, **kw))
             p = float(rd.p_local)
             values += [float(rd.local_ms), float(rd.remote_ms), wr]
             weights += [share * rf * p, share * rf * (1 - p), share * (1 - rf)]

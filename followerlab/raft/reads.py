@@ -1,7 +1,9 @@
-"""Read latency (ms) and staleness (s) by read path: leaseholder, follower, bounded, global.
+"""Read latency (ms) and staleness (s) of a single-row read by path, for a client region.
 
-Sources: CRDB-FollowerReadsTopology, CRDB-FollowerReads, CRDB-GlobalTables, etcd-APIGuarantees
-(docs/references.rst).
+:func:`read_latency` builds the :class:`~followerlab.raft.ReadSite` once and asks the read
+path object (module ``paths``) for its latency law and staleness; :class:`ReadLatency` holds
+the result.  Sources: CRDB-FollowerReadsTopology, CRDB-FollowerReads, CRDB-GlobalTables,
+etcd-APIGuarantees (docs/references.rst).
 """
 
 from __future__ import annotations
@@ -12,15 +14,9 @@ import numpy as np
 import pandas as pd
 
 from .._results import Result
-from .._validate import as_float_array, check_choice, check_probability, check_shapes
-from .staleness import closed_timestamp_lag, follower_read_timestamp_lag_s
-from .topology import Placement, _as_matrix, _check_placement, _index_of, _link_ms
-from .write import commit_latency
-
-#: CockroachDB read paths understood by :func:`read_latency` (which also takes ``"readindex"``,
-#: etcd's linearizable read; kept out of this tuple so tables over these paths stay as they are).
-READ_PATHS = ("leaseholder", "follower", "bounded", "global")
-
+from .._validate import as_float_array, check_probability
+from .paths import read_path, read_site
+from .placements import Placement
 
 # --------------------------------------------------------------------------------------------
 # Read latency by path
@@ -44,6 +40,10 @@ class ReadLatency(Result):
     and global reads when the closed timestamp is fresh enough, 0 for leaseholder reads
     unless the nearest replica *is* the leaseholder).  Latency is a two-point mixture of
     ``local_ms`` (weight ``p_local``) and ``remote_ms``.
+
+    References
+    ----------
+    CRDB-FollowerReadsTopology, CRDB-FollowerReads (docs/references.rst).
     """
 
     path: str
@@ -85,52 +85,57 @@ class ReadLatency(Result):
         return frame
 
 
-def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leaseholder", *,
-                 intra_region_rtt_ms=0.0, max_staleness_s=10.0, version: str = "v23.1",
+def read_latency(rtt_ms, placement_: Placement, client_region, path="leaseholder", *,
+                 intra_region_rtt_ms=None, max_staleness_s=10.0, version: str = "v23.1",
                  target_duration_s=3.0, side_transport_interval_s=0.2, per_hop_ms=0.0,
                  client_overhead_ms=0.0) -> ReadLatency:
     """Latency (ms) and staleness (s) of a single-row read by path, for a client region.
 
-    Paths (CRDB-FollowerReadsTopology, CRDB-FollowerReads, CRDB-GlobalTables, etcd-APIGuarantees):
+    The path is a registered :class:`ReadPath` (or its name): ``"leaseholder"``
+    (:class:`LeaseholderRead`), ``"follower"`` (:class:`FollowerRead`), ``"bounded"``
+    (:class:`BoundedStalenessRead`), ``"global"`` (:class:`GlobalRead`) -- the
+    :data:`READ_PATHS` -- and ``"readindex"`` (:class:`ReadIndexRead`, etcd); each class
+    gives its formulas.  :func:`read_site` computes what they share once; the path's
+    ``latency`` gives the two-point law (``local_ms`` with probability ``p_local``, else
+    ``remote_ms``) and ``staleness`` its mean and maximum:
 
-    ``"leaseholder"``
-        Strong read at the leaseholder: :math:`T = r_0 + \\mathrm{RTT}_{c,L}`, staleness 0.
-    ``"follower"``
-        Exact staleness, ``AS OF SYSTEM TIME follower_read_timestamp()``, at the nearest
-        replica ``N`` (voter or non-voter): :math:`T = r_0 + \\mathrm{RTT}_{c,N}`, staleness
-        :func:`follower_read_timestamp_lag_s` (4.2 s).  If N's closed timestamp is older than
-        that (probability ``1 - P(A <= lag)``, A from :func:`closed_timestamp_lag`) the read goes
-        to the leaseholder.
-    ``"bounded"``
-        ``with_max_staleness(b)``: the read runs at ``max(now - b, resolved timestamp of N)``
-        (CRDB-FollowerReads), so its staleness is :math:`S = \\min(A, b)`.  N serves it if its closed
-        timestamp is within the bound, :math:`p = P(A \\le b)`; otherwise N refuses and the
-        gateway goes to the leaseholder, which serves ``now - b``:
-        :math:`T = r_0 + \\mathrm{RTT}_{c,N} + \\mathrm{RTT}_{c,L}` (*assumed*: the failed
-        attempt costs one round trip to N).  :math:`E[S] = p\\,E[A \\mid A \\le b] + (1-p)\\,b`.
-        When N is the leaseholder it always serves locally (its own closed timestamp has
-        :math:`d = 0`).  Assumption: the resolved timestamp equals the closed timestamp (no
-        unresolved intents).
-    ``"global"``
-        GLOBAL table: the closed timestamp leads present time, so N serves up-to-date reads:
-        :math:`T = r_0 + \\mathrm{RTT}_{c,N}`, staleness 0 (writes pay the lead instead; see
-        :func:`write_latency`).
-    ``"readindex"``
-        etcd's linearizable read (Raft ReadIndex, etcd-APIGuarantees): the request goes to the leader
-        (= leaseholder), which confirms its leadership with one heartbeat round to a quorum
-        before serving: :math:`T = r_0 + \\mathrm{RTT}_{c,L} + (\\mathrm{RTT}_{L,f})_{(q-1)}`,
-        i.e. :func:`commit_latency` with ``fsync_ms=0`` (heartbeats are not fsynced), staleness
-        0.  *Assumed*: the heartbeat round starts when the read arrives (no batching with other
-        reads or the periodic heartbeat) and the leader has already applied the read index.
-        Not part of :data:`READ_PATHS` (CockroachDB serves strong reads from its lease instead).
+    .. math:: \\bar T = p\\,T_{\\text{local}} + (1 - p)\\,T_{\\text{remote}}
 
-    Here :math:`r_0` is the client -> gateway round trip in the client's region
-    (``intra_region_rtt_ms``), and an RTT between two positions in the same region is also
-    ``intra_region_rtt_ms``.  The nearest replica's closed-timestamp age includes the one-way
-    delay ``RTT_{L,N}/2`` from the leaseholder; at the leaseholder itself it is 0 (it can
-    always serve a present-time read).  Service time at the replica is not modelled, except two
-    optional constants (default 0): ``client_overhead_ms`` added to every path's latency and
-    ``per_hop_ms`` per message of the ReadIndex heartbeat round (two per ack).
+    with the p50 / p99 the quantiles of that mixture.  :math:`r_0`, the client -> gateway round
+    trip in the client's region, and an RTT between two positions in one region are
+    ``intra_region_rtt_ms`` (default the :class:`Topology`'s, else 0).  Service time at the
+    replica is not modelled, except two optional constants (default 0): ``client_overhead_ms``
+    added to every path's latency and ``per_hop_ms`` per message of the ReadIndex heartbeat
+    round (two per ack).
+
+    Parameters
+    ----------
+    rtt_ms : array_like, DataFrame or Topology
+        RTT matrix in ms.
+    placement_ : Placement
+    client_region : label
+    path : str or ReadPath
+        A registered path; an unknown name raises ValueError (with the closest name).
+    intra_region_rtt_ms : float or array, optional
+    max_staleness_s : float or array
+        Bound ``b`` of bounded-staleness reads (s, >= 0).
+    version : str
+        CockroachDB release (:func:`follower_read_timestamp_lag_s`).
+    target_duration_s, side_transport_interval_s : float or array
+        Closed-timestamp settings (:func:`closed_timestamp_lag`).
+    per_hop_ms : float or array
+        Processing cost of one delivered message of the ReadIndex heartbeat round (>= 0).
+    client_overhead_ms : float or array
+        Constant added to every path's latency (>= 0).
+
+    Returns
+    -------
+    ReadLatency
+
+    References
+    ----------
+    CRDB-FollowerReadsTopology, CRDB-FollowerReads, CRDB-GlobalTables, etcd-APIGuarantees
+    (docs/references.rst).
 
     Examples
     --------
@@ -148,52 +153,16 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
     >>> float(read_latency(m, p, "us-west1", "readindex").mean_ms)   # 66 to the leader + 64 heartbeat
     130.0
     """
-    path = check_choice("path", path, READ_PATHS + ("readindex",))
-    m = _as_matrix(rtt_ms)
-    arr = m.to_numpy()
-    intra = as_float_array("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
-    bound = as_float_array("max_staleness_s", max_staleness_s, minimum=0.0)
-    check_shapes(intra_region_rtt_ms=intra, max_staleness_s=bound, target_duration_s=target_duration_s,
-                 side_transport_interval_s=side_transport_interval_s)
-    placement_ = _check_placement(placement_)
-    c = _index_of(m, client_region, "client_region")
-    lh = _index_of(m, placement_.leaseholder, "leaseholder")
-    replicas = np.asarray([_index_of(m, r, "placement") for r in placement_.replica_regions])
-    # nearest replica from the client, ties broken towards the leaseholder
-    dist = _link_ms(arr, c, replicas, 0.0) + np.where(replicas == lh, -1e-9, 0.0)
-    near = int(replicas[np.argmin(dist)])
-    to_near = intra + _link_ms(arr, c, near, intra)
-    to_lh = intra + _link_ms(arr, c, lh, intra)
-    owd_ms = 0.0 if near == lh else _link_ms(arr, lh, near, intra) / 2.0
-    age = closed_timestamp_lag(owd_ms, target_duration_s, side_transport_interval_s)
-    zero = np.zeros(np.broadcast_shapes(intra.shape, bound.shape, age.mean_s.shape))
-    if path == "leaseholder":
-        local, remote, p = to_lh, to_lh, zero + 1.0
-        st_mean, st_max = zero, zero
-    elif path == "readindex":
-        heartbeat = commit_latency(m, placement_.leaseholder, placement_.voters, 0.0, intra_region_rtt_ms=intra,
-                                   per_hop_ms=per_hop_ms)
-        local = remote = to_lh + heartbeat
-        p = zero + 1.0
-        st_mean, st_max = zero, zero
-    elif path == "global":
-        local, remote, p = to_near, to_near, zero + 1.0
-        st_mean, st_max = zero, zero
-    elif path == "follower":
-        lag = follower_read_timestamp_lag_s(version)
-        p = zero + (1.0 if near == lh else age.cdf(lag))
-        local, remote = to_near, to_lh
-        st_mean = zero + lag
-        st_max = zero + lag
-    else:  # bounded: staleness min(A, b); local when A <= b or N is the leaseholder
-        p_fresh = age.cdf(bound)
-        p = zero + (1.0 if near == lh else p_fresh)
-        st_mean = zero + p_fresh * np.nan_to_num(age.mean_given_at_most(bound)) + (1 - p_fresh) * bound
-        st_max = zero + np.minimum(bound, age.max_s)
-        local, remote = to_near, to_near + to_lh - intra
+    obj = read_path(path)
+    site = read_site(rtt_ms, placement_, client_region, intra_region_rtt_ms=intra_region_rtt_ms,
+                     max_staleness_s=max_staleness_s, version=version, target_duration_s=target_duration_s,
+                     side_transport_interval_s=side_transport_interval_s, per_hop_ms=per_hop_ms)
+    local, remote, p = obj.latency(site)
+    st_mean, st_max = obj.staleness(site)
     ov = as_float_array("client_overhead_ms", client_overhead_ms, minimum=0.0)
-    local, remote = zero + local + ov, zero + remote + ov
+    local, remote = site.zero + local + ov, site.zero + remote + ov
     mean = p * local + (1 - p) * remote
     p50 = _two_point_ppf(local, remote, p, 0.5)
     p99 = _two_point_ppf(local, remote, p, 0.99)
-    return ReadLatency(path, m.index[c], local, remote, p, mean, p50, p99, st_mean, st_max)
+    return ReadLatency(obj.name, site.topology.regions[site.client], local, remote, p, mean, p50, p99,
+                       st_mean, st_max)

@@ -34,6 +34,12 @@ def follower_read_lag_s(target_duration_s=3.0, side_transport_interval_s=0.2, pr
     (CRDB-FollowerReads in docs/references.rst).  ``target_duration = 0`` disables follower reads:
     refused here, as no follower-read timestamp exists then.
 
+    References
+    ----------
+    CRDB-FollowerReads (docs/references.rst).
+
+    Examples
+    --------
     >>> float(follower_read_lag_s())
     4.2
     """
@@ -63,6 +69,10 @@ def follower_read_timestamp_lag_s(version: str = "v23.1") -> float:
     ----------
     version : str
         ``"v23.1"``, ``"23.1"`` or a patch release like ``"v23.1.11"``.
+
+    References
+    ----------
+    CRDB-FollowerReads (docs/references.rst).
 
     Examples
     --------
@@ -103,6 +113,10 @@ def global_reads_lead_ms(max_offset_ms=500.0, max_network_rtt_ms=150.0, side_tra
     ``override_ms`` (``kv.closed_timestamp.lead_for_global_reads_override``) replaces the lot.
     Source: CockroachDB ``closedts.TargetForPolicy`` (``LEAD_FOR_GLOBAL_READS``).
 
+    References
+    ----------
+    CRDB-GlobalTables (docs/references.rst).
+
     Examples
     --------
     >>> global_reads_lead_ms()
@@ -128,6 +142,10 @@ class ClosedTimestampLag(Result):
 
     ``U ~ Uniform(0, 1)`` is the phase since the last side-transport publication and ``d`` the
     one-way delay from the leaseholder.  Fields are arrays (broadcast).
+
+    References
+    ----------
+    CRDB-FollowerReads (docs/references.rst).
     """
 
     min_s: np.ndarray
@@ -175,6 +193,10 @@ def closed_timestamp_lag(one_way_delay_ms=0.0, target_duration_s=3.0, side_trans
     skew, publications exactly periodic, Raft traffic does not close timestamps sooner (it can
     only make A smaller, so this is the conservative side).  Source: CRDB-FollowerReads (closed timestamp
     settings, docs/references.rst).
+
+    References
+    ----------
+    CRDB-FollowerReads (docs/references.rst).
 
     Examples
     --------

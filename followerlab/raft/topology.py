@@ -1,19 +1,18 @@
-"""Topology of a Raft group: RTT matrices, placements, quorums and survival goals.
+"""Topology of a Raft group: RTT matrices between regions, validated once.
 
 An RTT matrix (ms, rows = sources) is validated by :func:`rtt_matrix` (or read by
-:func:`load_rtt`); a :class:`Placement` says which region holds each voter, non-voter and the
-lease.  :func:`spread_placement` and :func:`survival_placement` build the layouts of
-CRDB-FollowerReadsTopology and CRDB-SurvivalGoals (docs/references.rst).
+:func:`load_rtt`); :func:`as_topology` wraps it, with the RTT inside a region, in a
+:class:`Topology` that the other modules accept wherever they take ``rtt_ms`` and do not check
+again.  Sources: Azure-RTT, CRDB-Demo, CRDB-FollowerReadsTopology (docs/references.rst).
 
 >>> m = load_rtt("crdb-demo-rtt-2019.csv")
->>> spread_placement(m, "us-east1").label()
-'3 voters 1-1-1, lease us-east1'
+>>> as_topology(m).regions
+('us-east1', 'us-west1', 'europe-west1')
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import pandas as pd
 
 from .._data import data_path
 from .._results import Result
-from .._validate import as_float_array, as_int, as_int_array, check_choice, check_instance, check_names
+from .._validate import as_float_array
 
 # --------------------------------------------------------------------------------------------
 # Topology: RTT matrices
@@ -39,9 +38,9 @@ def rtt_matrix(rtt_ms, regions: Sequence | None = None) -> pd.DataFrame:
 
     Parameters
     ----------
-    rtt_ms : array_like or pandas.DataFrame
+    rtt_ms : array_like, pandas.DataFrame or Topology
         Square matrix of non-negative finite round-trip times in ms.  A DataFrame must have the
-        same labels on rows and columns (in the same order).
+        same labels on rows and columns (in the same order); a :class:`Topology` gives its matrix.
     regions : sequence, optional
         Labels for an array input; default ``0 .. n-1`` (member indices, e.g. etcd members).
 
@@ -55,6 +54,10 @@ def rtt_matrix(rtt_ms, regions: Sequence | None = None) -> pd.DataFrame:
     ValueError
         Not square, negative, NaN/inf, non-zero diagonal, duplicate or mismatched labels.
 
+    References
+    ----------
+    Azure-RTT, CRDB-Demo (the shipped matrices) (docs/references.rst).
+
     Examples
     --------
     >>> float(rtt_matrix([[0, 10], [12, 0]], regions=["a", "b"]).loc["b", "a"])
@@ -64,6 +67,8 @@ def rtt_matrix(rtt_ms, regions: Sequence | None = None) -> pd.DataFrame:
     ...
     ValueError: rtt_ms must be >= 0; got -1.0
     """
+    if isinstance(rtt_ms, Topology):
+        rtt_ms = rtt_ms.rtt_ms
     if isinstance(rtt_ms, pd.DataFrame):
         if list(rtt_ms.index) != list(rtt_ms.columns):
             raise ValueError(
@@ -80,8 +85,8 @@ def rtt_matrix(rtt_ms, regions: Sequence | None = None) -> pd.DataFrame:
         raise ValueError(f"rtt_ms must be a non-empty square matrix; got shape {arr.shape}")
     n = arr.shape[0]
     if labels is None:
-        labels = list(range(n)) if regions is None else check_names("regions", regions)
-    elif regions is not None and check_names("regions", regions) != labels:
+        labels = list(range(n)) if regions is None else list(regions)
+    elif regions is not None and list(regions) != labels:
         raise ValueError(f"regions {list(regions)} disagree with the DataFrame labels {labels}")
     if len(labels) != n:
         raise ValueError(f"regions must have {n} labels for a {n}x{n} rtt_ms; got {len(labels)}")
@@ -111,41 +116,153 @@ def load_rtt(name_or_path) -> pd.DataFrame:
     name_or_path : str or path
         A file name under ``data/regions`` or a path to a CSV.
 
+    References
+    ----------
+    Azure-RTT, CRDB-Demo (docs/references.rst).
+
     Examples
     --------
     >>> m = load_rtt("azure-rtt-p50-2025-06.csv")
     >>> m.shape, float(m.loc["eastus", "westus2"]), float(m.loc["westus2", "eastus"])
     ((8, 8), 66.0, 70.0)
     """
-    if not isinstance(name_or_path, (str, os.PathLike)) or not str(name_or_path).strip():
-        raise ValueError(f"name_or_path must be a file name under data/regions or a path to a CSV; got {name_or_path!r}")
     path = Path(name_or_path)
     if not path.exists():
-        try:
-            path = data_path("regions", str(name_or_path))
-        except FileNotFoundError as exc:
-            raise ValueError(f"name_or_path: no RTT file {str(name_or_path)!r} ({exc})") from None
-    if not path.is_file():
-        raise ValueError(f"name_or_path must be an RTT CSV file; {str(path)!r} is a directory")
-    try:
-        frame = pd.read_csv(path, comment="#", index_col=0)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ValueError(f"name_or_path: {str(path)!r} is not an RTT CSV ({type(exc).__name__}: {exc})") from None
+        path = data_path("regions", str(name_or_path))
+    frame = pd.read_csv(path, comment="#", index_col=0)
     frame.index = [str(x).strip() for x in frame.index]
     frame.columns = [str(x).strip() for x in frame.columns]
     return rtt_matrix(frame)
 
 
+@dataclass(frozen=True, eq=False)
+class Topology(Result):
+    """A validated RTT matrix with its regions and the RTT inside a region: checked once, passed on.
+
+    Every function of :mod:`followerlab.raft` that takes ``rtt_ms`` accepts a Topology as well
+    as a matrix (array or DataFrame).  A matrix is validated by :func:`rtt_matrix` on every call;
+    a Topology was validated when it was built and passes through unchecked, so build one
+    (:func:`as_topology`) when many calls share a matrix.
+
+    Attributes
+    ----------
+    rtt_ms : pandas.DataFrame
+        The matrix exactly as :func:`rtt_matrix` returns it (float, zero diagonal, the region
+        labels on rows and columns).  Do not modify it in place.
+    intra_region_rtt_ms : float or None
+        RTT between two nodes of one region (ms, *assumed*: not in the data), used by the
+        latency functions whose ``intra_region_rtt_ms`` argument is left at ``None``; ``None``
+        here leaves their own default.
+
+    Raises
+    ------
+    ValueError
+        From the constructor, if ``rtt_ms`` is not a valid matrix in :func:`rtt_matrix`'s form
+        or ``intra_region_rtt_ms`` is negative or not finite.
+
+    References
+    ----------
+    CRDB-FollowerReadsTopology, Azure-RTT, CRDB-Demo (docs/references.rst).
+
+    Examples
+    --------
+    >>> topo = as_topology(load_rtt("crdb-demo-rtt-2019.csv"), intra_region_rtt_ms=1.0)
+    >>> topo.regions, topo.intra_region_rtt_ms
+    (('us-east1', 'us-west1', 'europe-west1'), 1.0)
+    >>> Topology(pd.DataFrame([[0, 5], [5, 0]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: rtt_ms of a Topology must be the float matrix rtt_matrix returns; build it with as_topology(rtt_ms)
+    """
+
+    rtt_ms: pd.DataFrame
+    intra_region_rtt_ms: float | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.rtt_ms, pd.DataFrame) or not rtt_matrix(self.rtt_ms).equals(self.rtt_ms):
+            raise ValueError("rtt_ms of a Topology must be the float matrix rtt_matrix returns; "
+                             "build it with as_topology(rtt_ms)")
+        if self.intra_region_rtt_ms is not None:
+            intra = as_float_array("intra_region_rtt_ms", self.intra_region_rtt_ms, minimum=0.0)
+            if intra.ndim:
+                raise ValueError(f"intra_region_rtt_ms of a Topology must be one number; got {self.intra_region_rtt_ms!r}")
+
+    @property
+    def regions(self) -> tuple:
+        """The region labels, in matrix order."""
+        return tuple(self.rtt_ms.index)
+
+    @property
+    def values(self) -> np.ndarray:
+        """The matrix as a float array (ms)."""
+        return self.rtt_ms.to_numpy()
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of the RTT matrix."""
+        return self.rtt_ms.copy()
+
+    def _repr_html_(self) -> str:
+        intra = "" if self.intra_region_rtt_ms is None else f"; within a region {float(self.intra_region_rtt_ms):g} ms"
+        return f"<div><p><b>Topology</b>: round-trip times (ms){intra}</p>{self.rtt_ms.to_html()}</div>"
+
+    def intra(self, value, default: float = 0.0):
+        """The in-region RTT a function uses: ``value`` if given, else this topology's, else ``default``."""
+        if value is not None:
+            return value
+        return default if self.intra_region_rtt_ms is None else self.intra_region_rtt_ms
+
+
+def as_topology(rtt_ms, regions: Sequence | None = None, *, intra_region_rtt_ms=None) -> Topology:
+    """Validate an RTT matrix once and return it as a :class:`Topology` to pass on.
+
+    Parameters
+    ----------
+    rtt_ms : array_like, DataFrame or Topology
+        As in :func:`rtt_matrix`.  A Topology is returned as is (with ``intra_region_rtt_ms``
+        replaced when given).
+    regions : sequence, optional
+        Labels for an array input (see :func:`rtt_matrix`).
+    intra_region_rtt_ms : float, optional
+        RTT inside one region (ms, >= 0), the default of the latency functions given this
+        Topology.
+
+    References
+    ----------
+    CRDB-FollowerReadsTopology (docs/references.rst).
+
+    Examples
+    --------
+    >>> from followerlab.raft import commit_latency
+    >>> topo = as_topology([[0, 10], [12, 0]], regions=["a", "b"], intra_region_rtt_ms=0.5)
+    >>> float(commit_latency(topo, "a", ["a", "a", "b"]))   # the other voter in "a": 0.5 ms away
+    0.5
+    >>> as_topology(topo) is topo
+    True
+    """
+    if isinstance(rtt_ms, Topology):
+        if regions is not None and tuple(regions) != rtt_ms.regions:
+            raise ValueError(f"regions {list(regions)} disagree with the Topology's {list(rtt_ms.regions)}")
+        if intra_region_rtt_ms is None:
+            return rtt_ms
+        return Topology(rtt_ms.rtt_ms, intra_region_rtt_ms)
+    return Topology(rtt_matrix(rtt_ms, regions), intra_region_rtt_ms)
+
+
+def _as_topology(rtt_ms) -> Topology:
+    """``rtt_ms`` as a Topology: a Topology passes through, anything else is validated."""
+    return rtt_ms if isinstance(rtt_ms, Topology) else Topology(rtt_matrix(rtt_ms))
+
+
+def _intra(rtt_ms, value, default: float):
+    """``intra_region_rtt_ms`` as a function uses it: ``value`` if given, else the Topology's, else ``default``."""
+    if value is not None:
+        return value
+    return rtt_ms.intra(None, default) if isinstance(rtt_ms, Topology) else default
+
+
 def _as_matrix(rtt_ms) -> pd.DataFrame:
-    return rtt_ms if _is_valid_frame(rtt_ms) else rtt_matrix(rtt_ms)
-
-
-def _is_valid_frame(obj) -> bool:
-    # A DataFrame already returned by rtt_matrix is re-validated cheaply (square, labels).
-    if not isinstance(obj, pd.DataFrame):
-        return False
-    rtt_matrix(obj)
-    return True
+    """The validated matrix of ``rtt_ms`` (no check for a Topology)."""
+    return _as_topology(rtt_ms).rtt_ms
 
 
 def _index_of(matrix: pd.DataFrame, label, name: str) -> int:
@@ -164,263 +281,3 @@ def _link_ms(m: np.ndarray, a, b, intra_region_rtt_ms):
     a = np.asarray(a)
     b = np.asarray(b)
     return np.where(a == b, intra_region_rtt_ms, m[a, b])
-
-
-# --------------------------------------------------------------------------------------------
-# Topology: placements and survival goals
-# --------------------------------------------------------------------------------------------
-
-
-def quorum_size(n_voters):
-    """Raft majority quorum ``q = floor(n/2) + 1`` (vectorized).
-
-    >>> quorum_size([1, 2, 3, 4, 5])
-    array([1, 2, 2, 3, 3])
-    """
-    n = as_int_array("n_voters", n_voters, minimum=1)
-    return n // 2 + 1
-
-
-def replica_counts(goal: str, n_regions):
-    """Voters and total replicas CockroachDB derives for a multi-region database.
-
-    .. math::
-
-        \\text{ZONE: } v = 3,\\quad n = 3 + (R - 1);\\qquad
-        \\text{REGION: } v = 5,\\quad n = \\max(5,\\; f + (R - 1)),\\; f = \\lceil v/2 \\rceil - 1 = 2
-
-    where R is the number of database regions and f the failures a quorum tolerates: ZONE puts
-    all 3 voters in the home region and one non-voter in every other region; REGION puts
-    ``f = 2`` voters in the home region and at least one replica in every other region (the
-    2-2-1 layout over 3 regions).  REGION survival needs at least 3 regions.
-
-    Source: CockroachDB ``pkg/sql/region_util.go``, ``getNumVotersAndNumReplicas`` and
-    ``maxFailuresBeforeUnavailability``; CRDB-SurvivalGoals (docs/references.rst).
-
-    Parameters
-    ----------
-    goal : {"zone", "region"}
-    n_regions : int or array of int
-        Number of regions in the database (>= 1; >= 3 for ``"region"``).
-
-    Returns
-    -------
-    (num_voters, num_replicas) : tuple of int arrays
-
-    Examples
-    --------
-    >>> replica_counts("zone", [1, 3, 8])
-    (array([3, 3, 3]), array([ 3,  5, 10]))
-    >>> replica_counts("region", [3, 4, 8])
-    (array([5, 5, 5]), array([5, 5, 9]))
-    """
-    goal = check_choice("goal", str(goal).lower(), ["zone", "region"])
-    r = as_int_array("n_regions", n_regions, minimum=1)
-    if goal == "zone":
-        voters = np.full_like(r, 3)
-        return voters, voters + (r - 1)
-    if np.any(r < 3):
-        raise ValueError(f"n_regions must be >= 3 for the REGION survival goal; got {r[r < 3].tolist()}")
-    voters = np.full_like(r, 5)
-    tolerated = (voters + 1) // 2 - 1
-    return voters, np.maximum(voters, tolerated + (r - 1))
-
-
-@dataclass(frozen=True)
-class Placement(Result):
-    """Where a Raft group's replicas are: one entry per replica, naming its region.
-
-    Attributes
-    ----------
-    voters : tuple
-        Region label of each voter (a region appears once per voter it holds).
-    leaseholder : object
-        Region of the leaseholder (= Raft leader); must hold a voter.
-    non_voters : tuple
-        Region label of each non-voting replica.
-    name : str
-        A short description used in tables (e.g. ``"REGION 2-2-1"``).
-    """
-
-    voters: tuple
-    leaseholder: object
-    non_voters: tuple = ()
-    name: str = ""
-
-    @property
-    def n_voters(self) -> int:
-        return len(self.voters)
-
-    @property
-    def quorum(self) -> int:
-        return len(self.voters) // 2 + 1
-
-    @property
-    def replica_regions(self) -> tuple:
-        """Every region holding a replica (voter or non-voter), in first-seen order."""
-        return tuple(dict.fromkeys(self.voters + self.non_voters))
-
-    def counts(self) -> pd.DataFrame:
-        """Voters and non-voters per region, and which region holds the lease."""
-        regions = self.replica_regions
-        return pd.DataFrame(
-            {
-                "region": list(regions),
-                "voters": [self.voters.count(r) for r in regions],
-                "non_voters": [self.non_voters.count(r) for r in regions],
-                "leaseholder": [r == self.leaseholder for r in regions],
-            }
-        )
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.counts()
-
-    def label(self) -> str:
-        """``name`` or a compact description like ``"3 voters 1-1-1, lease us-east1"``."""
-        if self.name:
-            return self.name
-        per = [str(self.voters.count(r)) for r in dict.fromkeys(self.voters)]
-        return f"{self.n_voters} voters {'-'.join(per)}, lease {self.leaseholder}"
-
-
-def _expand(spec, name: str) -> tuple:
-    """A mapping {region: count} or a sequence of region labels -> tuple of labels."""
-    if spec is None:
-        return ()
-    if isinstance(spec, Mapping):
-        out = []
-        for region, count in spec.items():
-            c = int(as_int_array(f"{name}[{region!r}]", count, minimum=0))
-            out.extend([region] * c)
-        return tuple(out)
-    if isinstance(spec, (str, bytes)) or not isinstance(spec, Iterable):
-        raise ValueError(f"{name} must be a mapping region -> count or a sequence of regions; got {spec!r}")
-    return tuple(spec)
-
-
-def _check_placement(placement_) -> "Placement":
-    """``placement_`` if it is a :class:`Placement`; else a TypeError naming the parameter."""
-    return check_instance("placement", placement_, Placement,
-                          "a Placement (from placement, spread_placement or survival_placement)")
-
-
-def placement(voters, leaseholder, non_voters=None, *, rtt_ms=None, name: str = "") -> Placement:
-    """Build and validate a :class:`Placement`.
-
-    Parameters
-    ----------
-    voters : mapping {region: count} or sequence of region labels
-        At least one voter.
-    leaseholder : region label
-        Must hold a voter (the leaseholder is the Raft leader here).
-    non_voters : mapping or sequence, optional
-    rtt_ms : RTT matrix, optional
-        When given, every region must be one of its labels (positions are accepted for integer
-        labels) and labels are normalised to the matrix's.
-    name : str
-
-    Examples
-    --------
-    >>> p = placement({"us-east1": 2, "us-west1": 2, "europe-west1": 1}, "us-east1")
-    >>> p.n_voters, p.quorum
-    (5, 3)
-    >>> placement(["a", "b", "c"], "d")
-    Traceback (most recent call last):
-    ...
-    ValueError: leaseholder 'd' is not among the voters' regions ['a', 'b', 'c']
-    """
-    v = _expand(voters, "voters")
-    nv = _expand(non_voters, "non_voters")
-    if len(v) == 0:
-        raise ValueError("voters must hold at least one voter; got none (no quorum can exist)")
-    if rtt_ms is not None:
-        m = _as_matrix(rtt_ms)
-        labels = list(m.index)
-        v = tuple(labels[_index_of(m, r, "voters")] for r in v)
-        nv = tuple(labels[_index_of(m, r, "non_voters")] for r in nv)
-        leaseholder = labels[_index_of(m, leaseholder, "leaseholder")]
-    if leaseholder not in v:
-        raise ValueError(f"leaseholder {leaseholder!r} is not among the voters' regions {list(dict.fromkeys(v))}")
-    return Placement(voters=v, leaseholder=leaseholder, non_voters=nv, name=name)
-
-
-def _by_distance(m: pd.DataFrame, home, regions) -> list:
-    """``regions`` other than ``home`` sorted by RTT from ``home`` (ties by label order)."""
-    arr = m.to_numpy()
-    h = _index_of(m, home, "home_region")
-    others = [r for r in regions if r != m.index[h]]
-    return sorted(others, key=lambda r: (arr[h, _index_of(m, r, "regions")], list(m.index).index(r)))
-
-
-def spread_placement(rtt_ms, leaseholder, regions=None, *, n_voters: int = 3, non_voters_elsewhere: bool = True,
-                     name: str = "") -> Placement:
-    """One voter in the leaseholder's region and in each of the ``n_voters - 1`` nearest others.
-
-    This is the follower-reads topology of CRDB-FollowerReadsTopology (3 regions, one replica each, the default
-    replication factor 3).  With ``non_voters_elsewhere`` every other region in ``regions``
-    gets a non-voter so that follower reads are local everywhere (as a CockroachDB
-    multi-region database does).
-
-    Examples
-    --------
-    >>> m = load_rtt("crdb-demo-rtt-2019.csv")
-    >>> spread_placement(m, "us-west1").voters
-    ('us-west1', 'us-east1', 'europe-west1')
-    """
-    m = _as_matrix(rtt_ms)
-    regions = list(m.index) if regions is None else [m.index[_index_of(m, r, "regions")]
-                                                     for r in _expand(regions, "regions")]
-    k = as_int("n_voters", n_voters, minimum=1)
-    home = m.index[_index_of(m, leaseholder, "leaseholder")]
-    others = _by_distance(m, home, regions)
-    if k - 1 > len(others):
-        raise ValueError(f"n_voters={k} needs {k} regions; only {len(others) + 1} available")
-    voters = (home, *others[: k - 1])
-    nv = tuple(others[k - 1:]) if non_voters_elsewhere else ()
-    return placement(voters, home, nv, name=name)
-
-
-def survival_placement(rtt_ms, home_region, goal: str = "zone", regions=None, *, name: str = "") -> Placement:
-    """The placement CockroachDB derives for a multi-region database with a survival goal.
-
-    ZONE: 3 voters in the home region, one non-voter in every other region.  REGION: 5 voters,
-    ``2`` (= the failures a quorum of 5 tolerates) in the home region and a replica in every
-    other region, so with 3 regions the layout is 2-2-1 (the nearest other region gets the
-    second pair) and with ``R >= 4`` regions the 3 remaining voters sit one each in the 3
-    nearest other regions and the rest hold non-voters -- the only layouts that match the counts
-    of :func:`replica_counts`.  *Assumption*: which regions get the floating voters is the
-    allocator's choice; we take the nearest, as CockroachDB's comments describe the intent.
-
-    Examples
-    --------
-    >>> m = load_rtt("azure-rtt-p50-2025-06.csv")
-    >>> p = survival_placement(m, "eastus", "region")
-    >>> p.counts()["voters"].tolist(), len(p.non_voters)
-    ([2, 1, 1, 1, 0, 0, 0, 0], 4)
-    >>> survival_placement(m, "eastus", "region", ["eastus", "westus2", "uksouth"]).counts()["voters"].tolist()
-    [2, 2, 1]
-    >>> survival_placement(m, "eastus", "zone").counts()["voters"].tolist()[:2]
-    [3, 0]
-    """
-    m = _as_matrix(rtt_ms)
-    regions = list(m.index) if regions is None else [m.index[_index_of(m, r, "regions")] for r in regions]
-    home = m.index[_index_of(m, home_region, "home_region")]
-    if home not in regions:
-        regions = [home, *regions]
-    goal = check_choice("goal", str(goal).lower(), ["zone", "region"])
-    n_vot, n_rep = (int(x) for x in replica_counts(goal, len(regions)))
-    others = _by_distance(m, home, regions)
-    if goal == "zone":
-        voters = (home,) * n_vot
-        nv = tuple(others)
-    else:
-        in_home = (n_vot + 1) // 2 - 1
-        if len(regions) == 3:
-            voters = (home,) * in_home + (others[0],) * 2 + (others[1],) * (n_vot - in_home - 2)
-            nv = ()
-        else:
-            k = n_vot - in_home
-            voters = (home,) * in_home + tuple(others[:k])
-            nv = tuple(others[k:])
-    assert len(voters) + len(nv) == n_rep
-    return placement(voters, home, nv, name=name or f"{goal.upper()} survival, home {home}")

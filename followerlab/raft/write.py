@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from .. import latency
-from .._validate import as_float, as_float_array, as_int_array, check_bool, check_shapes
+from .._validate import as_float_array, as_int_array
 from .staleness import global_reads_lead_ms
-from .topology import Placement, _as_matrix, _check_placement, _expand, _index_of, _link_ms, rtt_matrix
+from .placements import Placement, _expand
+from .topology import Topology, _as_topology, _index_of, _intra, _link_ms, rtt_matrix
 
 def _voter_positions(m: pd.DataFrame, leader, voters):
     voters = _expand(voters, "voters")
@@ -45,7 +46,7 @@ def _check_quorum(quorum, n: int) -> int:
     return q
 
 
-def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=0.0, quorum=None, per_hop_ms=0.0):
+def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=None, quorum=None, per_hop_ms=0.0):
     """Time from the leader receiving a proposal to its commit, deterministic (ms).
 
     The leader appends (fsync) in parallel with sending the entry to every follower; follower
@@ -66,7 +67,7 @@ def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=
 
     Parameters
     ----------
-    rtt_ms : array_like (..., R, R) or DataFrame
+    rtt_ms : array_like (..., R, R), DataFrame or Topology
         RTT matrix in ms; a stack of matrices (leading axes) broadcasts against ``fsync_ms``.
     leader : label or int
         Region name (DataFrame) or member index (array / integer position).
@@ -74,8 +75,9 @@ def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=
         Every voter, the leader included (a label repeats for several voters in one region).
     fsync_ms : float or array
         fdatasync time of one append (>= 0).
-    intra_region_rtt_ms : float or array
-        RTT between two voters in the same region (*assumed*, not in the data; default 0).
+    intra_region_rtt_ms : float or array, optional
+        RTT between two voters in the same region (*assumed*, not in the data); default the
+        :class:`Topology`'s, else 0.
     quorum : int, optional
         Votes needed (default the majority); must be a majority and at most ``n``.
     per_hop_ms : float or array
@@ -89,6 +91,10 @@ def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=
         Commit latency in ms, broadcast over ``fsync_ms``, ``per_hop_ms``, ``intra_region_rtt_ms`` and stacked
         matrices.
 
+    References
+    ----------
+    Ongaro2014, etcd-Tuning (docs/references.rst).
+
     Examples
     --------
     Three etcd members, RTT(i, j) = x_i + x_j with x = (5, 10, 20) ms, 2 ms fsync: the leader 0
@@ -99,9 +105,8 @@ def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=
     array([15., 17.])
     """
     fsync = as_float_array("fsync_ms", fsync_ms, minimum=0.0)
-    intra = as_float_array("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
-    check_shapes(fsync_ms=fsync, intra_region_rtt_ms=intra)
-    stacked = not isinstance(rtt_ms, pd.DataFrame) and np.ndim(rtt_ms) > 2
+    intra = as_float_array("intra_region_rtt_ms", _intra(rtt_ms, intra_region_rtt_ms, 0.0), minimum=0.0)
+    stacked = not isinstance(rtt_ms, (pd.DataFrame, Topology)) and np.ndim(rtt_ms) > 2
     if stacked:
         arr = as_float_array("rtt_ms", rtt_ms, minimum=0.0)
         if arr.shape[-1] != arr.shape[-2]:
@@ -111,7 +116,7 @@ def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=
         if np.any(diag != 0):
             raise ValueError("rtt_ms must have a zero diagonal in every stacked matrix")
     else:
-        m = _as_matrix(rtt_ms)
+        m = _as_topology(rtt_ms).rtt_ms
         arr = m.to_numpy()
     lpos, fpos, n = _voter_positions(m, leader, voters)
     q = _check_quorum(quorum, n)
@@ -124,13 +129,8 @@ def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=
     return np.maximum(fsync, kth)
 
 
-def _client_leg_ms(arr, client_pos, lh_pos, intra):
-    """Client -> gateway (in the client's region) -> leaseholder -> gateway -> client, in ms."""
-    return intra + _link_ms(arr, client_pos, lh_pos, intra)
-
-
-def write_latency(rtt_ms, placement_: Placement, client_region, fsync_ms=0.0, *, intra_region_rtt_ms=0.0,
-                  global_table: bool = False, max_offset_ms=500.0, **lead_kwargs):
+def write_latency(rtt_ms, placement_: Placement, client_region, fsync_ms=0.0, *, intra_region_rtt_ms=None,
+                  global_table: bool = False, max_offset_ms=500.0, quorum=None, **lead_kwargs):
     """Latency of a single-row write as the client sees it (ms), deterministic.
 
     .. math::
@@ -151,6 +151,35 @@ def write_latency(rtt_ms, placement_: Placement, client_region, fsync_ms=0.0, *,
     (*assumption*: the timestamp is assigned at the leaseholder, half a round trip after the
     gateway sent the request, and the gateway waits until its clock passes it).
 
+    Parameters
+    ----------
+    rtt_ms : array_like, DataFrame or Topology
+        RTT matrix in ms (:func:`rtt_matrix`).
+    placement_ : Placement
+        Voters and leaseholder (the Raft leader).
+    client_region : label
+        Region of the client; its gateway is in the same region.
+    fsync_ms : float or array
+        fdatasync time of one append (>= 0).
+    intra_region_rtt_ms : float or array, optional
+        RTT inside one region (*assumed*); default the :class:`Topology`'s, else 0.
+    global_table : bool
+        The table is GLOBAL: the write commit-waits for the lead.
+    max_offset_ms, **lead_kwargs
+        Passed to :func:`global_reads_lead_ms` for a GLOBAL table.
+    quorum : int, optional
+        Votes the commit needs (default the majority of ``placement_.voters``); with fewer
+        live voters than the group had, pass the group's quorum (as :func:`failover` does).
+
+    Returns
+    -------
+    numpy.ndarray
+        Write latency in ms, broadcast over ``fsync_ms`` and ``intra_region_rtt_ms``.
+
+    References
+    ----------
+    CRDB-FollowerReadsTopology, CRDB-GlobalTables, Ongaro2014 (docs/references.rst).
+
     Examples
     --------
     >>> from followerlab.raft import load_rtt, spread_placement
@@ -161,15 +190,14 @@ def write_latency(rtt_ms, placement_: Placement, client_region, fsync_ms=0.0, *,
     >>> float(write_latency(m, p, "us-west1", global_table=True))   # 33 + 800 ms lead
     833.0
     """
-    m = _as_matrix(rtt_ms)
+    topo = _as_topology(rtt_ms)
+    m = topo.rtt_ms
     arr = m.to_numpy()
-    placement_ = _check_placement(placement_)
-    global_table = check_bool("global_table", global_table)
-    intra = as_float_array("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
-    check_shapes(fsync_ms=fsync_ms, intra_region_rtt_ms=intra, max_offset_ms=max_offset_ms)
+    intra = as_float_array("intra_region_rtt_ms", topo.intra(intra_region_rtt_ms), minimum=0.0)
     c = _index_of(m, client_region, "client_region")
     lh = _index_of(m, placement_.leaseholder, "leaseholder")
-    commit = commit_latency(m, placement_.leaseholder, placement_.voters, fsync_ms, intra_region_rtt_ms=intra)
+    commit = commit_latency(topo, placement_.leaseholder, placement_.voters, fsync_ms, intra_region_rtt_ms=intra,
+                            quorum=quorum)
     to_lh = _link_ms(arr, c, lh, intra)
     if not global_table:
         return intra + to_lh + commit
@@ -182,25 +210,17 @@ def write_latency(rtt_ms, placement_: Placement, client_region, fsync_ms=0.0, *,
 # --------------------------------------------------------------------------------------------
 
 
-def _as_dist(name: str, value, *, allow_none: bool = True):
-    """A latency distribution from a number of ms or a distribution; refuses negative latencies."""
+def _as_dist(name: str, value):
     if value is None:
-        if allow_none:
-            return None
-        raise ValueError(f"{name} must be a latency distribution (cdf, ppf) or a number of ms; got None")
+        return None
     if np.isscalar(value) and not isinstance(value, str):
-        return latency.constant(as_float(name, value, minimum=0.0))
+        return latency.constant(float(as_float_array(name, value, minimum=0.0)))
     if not (hasattr(value, "cdf") and hasattr(value, "ppf")):
         raise ValueError(f"{name} must be a latency distribution (cdf, ppf) or a number of ms; got {value!r}")
-    with np.errstate(all="ignore"):
-        low = np.asarray(value.ppf(0.0), dtype=float)
-    if np.any(np.isnan(low)) or np.any(low < 0):
-        raise ValueError(f"{name} must be a latency distribution on [0, inf) ms; its minimum (ppf(0)) is "
-                         f"{low.ravel()[0].item()!r}")
     return value
 
 
-def commit_latency_distribution(rtt_ms, leader, voters, fsync=0.0, *, link_jitter=None, intra_region_rtt_ms=0.0,
+def commit_latency_distribution(rtt_ms, leader, voters, fsync=0.0, *, link_jitter=None, intra_region_rtt_ms=None,
                                 quorum=None):
     """Distribution of the commit latency when links and disks jitter (ms).
 
@@ -230,6 +250,10 @@ def commit_latency_distribution(rtt_ms, leader, voters, fsync=0.0, *, link_jitte
     latency distribution
         ``cdf``, ``ppf``, ``mean()``, ``rvs``.
 
+    References
+    ----------
+    Ongaro2014, etcd-Tuning, DavidNagaraja2003 (order statistics) (docs/references.rst).
+
     Examples
     --------
     >>> from followerlab.raft import load_rtt
@@ -240,12 +264,13 @@ def commit_latency_distribution(rtt_ms, leader, voters, fsync=0.0, *, link_jitte
     >>> round(float(d.ppf(0.5)), 3)        # fastest of 64+2+E, 66+2+E (E ~ Exp(mean 2))
     67.386
     """
-    m = _as_matrix(rtt_ms)
+    topo = _as_topology(rtt_ms)
+    m = topo.rtt_ms
     arr = m.to_numpy()
-    intra = as_float("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
+    intra = float(as_float_array("intra_region_rtt_ms", topo.intra(intra_region_rtt_ms), minimum=0.0))
     lpos, fpos, n = _voter_positions(m, leader, voters)
     q = _check_quorum(quorum, n)
-    f = _as_dist("fsync", fsync, allow_none=False)
+    f = _as_dist("fsync", fsync)
     j = _as_dist("link_jitter", link_jitter)
     if q == 1:
         return f
@@ -258,7 +283,7 @@ def commit_latency_distribution(rtt_ms, leader, voters, fsync=0.0, *, link_jitte
 
 
 def write_latency_distribution(rtt_ms, placement_: Placement, client_region, fsync=0.0, *, link_jitter=None,
-                               intra_region_rtt_ms=0.0):
+                               intra_region_rtt_ms=None):
     """Distribution of a write's latency as the client sees it (ms), with jitter.
 
     .. math:: T_w = r_0 + \\mathrm{RTT}_{c,L} + J_{c,L} + C
@@ -266,6 +291,10 @@ def write_latency_distribution(rtt_ms, placement_: Placement, client_region, fsy
     with ``C`` from :func:`commit_latency_distribution`, ``r_0`` the in-region client ->
     gateway round trip (``intra_region_rtt_ms``) and ``J_{c,L}`` one more independent link
     jitter when the client is outside the leaseholder's region.
+
+    References
+    ----------
+    CRDB-FollowerReadsTopology, Ongaro2014 (docs/references.rst).
 
     Examples
     --------
@@ -275,13 +304,13 @@ def write_latency_distribution(rtt_ms, placement_: Placement, client_region, fsy
     >>> float(d.ppf(0.99))      # 66 + (64 + 1): no jitter, a point mass
     131.0
     """
-    m = _as_matrix(rtt_ms)
+    topo = _as_topology(rtt_ms)
+    m = topo.rtt_ms
     arr = m.to_numpy()
-    intra = as_float("intra_region_rtt_ms", intra_region_rtt_ms, minimum=0.0)
-    placement_ = _check_placement(placement_)
+    intra = float(as_float_array("intra_region_rtt_ms", topo.intra(intra_region_rtt_ms), minimum=0.0))
     c = _index_of(m, client_region, "client_region")
     lh = _index_of(m, placement_.leaseholder, "leaseholder")
-    commit = commit_latency_distribution(m, placement_.leaseholder, placement_.voters, fsync,
+    commit = commit_latency_distribution(topo, placement_.leaseholder, placement_.voters, fsync,
                                          link_jitter=link_jitter, intra_region_rtt_ms=intra)
     leg = intra + float(_link_ms(arr, c, lh, intra))
     j = _as_dist("link_jitter", link_jitter)
