@@ -56,6 +56,13 @@ NOT_SWEPT = {
     "compare.pareto_by_group": "takes a wide batch table (tests/test_batch_compare.py)",
     "compare.assess": "takes a batch results table (tests/test_honest_best.py)",
     "compare.merge_identical": "takes a batch results table (tests/test_honest_best.py)",
+    # added on main by the raft restructuring merged at 16:00 (issue 14 part 7 follow-up: write their cases)
+    "raft.as_topology": "new on main, case not yet written",
+    "raft.read_path": "new on main, case not yet written",
+    "raft.read_site": "new on main, case not yet written",
+    "raft.register_read_path": "new on main, case not yet written",
+    "sensitivity.leading_assumptions": "new on main, case not yet written",
+    "sensitivity.raft_latency_sensitivity": "new on main, case not yet written",
 }
 
 #: public functions re-exported by a swept module without being in its ``__all__`` (DESIGN.md promises
@@ -601,6 +608,7 @@ def sweep_case(case: Case, *, limit: int | None = None, rng: np.random.Generator
                 v = str(_empty_file())
             calls.append(({name: v}, [names]))
     arrays = [a for a in case.arrays]
+    arrays = [a for a in arrays if case.args.get(a, inspect.signature(case.func).parameters[a].default) is not None]
     for i, a in enumerate(arrays):         # mismatched shapes: every pair of broadcasting arguments
         for b in arrays[i + 1:]:
             va = np.full(2, _base_scalar(case, a))

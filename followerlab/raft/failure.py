@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from .._results import Result
-from .._validate import as_float_array
-from .placements import Placement
+from .._validate import as_float, as_float_array, check_names
+from .placements import Placement, _check_placement, _expand
 from .topology import _as_matrix, _as_topology, _index_of
 from .write import commit_latency, write_latency
 
@@ -26,7 +26,7 @@ def _failed_set(failed_regions, rtt_ms=None) -> set:
         return set()
     if isinstance(failed_regions, (str, int, np.integer)):
         failed_regions = [failed_regions]
-    failed = list(failed_regions)
+    failed = list(_expand(failed_regions, "failed_regions"))
     if rtt_ms is not None:
         m = _as_matrix(rtt_ms)
         failed = [m.index[_index_of(m, r, "failed_regions")] for r in failed]
@@ -56,6 +56,7 @@ def survives(placement_: Placement, failed_regions, *, rtt_ms=None) -> bool:
     False
     """
     failed = _failed_set(failed_regions, rtt_ms)
+    placement_ = _check_placement(placement_)
     alive = sum(1 for v in placement_.voters if v not in failed)
     return alive >= placement_.quorum
 
@@ -122,19 +123,24 @@ def failover(rtt_ms, placement_: Placement, failed_regions, *, client_regions=No
     m = topo.rtt_ms
     failed = _failed_set(failed_regions, topo)
     intra = float(as_float_array("intra_region_rtt_ms", topo.intra(intra_region_rtt_ms), minimum=0.0))
-    election = float(as_float_array("election_timeout_ms", election_timeout_ms, minimum=0.0))
-    lease = float(as_float_array("lease_expiry_ms", lease_expiry_ms, minimum=0.0))
-    fsync = float(as_float_array("fsync_ms", fsync_ms, minimum=0.0))
+    election = as_float("election_timeout_ms", election_timeout_ms, minimum=0.0)
+    lease = as_float("lease_expiry_ms", lease_expiry_ms, minimum=0.0)
+    fsync = as_float("fsync_ms", fsync_ms, minimum=0.0)
+    placement_ = _check_placement(placement_)
     clients = list(placement_.replica_regions) if client_regions is None else [
-        m.index[_index_of(m, r, "client_regions")] for r in client_regions]
+        m.index[_index_of(m, r, "client_regions")] for r in check_names("client_regions", client_regions)]
     alive_clients = [c for c in clients if c not in failed] or [r for r in m.index if r not in failed]
+    # every region failed: no client is left to measure; "before" is then the clients' mean before
+    # the failure, "after" is unavailable (inf), never the NaN of a mean over no client
+    before_clients = alive_clients or clients
 
     def mean_write(p, quorum=None):
         return float(np.mean([write_latency(topo, p, c, fsync, intra_region_rtt_ms=intra, quorum=quorum)
                               for c in alive_clients]))
 
     commit_before = float(commit_latency(topo, placement_.leaseholder, placement_.voters, fsync, intra_region_rtt_ms=intra))
-    write_before = mean_write(placement_)
+    write_before = float(np.mean([write_latency(topo, placement_, c, fsync, intra_region_rtt_ms=intra)
+                                  for c in before_clients]))
     lost = placement_.leaseholder in failed
     ok = survives(placement_, failed)
     if not ok:
@@ -183,6 +189,7 @@ def failure_table(rtt_ms, placement_: Placement, **kwargs) -> pd.DataFrame:
     """
     topo = _as_topology(rtt_ms)
     rows = []
+    placement_ = _check_placement(placement_)
     for region in placement_.replica_regions:
         f = failover(topo, placement_, region, **kwargs)
         rows.append({"placement": placement_.label(), "failed_region": region, "survives": f.survives,

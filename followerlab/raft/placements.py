@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._results import Result
-from .._validate import as_int_array, check_choice
+from .._validate import as_int, as_int_array, check_choice, check_instance, check_names
 from .topology import _as_matrix, _index_of
 
 
@@ -165,9 +165,15 @@ def _expand(spec, name: str) -> tuple:
             c = int(as_int_array(f"{name}[{region!r}]", count, minimum=0))
             out.extend([region] * c)
         return tuple(out)
-    if isinstance(spec, (str, bytes)):
+    if isinstance(spec, (str, bytes)) or not hasattr(spec, "__iter__"):
         raise ValueError(f"{name} must be a mapping region -> count or a sequence of regions; got {spec!r}")
     return tuple(spec)
+
+
+def _check_placement(placement_) -> "Placement":
+    """``placement_`` if it is a :class:`Placement`; else an InputTypeError naming the parameter."""
+    return check_instance("placement", placement_, Placement,
+                          "a Placement (from placement, spread_placement or survival_placement)")
 
 
 def placement(voters, leaseholder, non_voters=None, *, rtt_ms=None, name: str = "") -> Placement:
@@ -243,8 +249,9 @@ def spread_placement(rtt_ms, leaseholder, regions=None, *, n_voters: int = 3, no
     ('us-west1', 'us-east1', 'europe-west1')
     """
     m = _as_matrix(rtt_ms)
-    regions = list(m.index) if regions is None else [m.index[_index_of(m, r, "regions")] for r in regions]
-    k = int(as_int_array("n_voters", n_voters, minimum=1))
+    regions = list(m.index) if regions is None else [m.index[_index_of(m, r, "regions")]
+                                                     for r in check_names("regions", regions)]
+    k = as_int("n_voters", n_voters, minimum=1)
     home = m.index[_index_of(m, leaseholder, "leaseholder")]
     others = _by_distance(m, home, regions)
     if k - 1 > len(others):
@@ -282,7 +289,8 @@ def survival_placement(rtt_ms, home_region, goal: str = "zone", regions=None, *,
     [3, 0]
     """
     m = _as_matrix(rtt_ms)
-    regions = list(m.index) if regions is None else [m.index[_index_of(m, r, "regions")] for r in regions]
+    regions = list(m.index) if regions is None else [m.index[_index_of(m, r, "regions")]
+                                                     for r in check_names("regions", regions)]
     home = m.index[_index_of(m, home_region, "home_region")]
     if home not in regions:
         regions = [home, *regions]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._stats import weighted_quantile
-from .._validate import as_float_array, check_probability
+from .._validate import as_float, as_float_array, check_mapping, check_names
 from .failure import survives
 from .paths import READ_PATHS, read_path
 from .reads import read_latency
@@ -78,8 +78,9 @@ def placement_table(rtt_ms, leaseholders=None, regions=None, fsync=0.0, *, link_
     topo = _as_topology(rtt_ms)  # validated once for every row
     m = topo.rtt_ms
     intra = topo.intra(intra_region_rtt_ms)
-    leaders = list(m.index) if leaseholders is None else [m.index[_index_of(m, r, "leaseholders")] for r in leaseholders]
-    f = _as_dist("fsync", fsync)
+    leaders = list(m.index) if leaseholders is None else [m.index[_index_of(m, r, "leaseholders")]
+                                                          for r in check_names("leaseholders", leaseholders)]
+    f = _as_dist("fsync", fsync, allow_none=False)
     f_ms = float(np.asarray(f.ppf(0.5)))
     rows = []
     for lh in leaders:
@@ -149,15 +150,16 @@ def rank_topologies(rtt_ms, client_shares: Mapping, home_region, *, read_fractio
     m = topo.rtt_ms
     home = m.index[_index_of(m, home_region, "home_region")]
     regions, shares = [], []
-    for region, share in client_shares.items():
+    for region, share in check_mapping("client_shares", client_shares).items():
         regions.append(m.index[_index_of(m, region, "client_shares")])
         shares.append(float(as_float_array(f"client_shares[{region!r}]", share, minimum=0.0)))
     shares = np.asarray(shares)
     if shares.sum() <= 0:
         raise ValueError(f"client_shares must have a positive total; got {dict(client_shares)}")
     shares = shares / shares.sum()
-    rf = float(check_probability("read_fraction", read_fraction))
-    tol = float(as_float_array("staleness_tolerance_s", staleness_tolerance_s, minimum=0.0))
+    rf = as_float("read_fraction", read_fraction, minimum=0.0, maximum=1.0)
+    tol = as_float("staleness_tolerance_s", staleness_tolerance_s, minimum=0.0)
+    fsync_ms = as_float("fsync_ms", fsync_ms, minimum=0.0)
     deploy = list(dict.fromkeys([home, *[r for r, s in zip(regions, shares) if s > 0]]))
     kw = dict(intra_region_rtt_ms=topo.intra(intra_region_rtt_ms, 1.0))
     n_spread = min(3, len(deploy))

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from .._results import Result
-from .._validate import as_float_array, check_probability
+from .._validate import as_float_array, check_probability, check_shapes
 from .paths import read_path, read_site
-from .placements import Placement
+from .placements import Placement, _check_placement
 
 # --------------------------------------------------------------------------------------------
 # Read latency by path
@@ -154,6 +154,9 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path="leaseholder
     130.0
     """
     obj = read_path(path)
+    placement_ = _check_placement(placement_)
+    check_shapes(max_staleness_s=max_staleness_s, target_duration_s=target_duration_s,
+                 side_transport_interval_s=side_transport_interval_s)
     site = read_site(rtt_ms, placement_, client_region, intra_region_rtt_ms=intra_region_rtt_ms,
                      max_staleness_s=max_staleness_s, version=version, target_duration_s=target_duration_s,
                      side_transport_interval_s=side_transport_interval_s, per_hop_ms=per_hop_ms)

@@ -12,6 +12,7 @@ again.  Sources: Azure-RTT, CRDB-Demo, CRDB-FollowerReadsTopology (docs/referenc
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ import pandas as pd
 
 from .._data import data_path
 from .._results import Result
-from .._validate import as_float_array
+from .._validate import as_float_array, check_names
 
 # --------------------------------------------------------------------------------------------
 # Topology: RTT matrices
@@ -85,8 +86,8 @@ def rtt_matrix(rtt_ms, regions: Sequence | None = None) -> pd.DataFrame:
         raise ValueError(f"rtt_ms must be a non-empty square matrix; got shape {arr.shape}")
     n = arr.shape[0]
     if labels is None:
-        labels = list(range(n)) if regions is None else list(regions)
-    elif regions is not None and list(regions) != labels:
+        labels = list(range(n)) if regions is None else check_names("regions", regions)
+    elif regions is not None and check_names("regions", regions) != labels:
         raise ValueError(f"regions {list(regions)} disagree with the DataFrame labels {labels}")
     if len(labels) != n:
         raise ValueError(f"regions must have {n} labels for a {n}x{n} rtt_ms; got {len(labels)}")
@@ -126,10 +127,20 @@ def load_rtt(name_or_path) -> pd.DataFrame:
     >>> m.shape, float(m.loc["eastus", "westus2"]), float(m.loc["westus2", "eastus"])
     ((8, 8), 66.0, 70.0)
     """
+    if not isinstance(name_or_path, (str, os.PathLike)) or not str(name_or_path).strip():
+        raise ValueError(f"name_or_path must be a file name under data/regions or a path to a CSV; got {name_or_path!r}")
     path = Path(name_or_path)
     if not path.exists():
-        path = data_path("regions", str(name_or_path))
-    frame = pd.read_csv(path, comment="#", index_col=0)
+        try:
+            path = data_path("regions", str(name_or_path))
+        except FileNotFoundError as exc:
+            raise ValueError(f"name_or_path: no RTT file {str(name_or_path)!r} ({exc})") from None
+    if not path.is_file():
+        raise ValueError(f"name_or_path must be an RTT CSV file; {str(path)!r} is a directory")
+    try:
+        frame = pd.read_csv(path, comment="#", index_col=0)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"name_or_path: {str(path)!r} is not an RTT CSV ({type(exc).__name__}: {exc})") from None
     frame.index = [str(x).strip() for x in frame.index]
     frame.columns = [str(x).strip() for x in frame.columns]
     return rtt_matrix(frame)

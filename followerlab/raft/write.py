@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from .. import latency
-from .._validate import as_float_array, as_int_array
+from .._validate import as_float, as_float_array, as_int_array, check_bool, check_shapes
 from .staleness import global_reads_lead_ms
-from .placements import Placement, _expand
+from .placements import Placement, _check_placement, _expand
 from .topology import Topology, _as_topology, _index_of, _intra, _link_ms, rtt_matrix
 
 def _voter_positions(m: pd.DataFrame, leader, voters):
@@ -106,6 +106,7 @@ def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=
     """
     fsync = as_float_array("fsync_ms", fsync_ms, minimum=0.0)
     intra = as_float_array("intra_region_rtt_ms", _intra(rtt_ms, intra_region_rtt_ms, 0.0), minimum=0.0)
+    check_shapes(fsync_ms=fsync, intra_region_rtt_ms=intra)
     stacked = not isinstance(rtt_ms, (pd.DataFrame, Topology)) and np.ndim(rtt_ms) > 2
     if stacked:
         arr = as_float_array("rtt_ms", rtt_ms, minimum=0.0)
@@ -193,6 +194,8 @@ def write_latency(rtt_ms, placement_: Placement, client_region, fsync_ms=0.0, *,
     topo = _as_topology(rtt_ms)
     m = topo.rtt_ms
     arr = m.to_numpy()
+    placement_ = _check_placement(placement_)
+    global_table = check_bool("global_table", global_table)
     intra = as_float_array("intra_region_rtt_ms", topo.intra(intra_region_rtt_ms), minimum=0.0)
     c = _index_of(m, client_region, "client_region")
     lh = _index_of(m, placement_.leaseholder, "leaseholder")
@@ -210,13 +213,21 @@ def write_latency(rtt_ms, placement_: Placement, client_region, fsync_ms=0.0, *,
 # --------------------------------------------------------------------------------------------
 
 
-def _as_dist(name: str, value):
+def _as_dist(name: str, value, *, allow_none: bool = True):
+    """A latency distribution from a number of ms or a distribution; refuses negative latencies."""
     if value is None:
-        return None
+        if allow_none:
+            return None
+        raise ValueError(f"{name} must be a latency distribution (cdf, ppf) or a number of ms; got None")
     if np.isscalar(value) and not isinstance(value, str):
-        return latency.constant(float(as_float_array(name, value, minimum=0.0)))
+        return latency.constant(as_float(name, value, minimum=0.0))
     if not (hasattr(value, "cdf") and hasattr(value, "ppf")):
         raise ValueError(f"{name} must be a latency distribution (cdf, ppf) or a number of ms; got {value!r}")
+    with np.errstate(all="ignore"):
+        low = np.asarray(value.ppf(0.0), dtype=float)
+    if np.any(np.isnan(low)) or np.any(low < 0):
+        raise ValueError(f"{name} must be a latency distribution on [0, inf) ms; its minimum (ppf(0)) is "
+                         f"{low.ravel()[0].item()!r}")
     return value
 
 
@@ -270,7 +281,7 @@ def commit_latency_distribution(rtt_ms, leader, voters, fsync=0.0, *, link_jitte
     intra = float(as_float_array("intra_region_rtt_ms", topo.intra(intra_region_rtt_ms), minimum=0.0))
     lpos, fpos, n = _voter_positions(m, leader, voters)
     q = _check_quorum(quorum, n)
-    f = _as_dist("fsync", fsync)
+    f = _as_dist("fsync", fsync, allow_none=False)
     j = _as_dist("link_jitter", link_jitter)
     if q == 1:
         return f
@@ -308,6 +319,7 @@ def write_latency_distribution(rtt_ms, placement_: Placement, client_region, fsy
     m = topo.rtt_ms
     arr = m.to_numpy()
     intra = float(as_float_array("intra_region_rtt_ms", topo.intra(intra_region_rtt_ms), minimum=0.0))
+    placement_ = _check_placement(placement_)
     c = _index_of(m, client_region, "client_region")
     lh = _index_of(m, placement_.leaseholder, "leaseholder")
     commit = commit_latency_distribution(topo, placement_.leaseholder, placement_.voters, fsync,
