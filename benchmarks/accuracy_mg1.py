@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 import sys
 import time
-from decimal import Decimal, localcontext
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +33,7 @@ if str(ROOT) not in sys.path:
 from followerlab import consistency, latency, queueing  # noqa: E402
 from followerlab._mg1 import mg1_distribution, mg1_gamma  # noqa: E402
 from followerlab.sim.queue import simulate_queue  # noqa: E402
+from followerlab.sim.references import md1_wait_cdf, md1_wait_ppf  # noqa: E402
 
 Q = np.array([0.5, 0.9, 0.99, 0.999])
 
@@ -47,25 +47,8 @@ def _row(formula, regime, metric, errors, reference):
             "n_points": int(e.size), "reference": reference}
 
 
-def _erlang_cdf(lam, d, t):
-    with localcontext() as ctx:
-        ctx.prec = 80
-        lam_d, d_d, t_d = Decimal(lam), Decimal(d), Decimal(t)
-        total = Decimal(0)
-        for k in range(int(math.floor(t / d)) + 1):
-            x = lam_d * (k * d_d - t_d)
-            total += (x**k if k else Decimal(1)) / Decimal(math.factorial(k)) * (-x).exp()
-        return float((1 - lam_d * d_d) * total)
 
 
-def _erlang_ppf(lam, d, q):
-    lo, hi = 0.0, 1.0
-    while _erlang_cdf(lam, d, hi) < q:
-        lo, hi = hi, 2 * hi
-    for _ in range(45):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if _erlang_cdf(lam, d, mid) >= q else (mid, hi)
-    return hi
 
 
 def _exact_rows(smoke):
@@ -90,11 +73,11 @@ def _exact_rows(smoke):
     for rho in rhos:
         d = mg1_gamma(rho, 1.0, 0.0)
         q = Q[Q > 1 - rho + 1e-3]
-        ex = np.array([_erlang_ppf(rho, 1.0, x) for x in q])
+        ex = np.array([md1_wait_ppf(x, rho) for x in q])
         wq.append(d.wait_ppf(q) / ex - 1)
         rq.append(d.response_ppf(q) / (ex + 1) - 1)
         t = np.linspace(0, 6 / (1 - rho), 41 if smoke else 121)
-        cdf.append(d.wait_cdf(t) - np.array([_erlang_cdf(rho, 1.0, x) for x in t]))
+        cdf.append(d.wait_cdf(t) - np.array([md1_wait_cdf(x, rho) for x in t]))
     reg = f"M/D/1, rho {min(rhos)}-{max(rhos)}, q 0.5-0.999"
     ref = "Erlang's M/D/1 wait CDF (80-digit decimal arithmetic)"
     out += [_row("_mg1 (exact M/G/1)", reg, "wait quantiles", np.concatenate(wq), ref),

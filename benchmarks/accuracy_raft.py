@@ -21,13 +21,13 @@ simulation with the same commit law.
 from __future__ import annotations
 
 import sys
-from decimal import Decimal, getcontext
 
 import numpy as np
 from scipy import stats
 
 from followerlab import raft
 from followerlab.sim.raft import simulate_write_load
+from followerlab.sim.references import md1_wait_cdf
 
 PER_APPEND_MS, PER_FOLLOWER_MS, PER_PROPOSAL_MS, N_VOTERS = 1.0, 0.1, 0.05, 3
 
@@ -51,17 +51,6 @@ def _summary(formula, regime, metric, errors, reference):
             "median_rel_error": float(np.median(e)), "n_points": int(e.size), "reference": reference}
 
 
-def erlang_md1_wait_cdf(t, rho, service):
-    """Erlang's M/D/1 waiting-time CDF, (1-ρ) Σ_{k<=t/D} e^{-λ(kD-t)} (λ(kD-t))^k / k!, in 60 digits."""
-    getcontext().prec = 60
-    lam, t, d = Decimal(rho) / Decimal(service), Decimal(t), Decimal(service)
-    total, fact = Decimal(0), Decimal(1)
-    for k in range(int(t / d) + 1):
-        if k:
-            fact *= k
-        x = lam * (k * d - t)
-        total += (-x).exp() * x ** k / fact
-    return float((1 - Decimal(rho)) * total)
 
 
 def rows(smoke: bool) -> list[dict]:
@@ -132,7 +121,7 @@ def rows(smoke: bool) -> list[dict]:
             if t <= 1e-12:  # the atom at 0 (P(W = 0) = 1 - rho >= q)
                 md1.append(0.0 if 1 - rho >= q else 1.0)
                 continue
-            md1.append(abs(erlang_md1_wait_cdf(t, rho, service) - q) / q)
+            md1.append(abs(md1_wait_cdf(t, rho, service, digits=60) - q) / q)
     out.append(_summary("raft.write_load (batch 1)", f"M/D/1, rho {md1_rhos[0]:g}-{md1_rhos[-1]:g}", "CDF at p50/p90/p99 quantile", md1,
                         "Erlang's closed-form M/D/1 waiting-time distribution (60-digit arithmetic)"))
     return out

@@ -18,6 +18,8 @@ import math
 
 import pandas as pd
 
+from followerlab.metrics import REGISTRY, format_value
+
 __all__ = ["num", "qty", "pct", "markdown", "show", "results_table", "results_text", "frame_text", "metric_label",
            "words"]
 
@@ -83,21 +85,28 @@ def show(text) -> None:
 
 
 def metric_label(metric: str, unit: str = "") -> str:
-    """A column header: ``"staleness_mean_s"`` -> ``"staleness mean (s)"``."""
-    name, shown = metric, unit if unit not in ("1", "fraction", "count", "") else ""
+    """A compact column header spelled from the metric's name and unit suffix:
+    ``"staleness_mean_s"`` -> ``"staleness mean (s)"`` (the registry's labels, e.g. for
+    ``admin_utilization``, are sentences, too long for a column)."""
+    name, shown = metric, unit
+    m = REGISTRY.get(metric)
+    if m is not None:
+        shown = m.unit
     for suffix, u in _SUFFIXES:
         if metric.endswith(suffix):
             name, shown = metric[: -len(suffix)], u
             break
     name = name.replace("_", " ")
+    shown = "" if shown in ("1", "fraction", "count", "") else shown
     return f"{name} ({shown})" if shown else name
 
 
 def _cell(metric: str, value) -> str:
+    """One table cell, formatted as everywhere else (:func:`followerlab.metrics.format_value`)."""
     v = float(value)
     if any(f in metric for f in _FLAGS):
         return words(v) if not math.isnan(v) else "not applicable"
-    return num(v, 4)
+    return format_value(metric, v)
 
 
 def _groups(results: pd.DataFrame, overlap: float = 0.6):

@@ -327,6 +327,11 @@ class LatencyDistribution:
 
     Subclasses implement ``cdf``, ``ppf``, ``rvs``, ``mean`` and optionally ``sf`` (default
     ``1 - cdf``), ``atoms`` (point-mass locations) and ``batch_shape``.
+
+    References
+    ----------
+    [SciPy-Stats] in docs/references.rst (the frozen-distribution interface these classes
+    follow: ``cdf``, ``sf``, ``ppf``, ``rvs``, ``mean``).
     """
 
     def sf(self, x):
@@ -363,7 +368,12 @@ class LatencyDistribution:
 # point mass, shift
 # --------------------------------------------------------------------------------------------
 class Constant(LatencyDistribution):
-    """A point mass at ``ms`` (see :func:`constant`)."""
+    """A point mass at ``ms`` (see :func:`constant`).
+
+    References
+    ----------
+    [SciPy-Stats] in docs/references.rst (the interface; a point mass needs no other source).
+    """
 
     def __init__(self, ms):
         self.ms = as_float_array("ms", ms)
@@ -409,6 +419,10 @@ def constant(ms) -> Constant:
     ms : array_like
         The latency in ms (finite; may be negative only if you mean an offset).
 
+    References
+    ----------
+    [SciPy-Stats] in docs/references.rst (the interface; a point mass needs no other source).
+
     Examples
     --------
     >>> c = constant(5.0)
@@ -419,7 +433,12 @@ def constant(ms) -> Constant:
 
 
 class Shifted(LatencyDistribution):
-    """``dist + offset_ms`` (see :func:`shifted`)."""
+    """``dist + offset_ms`` (see :func:`shifted`).
+
+    References
+    ----------
+    [SciPy-Stats] in docs/references.rst (a shift is scipy's ``loc``: :math:`F(x - c)`).
+    """
 
     def __init__(self, dist, offset_ms):
         self.dist = _check_dist("dist", dist)
@@ -450,6 +469,10 @@ def shifted(dist, offset_ms) -> Shifted:
     """The latency ``dist`` plus a fixed ``offset_ms`` (e.g. a fixed network hop).
 
     .. math:: F_{X+c}(x) = F_X(x - c), \\qquad Q_{X+c}(q) = Q_X(q) + c.
+
+    References
+    ----------
+    [SciPy-Stats] in docs/references.rst (a shift is scipy's ``loc``: :math:`F(x - c)`).
 
     Examples
     --------
@@ -602,7 +625,13 @@ def pareto(min_ms, alpha):
 # mixture, empirical
 # --------------------------------------------------------------------------------------------
 class Mixture(LatencyDistribution):
-    """A finite mixture (see :func:`mixture`)."""
+    """A finite mixture (see :func:`mixture`).
+
+    References
+    ----------
+    [Kleinrock1975] (mixtures of distributions such as the hyperexponential) in
+    docs/references.rst.
+    """
 
     def __init__(self, components, weights):
         comps = list(components)
@@ -688,7 +717,12 @@ def mixture(components: Sequence, weights) -> Mixture:
 
 
 class Empirical(LatencyDistribution):
-    """The empirical distribution of observed samples (see :func:`empirical`)."""
+    """The empirical distribution of observed samples (see :func:`empirical`).
+
+    References
+    ----------
+    [HyndmanFan1996] (definition 1, the inverted empirical CDF) in docs/references.rst.
+    """
 
     def __init__(self, samples):
         s = as_float_array("samples", samples)
@@ -751,6 +785,11 @@ class Tabulated(LatencyDistribution):
     Within a cell the density is uniform, so ``cdf`` is piecewise linear and continuous and
     ``ppf`` its exact inverse.  ``mean`` is the value given at construction when known
     exactly (e.g. the sum of the means), else that of the piecewise-uniform density.
+
+    References
+    ----------
+    [Kleinrock1975] (the distribution of a sum of independent variables, which :func:`convolve`
+    tabulates) in docs/references.rst.
     """
 
     def __init__(self, grid, cdf_values, sf_values=None, mean=None):
@@ -876,7 +915,13 @@ def convolve(a, b, *, points: int = 2**16, tail: float = 1e-10):
 # order statistics
 # --------------------------------------------------------------------------------------------
 class OrderStatistic(LatencyDistribution):
-    """The k-th smallest of independent latencies (see :func:`order_statistic`)."""
+    """The k-th smallest of independent latencies (see :func:`order_statistic`).
+
+    References
+    ----------
+    [DavidNagaraja2003] (order statistics of independent, non-identically distributed variables)
+    and, for the quorum commit it models, [Ongaro2014]; in docs/references.rst.
+    """
 
     def __init__(self, dists, k):
         dists = list(dists)
@@ -1101,7 +1146,13 @@ def minimum(dists: Sequence) -> OrderStatistic:
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LatencySummary(Result):
-    """Mean and percentiles of a latency distribution, in ms (arrays broadcast over a batch)."""
+    """Mean and percentiles of a latency distribution, in ms (arrays broadcast over a batch).
+
+    References
+    ----------
+    [SciPy-Stats] in docs/references.rst (the ``mean`` and ``ppf`` of the distribution
+    interface).
+    """
 
     mean_ms: np.ndarray
     p50_ms: np.ndarray
@@ -1112,6 +1163,13 @@ class LatencySummary(Result):
 def latency_summary(dist) -> LatencySummary:
     """Mean, p50, p99 and p99.9 of a latency distribution (computed with its ``mean``/``ppf``).
 
+    References
+    ----------
+    [SciPy-Stats] in docs/references.rst (the ``mean`` and ``ppf`` of the distribution
+    interface).
+
+    Examples
+    --------
     >>> latency_summary(constant(4.0)).to_frame()
        mean_ms  p50_ms  p99_ms  p999_ms
     0      4.0     4.0     4.0      4.0

@@ -100,6 +100,11 @@ def erlang_b(servers, offered_load):
     numpy.ndarray
         B(c, a) in [0, 1], broadcast over the inputs.
 
+    References
+    ----------
+    Kleinrock1975 (ch. 3, the Erlang loss system M/M/c/c) and ErlangB-Manual (the 15-line
+    example below) in docs/references.rst.
+
     Examples
     --------
     A 15-line trunk group offered 8.108 Erlangs blocks 1 % of calls (erlang.com Erlang B
@@ -159,6 +164,10 @@ def erlang_c(servers, offered_load):
     -------
     numpy.ndarray
         C(c, a) in [0, 1].
+
+    References
+    ----------
+    Kleinrock1975 (ch. 3) in docs/references.rst.
 
     Examples
     --------
@@ -285,6 +294,12 @@ class QueueMetrics(Result):
         replications; 0 for analytic configurations.
     assumptions : str
         Assumptions behind the numbers, e.g. the gamma family for times given only by a cv.
+
+    References
+    ----------
+    Kleinrock1975 (M/M/1, M/M/c and Erlang C, M/G/1 and Pollaczek–Khinchine, Little's law),
+    Crommelin1932 and Franx2001 (M/D/c), Allen1990, Whitt1983 and Whitt1993 (the G/G/c
+    approximations) in docs/references.rst.
     """
 
     model: str
@@ -1156,7 +1171,7 @@ def mg1(arrival_rate, mean_service_s=None, service_cv=None, *, service=None) -> 
 
     References
     ----------
-    Kleinrock1975 (ch. 5), AbateWhitt1995, Benes1956 in docs/references.rst.
+    Kleinrock1975 (ch. 5), AbateWhitt1995, Benes1957 in docs/references.rst.
 
     Examples
     --------
@@ -1292,6 +1307,12 @@ def gg1(arrival_rate, service_rate, arrival_cv, service_cv, *, method="auto", se
     QNA approximation (Kingman's heavy-traffic form with the Kraemer–Langenbach-Belz factor
     for c_a < 1, Whitt1983) where its measured error is within 5 %, else a simulation.  See
     :func:`ggc` for the parameters.
+
+    References
+    ----------
+    Kleinrock1975 (sec. 6.4, GI/M/1), Kingman1961 (the heavy-traffic form),
+    KraemerLangenbachBelz1976 and Whitt1983 (the QNA correction for c_a < 1) in
+    docs/references.rst.
 
     Examples
     --------

@@ -59,6 +59,13 @@ class ParameterRange:
     """One parameter's range: uniform on ``[low, high]`` (``scale="linear"``) or log-uniform
     (``scale="log"``, both bounds > 0).  ``"linspace"``/``"logspace"`` are accepted aliases.
 
+    References
+    ----------
+    Saltelli2010 and Morris1991 in docs/references.rst (both designs sample the unit hypercube,
+    mapped here to each parameter's range).
+
+    Examples
+    --------
     >>> r = ParameterRange("period_s", 10.0, 1000.0, "log")
     >>> r.from_unit(np.array([0.0, 0.5, 1.0]))
     array([  10.,  100., 1000.])
@@ -205,6 +212,10 @@ class SobolResult:
         Base sample size N and model evaluations N (k + 2) + k · oat_points + 1.
     confidence : float
     ranges : tuple of ParameterRange
+
+    References
+    ----------
+    Sobol2001, Saltelli2010, Jansen1999 in docs/references.rst.
     """
 
     parameters: tuple
@@ -273,6 +284,10 @@ class MorrisResult:
     trajectories, levels, n_evaluations : int
     delta : float
     confidence : float
+
+    References
+    ----------
+    Morris1991, Campolongo2007 in docs/references.rst.
     """
 
     parameters: tuple

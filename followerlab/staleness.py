@@ -292,6 +292,13 @@ class RefreshLag(Result):
         How the law was obtained, per configuration: ``"closed form"`` (exact for the
         no-overrun model), ``"markov chain"`` (overruns included, numerical, see
         :func:`refresh_lag`) or ``"unbounded"``.
+
+    References
+    ----------
+    Leibowitz2021 and ADX-Follower (periodic follower sync whose duration grows with the
+    metadata changes), ADX-WeakConsistencyPolicy (query-head refresh period),
+    BaccelliBremaud2003 (Palm inversion: the time-stationary law when refreshes overrun) in
+    docs/references.rst.
     """
 
     period_s: np.ndarray

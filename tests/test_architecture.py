@@ -9,7 +9,10 @@ resolved to absolute module names. The rules checked:
   UI code, nor the simulations that check them;
 * a simulation in ``followerlab.sim`` never imports the model it is the independent check of;
 * only the plotting package, the explorer and the report import matplotlib or
-  ``followerlab.plots`` (notebooks do too, but they are not in the package).
+  ``followerlab.plots`` (notebooks do too, but they are not in the package);
+* inside the ``followerlab.raft`` subpackage imports go one way, down the layers of
+  ``RAFT_LAYERS`` (topology first, the write-load queue last), and no submodule imports the
+  package itself (``followerlab/raft/__init__.py`` only re-exports).
 """
 
 from __future__ import annotations
@@ -30,12 +33,14 @@ def _module_name(path: Path, root: Path = ROOT) -> str:
     return ".".join(parts)
 
 
-def _imports(path: Path, root: Path = ROOT) -> set[str]:
-    """Absolute names of every module (and ``from``-imported name) that ``path`` imports."""
+def _imports(path: Path, root: Path = ROOT, lazy: bool = True) -> set[str]:
+    """Absolute names of every module (and ``from``-imported name) that ``path`` imports
+    (``lazy=False``: only the imports at module level, those that run when it is imported)."""
     module = _module_name(path, root)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in (ast.walk(tree) if lazy else tree.body):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -72,6 +77,8 @@ SIM_CHECKS = {
     "followerlab.sim.raft": ["followerlab.raft"],
 }
 MAY_PLOT = ["followerlab.plots", "followerlab.explore", "followerlab.report"]
+# the modules of followerlab.raft, lowest layer first: each may import only the ones before it
+RAFT_LAYERS = ["topology", "staleness", "write", "reads", "failure", "ranking", "load"]
 # the one sanctioned exception: queueing.ggc falls back to the G/G/c simulator where no exact law
 # or measured approximation is within 5 % (its result then says method == "simulated")
 SIM_FALLBACK = {"followerlab.queueing": ["followerlab.sim.queue"]}
@@ -79,7 +86,8 @@ SIM_FALLBACK = {"followerlab.queueing": ["followerlab.sim.queue"]}
 
 def test_the_package_is_read():
     assert {"followerlab.raft", "followerlab.sim.raft", "followerlab.plots"} <= set(MODULES)
-    assert "followerlab.queueing" in MODULES["followerlab.consistency"]  # relative imports resolved
+    assert {"followerlab.consistency", "followerlab.consistency.admin"} <= set(MODULES)  # subpackages too
+    assert "followerlab.queueing" in MODULES["followerlab.consistency.admin"]  # relative imports resolved
 
 
 def test_the_checker_sees_lazy_and_relative_imports(tmp_path):
@@ -88,6 +96,70 @@ def test_the_checker_sees_lazy_and_relative_imports(tmp_path):
     src = pkg / "mod.py"
     src.write_text("def f():\n    import matplotlib.pyplot as plt\n    from .. import plots\n    from .x import y\n")
     assert _imports(src, tmp_path) >= {"matplotlib.pyplot", "followerlab.plots", "followerlab.sub.x.y"}
+
+
+def _module_edges(path: Path, root: Path = ROOT, lazy: bool = True) -> set[str]:
+    """Modules of followerlab that ``path`` imports (``from . import x`` counts as importing ``x``)."""
+    modules = {_module_name(p, root) for p in (root / "followerlab").rglob("*.py")}
+    names = _imports(path, root, lazy)
+    # a from-import lists its base and base.name: keep the most specific one that is a module
+    found = {name for name in names if name in modules
+             and not any(other in modules and other.startswith(name + ".") for other in names)}
+    return found - {_module_name(path, root)}
+
+
+EDGES = {_module_name(p): _module_edges(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+
+    def visit(node, stack):
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt, stack)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node, [])):
+            return found
+    return None
+
+
+def test_the_cycle_finder_finds_a_cycle_through_a_subpackage(tmp_path):
+    pkg = tmp_path / "followerlab" / "sub"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("from .a import f\n")
+    (pkg / "a.py").write_text("def f():\n    from . import b\n")
+    (pkg / "b.py").write_text("from .a import f\n")
+    graph = {_module_name(p, tmp_path): _module_edges(p, tmp_path) for p in pkg.rglob("*.py")}
+    assert graph["followerlab.sub"] == {"followerlab.sub.a"}
+    assert _cycle(graph) in (["followerlab.sub.a", "followerlab.sub.b", "followerlab.sub.a"],
+                             ["followerlab.sub.b", "followerlab.sub.a", "followerlab.sub.b"])
+
+
+def test_models_import_one_way():
+    """No import cycle among the models (lazy imports included), and a model subpackage's modules
+    import their siblings, never the package ``__init__`` that re-exports them."""
+    models = {m: {n for n in EDGES[m] if _is(n, MODELS)} for m in EDGES if _is(m, MODELS)}
+    assert not (cycle := _cycle(models)), f"import cycle among the models: {' -> '.join(cycle)}"
+    for module, imported in models.items():
+        package = module.rpartition(".")[0]
+        if package in MODULES and package != "followerlab":
+            assert package not in imported, f"{module} imports its package {package}: import the sibling module"
+
+
+def test_the_package_has_no_import_cycle_at_module_level():
+    """Module-level imports (those that run at import time): no module waits on itself.  A lazy
+    import inside a function is how a needed cycle is broken (scenarios <-> constraints)."""
+    graph = {_module_name(p): _module_edges(p, lazy=False) for p in sorted(PACKAGE.rglob("*.py"))}
+    assert not (cycle := _cycle(graph)), f"import cycle at module level: {' -> '.join(cycle)}"
 
 
 @pytest.mark.parametrize("module", [m for m in MODULES if _is(m, MODELS)])
@@ -110,3 +182,43 @@ def test_simulations_do_not_import_the_model_they_check(module):
 def test_only_plots_explorer_and_report_draw(module):
     bad = sorted(name for name in MODULES[module] if _is(name, ["matplotlib", "followerlab.plots"]))
     assert not bad, f"{module} imports {bad}: figures belong in followerlab.plots"
+
+
+def test_raft_subpackage_has_exactly_the_declared_modules():
+    found = {m.rpartition(".")[2] for m in MODULES if m.startswith("followerlab.raft.")}
+    assert found == set(RAFT_LAYERS), f"followerlab.raft holds {sorted(found)}; declare new modules in RAFT_LAYERS"
+
+
+def _raft_layer_violations(layer: str, imports: set[str]) -> list[str]:
+    """The imports of ``followerlab.raft.<layer>`` that break the one-way rule of RAFT_LAYERS.
+
+    A name of the package's ``__init__`` (``from . import load_rtt``) or a module of a higher
+    layer breaks it.  The bare package name is not judged: ``from . import topology`` records it
+    as the base of a legitimate import.
+    """
+    below = RAFT_LAYERS[: RAFT_LAYERS.index(layer)]
+    bad = []
+    for name in sorted(imports):
+        if not _is(name, ["followerlab.raft"]) or name == "followerlab.raft":
+            continue
+        parts = name.split(".")
+        if parts[2] not in below:  # a higher layer, or a name re-exported by the package's __init__
+            bad.append(name)
+    return bad
+
+
+@pytest.mark.parametrize("layer", RAFT_LAYERS)
+def test_raft_modules_import_one_way(layer):
+    bad = _raft_layer_violations(layer, MODULES[f"followerlab.raft.{layer}"])
+    assert not bad, (f"followerlab.raft.{layer} imports {bad}: allowed are the layers below it, "
+                     f"{RAFT_LAYERS[: RAFT_LAYERS.index(layer)]}, never the package itself")
+
+
+def test_the_raft_layer_check_can_fail(tmp_path):
+    pkg = tmp_path / "followerlab" / "raft"
+    pkg.mkdir(parents=True)
+    src = pkg / "write.py"
+    src.write_text("from .reads import read_latency\nfrom . import load_rtt, staleness\nfrom .topology import Placement\n")
+    found = _imports(src, tmp_path)
+    assert _raft_layer_violations("write", found) == [
+        "followerlab.raft.load_rtt", "followerlab.raft.reads", "followerlab.raft.reads.read_latency"]

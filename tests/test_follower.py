@@ -475,3 +475,17 @@ def test_cache_cost_respects_retention():
     np.testing.assert_allclose(c.cold_query_fraction, [0.0, 1.0])
     np.testing.assert_allclose(c.cold_scan_fraction, [0.0, 36.0 / 50.0])
     np.testing.assert_allclose(c.hot_bytes, [30e6 * DAY, 7e6 * DAY])
+
+
+def test_union_window_with_an_unbounded_lag_gains_the_whole_window_without_nan():
+    import warnings
+
+    from followerlab import follower as fl
+
+    lag = fl.sync_lag(60.0, 2.0, 1.0, 5.0)      # 1 s per change at 5 changes/s: syncs never catch up
+    assert bool(lag.unbounded)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")           # no inf - inf RuntimeWarning
+        u = fl.union_window(lag, [0.0, 300.0], 3600.0)
+    assert u.freshness_gained_s.tolist() == [0.0, 300.0]       # E[min(A, W)] with A = inf
+    assert np.all(np.isinf(u.expected_gap_s)) and u.gap_probability.tolist() == [1.0, 1.0]

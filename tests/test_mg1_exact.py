@@ -8,41 +8,20 @@ Lindley-recursion simulator (followerlab.sim.queue).
 from __future__ import annotations
 
 import math
-from decimal import Decimal, localcontext
 
 import numpy as np
 import pytest
 
 from followerlab import latency
 from followerlab._mg1 import MG1Distribution, mg1_distribution, mg1_gamma, mg1_gamma_mixture
+from followerlab.sim.references import md1_wait_cdf, md1_wait_ppf
 
 
 # --------------------------------------------------------------------------------------------
 # closed forms
 # --------------------------------------------------------------------------------------------
-def erlang_md1_cdf(lam: float, d: float, t: float) -> float:
-    """P(W <= t) for M/D/1 (Erlang 1909): (1-rho) sum_{k<=t/D} (lam(kD-t))^k/k! e^{-lam(kD-t)}.
-
-    The alternating sum cancels catastrophically in doubles; 80 decimal digits are plenty.
-    """
-    with localcontext() as ctx:
-        ctx.prec = 80
-        lam_d, d_d, t_d = Decimal(lam), Decimal(d), Decimal(t)
-        total = Decimal(0)
-        for k in range(int(math.floor(t / d)) + 1):
-            x = lam_d * (k * d_d - t_d)
-            total += (x**k if k else Decimal(1)) / Decimal(math.factorial(k)) * (-x).exp()
-        return float((1 - lam_d * d_d) * total)
 
 
-def erlang_md1_ppf(lam: float, d: float, q: float) -> float:
-    lo, hi = 0.0, 1.0
-    while erlang_md1_cdf(lam, d, hi) < q:
-        lo, hi = hi, 2 * hi
-    for _ in range(45):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if erlang_md1_cdf(lam, d, mid) >= q else (mid, hi)
-    return hi
 
 
 @pytest.mark.parametrize("rho", [0.1, 0.5, 0.8, 0.95])
@@ -66,14 +45,14 @@ def test_md1_wait_cdf_matches_erlang_formula(rho):
     lam, dd = rho / 0.2, 0.2       # D = 0.2 s, odd rate
     d = mg1_gamma(lam, dd, 0.0)
     t = np.concatenate([np.linspace(0, 12 * dd if rho < 0.9 else 40 * dd, 97), [dd, 2 * dd, 3 * dd]])
-    exact = np.array([erlang_md1_cdf(lam, dd, x) for x in t])
+    exact = np.array([md1_wait_cdf(x, lam * dd, dd) for x in t])
     assert np.max(np.abs(d.wait_cdf(t) - exact)) < 1e-6
     # response: T = W + D, so F_T(t) = F_W(t - D), a jump of 1 - rho at D
     np.testing.assert_allclose(d.response_cdf(t + dd), exact, atol=1e-6)
     assert float(d.response_cdf(dd * (1 - 1e-9))) == 0.0
     q = np.array([0.5, 0.9, 0.99, 0.999])
     q = q[q > 1 - rho + 1e-3]
-    exact_q = np.array([erlang_md1_ppf(lam, dd, x) for x in q])
+    exact_q = np.array([md1_wait_ppf(x, lam * dd, dd) for x in q])
     np.testing.assert_allclose(d.wait_ppf(q), exact_q, rtol=1e-5)
     np.testing.assert_allclose(d.response_ppf(q), exact_q + dd, rtol=1e-5)
 

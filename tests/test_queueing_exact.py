@@ -9,7 +9,6 @@ GTH reduction used by followerlab._mdc); the light-traffic limit; the project's 
 from __future__ import annotations
 
 import math
-from decimal import Decimal, getcontext
 
 import numpy as np
 import pytest
@@ -19,19 +18,11 @@ from followerlab import queueing as qu
 from followerlab._mdc import mdc_law
 from followerlab.queueing import ggc, gg1, md1, mdc, mg1, mm1, mmc
 from followerlab.sim.queue import simulate_ggc
+from followerlab.sim.references import md1_wait_cdf
 
 Z = 4.0
 
 
-def erlang_md1_cdf(x, rho):
-    """P(W <= x D) of M/D/1 by Erlang's alternating sum, in 60-digit decimal arithmetic."""
-    getcontext().prec = 60
-    x, rho = Decimal(repr(float(x))), Decimal(repr(float(rho)))
-    total = Decimal(0)
-    for k in range(int(math.floor(x)) + 1):
-        t = rho * (k - x)
-        total += (t**k if k else Decimal(1)) / Decimal(math.factorial(k)) * (-t).exp()
-    return float((1 - rho) * total)
 
 
 def dense_chain_wait_cdf(c, rho, xs, k_max=700):
@@ -65,7 +56,7 @@ def dense_chain_wait_cdf(c, rho, xs, k_max=700):
 def test_md1_wait_cdf_equals_erlang_formula(rho):
     law, rows = mdc_law(np.array([1]), np.array([rho]))
     xs = np.array([0.0, 0.25, 1.0, 1.5, 3.7, 8.2, 17.9])
-    ref = np.array([erlang_md1_cdf(x, rho) for x in xs])
+    ref = np.array([md1_wait_cdf(x, rho, digits=60) for x in xs])
     got = law.wait_cdf(xs, np.zeros(xs.size, dtype=int))
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-13)
 
@@ -80,7 +71,7 @@ def test_md1_quantiles_invert_erlang_formula_and_beat_the_old_guess(rho):
         if q <= 1 - rho:
             assert t == 0.0
             continue
-        assert erlang_md1_cdf(t * mu, rho) == pytest.approx(q, abs=1e-10)
+        assert md1_wait_cdf(t * mu, rho, digits=60) == pytest.approx(q, abs=1e-10)
         assert float(m.response_quantile(q)) == pytest.approx(t + 1 / mu, rel=1e-12)
     # P-K mean and P(wait) = rho in closed form
     assert float(m.mean_wait_s) == pytest.approx(rho / (2 * mu * (1 - rho)), rel=1e-13)

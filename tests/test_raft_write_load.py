@@ -7,7 +7,6 @@ Pollaczek-Khinchine for b = 1, and the pure batch-fill (Erlang mixture) law at v
 
 from __future__ import annotations
 
-from decimal import Decimal, getcontext
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from scipy import optimize, stats
 
 from followerlab import latency, raft
 from followerlab.sim.raft import simulate_write_load
+from followerlab.sim.references import md1_wait_cdf
 
 A, F, P = 1.0, 0.1, 0.05  # the default per-step costs (ms)
 
@@ -27,17 +27,6 @@ def rate_for(rho, b, n=3):
     return rho * b / service_ms(b, n) * 1000.0
 
 
-def erlang_md1_cdf(t, rho, d):
-    """Erlang's M/D/1 waiting-time CDF (1 - rho) sum_{k <= t/d} e^{-lam(kd - t)} (lam(kd - t))^k / k!."""
-    getcontext().prec = 60
-    lam, t, d = Decimal(rho) / Decimal(d), Decimal(t), Decimal(d)
-    total, fact = Decimal(0), Decimal(1)
-    for k in range(int(t / d) + 1):
-        if k:
-            fact *= k
-        x = lam * (k * d - t)
-        total += (-x).exp() * x ** k / fact
-    return float((1 - Decimal(rho)) * total)
 
 
 # --- against the simulation over the issue's grid (coarse) -----------------------------------
@@ -106,7 +95,7 @@ def test_batch_one_quantiles_follow_erlangs_md1_law(rho, q):
     if 1 - rho >= q:  # atom at 0: the quantile is the bare service time
         assert t == pytest.approx(0.0, abs=1e-9)
     else:
-        assert erlang_md1_cdf(t, rho, s) == pytest.approx(q, abs=1e-9)
+        assert md1_wait_cdf(t, rho, s, digits=60) == pytest.approx(q, abs=1e-9)
 
 
 @pytest.mark.parametrize("b", [2, 8, 64])
