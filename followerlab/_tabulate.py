@@ -200,13 +200,22 @@ def mg1_gamma_response_quantiles(arrival_rate, mean_s, cv, qs=(0.5, 0.99), *, po
         in_dom = (rho <= table["rho_max"]) & (c <= table["cv_max"])
         sig = -np.log1p(-np.where(in_dom, rho, 0.0))
         i, j = table["splines"][0].cell(sig, c)
-        tab = in_dom & table["ok"][i, j]
+        tab = in_dom & table["ok"][i, j] & (lam > 0)
         sel = np.flatnonzero(tab)
         scale = s[sel] / (1.0 - rho[sel])
         for o, k in zip(out, cols):
             o[sel] = np.exp(table["splines"][k](sig[sel], c[sel], i[sel], j[sel])) * scale
         err[sel] = max(float(table["max_rel_error"][k]) for k in cols)
-    rest = np.flatnonzero(~tab)
+    # no arrivals (an idle head): the response is the service time, a gamma quantile in closed form
+    idle = np.flatnonzero(lam == 0)
+    if idle.size:
+        from scipy import stats
+
+        det = c[idle] == 0
+        k = 1.0 / np.where(det, 1.0, c[idle]) ** 2
+        for o, q in zip(out, qs):
+            o[idle] = np.where(det, s[idle], stats.gamma.ppf(q, k, scale=s[idle] / k))
+    rest = np.flatnonzero(~tab & (lam > 0))
     if rest.size:
         ex = _exact_response(lam[rest], s[rest], c[rest], qs, points)
         for o, row in zip(out, ex):

@@ -46,7 +46,7 @@ def test_exponential_service_matches_mm1_closed_form():
     rho = np.concatenate([rng.uniform(0.0, 0.995, 300), [0.0, 0.5, 0.9, 0.99, 0.995]])
     s = np.exp(rng.uniform(-5, 5, rho.size))
     (p50, p99), method, err = _tabulate.mg1_gamma_response_quantiles(rho / s, s, 1.0)
-    assert (method == _tabulate.TABULATED).all()
+    assert (method[rho > 0] == _tabulate.TABULATED).all() and (method[rho == 0] == "exact").all()
     for got, q in ((p50, 0.5), (p99, 0.99)):
         truth = -np.log1p(-q) * s / (1.0 - rho)        # response ~ Exp(mu - lambda)
         assert np.abs(got / truth - 1).max() <= TOL
@@ -63,6 +63,17 @@ def test_constant_service_matches_erlang_md1_law():
         truth = md1.response_quantile(q)
         rel = np.abs(got[ok] / truth - 1)
         assert np.all(rel <= np.where(method[ok] == _tabulate.TABULATED, TOL, 2e-5)), rel.max()
+
+
+def test_idle_queue_is_the_gamma_service_quantile():
+    from scipy import stats
+
+    (p50, p99), method, err = _tabulate.mg1_gamma_response_quantiles(0.0, [0.2, 0.2, 0.2], [0.0, 1.0, 3.7])
+    assert method.tolist() == ["exact"] * 3 and (err == 0).all()
+    k = 1 / 3.7**2
+    np.testing.assert_allclose(p99, [0.2, -0.2 * np.log(0.01), stats.gamma.ppf(0.99, k, scale=0.2 / k)], rtol=1e-12)
+    ex = mg1_gamma(1e-9, 0.2, 3.7, points=2**16).response_ppf(0.5)    # the lattice law at a vanishing load
+    assert abs(p50[2] / ex - 1) < 1e-3
 
 
 def test_outside_the_table_the_exact_method_is_used():

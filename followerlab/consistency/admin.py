@@ -240,6 +240,11 @@ def admin_node_load(
     # lattice per configuration too when ggc's law for one core is itself M/G/1)
     if one.all():
         admin_p50, admin_p99 = np.empty(shape), np.empty(shape)
+    elif (ka == 1).all():  # issue 13: only the M/M/1 and saturated elements need ggc's law
+        admin_p50, admin_p99 = np.empty(shape), np.empty(shape)
+        sub = queueing.ggc(admin_rate[~one], 1.0 / np.broadcast_to(mean_s, shape)[~one], 1, 1.0,
+                           np.broadcast_to(cv, shape)[~one])
+        admin_p50[~one], admin_p99[~one] = sub.response_quantile(0.5), sub.response_quantile(0.99)
     else:
         admin_p50, admin_p99 = (np.broadcast_to(admin.response_quantile(q), shape).copy() for q in (0.5, 0.99))
     admin_method, admin_err = np.broadcast_to(admin.method, shape).astype(object), np.broadcast_to(admin.max_rel_error, shape).copy()
@@ -250,6 +255,10 @@ def admin_node_load(
     one = head_exact & head_stable & (cq != 1)
     if one.all():
         head_p50, head_p99 = np.empty(shape), np.empty(shape)
+    elif (kh == 1).all():  # issue 13: only the M/M/1 and saturated elements need ggc's law
+        head_p50, head_p99 = np.empty(shape), np.empty(shape)
+        sub = queueing.ggc(head_rate[~one], 1.0 / sq[~one], 1, 1.0, cq[~one])
+        head_p50[~one], head_p99[~one] = sub.response_quantile(0.5), sub.response_quantile(0.99)
     else:
         head_p50, head_p99 = (np.broadcast_to(head.response_quantile(q), shape).copy() for q in (0.5, 0.99))
     head_method, head_err = np.broadcast_to(head.method, shape).astype(object), np.broadcast_to(head.max_rel_error, shape).copy()
