@@ -482,14 +482,22 @@ def run_one(task: dict) -> dict:
         out_nb = staging / "notebook.ipynb"
         t0 = time.perf_counter()
         params = {**task["parameters"], "output_dir": str(staging)}
+        sweep_run = bool(params.get("sweep"))
+        if sweep_run and task.get("sweep_scheduler"):  # the sweep's chunks go to the cluster too
+            params["sweep"] = json.dumps({**json.loads(params["sweep"]), "scheduler": task["sweep_scheduler"]})
         attempts = 0
-        try:
-            _, attempts = with_kernel_retries(lambda: pm.execute_notebook(
-                task["notebook_path"], str(out_nb), parameters=params, kernel_name=task["kernel_name"],
+
+        def execute():
+            # a sweep run executes only the notebook's cells tagged 'sweep' (and 'parameters')
+            source = str(_sweep_cells(task["notebook_path"], staging)) if sweep_run else task["notebook_path"]
+            return pm.execute_notebook(
+                source, str(out_nb), parameters=params, kernel_name=task["kernel_name"],
                 progress_bar=False,  # kernel cwd = the notebook's folder, without papermill's process-wide chdir
                 resources={"metadata": {"path": str(Path(task["notebook_path"]).parent)}},
                 start_timeout=task["start_timeout_s"], execution_timeout=task["timeout_s"],
-                kernel_manager_class=_ipc_kernel_manager_class(staging / "kernel.log")), out_nb)
+                kernel_manager_class=_ipc_kernel_manager_class(staging / "kernel.log"))
+        try:
+            _, attempts = with_kernel_retries(execute, out_nb)
             status, error = "ok", None
             if not (staging / "results.csv").exists():
                 status, error = "failed", {"type": "MissingResults", "cell": None, "traceback": "",
@@ -503,6 +511,7 @@ def run_one(task: dict) -> dict:
             # (an unwritable staging folder shows when run.json is written, below)
             status, error = "failed", _error_info(exc)
             attempts = getattr(exc, "followerlab_attempts", 1)
+        (staging / ".sweep-input.ipynb").unlink(missing_ok=True)
         record.update(status=status, error=error, kernel_attempts=attempts,
                       duration_s=round(time.perf_counter() - t0, 3),
                       finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
@@ -539,6 +548,21 @@ def run_one(task: dict) -> dict:
                 log.close()
         del _LIVE_KERNELS[:]
         del _CURRENT_STAGING[:]
+
+
+def _sweep_cells(notebook_path: str, staging: Path) -> Path:
+    """The notebook with only its cells tagged ``sweep`` or ``parameters`` (what a sweep run executes),
+    written into the staging folder."""
+    import nbformat
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    keep = [c for c in nb.cells if {"sweep", "parameters"} & set(c.metadata.get("tags", []))]
+    if not any("sweep" in c.metadata.get("tags", []) for c in keep):
+        raise ValueError(f"{notebook_path}: no cell tagged 'sweep': this notebook cannot run a sweep")
+    nb.cells = keep
+    path = staging / ".sweep-input.ipynb"
+    nbformat.write(nb, str(path))
+    return path
 
 
 # ----------------------------------------------------------------------------- planning
@@ -680,6 +704,7 @@ def gather_results(records: list[dict], out: str | Path) -> pd.DataFrame:
             table[f"param_{name}"] = _param_column([p.get(name) for p in flat])
     table["value"] = pd.to_numeric(table["value"], errors="coerce")
     atomic_write_text(out / "results.csv", table.to_csv(index=False))
+    _gather_sweeps(records, out)
     fd, tmp = tempfile.mkstemp(dir=out, prefix=".results.parquet.", suffix=".tmp")
     os.close(fd)
     try:
@@ -689,6 +714,37 @@ def gather_results(records: list[dict], out: str | Path) -> pd.DataFrame:
         Path(tmp).unlink(missing_ok=True)
         raise
     return table
+
+
+def _gather_sweeps(records: list[dict], out: Path) -> Path | None:
+    """Stack the sweep runs' ``results.parquet`` (one row per configuration) into ``out/sweeps.parquet``.
+
+    Columns: ``scenario, notebook, run_id``, then each run's axes, metrics and ``on_front``
+    (missing where a run has no such column).  Removed when no run of the batch is a sweep.
+    """
+    frames = []
+    for rec in records:
+        path = out / "runs" / rec["run_id"] / "results.parquet"
+        if rec.get("status") in ("ok", "skipped") and (rec.get("parameters") or {}).get("sweep") and path.exists():
+            frame = pd.read_parquet(path)
+            frame.insert(0, "run_id", rec["run_id"])
+            frame.insert(0, "notebook", rec["notebook"])
+            frame.insert(0, "scenario", rec["scenario"])
+            frames.append(frame)
+    target = out / "sweeps.parquet"
+    if not frames:
+        target.unlink(missing_ok=True)
+        return None
+    table = pd.concat(frames, ignore_index=True)
+    fd, tmp = tempfile.mkstemp(dir=out, prefix=".sweeps.parquet.", suffix=".tmp")
+    os.close(fd)
+    try:
+        table.to_parquet(tmp, index=False)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
 
 
 def _runs_frame(records: list[dict]) -> pd.DataFrame:
@@ -1224,6 +1280,8 @@ def _run_locked(plan, out, n_planned, t0, interrupts, *, jobs, scheduler, force,
 
     def todo():
         for t in plan:
+            if scheduler and t["parameters"].get("sweep"):
+                t["sweep_scheduler"] = scheduler  # the sweep's chunks go to the cluster too (not hashed)
             order.append(t["run_id"])
             prev = None if force else _previous(t)
             if prev is None:

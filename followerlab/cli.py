@@ -2,6 +2,7 @@
 
     followerlab batch data/scenarios --out reports [--jobs N | --scheduler ADDRESS] [--force] [--yes]
     followerlab schema notebooks/01-follower-lag.ipynb   # the parameters a scenario may set
+    followerlab params [--check | --write] [NOTEBOOK ...]  # parameters cells from the registry
 
 Exit status of ``batch`` (also in ``followerlab batch --help`` and the README):
 
@@ -103,8 +104,60 @@ def _parser() -> argparse.ArgumentParser:
                      help="always show the progress bar (default: a bar on a terminal, else a line per run)")
     bar.add_argument("--no-progress", dest="progress", action="store_false", help="no progress output")
     s = sub.add_parser("schema", help="print the parameters a notebook declares (what a scenario may set)")
-    s.add_argument("notebooks", nargs="+")
+    s.add_argument("notebooks", nargs="+", help="notebook files, or stems of the registered notebooks")
+    p = sub.add_parser("params", help="the notebooks' parameters cells, generated from followerlab/parameters.py",
+                       description="Print, check or rewrite the cell tagged 'parameters' of each registered\n"
+                                   "notebook from the registry (followerlab/parameters.py). Exit status 1 when\n"
+                                   "--check finds a cell that differs.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="stems (default: every registered notebook)")
+    act = p.add_mutually_exclusive_group()
+    act.add_argument("--check", action="store_true", help="report cells that differ from the registry")
+    act.add_argument("--write", action="store_true", help="rewrite the cells from the registry")
+    p.add_argument("--notebook-dir", help="where the notebooks are (default: <repo>/notebooks)")
     return parser
+
+
+def _params_command(args) -> int:
+    """``followerlab params``: print, check (exit 1 on a difference) or write the parameters cells."""
+    from pathlib import Path
+
+    from . import parameters as registry
+    from .scenarios import default_notebook_dir
+
+    stems = [registry._stem(n) for n in args.notebooks] or registry.notebook_names()
+    for stem in stems:
+        registry.parameters_of(stem)  # ValueError for an unregistered notebook
+    if not (args.check or args.write):
+        for stem in stems:
+            print(f"# {stem}\n{registry.render_cell(stem)}\n")
+        return 0
+    import nbformat
+
+    folder = Path(args.notebook_dir) if args.notebook_dir else default_notebook_dir()
+    differ = 0
+    for stem in stems:
+        path = folder / f"{stem}.ipynb"
+        if not path.is_file():
+            raise ValueError(f"notebook not found: {path}")
+        nb = nbformat.read(path, as_version=4)
+        cell = next((c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])), None)
+        if cell is None:
+            raise ValueError(f"{path}: no cell tagged 'parameters'")
+        problems = registry.check_cell_source(stem, cell.source)
+        if not problems:
+            continue
+        if args.write:
+            cell.source = registry.render_cell(stem)
+            nbformat.write(nb, path)
+            print(f"rewrote the parameters cell of {path}")
+        else:
+            differ += 1
+            for problem in problems:
+                print(problem)
+    if args.check:
+        print(f"{len(stems) - differ} of {len(stems)} parameters cells agree with the registry")
+    return 1 if differ else 0
 
 
 def _ask(n_runs: int) -> bool:
@@ -135,13 +188,22 @@ def _main(argv=None) -> int:
     )
     from .scenarios import ScenarioError
 
+    if args.command == "params":
+        try:
+            return _params_command(args)
+        except ValueError as exc:
+            print(f"followerlab: {exc}", file=sys.stderr)
+            return USAGE_ERROR
     if args.command == "schema":
-        from .scenarios import RESERVED_PARAMETERS, notebook_parameters
+        from . import parameters as registry
+        from .scenarios import RESERVED_PARAMETERS, notebook_parameters, spec_of
 
         try:
             for nb in args.notebooks:
                 print(nb)
-                for s in notebook_parameters(nb):
+                registered = not nb.endswith(".ipynb") and nb in registry.NOTEBOOKS
+                specs = [spec_of(p) for p in registry.parameters_of(nb)] if registered else notebook_parameters(nb)
+                for s in specs:
                     if s.name in RESERVED_PARAMETERS:
                         continue
                     print(f"  {s.name:<28} {s.type:<6} default {s.default!r:<14} {s.describe():<24} {s.help}")

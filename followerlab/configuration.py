@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import consistency, follower, latency, raft
+from . import parameters as _registry
 from ._results import Result
 from ._stats import weighted_quantile
 from ._validate import as_float_array, check_choice
@@ -44,48 +45,29 @@ __all__ = [
 
 MB = 1e6
 
-#: Model inputs of :func:`follower_metrics` (notebook 01's defaults; all *assumed*).
-FOLLOWER_DEFAULTS = {
-    "base_duration_s": 2.0,
-    "duration_per_change_s": 0.01,
-    "extent_mb": 2.0,
-    "warm_bandwidth_mb_per_s": 200.0,
-    "blob_latency_ms": 50.0,
-    "blob_throughput_mb_per_s": 200.0,
-    "ssd_latency_ms": 1.0,
-    "ssd_throughput_mb_per_s": 2000.0,
-    "query_new_fraction": 0.2,
-}
 
-#: Model inputs of :func:`weak_metrics` (notebook 02's defaults; policy values from
-#: Leibowitz2023 / ADX-WeakConsistencyPolicy, the rest *assumed*).
-WEAK_DEFAULTS = {
-    "planning_ms": 50.0,
-    "planning_cv": 1.0,
-    "control_rate_per_s": 0.5,
-    "control_ms": 200.0,
-    "cores": 1,
-    "databases": 10,
-    "hot_database_share": 0.7,
-    "sessions": 50,
-    "session_zipf_exponent": 1.0,
-    "repeat_fraction": 0.3,
-    "repeat_rate_per_s": 0.05,
-    "cache_max_age_s": 60.0,
-    "refresh_period_s": 120.0,
-    "refresh_base_s": 2.0,
-    "session_gap_s": 10.0,
-}
+def _notebook_defaults(notebook: str, names: tuple[str, ...]) -> dict:
+    """``{name: default}`` of these parameters of ``notebook``, from the registry."""
+    return {name: _registry.get(notebook, name).default for name in names}
 
-#: Model inputs of :func:`raft_metrics` (notebook 03's defaults; fsync, in-region RTT and
-#: jitter are *assumed*, the staleness constants come from CRDB-FollowerReads).
-RAFT_DEFAULTS = {
-    "fsync_ms": 1.0,
-    "intra_region_rtt_ms": 1.0,
-    "jitter_mean_ms": 2.0,
-    "max_staleness_s": 5.0,
-    "crdb_version": "v23.1",
-}
+
+#: Model inputs of :func:`follower_metrics` (notebook 01's defaults, from
+#: :mod:`followerlab.parameters`; all *assumed*).
+FOLLOWER_DEFAULTS = _notebook_defaults("01-follower-lag", (
+    "base_duration_s", "duration_per_change_s", "extent_mb", "warm_bandwidth_mb_per_s", "blob_latency_ms",
+    "blob_throughput_mb_per_s", "ssd_latency_ms", "ssd_throughput_mb_per_s", "query_new_fraction"))
+
+#: Model inputs of :func:`weak_metrics` (notebook 02's defaults, from :mod:`followerlab.parameters`;
+#: policy values from Leibowitz2023 / ADX-WeakConsistencyPolicy, the rest *assumed*).
+WEAK_DEFAULTS = _notebook_defaults("02-admin-node-load", (
+    "planning_ms", "planning_cv", "control_rate_per_s", "control_ms", "cores", "databases", "hot_database_share",
+    "sessions", "session_zipf_exponent", "repeat_fraction", "repeat_rate_per_s", "cache_max_age_s",
+    "refresh_period_s", "refresh_base_s", "session_gap_s"))
+
+#: Model inputs of :func:`raft_metrics` (notebook 03's defaults, from :mod:`followerlab.parameters`;
+#: fsync, in-region RTT and jitter are *assumed*, the staleness constants come from CRDB-FollowerReads).
+RAFT_DEFAULTS = _notebook_defaults("03-raft-write-latency", (
+    "fsync_ms", "intra_region_rtt_ms", "jitter_mean_ms", "max_staleness_s", "crdb_version"))
 
 
 # --------------------------------------------------------------------------------------------

@@ -35,12 +35,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import configuration, consistency, follower, raft
+from . import configuration, follower, raft
+from . import parameters as _registry
 from ._results import Result
-from ._validate import as_float_array, as_int_array, check_choice
+from ._validate import check_choice
 
 __all__ = [
     "DEFAULTS",
+    "CONTROLS",
     "PLACEMENTS",
     "RTT_DATASETS",
     "Dashboard",
@@ -49,6 +51,7 @@ __all__ = [
     "dashboard_png",
     "assumptions",
     "Explorer",
+    "slider_bounds",
 ]
 
 #: RTT matrices the Raft panel can use: key -> (label, file under ``data/regions``).
@@ -65,66 +68,36 @@ PLACEMENTS = {
     "region": ("REGION survival (5 voters)", "survival", "region"),
 }
 
-#: The explorer's parameters and their defaults (the notebook's parameters cell mirrors them).
-DEFAULTS = {
-    # follower cluster (Leibowitz2021); the sync period itself is not published (*assumed*)
-    "sync_period_s": 60.0,
-    "change_rate_per_s": 1.0,
-    "prefetch": False,
-    # weak query consistency (Leibowitz2023)
-    "heads": 3,
-    "routing_mode": "random",
-    "query_rate_per_s": 30.0,
-    "weak_fraction": 0.8,
-    # Raft follower reads (CRDB-FollowerReadsTopology)
-    "placement": "spread3",
-    "leaseholder_region": "us-east1",
-    "read_path": "follower",
-    "rtt_data": "crdb-demo",
-}
+#: The explorer's controls: notebook 00's parameters in the registry (:mod:`followerlab.parameters`),
+#: which gives each one's type, unit, domain (slider bounds, dropdown choices), default and meaning.
+CONTROLS = {p.name: p for p in _registry.parameters_of("00-explore") if p.name not in _registry.RESERVED}
+
+#: The explorer's parameters and their defaults (from the registry, as the notebook's parameters cell).
+DEFAULTS = {name: p.default for name, p in CONTROLS.items()}
 
 #: Model inputs the controls do not expose, with the notebooks' defaults (01, 02, 03: the same
 #: names and units as their parameters).  ``dashboard(**{name: value})`` overrides any of them,
 #: so the explorer can be put at a notebook's parameters and shows that notebook's numbers.
 MODEL_INPUTS = {**configuration.FOLLOWER_DEFAULTS, **configuration.WEAK_DEFAULTS, **configuration.RAFT_DEFAULTS}
 
-_SOURCES = {
-    "refresh_period_s": "Leibowitz2023 default (RefreshPeriodInSeconds)",
-    "hot_database_share": "Leibowitz2023 example (70% of queries on one database)",
-    "max_staleness_s": "notebook 03 default",
-    "crdb_version": "notebook 03 default (follower_read_timestamp = now - 4.2 s, CRDB-FollowerReads)",
-    "session_gap_s": "notebook 02 default (assumed)",
-}
-_MEANINGS = {
-    "base_duration_s": ("s", "fixed part d0 of a follower sync"),
-    "duration_per_change_s": ("s", "sync time d1 per metadata change"),
-    "extent_mb": ("MB", "compressed size of one new extent (what a prefetching sync warms)"),
-    "warm_bandwidth_mb_per_s": ("MB/s", "follower warm-up bandwidth from the leader's storage"),
-    "blob_latency_ms": ("ms", "first-byte latency of a cold (blob) read"),
-    "blob_throughput_mb_per_s": ("MB/s", "cold read throughput per query"),
-    "ssd_latency_ms": ("ms", "hot (SSD) read latency"),
-    "ssd_throughput_mb_per_s": ("MB/s", "hot read throughput per query"),
-    "query_new_fraction": ("1", "share of a sync's new extents the first query reads"),
-    "planning_ms": ("ms", "planning + finalization per query (admin node or head)"),
-    "planning_cv": ("1", "coefficient of variation of the planning time"),
-    "control_rate_per_s": ("1/s", "control commands, always on the admin node"),
-    "control_ms": ("ms", "time per control command"),
-    "cores": ("1", "parallel planning slots per node"),
-    "databases": ("1", "databases sharing the queries"),
-    "hot_database_share": ("1", "share of queries on the hottest database (by_database)"),
-    "sessions": ("1", "active session ids (by_session)"),
-    "session_zipf_exponent": ("1", "Zipf skew of queries over session ids"),
-    "repeat_fraction": ("1", "share of queries that repeat a text (results cache)"),
-    "repeat_rate_per_s": ("1/s", "rate at which each such text repeats"),
-    "cache_max_age_s": ("s", "query_results_cache_max_age"),
-    "refresh_period_s": ("s", "query head RefreshPeriodInSeconds"),
-    "refresh_base_s": ("s", "duration of a head's metadata refresh"),
-    "session_gap_s": ("s", "time between two queries of a session (monotonic reads)"),
-    "fsync_ms": ("ms", "fsync of one Raft append"),
-    "intra_region_rtt_ms": ("ms", "client to gateway and same-region round trip"),
-    "jitter_mean_ms": ("ms", "mean exponential one-way jitter per message"),
-    "max_staleness_s": ("s", "bound of bounded-staleness reads"),
-    "crdb_version": ("", "CockroachDB release"),
+#: The notebook whose registry entry declares each model input (unit, meaning, source).
+_INPUT_NOTEBOOK = {**{n: "01-follower-lag" for n in configuration.FOLLOWER_DEFAULTS},
+                   **{n: "02-admin-node-load" for n in configuration.WEAK_DEFAULTS},
+                   **{n: "03-raft-write-latency" for n in configuration.RAFT_DEFAULTS}}
+
+#: What the widgets show that the registry does not hold: a label and, for sliders, a step.
+_WIDGETS = {
+    "sync_period_s": ("sync period (s)", 10),
+    "change_rate_per_s": ("metadata changes/s", 0.5),
+    "prefetch": ("auto-prefetch", None),
+    "heads": ("query heads", 1),
+    "routing_mode": ("routing mode", None),
+    "query_rate_per_s": ("queries/s", 1),
+    "weak_fraction": ("weak share", 0.05),
+    "rtt_data": ("RTT data", None),
+    "placement": ("placement", None),
+    "leaseholder_region": ("leaseholder region", None),
+    "read_path": ("read path", None),
 }
 
 # Kept for callers of earlier versions: the same inputs under their old constant names.
@@ -144,18 +117,22 @@ INTRA_REGION_RTT_MS = MODEL_INPUTS["intra_region_rtt_ms"]
 def assumptions() -> pd.DataFrame:
     """The model inputs the dashboard uses and the controls do not expose, with their sources.
 
-    Defaults are the notebooks' own (:data:`MODEL_INPUTS`); "assumed" means no source publishes
-    the value.
+    Defaults, units and meanings are the notebooks' own (their entries in
+    :mod:`followerlab.parameters`); "assumed" means no source publishes the value, otherwise
+    the source is the notebook's default and the reference it cites.
 
     >>> a = assumptions().set_index("name")
     >>> a.loc["refresh_period_s", "value"], a.loc["extent_mb", "source"]
     ('120', 'assumed')
+    >>> a.loc["refresh_period_s", "source"]
+    'notebook 02 default (Leibowitz2023)'
     """
     rows = []
     for name, value in MODEL_INPUTS.items():
-        unit, meaning = _MEANINGS[name]
-        rows.append((name, value if isinstance(value, str) else f"{value:g}", unit, meaning,
-                     _SOURCES.get(name, "assumed")))
+        nb = _INPUT_NOTEBOOK[name]
+        p = _registry.get(nb, name)
+        source = "assumed" if p.assumed else f"notebook {nb[:2]} default" + (f" ({p.source})" if p.source else "")
+        rows.append((name, value if isinstance(value, str) else f"{value:g}", p.unit, p.meaning, source))
     return pd.DataFrame(rows, columns=["name", "value", "unit", "meaning", "source"])
 
 
@@ -219,18 +196,10 @@ def _params(**overrides) -> dict:
     if unknown:
         raise ValueError(f"unknown explorer parameter(s) {unknown}; known: {sorted(known)}")
     p = {**DEFAULTS, **MODEL_INPUTS, "deployment_regions": None, **overrides}
-    p["sync_period_s"] = float(as_float_array("sync_period_s", p["sync_period_s"], minimum=0.0, strict_minimum=True))
-    p["change_rate_per_s"] = float(as_float_array("change_rate_per_s", p["change_rate_per_s"], minimum=0.0))
-    if not isinstance(p["prefetch"], (bool, np.bool_)):
-        raise ValueError(f"prefetch must be True or False; got {p['prefetch']!r}")
-    p["prefetch"] = bool(p["prefetch"])
-    p["heads"] = int(as_int_array("heads", p["heads"], minimum=1))
-    p["routing_mode"] = check_choice("routing_mode", p["routing_mode"], consistency.ROUTING_MODES)
-    p["query_rate_per_s"] = float(as_float_array("query_rate_per_s", p["query_rate_per_s"], minimum=0.0))
-    p["weak_fraction"] = float(as_float_array("weak_fraction", p["weak_fraction"], minimum=0.0, maximum=1.0))
-    p["placement"] = check_choice("placement", p["placement"], PLACEMENTS)
-    p["read_path"] = check_choice("read_path", p["read_path"], raft.READ_PATHS)
-    p["rtt_data"] = check_choice("rtt_data", p["rtt_data"], RTT_DATASETS)
+    if isinstance(p["prefetch"], np.bool_):
+        p["prefetch"] = bool(p["prefetch"])
+    for name, control in CONTROLS.items():  # type and domain from the registry
+        p[name] = control.check(p[name])
     regions = list(raft.load_rtt(RTT_DATASETS[p["rtt_data"]][1]).index)
     p["leaseholder_region"] = check_choice("leaseholder_region", p["leaseholder_region"], regions)
     deploy = p["deployment_regions"]
@@ -261,14 +230,14 @@ def dashboard(**parameters) -> Dashboard:
     Parameters
     ----------
     **parameters
-        Any of :data:`DEFAULTS` (others keep their default): ``sync_period_s`` (> 0 s),
-        ``change_rate_per_s`` (>= 0 metadata changes/s), ``prefetch`` (bool), ``heads``
-        (>= 1), ``routing_mode`` (``random``, ``by_database``, ``by_query``, ``by_session``),
-        ``query_rate_per_s`` (>= 0), ``weak_fraction`` (0..1), ``placement`` (a key of
-        :data:`PLACEMENTS`), ``leaseholder_region`` (a region of ``rtt_data``), ``read_path``
-        (``leaseholder``, ``follower``, ``bounded``, ``global``), ``rtt_data`` (a key of
-        :data:`RTT_DATASETS`); any of :data:`MODEL_INPUTS` (the notebooks' model inputs, under
-        their parameter names); ``deployment_regions`` (regions of ``rtt_data`` where the
+        Any of :data:`DEFAULTS` (others keep their default), each checked against its type and
+        domain in the registry (:data:`CONTROLS`: notebook 00's entries in
+        :mod:`followerlab.parameters`; ``followerlab schema 00-explore`` lists them):
+        ``sync_period_s``, ``change_rate_per_s``, ``prefetch``, ``heads``, ``routing_mode``,
+        ``query_rate_per_s``, ``weak_fraction``, ``placement`` (a key of :data:`PLACEMENTS`),
+        ``leaseholder_region`` (also a region of ``rtt_data``), ``read_path``, ``rtt_data`` (a
+        key of :data:`RTT_DATASETS`); any of :data:`MODEL_INPUTS` (the notebooks'
+        model inputs, under their parameter names); ``deployment_regions`` (regions of ``rtt_data`` where the
         replicas and the clients are; default: all of them).
 
     Returns
@@ -496,6 +465,18 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
+def slider_bounds(param) -> tuple[float, float]:
+    """``(min, max)`` of the slider of a numeric control: its registry domain, which must be closed.
+
+    >>> slider_bounds(CONTROLS["sync_period_s"])
+    (10.0, 900.0)
+    """
+    d = param.domain
+    if not isinstance(d, _registry.Interval) or d.lower is None or d.upper is None or d.lower_open or d.upper_open:
+        raise ValueError(f"control {param.name}: a slider needs a closed, bounded domain; got {param.describe()}")
+    return float(d.lower), float(d.upper)
+
+
 class Explorer:
     """ipywidgets dashboard: controls for the three models, a live figure and key numbers.
 
@@ -540,33 +521,7 @@ class Explorer:
         layout = w.Layout(width="380px")
 
         regions = list(raft.load_rtt(RTT_DATASETS[p["rtt_data"]][1]).index)
-        self.controls = {
-            "sync_period_s": w.FloatSlider(value=p["sync_period_s"], min=10, max=900, step=10,
-                                           description="sync period (s)", style=style, layout=layout,
-                                           continuous_update=False),
-            "change_rate_per_s": w.FloatSlider(value=p["change_rate_per_s"], min=0, max=20, step=0.5,
-                                               description="metadata changes/s", style=style, layout=layout,
-                                               continuous_update=False),
-            "prefetch": w.Checkbox(value=p["prefetch"], description="auto-prefetch", style=style),
-            "heads": w.IntSlider(value=p["heads"], min=1, max=30, description="query heads", style=style,
-                                 layout=layout, continuous_update=False),
-            "routing_mode": w.Dropdown(options=list(consistency.ROUTING_MODES), value=p["routing_mode"],
-                                       description="routing mode", style=style, layout=layout),
-            "query_rate_per_s": w.FloatSlider(value=p["query_rate_per_s"], min=0, max=100, step=1,
-                                              description="queries/s", style=style, layout=layout,
-                                              continuous_update=False),
-            "weak_fraction": w.FloatSlider(value=p["weak_fraction"], min=0, max=1, step=0.05,
-                                           description="weak share", style=style, layout=layout,
-                                           continuous_update=False),
-            "rtt_data": w.Dropdown(options=[(v[0], k) for k, v in RTT_DATASETS.items()], value=p["rtt_data"], description="RTT data",
-                                   style=style, layout=layout),
-            "placement": w.Dropdown(options=[(v[0], k) for k, v in PLACEMENTS.items()], value=p["placement"], description="placement",
-                                    style=style, layout=layout),
-            "leaseholder_region": w.Dropdown(options=regions, value=p["leaseholder_region"],
-                                             description="leaseholder region", style=style, layout=layout),
-            "read_path": w.Dropdown(options=list(raft.READ_PATHS), value=p["read_path"], description="read path",
-                                    style=style, layout=layout),
-        }
+        self.controls = {name: self._control(name, p[name], regions, style, layout) for name in CONTROLS}
         self.result: Dashboard | None = None
         self.error = ""
         self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width="1260px"))
@@ -585,6 +540,25 @@ class Explorer:
         ], layout=w.Layout(flex_flow="row wrap"))
         self.widget = w.VBox([panels, self.message, self.image, self.numbers], layout=w.Layout(overflow="hidden"))
         self.update()
+
+    def _control(self, name, value, regions, style, layout):
+        """The widget of one control, built from its registry entry (bounds, choices, type)."""
+        w, param = self._w, CONTROLS[name]
+        label, step = _WIDGETS[name]
+        if param.type == "bool":
+            return w.Checkbox(value=value, description=label, style=style)
+        if param.type in ("float", "int"):
+            lo, hi = slider_bounds(param)
+            kind = w.FloatSlider if param.type == "float" else w.IntSlider
+            return kind(value=value, min=lo, max=hi, step=step, description=label, style=style, layout=layout,
+                        continuous_update=False)
+        options = list(param.domain.values)
+        if name == "leaseholder_region":  # the regions of the chosen RTT data, not every known region
+            options = [r for r in regions if r in param.domain.values]
+        labels = {"placement": PLACEMENTS, "rtt_data": RTT_DATASETS}.get(name)
+        if labels is not None:
+            options = [(labels[k][0], k) for k in options]
+        return w.Dropdown(options=options, value=value, description=label, style=style, layout=layout)
 
     def values(self) -> dict:
         """The controls' current values, as :func:`dashboard` keyword arguments."""

@@ -106,6 +106,12 @@ def _validation_metrics() -> list[Metric]:
                   ("raft",), "visibility t50", "visibility t50"))
     out.append(_m("predicted_visibility_t50_ms", "ms", "lower", "model prediction of visibility_t50_ms",
                   ("raft",), "predicted visibility t50", "pred. visibility t50"))
+    # notebook 06 (etcd under load)
+    out.append(_m("predicted_write_latency_p99_ms", "ms", "lower",
+                  "write_load prediction of the p99 latency of a put at the leader at this rate", ("raft",),
+                  "predicted write latency p99", "pred. write p99"))
+    out.append(_m("write_throughput_per_s", "1/s", "higher", "achieved put throughput at the leader (etcd)",
+                  ("raft",), "achieved write throughput", "write throughput"))
     return out
 
 
@@ -164,6 +170,8 @@ _METRICS = [
     # raft (03)
     _m("write_saturation_rate_per_s", "1/s", "higher", "write rate at which the leaseholder saturates",
        ("raft",), "write rate that saturates the leaseholder", "write sat. rate"),
+    _m("write_rate_per_s", "1/s", "none", "write rate this row was computed at (a workload, not a choice)",
+       ("raft",), "write rate", "write rate", role="workload"),
     # the explorer (notebook 00, followerlab.explore.key_numbers)
     _m("first_query_latency_s", "s", "lower", "latency of the first query after a sync (cold unless prefetched)",
        ("follower",), "first-query latency", "first query"),

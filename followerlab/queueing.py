@@ -472,7 +472,12 @@ class QueueMetrics(Result):
             det = cv < _CV_DETERMINISTIC
             if det.any():
                 res[det] = 1.0 / mu[det] + _wait_quantile_flat(pw[det], theta[det], qs[det])
-            rest = ~det
+            # exponential service with p = 1 - θ/μ (M/M/1): (1-p) e^{-μt} + p P(E+S>t) = e^{-θt}
+            # exactly, so t_q = -ln(1-q)/θ in closed form instead of the iteration
+            expo1 = (cv == 1.0) & (np.abs(pw - (1.0 - theta / mu)) <= 1e-12) & (theta > 0.0)
+            if expo1.any():
+                res[expo1] = -np.log1p(-qs[expo1]) / theta[expo1]
+            rest = ~det & ~expo1
             if rest.any():
                 res[rest] = _solve_response(pw[rest], theta[rest], mu[rest], cv[rest], qs[rest])
             out[sel] = res

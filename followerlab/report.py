@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 import html
+import json
 import time
 from pathlib import Path
 
@@ -222,6 +223,33 @@ def _comparison(assessed: pd.DataFrame, policies: dict) -> list[str]:
     return parts
 
 
+def _sweeps(out: Path, records: list[dict]) -> list[str]:
+    """One section per sweep run: its summary (sizes, extremes, the front, capped) and density figure."""
+    from .sweep import summary_html
+
+    parts = []
+    for r in records:
+        run = out / "runs" / r["run_id"]
+        if r.get("status") not in ("ok", "skipped") or not (run / "sweep.json").exists():
+            continue
+        try:
+            s = json.loads((run / "sweep.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not parts:
+            parts.append("<h2>Sweeps</h2><p class='sub'>Each sweep is one run; every configuration is a row of "
+                         "<code>sweeps.parquet</code> (and of the run's <code>results.parquet</code>). The front's "
+                         "first configurations are also in the comparison below.</p>")
+        link = f"runs/{r['run_id']}/notebook.html"
+        parts.append(f"<h3><a href='{html.escape(link)}'>{html.escape(r['run_id'])}</a></h3>")
+        parts.append(summary_html(s, link=f"runs/{r['run_id']}/results.parquet"))
+        if (run / "sweep.png").exists():
+            parts.append(f"<div class='figs'><figure><img src='runs/{html.escape(r['run_id'])}/sweep.png' "
+                         f"alt='density of the sweep'><figcaption>{html.escape(r['run_id'])}: every configuration "
+                         "(density) and the Pareto front</figcaption></figure></div>")
+    return parts
+
+
 def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, figures: bool = True,
                  title: str = "followerlab batch report", comparison: dict | None = None,
                  policies: dict | None = None) -> Path:
@@ -301,6 +329,7 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
     if len(assessed):
         parts += _judging(assessed, policies)
         parts += _comparison(assessed, policies)
+    parts += _sweeps(out, records)
     parts.append("<h2>Runs</h2><table><tr><th>run</th><th>status</th><th>time (s)</th><th>parameters set by the scenario</th></tr>")
     for r in records:
         link = f"runs/{r['run_id']}/notebook.html"

@@ -1,16 +1,21 @@
 """Typed scenario files: which notebooks to run with which parameters, validated.
 
-A notebook's ``parameters`` cell *is* its schema.  Each line follows the convention of
-CONTRIBUTING.md::
+A notebook's parameters are declared once, in the registry :mod:`followerlab.parameters`
+(name, type, unit, domain, default, meaning); its ``parameters`` cell is generated from
+there (``python -m followerlab params --write``).  :func:`notebook_parameters` gives a
+notebook's parameters as :class:`ParameterSpec` objects -- from the registry for the
+notebooks it declares, otherwise (a notebook of your own, the test fixtures) parsed from
+the cell tagged ``parameters``, whose lines follow the convention of CONTRIBUTING.md::
 
     refresh_period_s: float = 120.0   # [30, 1800] s; metadata refresh period of each query head
     routing_mode: str = "random"      # {random, by_database, by_query, by_session}; weak routing
     prefetch: bool = False            # auto-prefetch on the follower
     periods_s: list = [60.0, 120.0]   # [30, 1800] s; a vectorized sweep (range of the elements)
 
-:func:`notebook_parameters` reads those lines (name, type, default, range or choices, unit,
-meaning); :func:`parameter_model` turns them into a :mod:`pydantic` model that refuses an
-unknown key, a wrong type or an out-of-range value.  :func:`load_scenarios` reads scenario
+:func:`parse_parameters` reads those lines (name, type, default, range or choices, unit,
+meaning); :func:`parameter_model` turns specs into a :mod:`pydantic` model that refuses an
+unknown key, a wrong type or an out-of-range value; :func:`parameter_domain` gives one
+parameter's range or choices.  :func:`load_scenarios` reads scenario
 files (YAML, format in ``data/scenarios/README.md``), validates every value against the schema
 of each notebook that declares it, expands ``grid:`` sweeps to their Cartesian product and
 returns one :class:`Run` per scenario point × notebook.  Every problem in a file is reported
@@ -60,6 +65,7 @@ from typing import Annotated, Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
+from . import parameters as _registry
 from .constraints import parse_policy  # objectives, constraints, configuration_axes of a scenario
 
 __all__ = [
@@ -69,6 +75,8 @@ __all__ = [
     "RESERVED_PARAMETERS",
     "parse_parameters",
     "notebook_parameters",
+    "parameter_domain",
+    "spec_of",
     "parameter_model",
     "load_scenarios",
     "plan_scenarios",
@@ -78,10 +86,11 @@ __all__ = [
     "default_notebook_dir",
 ]
 
-#: Parameters the batch runner sets itself; a scenario may not set them.
-RESERVED_PARAMETERS = ("output_dir",)
+#: Parameters the batch runner sets itself; a scenario may not set them (the registry's list:
+#: ``output_dir``, and ``sweep``, the JSON of a scenario's ``sweep:``, see :mod:`followerlab.sweep`).
+RESERVED_PARAMETERS = _registry.RESERVED
 
-_TYPES = ("float", "int", "bool", "str", "list")
+_TYPES = _registry.TYPES
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _INTERVAL_RE = re.compile(r"^\s*([\[(])\s*([^,\])]+?)\s*,\s*([^\])]+?)\s*([\])])\s*(.*)$")
 _CHOICES_RE = re.compile(r"^\s*\{([^}]*)\}\s*(.*)$")
@@ -257,18 +266,71 @@ def _notebook_parameters_cached(path: str, mtime_ns: int) -> tuple[ParameterSpec
         raise ValueError(f"{path}: {exc}") from None
 
 
+def spec_of(parameter: _registry.Parameter) -> ParameterSpec:
+    """A registry :class:`~followerlab.parameters.Parameter` as a :class:`ParameterSpec`.
+
+    The same spec :func:`parse_parameters` reads from the line
+    :meth:`~followerlab.parameters.Parameter.line` generates (the agreement test checks it).
+    """
+    d = parameter.domain
+    rng = {}
+    if isinstance(d, _registry.Interval):
+        rng = dict(lower=None if d.lower is None else float(d.lower), upper=None if d.upper is None else float(d.upper),
+                   lower_open=d.lower_open or d.lower is None, upper_open=d.upper_open or d.upper is None)
+    elif isinstance(d, _registry.Choices):
+        rng = dict(choices=d.values)
+    default = list(parameter.default) if parameter.type == "list" else parameter.default
+    return ParameterSpec(name=parameter.name, type=parameter.type, default=default, unit=parameter.unit,
+                         help=parameter.help, element_type=parameter.element_type, **rng)
+
+
 def notebook_parameters(path: str | Path) -> list[ParameterSpec]:
-    """The parameters a notebook declares (its cell tagged ``parameters``), parsed.
+    """The parameters a notebook declares.
+
+    From the registry (:mod:`followerlab.parameters`) when it declares the notebook's stem
+    (the shipped notebooks), else parsed from the notebook's cell tagged ``parameters``.
 
     Raises
     ------
     ValueError
-        If the notebook has no ``parameters`` cell or the cell cannot be parsed (names the path).
+        If the notebook file does not exist, or (not in the registry) it has no
+        ``parameters`` cell or the cell cannot be parsed (names the path).
     """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"notebook not found: {path}")
+    if path.stem in _registry.NOTEBOOKS:
+        return [spec_of(p) for p in _registry.parameters_of(path.stem)]
     return list(_notebook_parameters_cached(str(path.resolve()), path.stat().st_mtime_ns))
+
+
+def parameter_domain(notebook: str | Path, name: str):
+    """The allowed values of parameter ``name`` of ``notebook`` (a registered stem or a path).
+
+    Returns a :class:`followerlab.parameters.Interval` (numbers; for a ``list``, of each
+    element), a :class:`followerlab.parameters.Choices`, or ``None`` (any value of its type).
+    A sweep checks its axis endpoints with ``domain.contains(value)``.
+
+    >>> parameter_domain("02-admin-node-load", "refresh_period_s")
+    Interval(lower=30, upper=1800, lower_open=False, upper_open=False)
+
+    Raises
+    ------
+    ValueError
+        If the notebook is unknown or does not declare ``name``.
+    """
+    stem = Path(str(notebook)).stem if str(notebook).endswith(".ipynb") else str(notebook)
+    if stem in _registry.NOTEBOOKS:
+        return _registry.domain(stem, name)
+    specs = {s.name: s for s in notebook_parameters(notebook)}
+    if name not in specs:
+        raise ValueError(f"{notebook}: no parameter {name!r}{_suggest(name, sorted(specs))}")
+    s = specs[name]
+    if s.choices is not None:
+        return _registry.Choices(s.choices)
+    if s.lower is None and s.upper is None:
+        return None
+    return _registry.Interval(s.lower, s.upper, s.lower_open, s.upper_open)
 
 
 # ----------------------------------------------------------------------------- pydantic models
@@ -325,7 +387,7 @@ def parameter_model(specs: list[ParameterSpec], *, name: str = "parameters") -> 
 
     Unknown keys are refused (``extra='forbid'``); numbers must be finite numbers (``"1e3"``,
     which YAML 1.1 reads as a string, is refused, as are ``true``, ``.nan`` and ``.inf``);
-    ranges and choices come from the comments.  Reserved parameters (``output_dir``) are left out: the batch runner sets them.
+    ranges and choices come from the specs (the registry, or a cell's comments).  Reserved parameters (``output_dir``) are left out: the batch runner sets them.
     """
     fields: dict[str, Any] = {}
     for spec in specs:
@@ -356,6 +418,7 @@ class _ScenarioSpec(BaseModel):
     notebooks: list[str] = Field(min_length=1)
     parameters: dict[str, Any] = {}
     grid: dict[str, list[Any]] = {}
+    sweep: Any = None        # checked by followerlab.sweep.parse_spec / validate_axes
     objectives: Any = None  # checked by followerlab.constraints.parse_policy
     constraints: Any = None
     configuration_axes: Any = None
@@ -553,12 +616,15 @@ class _Expansion:
     params: dict             # notebook path -> validated scenario parameters it declares
     grid: dict               # notebook path -> {key: [validated values]} for the keys it declares
     wanted: frozenset | None = None
+    sweep: str = ""          # the JSON of a validated sweep spec: one run per notebook receives it
 
     def notebooks(self) -> list[Path]:
         return [nb for nb in self.schemas if self.wanted is None or nb.stem in self.wanted]
 
     @property
     def count(self) -> int:
+        if self.sweep:
+            return len(self.notebooks())
         return math.prod(len(v) for v in self.sc.grid.values()) * len(self.notebooks())
 
     def __iter__(self):
@@ -570,6 +636,14 @@ class _Expansion:
         base.update(sc.parameters)
         defaults = {nb: {s.name: s.default for s in schema.values() if s.name not in RESERVED_PARAMETERS}
                     for nb, schema in self.schemas.items()}
+        if self.sweep:
+            for nb in nbs:
+                params = {**self.params[nb], "sweep": self.sweep}
+                yield Run(scenario=sc.name, base_scenario=sc.name, notebook=nb, parameters=params,
+                          effective={**defaults[nb], **params}, source=self.source, description=sc.description,
+                          grid_point={}, label=sc.label.format(**{k: _fmt_value(v) if isinstance(v, float) else v
+                                                                  for k, v in base.items()}) if sc.label else sc.name)
+            return
         for combo in itertools.product(*(range(len(sc.grid[k])) for k in keys)):
             point = {k: sc.grid[k][i] for k, i in zip(keys, combo)}
             scen = sc.name + ("@" + ",".join(f"{k}={_fmt_value(v)}" for k, v in point.items()) if point else "")
@@ -711,10 +785,47 @@ def _load_file(path: Path, notebook_dir: Path) -> tuple[list[_Expansion], list[s
                 problems.append(f"{where}: label: {sc.label!r} cannot be filled from the parameters "
                                 f"({type(exc).__name__}: {exc})")
                 bad = True
+        sweep_json = ""
+        if sc.sweep is not None:
+            sweep_problems = _check_sweep(sc, schemas, where)
+            problems += sweep_problems
+            bad = bad or bool(sweep_problems)
+            if not sweep_problems:
+                from . import sweep as _sweep
+
+                sweep_json = json.dumps(_sweep.parse_spec(sc.sweep), separators=(",", ":"))  # axis order kept
         if bad:
             continue
-        expansions.append(_Expansion(sc=sc, source=path, schemas=schemas, params=validated, grid=validated_grid))
+        expansions.append(_Expansion(sc=sc, source=path, schemas=schemas, params=validated, grid=validated_grid,
+                                     sweep=sweep_json))
     return expansions, problems
+
+
+def _check_sweep(sc, schemas: dict, where: str) -> list[str]:
+    """Problems with a scenario's ``sweep:``: its structure (:func:`followerlab.sweep.parse_spec`),
+    then each axis against each notebook's sweep model and parameter domains."""
+    from . import sweep as _sweep
+
+    if sc.grid:
+        return [f"{where}: sweep: a scenario has grid: (one run per point) or sweep: (one run), not both"]
+    try:
+        spec = _sweep.parse_spec(sc.sweep, where=where)
+    except _sweep.SweepSpecError as exc:
+        return exc.problems
+    problems = [f"{where}: sweep.axes.{k}: also set in parameters; set it in one place"
+                for k in spec["axes"] if k in sc.parameters]
+    for nb, schema in schemas.items():
+        model = parameter_model(list(schema.values()), name=nb.stem)
+
+        def check(name, value, model=model):
+            try:
+                model(**{name: value})
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                raise ValueError(f"{err['msg'].removeprefix('Value error, ')}; got {_short(value)}") from None
+
+        problems += _sweep.validate_axes(spec, nb.stem, schema, check, where)
+    return problems
 
 
 class ScenarioPlan:

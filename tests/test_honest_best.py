@@ -113,7 +113,8 @@ def test_a_row_without_an_objective_is_not_compared_and_says_which():
 def test_shipped_scenarios_on_the_example_table():
     table = derive_metrics(pd.read_csv(EXAMPLE))
     policies = policies_for_results(EXAMPLE)
-    assert set(policies) == {"follower", "consistency", "raft-us-uk", "raft-europe", "raft-global"}
+    assert set(policies) == {"follower", "consistency", "raft-us-uk", "raft-europe", "raft-global",
+                             "weak-heads-sweep", "raft-writes-sweep"}   # the shipped files (sweeps.yaml too)
     a = assess(table, policies)
     assert not (a["best"] & (a["status"] != "best")).any()
     saturated = (a.get("admin_utilization", 0) >= 1) | np.isinf(a["read_latency_p50_ms"].fillna(0))
@@ -315,7 +316,7 @@ def test_policies_are_found_from_a_batch_started_elsewhere(tmp_path, monkeypatch
     (run / "run.json").write_text(json.dumps({"source": "data/scenarios/query-consistency.yaml"}))
     assert list(policies_for_results(tmp_path / "batch" / "results.parquet")) == ["consistency"]
     # no runs beside the table (the shipped example): the shipped scenario files
-    assert len(policies_for_results(EXAMPLE)) == 5
+    assert len(policies_for_results(EXAMPLE)) == 7   # 5 grid scenarios + the 2 of sweeps.yaml
 
 
 def test_index_of_the_shipped_scenarios_marks_no_infeasible_configuration(tmp_path):

@@ -49,7 +49,6 @@ from .admin import _MG1_POINTS, AdminLoad, _mixture_service, admin_node_load  # 
 from .advice import Advice, advise
 from .heads import QueryHeads, query_head_count
 from .policy import (  # noqa: F401
-    _MODE_TO_POLICY,
     POLICY_VALUES,
     REQUEST_VALUES,
     ConsistencyResolution,

@@ -40,7 +40,6 @@ REQUEST_VALUES = {
     "affinitizedweakconsistency": "WeakAffinitizedByQuery",
     "databaseaffinitizedweakconsistency": "WeakAffinitizedByDatabase",
 }
-_MODE_TO_POLICY = {v: k for k, v in POLICY_VALUES.items()}
 
 
 @dataclass(frozen=True)

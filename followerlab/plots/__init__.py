@@ -11,3 +11,4 @@ from ._validation import plot_error_by_hops, plot_predicted_vs_measured, plot_vi
 from ._raft import raft_read_latency_bars, raft_rtt_heatmap, raft_staleness_bars, raft_t_visibility_curves, raft_write_latency_bars, raft_write_load_curves  # noqa: F401
 from ._compare import metric_bars, tradeoff_scatter  # noqa: F401
 from ._sensitivity import tornado  # noqa: F401
+from ._sweep import sweep_density  # noqa: F401

@@ -87,7 +87,8 @@ class ReadLatency(Result):
 
 def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leaseholder", *,
                  intra_region_rtt_ms=0.0, max_staleness_s=10.0, version: str = "v23.1",
-                 target_duration_s=3.0, side_transport_interval_s=0.2) -> ReadLatency:
+                 target_duration_s=3.0, side_transport_interval_s=0.2, per_hop_ms=0.0,
+                 client_overhead_ms=0.0) -> ReadLatency:
     """Latency (ms) and staleness (s) of a single-row read by path, for a client region.
 
     Paths (CRDB-FollowerReadsTopology, CRDB-FollowerReads, CRDB-GlobalTables, etcd-APIGuarantees):
@@ -127,7 +128,9 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
     (``intra_region_rtt_ms``), and an RTT between two positions in the same region is also
     ``intra_region_rtt_ms``.  The nearest replica's closed-timestamp age includes the one-way
     delay ``RTT_{L,N}/2`` from the leaseholder; at the leaseholder itself it is 0 (it can
-    always serve a present-time read).  Service time at the replica is not modelled.
+    always serve a present-time read).  Service time at the replica is not modelled, except two
+    optional constants (default 0): ``client_overhead_ms`` added to every path's latency and
+    ``per_hop_ms`` per message of the ReadIndex heartbeat round (two per ack).
 
     Examples
     --------
@@ -165,7 +168,8 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
         local, remote, p = to_lh, to_lh, zero + 1.0
         st_mean, st_max = zero, zero
     elif path == "readindex":
-        heartbeat = commit_latency(m, placement_.leaseholder, placement_.voters, 0.0, intra_region_rtt_ms=intra)
+        heartbeat = commit_latency(m, placement_.leaseholder, placement_.voters, 0.0, intra_region_rtt_ms=intra,
+                                   per_hop_ms=per_hop_ms)
         local = remote = to_lh + heartbeat
         p = zero + 1.0
         st_mean, st_max = zero, zero
@@ -184,8 +188,8 @@ def read_latency(rtt_ms, placement_: Placement, client_region, path: str = "leas
         st_mean = zero + p_fresh * np.nan_to_num(age.mean_given_at_most(bound)) + (1 - p_fresh) * bound
         st_max = zero + np.minimum(bound, age.max_s)
         local, remote = to_near, to_near + to_lh - intra
-    local = zero + local
-    remote = zero + remote
+    ov = as_float_array("client_overhead_ms", client_overhead_ms, minimum=0.0)
+    local, remote = zero + local + ov, zero + remote + ov
     mean = p * local + (1 - p) * remote
     p50 = _two_point_ppf(local, remote, p, 0.5)
     p99 = _two_point_ppf(local, remote, p, 0.99)

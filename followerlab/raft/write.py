@@ -45,7 +45,7 @@ def _check_quorum(quorum, n: int) -> int:
     return q
 
 
-def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=0.0, quorum=None):
+def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=0.0, quorum=None, per_hop_ms=0.0):
     """Time from the leader receiving a proposal to its commit, deterministic (ms).
 
     The leader appends (fsync) in parallel with sending the entry to every follower; follower
@@ -78,11 +78,15 @@ def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=
         RTT between two voters in the same region (*assumed*, not in the data; default 0).
     quorum : int, optional
         Votes needed (default the majority); must be a majority and at most ``n``.
+    per_hop_ms : float or array
+        Processing cost of one delivered message (>= 0, default 0): each ack adds two (MsgApp
+        out, MsgAppResp back), ``RTT + 2 h + F``; fit it with
+        :func:`followerlab.validation.predict.fit_message_costs`.
 
     Returns
     -------
     numpy.ndarray
-        Commit latency in ms, broadcast over ``fsync_ms``, ``intra_region_rtt_ms`` and stacked
+        Commit latency in ms, broadcast over ``fsync_ms``, ``per_hop_ms``, ``intra_region_rtt_ms`` and stacked
         matrices.
 
     Examples
@@ -114,7 +118,7 @@ def commit_latency(rtt_ms, leader, voters, fsync_ms=0.0, *, intra_region_rtt_ms=
         shape = np.broadcast_shapes(fsync.shape, intra.shape, arr.shape[:-2])
         return np.broadcast_to(fsync, shape).astype(float).copy()
     link = np.where(fpos == lpos, intra[..., None], arr[..., lpos, fpos]) if fpos.size else arr[..., lpos, fpos]
-    acks = link + fsync[..., None]
+    acks = link + fsync[..., None] + 2.0 * as_float_array("per_hop_ms", per_hop_ms, minimum=0.0)[..., None]
     kth = np.sort(acks, axis=-1)[..., q - 2]
     return np.maximum(fsync, kth)
 

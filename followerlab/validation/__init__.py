@@ -7,6 +7,10 @@
   the v3 JSON gateway; latency and follower-staleness drivers.
 * :mod:`~followerlab.validation.predict`: the adapter from a layout to :mod:`followerlab.raft`.
 * :mod:`~followerlab.validation.experiments`: layouts, interleaved runs, comparison, saved runs.
+* :mod:`~followerlab.validation.load`: open-loop (Poisson) and closed-loop load drivers, a stub.
+* :mod:`~followerlab.validation.loadfit`: :func:`followerlab.raft.write_load` fitted to a curve.
+* :mod:`~followerlab.validation.learners`: etcd learners (non-voting replicas) vs voters.
+* :mod:`~followerlab.validation.load_experiments`: issue 15's full run and its CI check.
 
 >>> from followerlab.validation import Layout, network_ms
 >>> network_ms(Layout("sym", (10.0, 10.0, 10.0)))["put_leader"]
@@ -18,5 +22,6 @@ from .cluster import EtcdCluster, EtcdError, etcd_available  # noqa: F401
 from .experiments import (CALIBRATION_LAYOUT, CI_LAYOUTS, LAYOUTS, STALENESS_LAYOUTS, compare, load_run,  # noqa: F401
                           run_latency_experiment, run_staleness_experiment, save_run, staleness_table,
                           visibility_t50)
-from .predict import OPS, Calibration, Layout, calibrate, network_ms, predict, rtt_from_delays  # noqa: F401
+from .predict import (OPS, Calibration, Layout, MessageCosts, calibrate, fit_message_costs, network_ms,  # noqa: F401
+                      predict, rtt_from_delays)
 from .proxy import ProxyProcess  # noqa: F401

@@ -167,7 +167,7 @@ def measure_latency(cluster: EtcdCluster, op: str, member: int, count: int = 100
     LatencySample
     """
     op = check_choice("op", op, OPERATIONS)
-    member = int(as_int_array("member", member, minimum=0, maximum=cluster.n - 1))
+    member = int(as_int_array("member", member, minimum=0, maximum=getattr(cluster, "size", cluster.n) - 1))
     count = int(as_int_array("count", count, minimum=1, maximum=10**6))
     concurrency = int(as_int_array("concurrency", concurrency, minimum=1, maximum=64))
     warmup = int(as_int_array("warmup", warmup, minimum=0, maximum=10**4))
@@ -272,7 +272,7 @@ def measure_staleness(cluster: EtcdCluster, leader: int, follower: int, *, write
         Feed it to :func:`visibility_curve`.
     """
     leader = int(as_int_array("leader", leader, minimum=0, maximum=cluster.n - 1))
-    follower = int(as_int_array("follower", follower, minimum=0, maximum=cluster.n - 1))
+    follower = int(as_int_array("follower", follower, minimum=0, maximum=getattr(cluster, "size", cluster.n) - 1))
     if follower == leader:
         raise ValueError(f"follower must differ from leader ({leader}); got {follower}")
     writes = int(as_int_array("writes", writes, minimum=2, maximum=10**6))

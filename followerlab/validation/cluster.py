@@ -156,6 +156,12 @@ class EtcdCluster:
     heartbeat_ms, election_ms : int
         etcd ``--heartbeat-interval`` and ``--election-timeout`` (etcd defaults 100, 1000).
         Keep the election timeout well above the largest injected RTT.
+    learners : int
+        Non-voting members (``etcdctl member add --learner``; 0..4) added after the voters
+        elect a leader; they get the member indices ``n .. n + learners - 1`` and a proxy of
+        their own (delay 0 until :meth:`set_delays` says otherwise).  Voters-only calls
+        (:meth:`leader`, :meth:`move_leader`) ignore them; etcd 3.4 serves only
+        serializable reads at a learner ([etcd-Learner] in docs/references.rst).
     data_root : str, optional
         Where the temporary data directories go.  Default ``/dev/shm`` when it exists (tmpfs:
         fdatasync is cheap and steady, so the measurements are not at the mercy of the disk
@@ -178,8 +184,9 @@ class EtcdCluster:
     """
 
     def __init__(self, n: int = 3, delays_ms=None, *, heartbeat_ms: int = 100, election_ms: int = 1000,
-                 data_root: str | None = None, start_timeout_s: float = 30.0, nice: int = 0):
+                 data_root: str | None = None, start_timeout_s: float = 30.0, nice: int = 0, learners: int = 0):
         self.n = int(as_int_array("n", n, minimum=1, maximum=9))
+        self.learners = int(as_int_array("learners", learners, minimum=0, maximum=4))
         d = [0.0] * self.n if delays_ms is None else as_float_array("delays_ms", delays_ms, minimum=0.0).tolist()
         if len(d) != self.n:
             raise ValueError(f"delays_ms must have one value per member ({self.n}); got {delays_ms!r}")
@@ -232,30 +239,68 @@ class EtcdCluster:
     def _start(self, binary: str) -> None:
         _remove_orphans(self.data_root)
         self.tmpdir = Path(tempfile.mkdtemp(prefix=f"followerlab-etcd-{os.getpid()}-", dir=self.data_root))
-        ports = free_ports(2 * self.n)
-        self.client_ports, self.peer_ports = ports[: self.n], ports[self.n :]
-        self.proxy = ProxyProcess(self.peer_ports, self.initial_delays_ms, popen_kwargs=_popen_kwargs(),
-                                  nice=self.nice)
+        m = self.size
+        ports = free_ports(2 * m)
+        self.client_ports, self.peer_ports = ports[:m], ports[m:]
+        self.proxy = ProxyProcess(self.peer_ports, self.initial_delays_ms + [0.0] * self.learners,
+                                  popen_kwargs=_popen_kwargs(), nice=self.nice)
         advertised = [f"http://{HOST}:{p}" for p in self.proxy.ports]
-        initial = ",".join(f"m{i}={u}" for i, u in enumerate(advertised))
+        initial = ",".join(f"m{i}={u}" for i, u in enumerate(advertised[: self.n]))
         token = f"followerlab-{os.getpid()}-{self.tmpdir.name}"
         self.procs = []
         for i in range(self.n):
-            log = open(self.tmpdir / f"m{i}.log", "wb")
-            args = [binary, "--name", f"m{i}", "--data-dir", str(self.tmpdir / f"m{i}.etcd"),
-                    "--listen-client-urls", f"http://{HOST}:{self.client_ports[i]}",
-                    "--advertise-client-urls", f"http://{HOST}:{self.client_ports[i]}",
-                    "--listen-peer-urls", f"http://{HOST}:{self.peer_ports[i]}",
-                    "--initial-advertise-peer-urls", advertised[i],
-                    "--initial-cluster", initial, "--initial-cluster-state", "new",
-                    "--initial-cluster-token", token,
-                    "--heartbeat-interval", str(self.heartbeat_ms), "--election-timeout", str(self.election_ms),
-                    "--logger", "zap", "--log-outputs", "stderr", "--log-level", "warn"]
-            self.procs.append(subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                               **_popen_kwargs(self.nice)))
-            log.close()
+            self._spawn(binary, i, initial, "new", token, advertised[i])
         self.wait_for_leader(self.start_timeout_s)
         self.member_ids = [self.status(i)["header"]["member_id"] for i in range(self.n)]
+        for i in range(self.n, m):
+            self._add_learner(binary, i, advertised, token)
+
+    def _add_learner(self, binary: str, i: int, advertised: list, token: str) -> None:
+        """``member add --learner`` through a voter, then start the member with state existing."""
+        deadline = time.monotonic() + self.start_timeout_s
+        while True:  # etcd refuses (503 "unhealthy cluster") until every voter was connected for 5 s
+            try:
+                self.request(self.wait_for_leader(self.start_timeout_s), "/v3/cluster/member/add",
+                             {"peerURLs": [advertised[i]], "isLearner": True}, timeout_s=10.0)
+                break
+            except EtcdError as exc:
+                if "unhealthy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.25)
+        initial = ",".join(f"m{j}={advertised[j]}" for j in range(i + 1))
+        self._spawn(binary, i, initial, "existing", token, advertised[i])
+        deadline = time.monotonic() + self.start_timeout_s
+        while True:
+            try:
+                st = self.status(i, timeout_s=1.0)
+                if st.get("isLearner") and st.get("leader", "0") != "0":
+                    break
+            except (EtcdError, OSError, ValueError):
+                pass
+            if self.procs[i].poll() is not None or time.monotonic() > deadline:
+                raise EtcdError(f"learner m{i} did not start; logs: {self.logs_tail()}")
+            time.sleep(0.05)
+        self.member_ids.append(st["header"]["member_id"])
+
+    def _spawn(self, binary: str, i: int, initial: str, state: str, token: str, advertised: str) -> None:
+        log = open(self.tmpdir / f"m{i}.log", "wb")
+        args = [binary, "--name", f"m{i}", "--data-dir", str(self.tmpdir / f"m{i}.etcd"),
+                "--listen-client-urls", f"http://{HOST}:{self.client_ports[i]}",
+                "--advertise-client-urls", f"http://{HOST}:{self.client_ports[i]}",
+                "--listen-peer-urls", f"http://{HOST}:{self.peer_ports[i]}",
+                "--initial-advertise-peer-urls", advertised,
+                "--initial-cluster", initial, "--initial-cluster-state", state,
+                "--initial-cluster-token", token,
+                "--heartbeat-interval", str(self.heartbeat_ms), "--election-timeout", str(self.election_ms),
+                "--logger", "zap", "--log-outputs", "stderr", "--log-level", "warn"]
+        self.procs.append(subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                           **_popen_kwargs(self.nice)))
+        log.close()
+
+    @property
+    def size(self) -> int:
+        """Members of every kind: ``n`` voters plus the learners."""
+        return self.n + self.learners
 
     def pids(self) -> list[int]:
         """Process ids of every child still running (members and the proxy process)."""
@@ -314,14 +359,20 @@ class EtcdCluster:
         return p is not None and p.poll() is None
 
     def _member(self, name: str, i) -> int:
-        return int(as_int_array(name, i, minimum=0, maximum=self.n - 1))
+        return int(as_int_array(name, i, minimum=0, maximum=self.size - 1))
 
     # ------------------------------------------------------------------ control
     def set_delays(self, delays_ms) -> None:
-        """Set the proxy delay ``x_i`` (ms) of every member; takes effect for new bytes."""
+        """Set the proxy delay ``x_i`` (ms) of every member; takes effect for new bytes.
+
+        ``n`` values set the voters and keep the learners' delays; ``n + learners`` set all.
+        """
         if self.proxy is None:
             raise EtcdError("cluster is not running")
-        self.proxy.set_delays(delays_ms)
+        d = list(as_float_array("delays_ms", delays_ms, minimum=0.0).ravel())
+        if len(d) == self.n and self.learners:
+            d += list(self.proxy.delays_ms[self.n:])
+        self.proxy.set_delays(d)
 
     @property
     def delays_ms(self) -> list[float]:
@@ -380,7 +431,7 @@ class EtcdCluster:
         if self.tmpdir is None:
             return ""
         out = []
-        for i in range(self.n):
+        for i in range(len(self.procs) or self.n):
             f = self.tmpdir / f"m{i}.log"
             if f.exists():
                 out.append(f"[m{i}] " + f.read_text(errors="replace")[-chars:])

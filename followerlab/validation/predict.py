@@ -50,11 +50,18 @@ import pandas as pd
 from .. import raft
 from .._validate import as_float_array, as_int_array, check_choice
 
-__all__ = ["Layout", "OPS", "rtt_from_delays", "network_ms", "Calibration", "calibrate", "predict"]
+__all__ = ["Layout", "OPS", "HOPS", "rtt_from_delays", "network_ms", "Calibration", "calibrate", "predict",
+           "MessageCosts", "fit_message_costs"]
 
 #: The operations predicted and measured, in display order.
 OPS = ("put_leader", "put_follower", "read_linearizable_leader", "read_linearizable_follower",
        "read_serializable_follower")
+
+#: Number of peer messages on each operation's critical path (every one crosses a proxy):
+#: MsgApp + MsgAppResp (or heartbeat + response) for the quorum round, plus MsgProp / MsgReadIndex
+#: to the leader and the leader's answer when a follower forwards.
+HOPS = {"put_leader": 2, "put_follower": 4, "read_linearizable_leader": 2, "read_linearizable_follower": 4,
+        "read_serializable_follower": 0}
 
 
 @dataclass(frozen=True)
@@ -119,14 +126,23 @@ def rtt_from_delays(delays_ms) -> np.ndarray:
     return rtt
 
 
-def network_ms(layout: Layout) -> dict:
-    """The network part (ms) of every operation in :data:`OPS`, from :mod:`followerlab.raft`."""
+def network_ms(layout: Layout, per_hop_ms: float = 0.0) -> dict:
+    """The network part (ms) of every operation in :data:`OPS`, from :mod:`followerlab.raft`.
+
+    ``per_hop_ms`` (default 0) is the processing cost of one delivered peer message
+    (:func:`followerlab.raft.commit_latency`'s ``per_hop_ms``); the forwarded operations pay it
+    twice more (request to the leader, answer back), so the result grows by ``HOPS[op] * h``.
+
+    >>> network_ms(Layout("z", (0.0, 0.0, 0.0)), per_hop_ms=0.5)["put_follower"]
+    2.0
+    """
+    h = float(as_float_array("per_hop_ms", per_hop_ms, minimum=0.0))
     rtt = rtt_from_delays(layout.delays_ms)
     live = [i for i in range(layout.n) if i not in layout.stopped]
     q = raft.quorum_size(layout.n)
     q = int(np.asarray(q))
-    commit = float(raft.commit_latency(rtt, layout.leader, live, fsync_ms=0.0, quorum=q))
-    hop = float(rtt[layout.follower, layout.leader])
+    commit = float(raft.commit_latency(rtt, layout.leader, live, fsync_ms=0.0, quorum=q, per_hop_ms=h))
+    hop = float(rtt[layout.follower, layout.leader]) + 2.0 * h
     return {
         "put_leader": commit,
         "put_follower": hop + commit,
@@ -180,17 +196,179 @@ def calibrate(samples: dict, layout: Layout | None = None, source: str = "zero-d
     return Calibration(p50, p90, source)
 
 
-def predict(layout: Layout, calibration: Calibration, op: str | None = None) -> pd.DataFrame:
+def predict(layout: Layout, calibration: Calibration | None, op: str | None = None, *,
+            costs: "MessageCosts | None" = None) -> pd.DataFrame:
     """Predicted p50 and p90 (ms) of each operation on ``layout``: network part + overhead.
+
+    Without ``costs`` the overhead is the calibration's (per operation, measured at zero delay).
+    With ``costs`` (:func:`fit_message_costs`) the p50 is
+
+    .. math:: \\text{net}_0 + c + (h + d\\,[\\text{net}_0 > 0])\\,\\text{hops} + w\\,[\\text{put}]
+              + f\\,(n - 1)\\,[\\text{hops} > 0]
+
+    and the p90 adds the calibration's p90 - p50 spread of the operation (NaN without a
+    calibration).
 
     >>> cal = Calibration({op: 3.0 for op in OPS}, {op: 5.0 for op in OPS})
     >>> predict(Layout("sym3", (10.0, 10.0, 10.0)), cal, "put_leader")
       layout          op  network_ms  predicted_p50_ms  predicted_p90_ms
     0   sym3  put_leader        20.0              23.0              25.0
+    >>> k = MessageCosts(client_overhead_ms=1.0, per_hop_ms=0.25, write_ms=0.5, per_delayed_hop_ms=0.5)
+    >>> float(predict(Layout("sym3", (10.0, 10.0, 10.0)), cal, "put_leader", costs=k).predicted_p50_ms[0])
+    23.0
     """
     ops = OPS if op is None else (check_choice("op", op, OPS),)
+    if calibration is None and costs is None:
+        raise ValueError("predict needs a calibration or costs; got neither")
     net = network_ms(layout)
-    rows = [{"layout": layout.name, "op": o, "network_ms": net[o],
-             "predicted_p50_ms": net[o] + calibration.p50_ms[o],
-             "predicted_p90_ms": net[o] + calibration.p90_ms[o]} for o in ops]
+    rows = []
+    for o in ops:
+        if costs is None:
+            p50, p90 = net[o] + calibration.p50_ms[o], net[o] + calibration.p90_ms[o]
+        else:
+            p50 = float(costs.overhead_ms(o, delayed=net[o] > 0, n=layout.n)) + net[o]
+            spread = np.nan if calibration is None else calibration.p90_ms[o] - calibration.p50_ms[o]
+            p90 = p50 + spread
+        rows.append({"layout": layout.name, "op": o, "network_ms": net[o], "predicted_p50_ms": p50,
+                     "predicted_p90_ms": p90})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class MessageCosts:
+    """Local costs of an etcd request, per message and per request (ms), from a linear fit.
+
+    The measured median of operation ``o`` on a layout is modelled as
+
+    .. math::
+
+        \\tilde T = \\text{net}_0 + c + h\\,H_o + w\\,[o \\text{ is a put}] + d\\,H_o\\,[\\text{net}_0 > 0]
+                   + f\\,(n - 1)\\,[H_o > 0]
+
+    with ``net_0`` the model's network part (:func:`network_ms` at ``per_hop_ms = 0``) and
+    ``H_o`` = :data:`HOPS` the peer messages on the critical path.
+
+    Attributes
+    ----------
+    client_overhead_ms : float
+        ``c``: the request's fixed cost (client, HTTP gateway, gRPC, the answer), paid once.
+    per_hop_ms : float
+        ``h``: processing cost of one delivered peer message (marshal, proxy forwarding, the
+        receiver's raft step), also at zero delay.
+    write_ms : float
+        ``w``: what a put costs beyond a read with the same messages (WAL fsync, apply).
+    per_delayed_hop_ms : float
+        ``d``: extra cost of a message that waited in a delaying proxy (a sleeping process
+        wakes late on a busy machine); 0 when the fit saw no delayed layout.
+    per_follower_ms : float
+        ``f``: the leader's cost per follower of one quorum round (it sends and receives
+        ``n - 1`` messages, not only the ``2`` on the critical path); 0 when the fit saw one
+        cluster size only (then ``f`` cannot be told from ``c``).
+    rows : int
+        Rows of the fit; ``residual_rms_ms`` their root-mean-square residual.
+
+    References
+    ----------
+    Ongaro2014 (Raft's messages), etcd-rafthttp (how etcd peers carry them), in docs/references.rst.
+    """
+
+    client_overhead_ms: float
+    per_hop_ms: float
+    write_ms: float
+    per_delayed_hop_ms: float = 0.0
+    per_follower_ms: float = 0.0
+    rows: int = 0
+    residual_rms_ms: float = float("nan")
+
+    def overhead_ms(self, op: str, delayed: bool = False, n: int = 3) -> float:
+        """Everything but the network part for operation ``op`` (ms).
+
+        >>> MessageCosts(1.0, 0.5, 2.0).overhead_ms("put_follower")
+        5.0
+        """
+        op = check_choice("op", op, OPS)
+        hop = self.per_hop_ms + (self.per_delayed_hop_ms if delayed else 0.0)
+        fan = self.per_follower_ms * (n - 1) if HOPS[op] else 0.0
+        return self.client_overhead_ms + hop * HOPS[op] + (self.write_ms if op.startswith("put") else 0.0) + fan
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"client_overhead_ms": self.client_overhead_ms, "per_hop_ms": self.per_hop_ms,
+                              "write_ms": self.write_ms, "per_delayed_hop_ms": self.per_delayed_hop_ms,
+                              "per_follower_ms": self.per_follower_ms,
+                              "rows": self.rows, "residual_rms_ms": self.residual_rms_ms}])
+
+
+def fit_message_costs(table: pd.DataFrame, *, delayed: bool | None = None,
+                      per_follower: bool | None = None) -> MessageCosts:
+    """Least-squares fit of :class:`MessageCosts` to measured medians.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per (layout, operation) with columns ``op``, ``network_ms`` (the zero-cost
+        network part, as :func:`network_ms` gives it) and ``measured_p50_ms``; e.g. the output
+        of :func:`followerlab.validation.experiments.compare` or
+        :func:`followerlab.validation.experiments.summarize`.  Zero-delay rows alone determine
+        ``c``, ``h`` and ``w`` (five operations with 0, 2 and 4 hops, puts and reads).
+    delayed : bool, optional
+        Whether to fit ``d`` (default: when the table has delayed rows with hops).
+    per_follower : bool, optional
+        Whether to fit ``f`` (default: when column ``n`` holds two or more cluster sizes).
+
+    Returns
+    -------
+    MessageCosts
+
+    Notes
+    -----
+    Ordinary least squares on the design ``[1, H_o, put, H_o [net_0 > 0], (n - 1) [H_o > 0]]``
+    (the last two columns only when fitted) for the residual
+    ``measured_p50 - net_0``; a fitted cost may come out negative (it is reported as fitted,
+    not clamped).  Refuses (ValueError) a table whose rows cannot separate the parameters.
+    Accuracy: exact on data that follow the model (tests/test_validation_costs.py recovers five
+    known costs from a hand-simulated message timeline to 0.05 ms); on etcd it is a description
+    with the residual it reports, not a law.
+
+    References
+    ----------
+    Ongaro2014, etcd-rafthttp in docs/references.rst.
+
+    Examples
+    --------
+    >>> rows = [{"op": o, "network_ms": 0.0, "measured_p50_ms": 1.0 + 0.5 * HOPS[o] + 2.0 * o.startswith("put")}
+    ...         for o in OPS]
+    >>> k = fit_message_costs(pd.DataFrame(rows))
+    >>> round(k.client_overhead_ms, 6), round(k.per_hop_ms, 6), round(k.write_ms, 6), k.per_delayed_hop_ms
+    (1.0, 0.5, 2.0, 0.0)
+    """
+    need = {"op", "network_ms", "measured_p50_ms"}
+    if not isinstance(table, pd.DataFrame) or not need <= set(table.columns):
+        raise ValueError(f"table must be a DataFrame with columns {sorted(need)}; got "
+                         f"{list(getattr(table, 'columns', []))!r}")
+    t = table[table.op.isin(OPS)]
+    if t.empty:
+        raise ValueError(f"table has no rows of the operations {OPS}")
+    hops = t.op.map(HOPS).to_numpy(float)
+    net0 = as_float_array("network_ms", t.network_ms.to_numpy(), minimum=0.0)
+    y = as_float_array("measured_p50_ms", t.measured_p50_ms.to_numpy()) - net0
+    put = t.op.str.startswith("put").to_numpy(float)
+    dh = hops * (net0 > 0)
+    if delayed is None:
+        delayed = bool(np.any(dh > 0))
+    n = t["n"].to_numpy(float) if "n" in t.columns else np.full(hops.shape, 3.0)
+    if per_follower is None:
+        per_follower = bool(np.unique(n).size > 1)
+    fan = (n - 1) * (hops > 0)
+    cols = [np.ones_like(hops), hops, put] + ([dh] if delayed else []) + ([fan] if per_follower else [])
+    X = np.column_stack(cols)
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise ValueError("table cannot separate the costs: it needs rows with 0, 2 and 4 hops, puts and reads"
+                         + (", and delayed as well as zero-delay rows" if delayed else "")
+                         + (", and two cluster sizes" if per_follower else "")
+                         + f"; got ops {sorted(set(t.op))!r}")
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    res = y - X @ beta
+    d = float(beta[3]) if delayed else 0.0
+    f = float(beta[-1]) if per_follower else 0.0
+    return MessageCosts(float(beta[0]), float(beta[1]), float(beta[2]), d, f, int(y.size),
+                        float(np.sqrt(np.mean(res ** 2))))

@@ -1,0 +1,289 @@
+"""Calibrate :func:`followerlab.raft.write_load` on a measured latency-throughput curve.
+
+The model of a put to the leader at offered rate λ (open loop, Poisson arrivals):
+
+.. math::
+
+    T(\\lambda) = c_0 + \\text{net} + S + U(\\lambda;\\, b, S), \\qquad
+    S = a + (n - 1)\\,f + b\\,p
+
+with ``net`` the network part of the layout (:func:`followerlab.validation.predict.network_ms`,
+``put_leader``), :math:`c_0` a constant local offset (client, gateway, apply), and the leader's
+bulk queue of :func:`~followerlab.raft.write_load` (batch ``b``, service ``S``, exact p50/p99).
+:func:`fit_write_load` finds :math:`(c_0, a, f)` by least squares on the log ratio of predicted
+to measured p50 and p99 at the rates the system kept up with, plus the log ratio of the
+predicted saturation throughput :math:`b/S` to the measured one, for each candidate batch size
+``b`` (an integer grid), and keeps the best ``b``.  With curves of one cluster size only, ``f``
+cannot be told from ``a`` (both enter through ``S``): it is then held at the value given
+(default 0) and ``a`` absorbs it; ``p`` is always held at the value given.
+
+References
+----------
+Bailey1954 (bulk-service queue) in docs/references.rst, through :func:`followerlab.raft.write_load`.
+
+>>> from followerlab import raft
+>>> rates = np.array([100.0, 300.0, 500.0, 700.0])
+>>> w = raft.write_load(rates, 3, 10.0 + 1.0, per_append_ms=1.0, per_follower_ms=0.1, per_proposal_ms=0.0)
+>>> curve = pd.DataFrame({"n": 3, "offered": rates, "network_ms": 10.0, "p50_ms": w.p50_ms,
+...                       "p99_ms": w.p99_ms, "saturated": False})
+>>> fit = fit_write_load(curve, batches=(1, 2), per_follower_ms=0.1)
+>>> fit.batch, round(fit.per_append_ms, 3), round(fit.offset_ms, 3)
+(1, 1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import raft
+from .._validate import as_float_array, as_int_array
+from .predict import network_ms
+
+__all__ = ["WriteLoadFit", "fit_write_load", "curve_table", "predict_curve"]
+
+
+@dataclass(frozen=True)
+class WriteLoadFit:
+    """Fitted service-time parameters of :func:`followerlab.raft.write_load` and the offset.
+
+    Attributes
+    ----------
+    batch : int
+    per_append_ms, per_follower_ms, per_proposal_ms : float
+        ``a``, ``f``, ``p`` (``f`` and ``p`` as given when not fitted, see ``fitted``).
+    offset_ms : float
+        :math:`c_0`, the constant local part added to the layout's network commit.
+    cost : float
+        Sum of squared log ratios at the optimum; ``rows`` the latency rows used.
+    fitted : tuple of str
+        Which parameters were fitted.
+    """
+
+    batch: int
+    per_append_ms: float
+    per_follower_ms: float
+    per_proposal_ms: float
+    offset_ms: float
+    cost: float
+    rows: int
+    fitted: tuple = ()
+
+    def service_ms(self, n) -> np.ndarray:
+        """The append time :math:`S` for ``n`` voters (ms)."""
+        n = as_int_array("n", n, minimum=1)
+        return self.per_append_ms + (n - 1) * self.per_follower_ms + self.batch * self.per_proposal_ms
+
+    def saturation_per_s(self, n) -> np.ndarray:
+        """Predicted saturation throughput :math:`b/S` (writes/s)."""
+        return 1000.0 * self.batch / self.service_ms(n)
+
+    def write_load(self, rate_per_s, n, network_ms):
+        """:func:`followerlab.raft.write_load` at these parameters (commit = network + offset)."""
+        return raft.write_load(rate_per_s, n, np.asarray(network_ms, float) + self.offset_ms, batch=self.batch,
+                               per_append_ms=self.per_append_ms, per_follower_ms=self.per_follower_ms,
+                               per_proposal_ms=self.per_proposal_ms)
+
+    def p99_doubling_rate(self, n: int, network_ms: float, *, points: int = 200) -> float:
+        """The write rate (/s) at which the predicted p99 reaches twice its light-load value.
+
+        Light load is utilization 1 %; the rate is interpolated on a grid of ``points``
+        utilizations up to 99.9 % (NaN if p99 never doubles there: possible for large batches,
+        whose fill wait makes light-load p99 high).  Answers the capacity planner's question
+        "at what rate does p99 double?" for a layout.
+
+        >>> f = WriteLoadFit(1, 1.0, 0.0, 0.0, 0.0, 0.0, 0)
+        >>> r = f.p99_doubling_rate(3, 10.0)
+        >>> bool(abs(f.write_load(r, 3, 10.0).p99_ms / f.write_load(10.0, 3, 10.0).p99_ms - 2) < 0.02)
+        True
+        """
+        sat = float(self.saturation_per_s(n))
+        points = int(as_int_array("points", points, minimum=10, maximum=10**4))
+        rates = sat * np.linspace(0.01, 0.999, points)
+        p99 = self.write_load(rates, n, network_ms).p99_ms
+        above = np.flatnonzero(p99 >= 2.0 * p99[0])
+        if above.size == 0:
+            return float("nan")
+        i = int(above[0])
+        return float(np.interp(2.0 * p99[0], p99[i - 1:i + 1], rates[i - 1:i + 1]))
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"batch": self.batch, "per_append_ms": self.per_append_ms,
+                              "per_follower_ms": self.per_follower_ms, "per_proposal_ms": self.per_proposal_ms,
+                              "offset_ms": self.offset_ms, "service_ms_n3": float(self.service_ms(3)),
+                              "saturation_per_s_n3": float(self.saturation_per_s(3)), "cost": self.cost,
+                              "rows": self.rows, "fitted": ",".join(self.fitted)}])
+
+
+def curve_table(summary: pd.DataFrame, layouts, *, keep_up: float = 0.95) -> pd.DataFrame:
+    """From :func:`~followerlab.validation.load.run_load_curve` rows (open loop) to fit input.
+
+    Adds ``network_ms`` (the layout's ``put_leader`` network part) and ``saturated``: the
+    point's achieved throughput fell below ``keep_up`` times the rate the requests arrived at
+    (``arrival_rate_per_s`` when present, else the offered rate): the system did not keep up,
+    its latencies then grow with the run length and are no steady state.
+
+    >>> from followerlab.validation.predict import Layout
+    >>> s = pd.DataFrame({"mode": "open", "layout": "a", "n": 3, "offered": [100.0, 900.0],
+    ...                   "throughput_per_s": [99.0, 700.0], "p50_ms": 1.0, "p99_ms": 2.0})
+    >>> curve_table(s, [Layout("a", (5.0, 5.0, 5.0))])[["network_ms", "saturated"]].values.tolist()
+    [[10.0, False], [10.0, True]]
+    """
+    keep_up = float(as_float_array("keep_up", keep_up, minimum=0.0, maximum=1.0, strict_minimum=True))
+    by = {lay.name: lay for lay in layouts}
+    missing = sorted(set(summary.layout) - set(by))
+    if missing:
+        raise ValueError(f"layouts must describe every layout of the summary; missing {missing!r}")
+    out = summary[summary["mode"] == "open"].copy()
+    out["network_ms"] = out.layout.map(lambda name: network_ms(by[name])["put_leader"])
+    arrived = out["arrival_rate_per_s"] if "arrival_rate_per_s" in out else out.offered
+    out["saturated"] = out.throughput_per_s < keep_up * arrived
+    return out
+
+
+def _measured_saturation(g: pd.DataFrame) -> float:
+    """Highest achieved throughput of a curve that reached saturation, NaN otherwise."""
+    return float(g.throughput_per_s.max()) if bool(g.saturated.any()) and "throughput_per_s" in g else np.nan
+
+
+def fit_write_load(curves: pd.DataFrame, *, batches=(1, 2, 4, 8), per_follower_ms: float | None = None,
+                   per_proposal_ms: float = 0.0, max_rows_utilization: float = 0.95,
+                   max_nfev: int = 40) -> WriteLoadFit:
+    """Fit ``write_load``'s service time, batch and a constant offset to measured curves.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        One row per load point: ``n``, ``offered`` (rate, /s), ``network_ms`` (the layout's
+        network part of a put at the leader), ``p50_ms``, ``p99_ms``, ``saturated`` (bool), and
+        optionally ``throughput_per_s`` (achieved; with a saturated point, its maximum per
+        cluster size enters the fit as the measured saturation).  Points marked saturated are
+        not used for the latencies.
+    batches : sequence of int
+        Candidate batch sizes ``b``.
+    per_follower_ms : float, optional
+        Hold ``f`` at this value; default: fit it when ``curves`` holds two or more cluster
+        sizes, else hold it at 0.
+    per_proposal_ms : float
+        ``p``, held fixed.
+    max_rows_utilization : float
+        Every point the system kept up with must have utilization below this in the model:
+        it bounds the service time from above (``S < u b / λ``); a candidate beyond it (only
+        possible for ``f`` fitted) gets a penalty growing with the overload.
+    max_nfev : int
+        Bound on residual evaluations per start (two starts per batch size; each evaluation
+        is one ``write_load`` call).
+
+    Returns
+    -------
+    WriteLoadFit
+
+    Notes
+    -----
+    Accuracy: on curves generated by ``write_load`` itself the fit recovers the parameters to
+    1e-4 ms (tests/test_validation_loadfit.py); on etcd its quality is what
+    :func:`predict_curve` measures.  Model mismatch to keep in mind: ``write_load`` sends a batch
+    only when ``b`` proposals wait, whereas etcd sends whatever is queued.
+
+    References
+    ----------
+    Bailey1954 (the bulk-service queue of :func:`followerlab.raft.write_load`) in docs/references.rst.
+    """
+    need = {"n", "offered", "network_ms", "p50_ms", "p99_ms", "saturated"}
+    if not isinstance(curves, pd.DataFrame) or not need <= set(curves.columns):
+        raise ValueError(f"curves must be a DataFrame with columns {sorted(need)}; got "
+                         f"{list(getattr(curves, 'columns', []))!r}")
+    from scipy.optimize import least_squares
+
+    bs = [int(b) for b in as_int_array("batches", list(batches), minimum=1).ravel()]
+    p = float(as_float_array("per_proposal_ms", per_proposal_ms, minimum=0.0))
+    umax = float(as_float_array("max_rows_utilization", max_rows_utilization, minimum=0.0, maximum=1.0,
+                                strict_minimum=True, strict_maximum=True))
+    max_nfev = int(as_int_array("max_nfev", max_nfev, minimum=5, maximum=10**4))
+    ok = curves[~curves.saturated.astype(bool)]
+    if len(ok) < 2:
+        raise ValueError(f"curves need at least 2 unsaturated points; got {len(ok)}")
+    lam = as_float_array("offered", ok.offered.to_numpy(), minimum=0.0, strict_minimum=True)
+    n = as_int_array("n", ok.n.to_numpy(), minimum=1)
+    net = as_float_array("network_ms", ok.network_ms.to_numpy(), minimum=0.0)
+    y50 = np.log(as_float_array("p50_ms", ok.p50_ms.to_numpy(), minimum=0.0, strict_minimum=True))
+    y99 = np.log(as_float_array("p99_ms", ok.p99_ms.to_numpy(), minimum=0.0, strict_minimum=True))
+    sat = {}
+    if "throughput_per_s" in curves.columns:
+        for size, g in curves.groupby("n"):
+            s = _measured_saturation(g)
+            if np.isfinite(s):
+                sat[int(size)] = s
+    fit_f = per_follower_ms is None and np.unique(curves.n).size > 1
+    f_fixed = 0.0 if per_follower_ms is None else float(as_float_array("per_follower_ms", per_follower_ms,
+                                                                       minimum=0.0))
+    best = None
+    for b in bs:
+        def resid(theta, b=b):
+            c0, a = theta[0], theta[1]
+            f = theta[2] if fit_f else f_fixed
+            S = a + (n - 1) * f + b * p
+            rho = lam * S / 1000.0 / b
+            w = raft.write_load(lam, n, net + c0, batch=b, per_append_ms=a, per_follower_ms=f, per_proposal_ms=p)
+            bad = rho >= umax
+            pen = 5.0 + 20.0 * (rho - umax)     # rises with the overload, so the search is led back
+            r50 = np.where(bad, pen, np.log(np.where(bad, 1.0, w.p50_ms)) - y50)
+            r99 = np.where(bad, pen, np.log(np.where(bad, 1.0, w.p99_ms)) - y99)
+            rs = [np.log(1000.0 * b / (a + (k - 1) * f + b * p)) - np.log(v) for k, v in sat.items()]
+            return np.concatenate([r50, r99, np.asarray(rs, float)])
+
+        # every point the system kept up with must be stable in the model: S < umax b / lambda
+        s_max = float(np.min(umax * 1000.0 * b / lam))
+        a_hi = s_max - b * p - (0.0 if fit_f else float(np.max((n - 1) * f_fixed)))
+        if a_hi <= 1e-4:
+            continue
+        lo, hi = [0.0, 1e-4], [np.inf, a_hi]
+        f_hi = max(2e-4, s_max / max(1, int(n.max()) - 1))
+        if fit_f:
+            lo, hi = lo + [0.0], hi + [f_hi]
+        for frac in (0.3, 0.85):   # two starts: a tiny S with a long batch fill is a local minimum
+            s0 = max(2e-4, frac * a_hi)
+            x0 = [max(0.0, float(np.exp(y50).min() - net.min() - s0)) * 0.5 + 0.01, s0]
+            if fit_f:
+                x0 = x0 + [min(0.01, f_hi / 2)]
+            sol = least_squares(resid, x0, bounds=(lo, hi), x_scale="jac", max_nfev=max_nfev)
+            cost = float(np.sum(sol.fun ** 2))
+            if best is None or cost < best[0] - 1e-12:
+                best = (cost, b, sol.x)
+    if best is None:
+        raise ValueError(f"no batch size in {bs} keeps every measured point stable (offered up to {lam.max():g}/s)")
+    cost, b, x = best
+    f = float(x[2]) if fit_f else f_fixed
+    fitted = ("offset_ms", "per_append_ms", "batch") + (("per_follower_ms",) if fit_f else ())
+    return WriteLoadFit(b, float(x[1]), f, p, float(x[0]), cost, int(len(ok)), fitted)
+
+
+def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame) -> pd.DataFrame:
+    """Predicted p50/p99 next to the measured ones for every row of ``curves`` (same columns as
+    :func:`fit_write_load`), with relative errors and the predicted utilization.
+
+    ``within_15pct`` applies issue 15's band (p50 and p99 within 15 %) to the rows whose
+    *measured* throughput is at most 80 % of the measured saturation (column
+    ``below_80pct_sat``; all unsaturated rows when the curve never saturated).  Where the model
+    saturates (ρ >= 1) its quantiles are inf and the errors NaN.
+    """
+    w = fit.write_load(curves.offered.to_numpy(float), curves.n.to_numpy(int), curves.network_ms.to_numpy(float))
+    out = curves.copy()
+    out["predicted_p50_ms"] = w.p50_ms
+    out["predicted_p99_ms"] = w.p99_ms
+    out["utilization"] = w.admin_utilization
+    out["predicted_saturation_per_s"] = w.saturation_rate_per_s
+    fin50, fin99 = np.isfinite(w.p50_ms), np.isfinite(w.p99_ms)      # inf where the model saturates
+    out["error_p50"] = np.where(fin50, out.p50_ms / np.where(fin50, w.p50_ms, 1.0) - 1.0, np.nan)
+    out["error_p99"] = np.where(fin99, out.p99_ms / np.where(fin99, w.p99_ms, 1.0) - 1.0, np.nan)
+    sat = out.groupby(["layout"] if "layout" in out else ["n"]).apply(
+        lambda g: _measured_saturation(g) if "throughput_per_s" in g else np.nan, include_groups=False)
+    key = out["layout"] if "layout" in out else out["n"]
+    out["measured_saturation_per_s"] = key.map(sat).to_numpy()
+    thr = out["throughput_per_s"] if "throughput_per_s" in out else out.offered
+    limit = np.where(np.isfinite(out.measured_saturation_per_s), 0.8 * out.measured_saturation_per_s, np.inf)
+    out["below_80pct_sat"] = (thr <= limit) & ~out.saturated.astype(bool)
+    out["within_15pct"] = (out.error_p50.abs() <= 0.15) & (out.error_p99.abs() <= 0.15)
+    return out
