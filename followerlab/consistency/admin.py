@@ -51,7 +51,8 @@ class AdminLoad(Result):
 
     ``admin_quantiles_exact`` / ``head_quantiles_exact`` say, per configuration, how the
     p50/p99 fields were obtained: True — the exact M/G/1 law of the actual (mixture) service
-    (:mod:`followerlab._mg1`, one core; numerical error below 1e-5 relative); False — the G/G/c
+    (:mod:`followerlab._mg1`, one core; numerical error below 1e-5 relative for planning and
+    control CVs up to about 1.5, larger beyond: see :func:`admin_node_load`); False — the G/G/c
     approximation of :func:`followerlab.queueing.ggc` (more than one core), see
     :func:`admin_node_load` for its measured error.
 
@@ -126,8 +127,12 @@ def admin_node_load(
     * **one admin core** (``admin_cores == 1``): an M/G/1 queue.  The mean is
       Pollaczek–Khinchine (exact); p50 and p99 of the response time come from the *exact*
       waiting-time law of that mixture service (:func:`followerlab._mg1.mg1_gamma_mixture`:
-      Beneš series on a lattice, numerical error below 1e-5 relative, checked against Erlang's
-      M/D/1 law and long simulations).  ``admin_quantiles_exact`` is True.  (Before, the
+      Beneš series on a lattice, checked against Erlang's M/D/1 law and long simulations;
+      numerical error below 1e-5 relative while the service CVs stay below about 1.5, but the
+      lattice converges slowly for small gamma shapes 1/cv²: against a 2**18-point law the
+      2**12-point lattice used here is off by about 1e-4 at CV 2, 1.2e-3 at CV 3 and 5e-3 at
+      CV 4, and by up to 1.5 % on mixtures with a planning CV near 3.5 — measured in
+      ``benchmarks/accuracy_tabulate.py``; not yet reflected in ``admin_max_rel_error``).  ``admin_quantiles_exact`` is True.  (Before, the
       mixture was replaced by one gamma with the mixture's CV and the conditional wait by an
       exponential: with rare long control commands p50 came out up to ~4x too high and p99
       ~30 % too low; in the benchmark case below p50 47 % and p99 27 % off, against ≤ 1 % now.)  When the service is exponential (every class present has CV 1 and the
