@@ -70,6 +70,11 @@ default ``points = 2**14``:
 * against the exact M/M/1 law and the exact M/D/1 law (Erlang's formula) at ρ 0.1–0.95:
   quantiles (q 0.5–0.999) within 2.5e-7 relative, the CDF within 1.5e-6 absolute (largest
   seen; 4e-8 for M/D/1); the tests assert 1e-5 and 1e-6;
+* slow convergence for small gamma shapes 1/cv² (high service CV): against a 2**18-point
+  law, at rho 0.3 / 0.8 the 2**16-point lattice is within 3e-6 for cv <= 2 but off by 4e-5 /
+  1.4e-5 at cv 3 and 7e-4 / 3e-5 at cv 5; the default 2**14 points by 1.7e-5 at cv 2, 2.4e-4
+  at cv 3 and 3e-3 at cv 5 (``benchmarks/accuracy_tabulate.py``).  Near saturation the same
+  holds: at 2**14 points the error is 3e-3 at rho = 0.998;
 * the means are the P–K closed forms (exact); the whole laws integrate back to them within
   2e-5 (tests: mixtures of constants, lognormal + constant, Weibull, tabulated, shifted gamma;
   the second moment of the wait agrees with Takács' formula within 2e-5);

@@ -429,8 +429,14 @@ class RefreshLag(Result):
                                                 lo[closed], hi[closed])
         sel = chain & (q > 0)
         if sel.any():
-            view = _ChainView(self, rows[sel], d0[sel], d1[sel], m[sel])
-            lo_c, hi_c, qq = lo[sel], hi[sel], q[sel]
+            # one bisection per distinct (chain law, q): every element with that law row shares
+            # P, d0, d1 and m, hence the bracket and the answer (sweeps repeat them)
+            idx = np.flatnonzero(sel)
+            _, first, inv = np.unique(np.stack([rows[sel], q[sel]], axis=1), axis=0,
+                                      return_index=True, return_inverse=True)
+            rep = idx[first]
+            view = _ChainView(self, rows.ravel()[rep], d0.ravel()[rep], d1.ravel()[rep], m.ravel()[rep])
+            lo_c, hi_c, qq = lo.ravel()[rep], hi.ravel()[rep], q.ravel()[rep]
             for _ in range(200):
                 mid = 0.5 * (lo_c + hi_c)
                 below = view.cdf(mid) < qq
@@ -438,7 +444,7 @@ class RefreshLag(Result):
                 hi_c = np.where(below, hi_c, mid)
                 if np.all(hi_c - lo_c <= 1e-9 * np.maximum(1.0, hi_c)):
                     break
-            out[sel] = hi_c
+            out.ravel()[idx] = hi_c[inv.ravel()]
         out = np.where(q <= 0, d0, out)
         return np.where(unb, np.inf, out)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import queueing
-from .._mg1 import mg1_gamma, mg1_gamma_mixture
+from .. import _tabulate
 from .._results import Result
 from .._validate import as_float_array, as_int_array, broadcast_all, check_finite_result, check_probability, check_shapes
 from ..queueing import MAX_CV
@@ -52,9 +52,16 @@ class AdminLoad(Result):
 
     ``admin_quantiles_exact`` / ``head_quantiles_exact`` say, per configuration, how the
     p50/p99 fields were obtained: True — the exact M/G/1 law of the actual (mixture) service
-    (:mod:`followerlab._mg1`, one core; numerical error below 1e-5 relative); False — the G/G/c
+    (:mod:`followerlab._mg1`, one core; numerical error below 1e-5 relative for planning and
+    control CVs up to about 1.5, larger beyond: see :func:`admin_node_load`); False — the G/G/c
     approximation of :func:`followerlab.queueing.ggc` (more than one core), see
     :func:`admin_node_load` for its measured error.
+
+    ``admin_method`` / ``head_method`` and ``admin_max_rel_error`` / ``head_max_rel_error``
+    say it in the vocabulary of :class:`followerlab.queueing.QueueMetrics`: ``"exact"``,
+    ``"exact: tabulated"`` (the exact one-core law interpolated from a table,
+    :mod:`followerlab._tabulate`; ``max_rel_error`` is the interpolation error measured over
+    the table's domain) or ggc's method with its measured bound.
 
     References
     ----------
@@ -81,6 +88,10 @@ class AdminLoad(Result):
     head_p99_response_s: np.ndarray
     admin_quantiles_exact: np.ndarray
     head_quantiles_exact: np.ndarray
+    admin_method: np.ndarray = None  # type: ignore[assignment]
+    admin_max_rel_error: np.ndarray = None  # type: ignore[assignment]
+    head_method: np.ndarray = None  # type: ignore[assignment]
+    head_max_rel_error: np.ndarray = None  # type: ignore[assignment]
 
 
 def admin_node_load(
@@ -117,13 +128,22 @@ def admin_node_load(
     * **one admin core** (``admin_cores == 1``): an M/G/1 queue.  The mean is
       Pollaczek–Khinchine (exact); p50 and p99 of the response time come from the *exact*
       waiting-time law of that mixture service (:func:`followerlab._mg1.mg1_gamma_mixture`:
-      Beneš series on a lattice, numerical error below 1e-5 relative, checked against Erlang's
-      M/D/1 law and long simulations).  ``admin_quantiles_exact`` is True.  (Before, the
+      Beneš series on a lattice, checked against Erlang's M/D/1 law and long simulations;
+      numerical error below 1e-5 relative while the service CVs stay below about 1.5, but the
+      lattice converges slowly for small gamma shapes 1/cv²: against a 2**18-point law the
+      2**12-point lattice used here is off by about 1e-4 at CV 2, 1.2e-3 at CV 3 and 5e-3 at
+      CV 4, and by up to 1.5 % on mixtures with a planning CV near 3.5 — measured in
+      ``benchmarks/accuracy_tabulate.py``; not yet reflected in ``admin_max_rel_error``).  ``admin_quantiles_exact`` is True.  (Before, the
       mixture was replaced by one gamma with the mixture's CV and the conditional wait by an
       exponential: with rare long control commands p50 came out up to ~4x too high and p99
       ~30 % too low; in the benchmark case below p50 47 % and p99 27 % off, against ≤ 1 % now.)  When the service is exponential (every class present has CV 1 and the
       same mean) the queue is M/M/1 and the closed form of :func:`followerlab.queueing.ggc`
-      is used instead (the same law, without the lattice's cost).
+      is used instead (the same law, without the lattice's cost).  Speed (issue 13): where the
+      service is one gamma law (no control commands, or only they) the exact law is read from
+      a table (:func:`followerlab._tabulate.mg1_gamma_response_quantiles`, interpolation error
+      measured over ρ ≤ 0.995, CV ≤ 5 and reported in ``admin_max_rel_error``; untrusted
+      cells and the rest of the domain fall back to the exact method); a true mixture is solved
+      exactly once per distinct configuration (``admin_method`` says which).
     * **several admin cores**: a G/G/c station with Poisson arrivals and the mixture's mean and
       CV (:func:`followerlab.queueing.ggc`: Allen–Cunneen mean wait, Erlang C probability of
       waiting, exponential conditional wait; exact Erlang C when the service CV is 1).  This is
@@ -230,22 +250,31 @@ def admin_node_load(
     # lattice per configuration too when ggc's law for one core is itself M/G/1)
     if one.all():
         admin_p50, admin_p99 = np.empty(shape), np.empty(shape)
+    elif (ka == 1).all():  # issue 13: only the M/M/1 and saturated elements need ggc's law
+        admin_p50, admin_p99 = np.empty(shape), np.empty(shape)
+        sub = queueing.ggc(admin_rate[~one], 1.0 / np.broadcast_to(mean_s, shape)[~one], 1, 1.0,
+                           np.broadcast_to(cv, shape)[~one])
+        admin_p50[~one], admin_p99[~one] = sub.response_quantile(0.5), sub.response_quantile(0.99)
     else:
         admin_p50, admin_p99 = (np.broadcast_to(admin.response_quantile(q), shape).copy() for q in (0.5, 0.99))
-    if one.any():
-        exact = mg1_gamma_mixture(admin_rate[one], pa[one], sq[one], cq[one], sc[one], cc[one],
-                                  points=_MG1_POINTS).response_ppf(np.array([[0.5], [0.99]]))
-        admin_p50[one], admin_p99[one] = exact[0], exact[1]
+    admin_method, admin_err = np.broadcast_to(admin.method, shape).astype(object), np.broadcast_to(admin.max_rel_error, shape).copy()
+    if one.any():  # fast path (issue 13): gamma table where the service is one gamma law, dedup otherwise
+        admin_p50[one], admin_p99[one], admin_method[one], admin_err[one] = _tabulate.admin_response_quantiles(
+            admin_rate[one], pa[one], sq[one], cq[one], sc[one], cc[one], points=_MG1_POINTS)
     head_exact = np.asarray(kh == 1)
     one = head_exact & head_stable & (cq != 1)
     if one.all():
         head_p50, head_p99 = np.empty(shape), np.empty(shape)
+    elif (kh == 1).all():  # issue 13: only the M/M/1 and saturated elements need ggc's law
+        head_p50, head_p99 = np.empty(shape), np.empty(shape)
+        sub = queueing.ggc(head_rate[~one], 1.0 / sq[~one], 1, 1.0, cq[~one])
+        head_p50[~one], head_p99[~one] = sub.response_quantile(0.5), sub.response_quantile(0.99)
     else:
         head_p50, head_p99 = (np.broadcast_to(head.response_quantile(q), shape).copy() for q in (0.5, 0.99))
-    if one.any():
-        exact = mg1_gamma(head_rate[one], sq[one], cq[one],
-                          points=_MG1_POINTS).response_ppf(np.array([[0.5], [0.99]]))
-        head_p50[one], head_p99[one] = exact[0], exact[1]
+    head_method, head_err = np.broadcast_to(head.method, shape).astype(object), np.broadcast_to(head.max_rel_error, shape).copy()
+    if one.any():  # fast path (issue 13): the tabulated exact M/G/1 gamma law
+        (head_p50[one], head_p99[one]), head_method[one], head_err[one] = _tabulate.mg1_gamma_response_quantiles(
+            head_rate[one], sq[one], cq[one], points=_MG1_POINTS)
 
     return AdminLoad(
         query_rate_per_s=lam,
@@ -266,4 +295,6 @@ def admin_node_load(
         head_p99_response_s=head_p99,
         admin_quantiles_exact=admin_exact,
         head_quantiles_exact=head_exact,
+        admin_method=admin_method.astype(str), admin_max_rel_error=admin_err,
+        head_method=head_method.astype(str), head_max_rel_error=head_err,
     )

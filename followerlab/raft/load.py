@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from .. import _tabulate
 from .._results import Result
-from .._validate import as_float_array, as_int_array, check_probability, check_shapes
+from .._validate import as_float_array, as_int_array, check_choice, check_probability, check_shapes
 from .write import _as_dist
 
 # --------------------------------------------------------------------------------------------
@@ -30,6 +31,8 @@ class WriteLoad(Result):
     the network commit (its mean if a distribution was given); ``mean_ms`` is their sum.
     ``p50_ms`` / ``p99_ms`` (and :meth:`quantile`) come from the exact latency distribution (with
     a commit distribution, from its convolution with it; see :func:`write_load`).
+    ``method`` / ``max_rel_error`` per configuration: ``"exact"`` (0), or ``"exact: tabulated"``
+    with the interpolation error measured over the table (:func:`followerlab._tabulate.write_numerics`).
 
     References
     ----------
@@ -50,6 +53,8 @@ class WriteLoad(Result):
     p50_ms: np.ndarray
     commit_ms: np.ndarray
     _commit_dist: object = field(default=None, repr=False, compare=False)
+    method: np.ndarray = None  # type: ignore[assignment]
+    max_rel_error: np.ndarray = None  # type: ignore[assignment]
 
     def mean(self) -> np.ndarray:
         """Mean write latency (ms): the ``mean_ms`` field."""
@@ -327,7 +332,7 @@ def _write_quantile_ms(rate_per_s, batch, service_ms, commit_ms, q):
 
 
 def write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, batch=1, per_append_ms=1.0, per_follower_ms=0.1,
-               per_proposal_ms=0.05, service_cv=0.0) -> WriteLoad:
+               per_proposal_ms=0.05, service_cv=0.0, method="exact") -> WriteLoad:
     """Latency vs write throughput up to saturation, with proposals batched into appends.
 
     **Model.**  Proposals arrive at the leader as a Poisson stream of rate λ.  Every ``b``
@@ -418,6 +423,12 @@ def write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, batch=1, per_append_ms=
     service_cv : float
         Must be 0 (constant append time), the only case the exact method covers; a non-zero
         value raises ``ValueError`` (it used to select a Kingman approximation, off by up to 2x).
+    method : {"exact", "tabulated"}
+        ``"exact"`` (default): the numerics above, once per distinct (rate, batch, service).
+        ``"tabulated"`` (for large sweeps, constant commit): p50, p99 and ``queue_wait_ms``
+        interpolated from a table of the same exact law where it is trusted (b <= 64,
+        1e-4 <= ρ <= 0.995, cells within 1e-4; measured worst error in ``max_rel_error``),
+        exact elsewhere; see :func:`followerlab._tabulate.write_numerics`.
 
     Returns
     -------
@@ -429,7 +440,12 @@ def write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, batch=1, per_append_ms=
     -----
     Vectorized: every argument broadcasts; the work runs in blocks of configurations with
     similar FFT grids (a Python loop over blocks and over the ``b - 1`` roots, not over
-    configurations).  The grid grows like 1/(1 - ρ) near saturation.
+    configurations).  The grid grows like 1/(1 - ρ) near saturation.  Speed (issue 13):
+    the exact numerics run once per distinct (rate, batch, service); with ``method="tabulated"``
+    and a constant commit, p50, p99 and ``queue_wait_ms`` come from a table of this exact law
+    where it is trusted (``method`` / ``max_rel_error`` of the result say where, and the
+    interpolation error measured there).  :meth:`WriteLoad.ppf` and :meth:`WriteLoad.cdf`
+    always use the exact numerics.
 
     References
     ----------
@@ -486,12 +502,18 @@ def write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, batch=1, per_append_ms=
     rho = lam * service / 1000.0 / b
     stable = rho < 1.0
     fill = (b - 1) / (2 * lam) * 1000.0
-    wait, quant = _write_numerics(lam.ravel(), b.ravel(), service.ravel(), np.array([0.5, 0.99]),
-                                  commit_dist=commit_dist)
+    method = check_choice("method", method, ["exact", "tabulated"])
+    if commit_dist is None and method == "tabulated":  # issue 13: the tabulated exact law (b <= 64)
+        wait, quant, method, max_err = _tabulate.write_numerics(_write_numerics, lam.ravel(), b.ravel(), service.ravel())
+    else:  # exact, once per distinct (rate, batch, service)
+        wait, quant = _tabulate.solve_unique(_write_numerics, lam.ravel(), b.ravel(), service.ravel(),
+                                             qs=np.array([0.5, 0.99]), commit_dist=commit_dist)
+        method, max_err = np.full(lam.size, _tabulate.EXACT), np.zeros(lam.size)
     wait = np.maximum(wait.reshape(lam.shape), 0.0)  # FFT round-off can leave -1e-13 for "no wait"
     shift = 0.0 if commit_dist is not None else commit
     p50 = quant[:, 0].reshape(lam.shape) + shift
     p99 = quant[:, 1].reshape(lam.shape) + shift
     mean = np.where(stable, fill + wait + service + commit, np.inf)
     return WriteLoad(lam.copy(), n.copy(), b.copy(), service, rho, 1000.0 * b / service, fill,
-                     wait, mean, p99, stable, p50, commit.astype(float).copy(), commit_dist)
+                     wait, mean, p99, stable, p50, commit.astype(float).copy(), commit_dist,
+                     method=method.reshape(lam.shape), max_rel_error=max_err.reshape(lam.shape))

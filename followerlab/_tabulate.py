@@ -1,0 +1,394 @@
+r"""Fast paths for sweeps: exact laws tabulated once, interpolated with a measured error.
+
+M/G/1 with gamma service
+------------------------
+For Poisson arrivals and gamma service (mean :math:`\bar s`, CV :math:`c`) the response-time
+quantile scaled by the mean service depends only on :math:`(\rho, c)`.  The table holds
+
+.. math:: \ln f_q(\rho, c), \qquad f_q = T_q(\rho, c)\,\frac{1 - \rho}{\bar s}
+
+(:math:`T_q` grows like :math:`1/(1-\rho)`, so :math:`f_q` stays bounded; for exponential
+service :math:`f_q = -\ln(1-q)` exactly; the logarithm turns relative error into absolute
+error and tames the tiny gamma medians at large CV) for :math:`q \in \{0.5, 0.99\}` on a
+64 x 41 grid uniform in :math:`\sigma = -\ln(1-\rho)` (:math:`0 \le \rho \le 0.995`) and in
+:math:`c` (0 to 5), computed with the exact Beneš/FFT law of
+:func:`followerlab._mg1.mg1_gamma` at ``points = 2**16``, then interpolated by the bicubic
+spline through the nodes, evaluated per cell from its polynomial coefficients (vectorized, no per-element solve).  Built by
+``tools/build_tables.py`` into ``data/tables/mg1_gamma_response.npz`` (about 100 kB).
+
+**Error control.**  The file also holds the exact law at every cell centre and at 800 seeded
+random points.  When the table is loaded, a cell is *trusted* if the spline's error at its
+centre is at most :data:`MG1_TABLE_TOL` / 3 (for both q), and the neighbours of a cell that
+misses it are dropped too (a kink of the law — the M/D/1 median at :math:`\rho = 1/2`, the
+p99 at :math:`\rho = 0.01` — spoils the spline next to it).  The worst error over the random
+points that fall in trusted cells is ``max_rel_error``, what
+:func:`mg1_gamma_response_quantiles` reports.  Elements in an untrusted cell, outside the
+domain (:math:`\rho > 0.995`, :math:`c > 5`) or asking for another ``q`` are computed with
+the exact method instead (once per distinct configuration, :func:`numpy.unique`).
+``tests/test_tabulate.py`` re-measures the error on fresh random points across the domain,
+near saturation included, and against M/M/1 and Erlang's M/D/1 law.
+:data:`MG1_TABLE_TOL` is 1e-5, the numerical error the exact one-core admin path promises.
+
+**What the error is relative to.**  ``max_rel_error`` (2.7e-6 for the shipped table; 2.4e-6 and
+2.7e-6 (p50, p99; medians 2e-8) on 471 fresh points, ``benchmarks/accuracy_tabulate.py``) is the
+interpolation error against the lattice law at 2**16 points.  That lattice converges slowly
+when the gamma shape :math:`1/c^2` is small (a density singular at 0): measured against
+2**18 points at ρ = 0.3 / 0.8 its own error is at most 3e-6 for :math:`c \le 2`, then
+1.3e-5 / 8e-6 at :math:`c = 2.5`, 4e-5 / 1.4e-5 at 3, 2e-4 / 2.5e-5 at 4, 7e-4 / 3e-5 at 5;
+the ``2**12`` lattice the admin path used before (and still uses where the table is not
+trusted) is about 16 times worse (1e-4 at :math:`c = 2`, 5e-3 at :math:`c = 4`), so its
+documented 1e-5 holds only up to :math:`c \approx 1.5`.  Beyond :math:`c = 2` the table's
+error against the true law is the lattice's, not the interpolation's.
+
+References
+----------
+Benes1957, AbateWhitt1992 and Kleinrock1975 (Pollaczek–Khinchine) in docs/references.rst
+(the exact law that is tabulated); deBoor1978 (bicubic spline interpolation).
+
+Examples
+--------
+>>> (p50, p99), method, err = mg1_gamma_response_quantiles([0.5, 0.9], 1.0, [1.0, 2.0])
+>>> p50.round(3), p99.round(2)      # the first is M/M/1: ln 2 / 0.5 and ln 100 / 0.5
+(array([ 1.386, 15.524]), array([  9.21, 115.4 ]))
+>>> method.tolist(), bool(err.max() < MG1_TABLE_TOL)
+(['exact: tabulated', 'exact: tabulated'], True)
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ._data import data_path
+
+__all__ = ["MG1_TABLE_TOL", "mg1_gamma_response_quantiles", "unique_rows"]
+
+#: Relative interpolation error the M/G/1 table promises (cells that miss it are not used).
+MG1_TABLE_TOL = 1e-5
+#: Method labels (the ``method`` vocabulary of :class:`followerlab.queueing.QueueMetrics`).
+TABULATED = "exact: tabulated"
+EXACT = "exact"
+_MG1_TABLE = ("tables", "mg1_gamma_response.npz")
+# Hermite basis as a matrix: p(u) = [1, u, u^2, u^3] @ _H @ [f0, f1, f0', f1']
+_H = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [-3.0, 3.0, -2.0, -1.0], [2.0, -2.0, 1.0, 1.0]])
+
+
+def unique_rows(*columns):
+    """Distinct rows of equally long 1-D columns: ``(unique_columns, inverse)``.
+
+    >>> cols, inv = unique_rows(np.array([1.0, 2.0, 1.0]), np.array([5.0, 6.0, 5.0]))
+    >>> cols[0].tolist(), inv.tolist()
+    ([1.0, 2.0], [0, 1, 0])
+    """
+    stack = np.stack([np.asarray(c, float) for c in columns], axis=1)
+    uniq, inverse = np.unique(stack, axis=0, return_inverse=True)
+    return tuple(uniq.T), inverse.ravel()
+
+
+class _Bicubic:
+    """Piecewise-bicubic interpolant on a regular (x, y) grid, one 4x4 polynomial per cell."""
+
+    def __init__(self, x, y, values):
+        from scipy.interpolate import RectBivariateSpline
+
+        self.x, self.y = np.asarray(x, float), np.asarray(y, float)
+        spline = RectBivariateSpline(self.x, self.y, values, kx=3, ky=3, s=0)
+        hx, hy = np.diff(self.x)[:, None], np.diff(self.y)[None, :]
+        f, fx, fy, fxy = (spline(self.x, self.y, dx=dx, dy=dy) for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)))
+        # corner data of every cell, derivatives in local units u = (x - x_i) / hx
+        g = np.empty((len(self.x) - 1, len(self.y) - 1, 4, 4))
+        for a, (di, fx_scale) in enumerate(((0, False), (1, False), (0, True), (1, True))):
+            for b, (dj, fy_scale) in enumerate(((0, False), (1, False), (0, True), (1, True))):
+                src = {(False, False): f, (True, False): fx, (False, True): fy, (True, True): fxy}[(fx_scale, fy_scale)]
+                v = src[di:di + hx.shape[0], dj:dj + hy.shape[1]]
+                g[:, :, a, b] = v * (hx if fx_scale else 1.0) * (hy if fy_scale else 1.0)
+        self.coef = np.einsum("ak,ijkl,bl->ijab", _H, g, _H)   # p = U @ coef @ V
+
+    def cell(self, x, y):
+        i = np.clip(np.searchsorted(self.x, x, side="right") - 1, 0, len(self.x) - 2)
+        j = np.clip(np.searchsorted(self.y, y, side="right") - 1, 0, len(self.y) - 2)
+        return i, j
+
+    def __call__(self, x, y, i=None, j=None):
+        if i is None:
+            i, j = self.cell(x, y)
+        u = (x - self.x[i]) / (self.x[i + 1] - self.x[i])
+        v = (y - self.y[j]) / (self.y[j + 1] - self.y[j])
+        c = self.coef[i, j]                                       # (n, 4, 4)
+        row = ((c[:, 3] * u[:, None] + c[:, 2]) * u[:, None] + c[:, 1]) * u[:, None] + c[:, 0]
+        return ((row[:, 3] * v + row[:, 2]) * v + row[:, 1]) * v + row[:, 0]
+
+
+def _trust(centre_err, tol):
+    """Cells whose centre error is at most tol / 3, minus the neighbours of those that miss it
+    (along every axis; ``centre_err`` has one axis per grid dimension)."""
+    bad = np.asarray(centre_err) > tol / 3.0
+    grown = bad.copy()
+    for ax in range(bad.ndim):
+        lead = [slice(None)] * bad.ndim
+        lag = [slice(None)] * bad.ndim
+        lead[ax], lag[ax] = slice(1, None), slice(None, -1)
+        grown[tuple(lead)] |= bad[tuple(lag)]
+        grown[tuple(lag)] |= bad[tuple(lead)]
+    return ~grown
+
+
+@functools.lru_cache(maxsize=1)
+def _mg1_table():
+    """The M/G/1 table, its trusted cells (all q at once) and the error measured on them."""
+    with np.load(data_path(*_MG1_TABLE)) as z:
+        d = {k: z[k] for k in z.files}
+    sigma, cv, qs = d["sigma"], d["cv"], d["q"]
+    splines = [_Bicubic(sigma, cv, d["f"][k]) for k in range(qs.size)]
+    sc, cc = np.meshgrid(0.5 * (sigma[1:] + sigma[:-1]), 0.5 * (cv[1:] + cv[:-1]), indexing="ij")
+    err = [np.abs(np.expm1(sp(sc.ravel(), cc.ravel()).reshape(sc.shape) - d["centre_f"][k]))
+           for k, sp in enumerate(splines)]
+    ok = _trust(np.max(err, axis=0), MG1_TABLE_TOL)
+    rs, rc = d["random_sigma"], d["random_cv"]
+    i, j = splines[0].cell(rs, rc)
+    trusted = ok[i, j]
+    max_err = np.array([np.abs(np.expm1(sp(rs, rc) - d["random_f"][k]))[trusted].max() for k, sp in enumerate(splines)])
+    return dict(q=qs, splines=splines, ok=ok, max_rel_error=max_err, trusted_share=float(trusted.mean()),
+                rho_max=float(d["rho_max"]), cv_max=float(cv[-1]))
+
+
+def _exact_response(rate, mean_s, cv, qs, points):
+    """Exact response quantiles (rows: ``qs``) of distinct configurations only."""
+    from ._mg1 import mg1_gamma
+
+    (rate_u, mean_u, cv_u), inv = unique_rows(rate, mean_s, cv)
+    vals = mg1_gamma(rate_u, mean_u, cv_u, points=points).response_ppf(np.asarray(qs, float)[:, None])
+    return vals[:, inv]
+
+
+def mg1_gamma_response_quantiles(arrival_rate, mean_s, cv, qs=(0.5, 0.99), *, points=2**12):
+    r"""Response-time quantiles of M/G/1 queues with gamma service, tabulated where trusted.
+
+    Parameters
+    ----------
+    arrival_rate, mean_s, cv : array_like
+        Poisson rate (per s), mean service (s, > 0), service CV (>= 0); broadcast together.
+        Stable configurations only (:math:`\rho = \lambda\bar s < 1`): the caller handles
+        saturation.
+    qs : sequence of float
+        Probabilities; those not in the table (0.5, 0.99) use the exact method.
+    points : int
+        Lattice points of the exact method where it is used.
+
+    Returns
+    -------
+    quantiles : tuple of ndarray
+        One array per ``q`` (s), the broadcast shape.
+    method : ndarray of str
+        ``"exact: tabulated"`` (table, error below ``max_rel_error``) or ``"exact"``.
+    max_rel_error : ndarray
+        The table's measured worst relative error (tabulated elements), 0 elsewhere (the exact
+        method's own tolerance, 1e-5, is documented in :mod:`followerlab._mg1`).
+    """
+    lam, s, c = np.broadcast_arrays(*(np.asarray(a, float) for a in (arrival_rate, mean_s, cv)))
+    shape = lam.shape
+    lam, s, c = lam.ravel(), s.ravel(), c.ravel()
+    rho = lam * s
+    table = _mg1_table()
+    out = [np.empty(lam.size) for _ in qs]
+    err = np.zeros(lam.size)
+    cols = [np.flatnonzero(np.isclose(table["q"], q, rtol=0, atol=1e-12)) for q in qs]
+    tab = np.zeros(lam.size, dtype=bool)
+    if all(k.size for k in cols):           # every q tabulated: the table where it is trusted
+        cols = [int(k[0]) for k in cols]
+        in_dom = (rho <= table["rho_max"]) & (c <= table["cv_max"])
+        sig = -np.log1p(-np.where(in_dom, rho, 0.0))
+        i, j = table["splines"][0].cell(sig, c)
+        tab = in_dom & table["ok"][i, j] & (lam > 0)
+        sel = np.flatnonzero(tab)
+        scale = s[sel] / (1.0 - rho[sel])
+        for o, k in zip(out, cols):
+            o[sel] = np.exp(table["splines"][k](sig[sel], c[sel], i[sel], j[sel])) * scale
+        err[sel] = max(float(table["max_rel_error"][k]) for k in cols)
+    # no arrivals (an idle head): the response is the service time, a gamma quantile in closed form
+    idle = np.flatnonzero(lam == 0)
+    if idle.size:
+        from scipy import stats
+
+        det = c[idle] == 0
+        k = 1.0 / np.where(det, 1.0, c[idle]) ** 2
+        for o, q in zip(out, qs):
+            o[idle] = np.where(det, s[idle], stats.gamma.ppf(q, k, scale=s[idle] / k))
+    rest = np.flatnonzero(~tab & (lam > 0))
+    if rest.size:
+        ex = _exact_response(lam[rest], s[rest], c[rest], qs, points)
+        for o, row in zip(out, ex):
+            o[rest] = row
+    method = np.where(tab, TABULATED, EXACT)
+    return (tuple(o.reshape(shape) for o in out), method.reshape(shape), err.reshape(shape))
+
+
+def admin_response_quantiles(arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv_b, *, points=2**12):
+    r"""p50 and p99 of the response of M/G/1 queues whose service is a two-class gamma mixture.
+
+    Class a (gamma(``mean_a_s``, ``cv_a``)) with probability ``p``, else class b (1-D arrays of
+    stable configurations).  Where the service is one gamma law (``p`` 0 or 1, or both classes
+    equal) the M/G/1 gamma table is used (:func:`mg1_gamma_response_quantiles`); a true mixture
+    has five dimensionless parameters, too many to tabulate, and is computed with the exact
+    method of :func:`followerlab._mg1.mg1_gamma_mixture` once per *distinct* configuration
+    (:func:`numpy.unique`): a sweep that repeats the admin node's configuration across other
+    axes (heads, routing, placements) pays for each distinct one once.
+
+    Returns ``(p50, p99, method, max_rel_error)`` like :func:`mg1_gamma_response_quantiles`.
+
+    >>> p50, p99, method, _ = admin_response_quantiles([10.0, 10.0, 10.0], [1.0, 1.0, 0.98],
+    ...                                                0.05, 1.5, 1.0, 0.5)
+    >>> method.tolist()
+    ['exact: tabulated', 'exact: tabulated', 'exact']
+    >>> bool(abs(p99[0] / p99[1] - 1) < 1e-12), bool(p99[2] > p99[0])
+    (True, True)
+    """
+    from ._mg1 import mg1_gamma_mixture
+
+    lam, p, sa, ca, sb, cb = (np.asarray(a, float).ravel() for a in np.broadcast_arrays(
+        arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv_b))
+    p50, p99 = np.empty(lam.size), np.empty(lam.size)
+    method = np.full(lam.size, EXACT, dtype=object)
+    err = np.zeros(lam.size)
+    single = (p >= 1) | (p <= 0) | ((sa == sb) & (ca == cb))
+    use_a = (p > 0) | ((sa == sb) & (ca == cb))
+    one = np.flatnonzero(single)
+    if one.size:
+        s = np.where(use_a[one], sa[one], sb[one])
+        c = np.where(use_a[one], ca[one], cb[one])
+        (p50[one], p99[one]), method[one], err[one] = mg1_gamma_response_quantiles(lam[one], s, c, points=points)
+    mix = np.flatnonzero(~single)
+    if mix.size:
+        (u_lam, u_p, u_sa, u_ca, u_sb, u_cb), inv = unique_rows(lam[mix], p[mix], sa[mix], ca[mix], sb[mix], cb[mix])
+        vals = mg1_gamma_mixture(u_lam, u_p, u_sa, u_ca, u_sb, u_cb, points=points).response_ppf(
+            np.array([[0.5], [0.99]]))
+        p50[mix], p99[mix] = vals[0][inv], vals[1][inv]
+    return p50, p99, method.astype(str), err
+
+
+def solve_unique(fn, *columns, **kwargs):
+    """``fn(*columns, **kwargs)`` computed on the distinct rows of the 1-D ``columns`` only.
+
+    Every array ``fn`` returns (first axis = rows) is expanded back to all rows, so the result
+    is the same as ``fn(*columns)`` for a row-wise ``fn``; sweeps that repeat a configuration
+    across other axes solve it once.
+
+    >>> solve_unique(lambda x, y: (x + y, x * y), np.array([1.0, 2.0, 1.0]), np.array([3.0, 4.0, 3.0]))
+    (array([4., 6., 4.]), array([3., 8., 3.]))
+    """
+    uniq, inverse = unique_rows(*columns)
+    return tuple(np.asarray(o)[inverse] for o in fn(*uniq, **kwargs))
+
+
+# --------------------------------------------------------------------------------------------
+# Raft leader as a bulk-service queue M/D^(b,b)/1 (raft.write_load)
+# --------------------------------------------------------------------------------------------
+#: Relative error the write-load table promises (opt-in: ``raft.write_load(method="tabulated")``;
+#: the exact numerics promise ~1e-9, which a table of this lattice law cannot reach: its
+#: quantiles have small kinks wherever they cross a multiple of the service time).
+WRITE_TABLE_TOL = 1e-4
+_WRITE_TABLE = ("tables", "write_load.npz")
+
+
+class _Cubic1D:
+    """Cubic splines through the nodes ``y[r, :]`` (one per row r) on one grid ``x``."""
+
+    def __init__(self, x, y):
+        from scipy.interpolate import CubicSpline
+
+        self.x = np.asarray(x, float)
+        self.c = CubicSpline(self.x, np.asarray(y, float), axis=1).c     # (4, nx - 1, rows)
+
+    def cell(self, x):
+        return np.clip(np.searchsorted(self.x, x, side="right") - 1, 0, self.x.size - 2)
+
+    def __call__(self, row, x, i=None):
+        i = self.cell(x) if i is None else i
+        d = x - self.x[i]
+        c = self.c[:, i, row]
+        return ((c[0] * d + c[1]) * d + c[2]) * d + c[3]
+
+
+@functools.lru_cache(maxsize=1)
+def _write_table():
+    """The write-load table (rows: p50, p99, wait), trusted cells and measured errors."""
+    with np.load(data_path(*_WRITE_TABLE)) as z:
+        d = {k: z[k] for k in z.files}
+    x, nodes = d["logit"], d["nodes"]
+    b_max = nodes.shape[1]
+    splines = [_Cubic1D(x, nodes[k]) for k in range(nodes.shape[0])]
+    bc, xc = np.meshgrid(np.arange(b_max), 0.5 * (x[1:] + x[:-1]), indexing="ij")
+    err = [np.abs(np.expm1(sp(bc.ravel(), xc.ravel()).reshape(bc.shape) - d["centre"][k]))
+           for k, sp in enumerate(splines)]
+    ok = _trust(np.max(err, axis=0)[:, None, :], WRITE_TABLE_TOL)[:, 0, :]   # along logit only
+    rb, rx = d["random_b"] - 1, d["random_logit"]
+    trusted = ok[rb, splines[0].cell(rx)]
+    max_err = np.array([np.abs(np.expm1(sp(rb, rx) - d["random"][k]))[trusted].max()
+                        for k, sp in enumerate(splines)])
+    return dict(x=x, b_max=b_max, q=d["q"], quant=splines[:-1], wait=splines[-1], ok=ok,
+                max_rel_error=max_err, trusted_share=float(trusted.mean()))
+
+
+def write_numerics(exact, rate_per_s, batch, service_ms, qs=(0.5, 0.99)):
+    r"""Mean queue wait and quantiles of :math:`S + U` of the Raft leader's bulk queue, fast.
+
+    The leader of :func:`followerlab.raft.write_load` is an M/D^(b,b)/1 queue; in units of the
+    service time S its law depends only on the batch ``b`` and :math:`\rho = \lambda S / b`
+    (the batch-fill time is Erlang in :math:`\lambda S`, the queue a walk with Poisson(λS)
+    steps).  The table holds, for b = 1..64 and :math:`\rho \in [10^{-4}, 0.995]` on a grid
+    uniform in :math:`\operatorname{logit}\rho`, :math:`\ln((S + U_q)/S)` for q = 0.5, 0.99 and
+    :math:`\ln(1 + W_q/S)` (``W_q`` the mean wait of a full batch), computed with the exact
+    generating-function method (``exact``, i.e. ``raft._write_numerics``) and interpolated by
+    one cubic spline per b.  Cells are trusted as in :func:`mg1_gamma_response_quantiles`
+    (centre error against the exact method below ``WRITE_TABLE_TOL`` / 3, neighbours of a bad
+    cell dropped); the rest, other ``b`` and other ``q`` use ``exact`` on distinct rows only.
+    The error bound of the quantiles is relative; that of the wait is relative to
+    :math:`S + W_q` (a wait far below the service time is known to 1e-4 of S).
+
+    Parameters
+    ----------
+    exact : callable
+        ``exact(rate_per_s, batch, service_ms, qs) -> (wait, quant)`` on 1-D arrays.
+    rate_per_s, batch, service_ms : ndarray
+        1-D arrays (per s, int, ms).
+
+    Returns
+    -------
+    wait, quant, method, max_rel_error : ndarray
+        ``quant`` has shape (rows, len(qs)); unstable rows are ``inf`` as from ``exact``.
+    """
+    lam = np.asarray(rate_per_s, float) / 1000.0
+    b = np.asarray(batch).astype(np.int64)
+    S = np.asarray(service_ms, float)
+    qs = np.asarray(qs, float)
+    n = lam.size
+    wait = np.full(n, np.inf)
+    quant = np.full((n, qs.size), np.inf)
+    err = np.zeros(n)
+    table = _write_table()
+    cols = [np.flatnonzero(np.isclose(table["q"], q, rtol=0, atol=1e-12)) for q in qs]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = lam * S / b
+        x = np.log(rho) - np.log1p(-rho)
+    stable = rho < 1.0
+    tab = np.zeros(n, dtype=bool)
+    if all(k.size for k in cols):
+        cols = [int(k[0]) for k in cols]
+        tab = stable & (b >= 1) & (b <= table["b_max"]) & (x >= table["x"][0]) & (x <= table["x"][-1])
+        sel = np.flatnonzero(tab)
+        row, xs = b[sel] - 1, x[sel]
+        i = table["wait"].cell(xs)
+        good = table["ok"][row, i]
+        tab[sel[~good]] = False
+        sel, row, xs, i = sel[good], row[good], xs[good], i[good]
+        wait[sel] = S[sel] * np.expm1(table["wait"](row, xs, i))
+        for j, k in enumerate(cols):
+            quant[sel, j] = S[sel] * np.exp(table["quant"][k](row, xs, i))
+        err[sel] = float(np.max(table["max_rel_error"]))
+    rest = np.flatnonzero(~tab & stable)
+    if rest.size:
+        w, qv = solve_unique(lambda *c: exact(*c, qs), np.asarray(rate_per_s, float)[rest], b[rest], S[rest])
+        wait[rest], quant[rest] = w, qv
+    method = np.where(tab, TABULATED, EXACT)
+    return np.maximum(wait, 0.0), quant, method, err

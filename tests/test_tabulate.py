@@ -1,0 +1,188 @@
+"""Fast paths of followerlab._tabulate against the exact methods and independent closed forms.
+
+The tabulated M/G/1 gamma response quantiles must agree with the exact Beneš/FFT law
+(followerlab._mg1) within the error they report, on random configurations over the whole domain
+(near saturation, cv 0..5, odd scales); with exponential service they must match M/M/1 and with
+constant service Erlang's M/D/1 law (followerlab._mdc), both independent of the table's source.
+"""
+
+import numpy as np
+import pytest
+
+from followerlab import _tabulate, consistency, queueing, raft
+from followerlab._mg1 import mg1_gamma, mg1_gamma_mixture
+
+TOL = _tabulate.MG1_TABLE_TOL
+
+
+def _random_configs(n, seed, rho_hi=0.995):
+    rng = np.random.default_rng(seed)
+    # half uniform in rho, half crowded near saturation (sigma = -ln(1 - rho) uniform)
+    rho = np.concatenate([rng.uniform(0.0, rho_hi, n // 2),
+                          -np.expm1(-rng.uniform(2.0, -np.log1p(-rho_hi), n - n // 2))])
+    cv = rng.uniform(0.0, 5.0, n)
+    cv[:8] = [0.0, 0.0, 1e-3, 0.07, 1.0, 4.999, 5.0, 2.5]          # odd values
+    mean_s = np.exp(rng.uniform(np.log(1e-4), np.log(1e3), n))
+    return rho / mean_s, mean_s, cv
+
+
+def test_table_agrees_with_the_exact_law_on_random_configurations():
+    lam, s, cv = _random_configs(120, seed=7)
+    (p50, p99), method, err = _tabulate.mg1_gamma_response_quantiles(lam, s, cv)
+    tab = method == _tabulate.TABULATED
+    assert tab.mean() > 0.6, "most of the domain should be served by the table"
+    assert np.all(err[tab] <= TOL) and np.all(err[~tab] == 0)
+    # reference: the exact law at the table's own resolution (2**16 points)
+    ex = mg1_gamma(lam, s, cv, points=2**16).response_ppf(np.array([[0.5], [0.99]]))
+    rel = np.abs(np.stack([p50, p99]) / ex - 1.0)
+    assert np.all(rel[:, tab] <= err[tab] * 1.5 + 1e-7), rel[:, tab].max()
+    # elsewhere: the library's exact path (2**12 lattice points), unchanged
+    ex12 = mg1_gamma(lam[~tab], s[~tab], cv[~tab], points=2**12).response_ppf(np.array([[0.5], [0.99]]))
+    np.testing.assert_allclose(np.stack([p50[~tab], p99[~tab]]), ex12, rtol=1e-10)
+
+
+def test_exponential_service_matches_mm1_closed_form():
+    rng = np.random.default_rng(3)
+    rho = np.concatenate([rng.uniform(0.0, 0.995, 300), [0.0, 0.5, 0.9, 0.99, 0.995]])
+    s = np.exp(rng.uniform(-5, 5, rho.size))
+    (p50, p99), method, err = _tabulate.mg1_gamma_response_quantiles(rho / s, s, 1.0)
+    assert (method[rho > 0] == _tabulate.TABULATED).all() and (method[rho == 0] == "exact").all()
+    for got, q in ((p50, 0.5), (p99, 0.99)):
+        truth = -np.log1p(-q) * s / (1.0 - rho)        # response ~ Exp(mu - lambda)
+        assert np.abs(got / truth - 1).max() <= TOL
+
+
+def test_constant_service_matches_erlang_md1_law():
+    # M/D/1 via followerlab._mdc (Crommelin/Erlang), not the lattice the table comes from;
+    # includes the kinks (median at rho = 1/2, p99 at rho = 0.01) the table must not smooth over
+    rho = np.concatenate([np.linspace(0.0, 0.995, 120), [0.005, 0.01, 0.0101, 0.499, 0.5, 0.501]])
+    (p50, p99), method, err = _tabulate.mg1_gamma_response_quantiles(rho, 1.0, 0.0)
+    ok = rho > 0
+    md1 = queueing.md1(rho[ok], 1.0)
+    for got, q in ((p50, 0.5), (p99, 0.99)):
+        truth = md1.response_quantile(q)
+        rel = np.abs(got[ok] / truth - 1)
+        assert np.all(rel <= np.where(method[ok] == _tabulate.TABULATED, TOL, 2e-5)), rel.max()
+
+
+def test_idle_queue_is_the_gamma_service_quantile():
+    from scipy import stats
+
+    (p50, p99), method, err = _tabulate.mg1_gamma_response_quantiles(0.0, [0.2, 0.2, 0.2], [0.0, 1.0, 3.7])
+    assert method.tolist() == ["exact"] * 3 and (err == 0).all()
+    k = 1 / 3.7**2
+    np.testing.assert_allclose(p99, [0.2, -0.2 * np.log(0.01), stats.gamma.ppf(0.99, k, scale=0.2 / k)], rtol=1e-12)
+    ex = mg1_gamma(1e-9, 0.2, 3.7, points=2**16).response_ppf(0.5)    # the lattice law at a vanishing load
+    assert abs(p50[2] / ex - 1) < 1e-3
+
+
+def test_outside_the_table_the_exact_method_is_used():
+    lam, s, cv = np.array([0.999, 0.5, 0.8]), 1.0, np.array([1.0, 6.0, 2.0])
+    (p50, p99), method, err = _tabulate.mg1_gamma_response_quantiles(lam, s, cv, points=2**14)
+    assert method.tolist() == ["exact", "exact", "exact: tabulated"]
+    ex = mg1_gamma(lam[:2], s, cv[:2], points=2**14).response_ppf(np.array([[0.5], [0.99]]))
+    np.testing.assert_allclose(np.stack([p50[:2], p99[:2]]), ex, rtol=1e-12)
+    # a q the table does not hold: exact everywhere
+    (p90,), method, err = _tabulate.mg1_gamma_response_quantiles(0.5, 1.0, 2.0, qs=(0.9,))
+    assert str(method) == "exact" and float(err) == 0.0
+
+
+def test_stored_nodes_are_the_exact_law():
+    """The shipped table holds what tools/build_tables.py computes (spot check of nodes)."""
+    t = _tabulate._mg1_table()
+    with np.load(_tabulate.data_path(*_tabulate._MG1_TABLE)) as z:
+        sigma, cv, f = z["sigma"], z["cv"], z["f"]
+    rng = np.random.default_rng(1)
+    i, j = rng.integers(0, sigma.size, 4), rng.integers(0, cv.size, 4)
+    rho = -np.expm1(-sigma[i])
+    ex = mg1_gamma(rho, 1.0, cv[j], points=2**16).response_ppf(t["q"][:, None]) * (1 - rho)
+    np.testing.assert_allclose(f[:, i, j], np.log(ex), rtol=0, atol=1e-9)    # ln f is stored
+    assert 0.6 < t["trusted_share"] <= 1.0 and np.all(t["max_rel_error"] <= TOL)
+
+
+def test_admin_node_load_fast_path_matches_the_exact_mixture():
+    rng = np.random.default_rng(11)
+    n = 60
+    sq, cq = np.exp(rng.uniform(np.log(0.01), np.log(0.3), n)), rng.uniform(0, 4, n)
+    sc, cc = np.exp(rng.uniform(np.log(0.1), np.log(3), n)), rng.uniform(0, 2, n)
+    lc = np.where(np.arange(n) % 2 == 0, 0.0, rng.uniform(0.0, 0.2, n) / sc)
+    rho = rng.uniform(0.05, 0.99, n)
+    w = rng.uniform(0.3, 0.9, n)
+    lam = np.maximum(rho - lc * sc, 0.01) / ((1 - w) * sq)
+    heads = rng.integers(1, 3, n)
+    r = consistency.admin_node_load(lam, w, sq, cq, lc, sc, cc, 1, heads)
+    st = r.admin_stable
+    pa = (1 - w) * lam / r.admin_arrival_rate_per_s
+    got = np.stack([r.admin_p50_response_s, r.admin_p99_response_s])
+    tab = st & (r.admin_method == _tabulate.TABULATED)
+    ex = st & (r.admin_method == _tabulate.EXACT)
+    assert tab.sum() >= 5 and ex.sum() >= 20 and (tab | ex)[st].all()
+    assert np.all(pa[tab] == 1.0) and np.all(r.admin_max_rel_error[tab] <= TOL) and np.all(r.admin_max_rel_error[ex] == 0)
+    # tabulated (one gamma law): within the reported error of the exact law at the table's resolution
+    ref = mg1_gamma(r.admin_arrival_rate_per_s[tab], sq[tab], cq[tab], points=2**16).response_ppf(
+        np.array([[0.5], [0.99]]))
+    assert np.all(np.abs(got[:, tab] / ref - 1) <= r.admin_max_rel_error[tab] * 1.5 + 1e-7)
+    # mixtures: the exact path of the library (2**12 lattice points), solved once per distinct row
+    ref = mg1_gamma_mixture(r.admin_arrival_rate_per_s[ex], pa[ex], sq[ex], cq[ex], sc[ex], cc[ex],
+                            points=2**12).response_ppf(np.array([[0.5], [0.99]]))
+    np.testing.assert_allclose(got[:, ex], ref, rtol=1e-10)
+    # heads: one gamma law each
+    hs = r.head_stable & (r.head_arrival_rate_per_s > 0) & (r.head_method == _tabulate.TABULATED)
+    assert hs.sum() >= 8
+    exh = mg1_gamma(r.head_arrival_rate_per_s[hs], sq[hs], cq[hs], points=2**16).response_ppf(
+        np.array([[0.5], [0.99]]))
+    goth = np.stack([r.head_p50_response_s[hs], r.head_p99_response_s[hs]])
+    assert np.all(np.abs(goth / exh - 1) <= r.head_max_rel_error[hs] * 1.5 + 1e-7)
+    # several cores: ggc's own method and bound pass through
+    two = consistency.admin_node_load(10.0, 0.0, 0.05, 1.5, admin_cores=2)
+    assert str(two.admin_method).startswith("approximation") or str(two.admin_method) == "simulated"
+
+
+def test_write_load_solves_repeated_rows_once_with_the_same_numbers():
+    lam = np.array([100.0, 900.0, 100.0, 2500.0, 900.0])
+    b = np.array([1, 4, 1, 16, 4])
+    rep = raft.write_load(lam, 3, 5.0, batch=b)
+    for k in range(lam.size):
+        one = raft.write_load(lam[k], 3, 5.0, batch=b[k])
+        for name in ("p50_ms", "p99_ms", "queue_wait_ms", "mean_ms"):
+            assert getattr(rep, name)[k] == pytest.approx(float(getattr(one, name)), rel=1e-12, abs=1e-12)
+    assert (rep.method == "exact").all() and (rep.max_rel_error == 0).all()
+
+
+def test_write_load_table_agrees_with_the_exact_numerics():
+    rng = np.random.default_rng(5)
+    n = 300
+    b = rng.integers(1, 70, n)                                    # 65..69: outside the table
+    rho = np.concatenate([rng.uniform(0.0, 1.0, n // 2), -np.expm1(-rng.uniform(2, 7, n - n // 2))])
+    rho[:6] = [1e-5, 1e-4, 0.5, 0.995, 0.9951, 0.999]
+    nv = rng.choice([1, 3, 5, 7], n)
+    service = 1.0 + (nv - 1) * 0.1 + b * 0.05
+    lam = np.maximum(rho, 1e-6) * b / service * 1000.0
+    commit = rng.uniform(0.0, 150.0, n)
+    fast = raft.write_load(lam, nv, commit, batch=b, method="tabulated")
+    exact = raft.write_load(lam, nv, commit, batch=b)
+    tab = fast.method == "exact: tabulated"
+    assert 0.5 < tab.mean() < 1.0 and not tab[b > 64].any() and not tab[rho > 0.995].any()
+    err = fast.max_rel_error
+    assert np.all(err[tab] <= _tabulate.WRITE_TABLE_TOL) and np.all(err[~tab] == 0)
+    for name in ("p50_ms", "p99_ms"):
+        f, e = getattr(fast, name), getattr(exact, name)
+        np.testing.assert_allclose(f[~tab], e[~tab], rtol=1e-12)
+        # the table holds S + U; the commit is added exactly afterwards
+        assert np.all(np.abs(f[tab] - e[tab]) <= 1.5 * err[tab] * (e[tab] - commit[tab]) + 1e-12)
+    wq_f, wq_e, s = fast.queue_wait_ms, exact.queue_wait_ms, fast.service_ms
+    assert np.all(np.abs(wq_f[tab] - wq_e[tab]) <= 1.5 * err[tab] * (s[tab] + wq_e[tab]) + 1e-12)
+    assert np.array_equal(np.isinf(fast.p99_ms), np.isinf(exact.p99_ms))
+
+
+def test_write_load_table_batch_one_matches_erlangs_md1_mean_wait():
+    # independent of the table's source: M/D/1 Pollaczek-Khinchine mean wait rho S / (2 (1 - rho))
+    # (M/D/1 quantiles have kinks wherever they cross a multiple of S: few cells are trusted
+    # for b = 1, mostly at light and heavy load)
+    rho = np.linspace(0.001, 0.995, 400)
+    s = 1.0 + 2 * 0.1 + 0.05
+    w = raft.write_load(rho / s * 1000.0, 3, 0.0, batch=1, method="tabulated")
+    tab = w.method == "exact: tabulated"
+    truth = rho * s / (2 * (1 - rho))
+    assert tab.sum() >= 20
+    assert np.all(np.abs(w.queue_wait_ms - truth)[tab] <= w.max_rel_error[tab] * (s + truth[tab]) * 1.5 + 1e-12)

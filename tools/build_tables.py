@@ -1,0 +1,124 @@
+"""Rebuild the shipped interpolation tables of followerlab._tabulate (data/tables/*.npz).
+
+    nice -n 10 python tools/build_tables.py [mg1] [write]   # both by default; minutes
+
+Each table stores the exact law at three sets of points, all computed here with the library's
+exact method and nothing else:
+
+* ``nodes``: the interpolation nodes;
+* ``centre``: every cell centre — at load time :mod:`followerlab._tabulate` trusts a cell only if
+  the spline's error there is below a third of the promised tolerance, and drops the neighbours
+  of a cell that misses it (a kink of the law spoils the spline next to it too);
+* ``random``: seeded random points over the whole domain — the worst error over trusted cells
+  there is the error the library reports (``max_rel_error``).
+
+M/G/1 gamma response quantiles: ln f_q(rho, cv), f_q = T_q (1 - rho) / E[S], from
+followerlab._mg1.mg1_gamma at points = 2**16 (the 2**14 lattice is off by up to ~1e-5 at high
+cv near saturation, which showed as a seam in the table where the two met), on a grid uniform in
+sigma = -ln(1 - rho) (0..ln 200, i.e. rho <= 0.995) and in cv (0..5), q = 0.5, 0.99; the exact
+law itself is checked against M/M/1 (cv = 1: f_q = -ln(1 - q)) and the result printed.
+
+Raft write load (M/D^(b,b)/1 leader of raft.write_load, S = 1): ln((S + U_q)/S), q = 0.5, 0.99,
+and ln(1 + W_q/S) from raft._write_numerics, for b = 1..64 on a grid uniform in logit(rho),
+rho in [1e-4, 0.995].  Deterministic: same code, same file.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from followerlab import _tabulate  # noqa: E402
+from followerlab._mg1 import mg1_gamma  # noqa: E402
+
+QS = np.array([0.5, 0.99])
+RHO_MAX = 0.995
+N_SIGMA, N_CV, CV_MAX = 64, 41, 5.0
+RANDOM_POINTS = 800
+
+
+def exact_f(rho, cv):
+    """ln f_q(rho, cv) for flat arrays, shape (len(QS), n)."""
+    rho, cv = np.asarray(rho, float), np.asarray(cv, float)
+    out = np.empty((QS.size, rho.size))
+    for lo in range(0, rho.size, 256):
+        s = slice(lo, lo + 256)
+        t = mg1_gamma(rho[s], 1.0, cv[s], points=2**16).response_ppf(QS[:, None])
+        out[:, s] = np.log(t * (1.0 - rho[s]))
+    return out
+
+
+def main():
+    t0 = time.perf_counter()
+    sigma = np.linspace(0.0, -np.log1p(-RHO_MAX), N_SIGMA)
+    cv = np.linspace(0.0, CV_MAX, N_CV)
+    S, C = np.meshgrid(sigma, cv, indexing="ij")
+    f = exact_f(-np.expm1(-S.ravel()), C.ravel()).reshape(QS.size, N_SIGMA, N_CV)
+    mm1 = np.expm1(f[:, :, np.flatnonzero(cv == 1.0)[0]] - np.log(-np.log1p(-QS))[:, None])
+    print(f"nodes: {f[0].size} x {QS.size} q in {time.perf_counter() - t0:.0f} s; exact law vs M/M/1 "
+          f"(cv 1): worst relative error {np.abs(mm1).max():.2e}", flush=True)
+    sc, cc = 0.5 * (sigma[1:] + sigma[:-1]), 0.5 * (cv[1:] + cv[:-1])
+    SC, CC = np.meshgrid(sc, cc, indexing="ij")
+    centre = exact_f(-np.expm1(-SC.ravel()), CC.ravel()).reshape(QS.size, *SC.shape)
+    print(f"centres in {time.perf_counter() - t0:.0f} s", flush=True)
+    rng = np.random.default_rng(2026)
+    rs, rc = rng.uniform(0, sigma[-1], RANDOM_POINTS), rng.uniform(0, CV_MAX, RANDOM_POINTS)
+    rf = exact_f(-np.expm1(-rs), rc)
+    out = ROOT / "data" / "tables" / "mg1_gamma_response.npz"
+    np.savez_compressed(out, sigma=sigma, cv=cv, q=QS, f=f, centre_f=centre, random_sigma=rs, random_cv=rc,
+                        random_f=rf, rho_max=np.float64(RHO_MAX))
+    _tabulate._mg1_table.cache_clear()
+    t = _tabulate._mg1_table()
+    print(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size} bytes) in {time.perf_counter() - t0:.0f} s; "
+          f"untrusted cells {int((~t['ok']).sum())} of {t['ok'].size}; "
+          f"max_rel_error (random points, trusted cells) {t['max_rel_error']}, trusted share {t['trusted_share']}")
+
+
+# ----------------------------------------------------------------------------------------------
+# write_load: ln((S + U_q)/S) and ln(1 + W_q/S) per batch b on a logit(rho) grid
+# ----------------------------------------------------------------------------------------------
+B_MAX, N_LOGIT, RHO_MIN_W = 64, 97, 1e-4
+
+
+def exact_write(rho, b):
+    """Rows ln((S + U_q)/S) for QS, then ln(1 + W_q/S); flat arrays, S = 1 ms."""
+    from followerlab.raft import _write_numerics
+
+    rho, b = np.asarray(rho, float), np.asarray(b, np.int64)
+    w, q = _write_numerics(rho * b * 1000.0, b, np.ones(rho.size), QS)
+    return np.concatenate([np.log(q.T), np.log1p(w)[None, :]])
+
+
+def main_write():
+    t0 = time.perf_counter()
+    x = np.linspace(np.log(RHO_MIN_W / (1 - RHO_MIN_W)), np.log(RHO_MAX / (1 - RHO_MAX)), N_LOGIT)
+    bs = np.arange(1, B_MAX + 1)
+    B, X = np.meshgrid(bs, x, indexing="ij")
+    nodes = exact_write(1 / (1 + np.exp(-X.ravel())), B.ravel()).reshape(-1, B_MAX, N_LOGIT)
+    xc = 0.5 * (x[1:] + x[:-1])
+    Bc, Xc = np.meshgrid(bs, xc, indexing="ij")
+    centre = exact_write(1 / (1 + np.exp(-Xc.ravel())), Bc.ravel()).reshape(-1, B_MAX, N_LOGIT - 1)
+    rng = np.random.default_rng(2027)
+    rb, rx = rng.integers(1, B_MAX + 1, RANDOM_POINTS), rng.uniform(x[0], x[-1], RANDOM_POINTS)
+    rv = exact_write(1 / (1 + np.exp(-rx)), rb)
+    out = ROOT / "data" / "tables" / "write_load.npz"
+    np.savez_compressed(out, logit=x, q=QS, nodes=nodes, centre=centre, random_b=rb, random_logit=rx, random=rv)
+    _tabulate._write_table.cache_clear()
+    t = _tabulate._write_table()
+    print(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size} bytes) in {time.perf_counter() - t0:.0f} s; "
+          f"untrusted cells {int((~t['ok']).sum())} of {t['ok'].size}; max_rel_error (p50, p99, wait) "
+          f"{t['max_rel_error']}, trusted share {t['trusted_share']:.3f}")
+
+
+if __name__ == "__main__":
+    which = sys.argv[1:] or ["mg1", "write"]
+    if "mg1" in which:
+        main()
+    if "write" in which:
+        main_write()
