@@ -247,8 +247,13 @@ def test_dask_chunks_give_the_local_results(tmp_path):
 
 
 @pytest.mark.timeout(300)
-def test_batch_runs_a_sweep_as_one_run_with_parquet_and_an_index_summary(tmp_path):
+def test_batch_runs_a_sweep_as_one_run_with_parquet_and_an_index_summary(tmp_path, monkeypatch):
+    from followerlab import report
     from followerlab.batch import run_batch
+
+    plotted = []     # the trade-off figures leave sweeps out (their front would bury the grid runs' labels)
+    real_figures = report._figures
+    monkeypatch.setattr(report, "_figures", lambda out, wide: plotted.append(wide) or real_figures(out, wide))
 
     path = _scenario(tmp_path, f"""
 name: writes
@@ -285,6 +290,7 @@ sweep:
     assert set(table.loc[table["on_front"], "placement"]) >= {"ZONE 3 voters", "3 voters 1-1-1"}   # fast vs survives
     judged = pd.read_csv(out / "results.csv")
     assert len(judged[judged["run_id"] == f"writes--{NB03}"]) == len(front)
+    assert all(f"writes--{NB03}" not in set(w["run_id"]) for w in plotted)
 
 
 def test_the_documented_sweep_example_is_valid(tmp_path):
