@@ -40,7 +40,7 @@ never a half-written result taken as done.
 
 Ctrl-C (SIGINT, also to the whole process group as a terminal sends it): no run starts any
 more, the kernels of runs in flight are killed and those runs discarded (their workers are
-terminated if they do not wind down within 1.5 s), the finished runs are gathered (the index
+terminated if they do not wind down within 1.5 s; their staging folders are removed), the finished runs are gathered (the index
 is written without figures, the comparison notebook skipped) and
 :attr:`BatchResult.interrupted` is set (exit status 130).  A second Ctrl-C exits at once.
 Kernels' socket and connection files are removed even when a kernel was killed.
@@ -999,6 +999,7 @@ def _execute_local(tasks, jobs, on_done, interrupts: _Interrupts | None = None):
     if interrupts is not None:
         interrupts.workers = lambda: list(getattr(pool, "_processes", None) or {})
     running: dict = {}
+    unfinished: dict = {}  # run_id -> task, from submission until its record arrives
     graceful = False
 
     def fill():
@@ -1007,6 +1008,7 @@ def _execute_local(tasks, jobs, on_done, interrupts: _Interrupts | None = None):
             if t is None:
                 return
             running[_submit_shielded(pool, run_one, t)] = t
+            unfinished[t["run_id"]] = t
 
     try:
         fill()
@@ -1015,6 +1017,8 @@ def _execute_local(tasks, jobs, on_done, interrupts: _Interrupts | None = None):
             done, _ = wait(list(running), timeout=0.1, return_when=FIRST_COMPLETED)
             for fut in done:
                 rec = _result_or_failure(fut, running.pop(fut))
+                if rec["status"] != "cancelled":
+                    unfinished.pop(rec["run_id"], None)
                 if rec["status"] == "cancelled":
                     _CANCEL.set()  # a worker saw a Ctrl-C that this process missed: stop here too
                 on_done(rec)
@@ -1038,6 +1042,11 @@ def _execute_local(tasks, jobs, on_done, interrupts: _Interrupts | None = None):
         raise
     finally:
         _stop_pool(pool, graceful)
+        # a worker stopped while it wound down (Ctrl-C, or killed after its grace period) may
+        # leave its run's staging folder: the runs it held are discarded, so are their folders
+        for t in unfinished.values():
+            final = Path(t["run_dir"])
+            shutil.rmtree(final.with_name(final.name + ".partial"), ignore_errors=True)
 
 
 def _execute_dask(tasks, scheduler, on_done, interrupts: _Interrupts | None = None):
