@@ -151,7 +151,7 @@ def _figures(out: Path, wide: pd.DataFrame) -> list[tuple[str, str]]:
             plt.close(fig)
             made.append((f"figures/{stem}.png", f"{M.axis_label(y)} against {M.axis_label(x)}, one point per "
                          f"configuration{legend}. Lower is better on both axes; points are compared only within "
-                         "their workload (table below); sweeps are drawn in their own section."))
+                         "their workload (table below); sweeps are shown and judged in their own section."))
     return made
 
 
@@ -322,12 +322,15 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
         assessed = assess(derive_metrics(table), policies)
     else:
         assessed = pd.DataFrame(columns=["scenario", "notebook", "configuration", "status"])
+    # A sweep is judged in its own section below: its front on the sweep's objectives within its
+    # workload axes.  Its front rows in results.csv carry no such policy (judged here, each would be
+    # "best" in a workload of its own), and in the figures they would bury the grid runs' points
+    # under long labels; so the trade-offs, the judging table and the comparison leave them out.
+    sweep_runs = {r["run_id"] for r in records if (out / "runs" / r["run_id"] / "sweep.json").exists()}
+    if sweep_runs and "run_id" in assessed.columns:
+        assessed = assessed[~assessed["run_id"].isin(sweep_runs)]
     if figures and len(assessed):
-        # a sweep's front (up to 20 rows, each its own workload) would bury the grid runs' points
-        # under long labels: sweeps have their own density figure and section below
-        sweep_runs = {r["run_id"] for r in records if (out / "runs" / r["run_id"] / "sweep.json").exists()}
-        plotted = assessed[~assessed.run_id.isin(sweep_runs)] if "run_id" in assessed.columns else assessed
-        made = _figures(out, plotted) if len(plotted) else []
+        made = _figures(out, assessed)
         if made:
             parts.append("<h2>Trade-offs</h2><div class='figs'>")
             for src, caption in made:

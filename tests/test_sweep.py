@@ -251,9 +251,10 @@ def test_batch_runs_a_sweep_as_one_run_with_parquet_and_an_index_summary(tmp_pat
     from followerlab import report
     from followerlab.batch import run_batch
 
-    plotted = []     # the trade-off figures leave sweeps out (their front would bury the grid runs' labels)
-    real_figures = report._figures
+    plotted = []     # figures and comparison leave sweeps out (judged in their own section, on their policy)
+    real_figures, real_comparison = report._figures, report._comparison
     monkeypatch.setattr(report, "_figures", lambda out, wide: plotted.append(wide) or real_figures(out, wide))
+    monkeypatch.setattr(report, "_comparison", lambda a, p: plotted.append(a) or real_comparison(a, p))
 
     path = _scenario(tmp_path, f"""
 name: writes
@@ -290,7 +291,8 @@ sweep:
     assert set(table.loc[table["on_front"], "placement"]) >= {"ZONE 3 voters", "3 voters 1-1-1"}   # fast vs survives
     judged = pd.read_csv(out / "results.csv")
     assert len(judged[judged["run_id"] == f"writes--{NB03}"]) == len(front)
-    assert all(f"writes--{NB03}" not in set(w["run_id"]) for w in plotted)
+    # a batch of only a sweep: no trade-off figure, judging table or comparison of its front rows
+    assert plotted == [] and "<h2>Comparison</h2>" not in index and "How configurations are judged" not in index
 
 
 def test_the_documented_sweep_example_is_valid(tmp_path):
