@@ -81,7 +81,7 @@ from pathlib import Path
 import pandas as pd
 
 from ._results import Result
-from .results_io import RESULT_COLUMNS, SENSITIVITY_COLUMNS, atomic_write_text
+from .results_io import RESULT_COLUMNS, SENSITIVITY_COLUMNS, atomic_write_parquet, atomic_write_text
 from .scenarios import Run, plan_scenarios
 
 __all__ = ["BatchResult", "run_batch", "plan_runs", "run_one", "gather_results", "gather_sensitivity", "inputs_hash",
@@ -705,14 +705,7 @@ def gather_results(records: list[dict], out: str | Path) -> pd.DataFrame:
     table["value"] = pd.to_numeric(table["value"], errors="coerce")
     atomic_write_text(out / "results.csv", table.to_csv(index=False))
     _gather_sweeps(records, out)
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".results.parquet.", suffix=".tmp")
-    os.close(fd)
-    try:
-        table.to_parquet(tmp, index=False)
-        os.replace(tmp, out / "results.parquet")
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_parquet(out / "results.parquet", table)
     return table
 
 
@@ -772,14 +765,7 @@ def _gather_sweeps(records: list[dict], out: Path) -> Path | None:
         target.unlink(missing_ok=True)
         return None
     table = pd.concat(frames, ignore_index=True)
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".sweeps.parquet.", suffix=".tmp")
-    os.close(fd)
-    try:
-        table.to_parquet(tmp, index=False)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_parquet(target, table)
     return target
 
 

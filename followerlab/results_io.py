@@ -35,7 +35,7 @@ import pandas as pd
 
 from . import metrics as _metrics
 
-__all__ = ["RESULT_COLUMNS", "write_results", "atomic_write_text", "check_frame", "WrittenResults",
+__all__ = ["RESULT_COLUMNS", "write_results", "atomic_write_text", "atomic_write_parquet", "check_frame", "WrittenResults",
            "SENSITIVITY_COLUMNS", "write_sensitivity", "write_figure"]
 
 RESULT_COLUMNS = ["configuration", "metric", "value", "unit"]
@@ -49,6 +49,21 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_parquet(path: str | os.PathLike, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` (without its index) as parquet to ``path``, atomically like :func:`atomic_write_text`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.to_parquet(tmp, index=False)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

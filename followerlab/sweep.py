@@ -66,6 +66,7 @@ import pandas as pd
 from . import consistency, metrics, raft
 from ._pareto import pareto_mask
 from ._results import Result
+from .results_io import atomic_write_parquet, atomic_write_text, write_results
 
 __all__ = [
     "MAX_CONFIGURATIONS",
@@ -833,18 +834,12 @@ def run_sweep(spec, notebook: str, base: dict, output_dir=None, *, chunk_size: i
     if output_dir:
         out = Path(output_dir)
         out.mkdir(parents=True, exist_ok=True)
-        tmp = out / ".results.parquet.tmp"
-        table.to_parquet(tmp, index=False)
-        tmp.replace(out / "results.parquet")
-        from .results_io import write_results
-
+        atomic_write_parquet(out / "results.parquet", table)
         write_results(out, notebook, {**base, "sweep": spec}, front_long_form(s))
         timings["write"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
     s["seconds"] = {k: round(v, 4) for k, v in timings.items()}
     if output_dir:
-        from .results_io import atomic_write_text
-
         atomic_write_text(Path(output_dir) / "sweep.json", json.dumps(s, indent=2))
     return SweepResult(notebook=notebook, table=table, summary=s, timings_s=timings)
 
