@@ -492,7 +492,10 @@ NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
                    "live: the full measurement (~15 min, needs etcd)"),
         _p("max_load_per_core", "float", 0.75, "", closed(0.05, 20),
            "above this 1-minute load average per core the load-curve comparison is skipped (and says so)"),
-        _p("batches", "str", "1,2,4", meaning="candidate batch sizes for the write_load fit (comma-separated integers)"),
+        _p("queue_model", "str", "greedy", domain=choices("greedy", "fixed"),
+           meaning="the leader queue fitted to the load curves: greedy (raft.greedy_write_load, every waiting "
+                   "proposal in the next append, as etcd does) or fixed (raft.write_load, batches that wait to fill)"),
+        _p("batches", "str", "1,2,4", meaning="candidate batch sizes for the fixed write_load fit (comma-separated integers)"),
         _p("save", "bool", False, meaning="live runs only: also save the runs under data/measurements/"),
         OUTPUT_DIR,
     ),

@@ -26,7 +26,7 @@ def test_curve_comparison_on_curves_write_load_generated():
         rows.append(pd.DataFrame({"layout": lay.name, "n": lay.n, "mode": "open", "offered": rates,
                                   "arrival_rate_per_s": rates, "throughput_per_s": rates,
                                   "p50_ms": w.p50_ms, "p99_ms": w.p99_ms}))
-    fit, table = curve_comparison(pd.concat(rows), CI_LAYOUTS_LOAD, CI_LAYOUTS_LOAD[0].name, batches=(1, 2),
+    fit, table = curve_comparison(pd.concat(rows), CI_LAYOUTS_LOAD, CI_LAYOUTS_LOAD[0].name, model="fixed", batches=(1, 2),
                                   per_follower_ms=0.0)
     assert fit.batch == 1 and fit.per_append_ms == pytest.approx(1.1, rel=1e-4)
     other = table[~table.calibration]

@@ -32,7 +32,7 @@ def _curve(n, net, rates, saturate_at=None, **kw):
 def test_fit_recovers_known_parameters_from_two_cluster_sizes():
     c = pd.concat([_curve(3, 10.0, np.array([150.0, 500.0, 800.0, 1500.0])),
                    _curve(5, 20.0, np.array([120.0, 400.0, 640.0]))])
-    fit = fit_write_load(c, batches=(1, 2), max_nfev=20)
+    fit = fit_write_load(c, model="fixed", batches=(1, 2), max_nfev=20)
     assert fit.batch == 2 and "per_follower_ms" in fit.fitted
     assert (fit.per_append_ms, fit.per_follower_ms, fit.offset_ms) == pytest.approx((1.6, 0.3, 1.5), abs=1e-4)
     assert fit.saturation_per_s(3) == pytest.approx(909.09, rel=1e-4)
@@ -40,13 +40,13 @@ def test_fit_recovers_known_parameters_from_two_cluster_sizes():
 
 def test_one_curve_calibrates_and_predicts_another_cluster_size_and_layout():
     three = _curve(3, 10.0, np.array([150.0, 450.0, 700.0, 820.0]))
-    fit = fit_write_load(three, batches=(1, 2), per_follower_ms=0.3, max_nfev=20)   # f from elsewhere: one size cannot give it
+    fit = fit_write_load(three, model="fixed", batches=(1, 2), per_follower_ms=0.3, max_nfev=20)   # f from elsewhere: one size cannot give it
     assert fit.batch == 2 and fit.offset_ms == pytest.approx(1.5, abs=1e-4)
     other = _curve(5, 35.0, np.array([100.0, 300.0, 500.0, 640.0]))
     pr = predict_curve(fit, other)
     assert pr.within_15pct.all() and pr.error_p50.abs().max() < 1e-4
     # with f held at 0 instead, a absorbs 2 f: the 3-member curve still fits, the 5-member one shifts
-    wrong = fit_write_load(three, batches=(2,), per_follower_ms=0.0, max_nfev=20)
+    wrong = fit_write_load(three, model="fixed", batches=(2,), per_follower_ms=0.0, max_nfev=20)
     assert wrong.per_append_ms == pytest.approx(1.6 + 2 * 0.3, abs=1e-4)
     assert wrong.saturation_per_s(5) > 1.1 * 1000 * 2 / (1.6 + 4 * 0.3)
 
@@ -63,7 +63,7 @@ def test_curve_table_and_bad_input():
     with pytest.raises(ValueError, match="at least 2 unsaturated"):
         fit_write_load(t)
     with pytest.raises(ValueError, match="batches"):
-        fit_write_load(_curve(3, 1.0, np.array([10.0, 20.0])), batches=(0,))
+        fit_write_load(_curve(3, 1.0, np.array([10.0, 20.0])), model="fixed", batches=(0,))
 
 
 def test_fit_frame_has_the_parameters():
@@ -81,3 +81,33 @@ def test_p99_doubling_rate_is_where_write_load_doubles_its_light_load_p99():
         assert float(f.write_load(r, n, net).p99_ms / light) == pytest.approx(2.0, abs=0.03)
     # a longer network commit needs more queueing to double p99: the rate moves towards saturation
     assert f.p99_doubling_rate(3, 80.0) > f.p99_doubling_rate(3, 5.0)
+
+
+def _greedy_curve(n, net, rates, a=1.4, f=0.0, p=0.35, offset=1.2):
+    w = raft.greedy_write_load(rates, n, net + offset, per_append_ms=a, per_follower_ms=f, per_proposal_ms=p)
+    return pd.DataFrame({"layout": f"n{n}", "n": n, "offered": rates, "network_ms": net, "p50_ms": w.p50_ms,
+                         "p99_ms": w.p99_ms, "throughput_per_s": rates, "saturated": False})
+
+
+def test_greedy_fit_recovers_its_parameters_and_predicts_another_layout():
+    cal = _greedy_curve(3, 10.0, np.array([100.0, 600.0, 1200.0, 1800.0, 2300.0]))
+    fit = fit_write_load(cal, per_follower_ms=0.0)        # model="greedy" is the default
+    assert fit.model == "greedy" and fit.batch == 0 and "per_proposal_ms" in fit.fitted
+    assert (fit.offset_ms, fit.per_append_ms, fit.per_proposal_ms) == pytest.approx((1.2, 1.4, 0.35), rel=1e-3)
+    assert float(fit.saturation_per_s(3)) == pytest.approx(1000 / 0.35, rel=1e-3)
+    other = _greedy_curve(3, 60.0, np.array([150.0, 900.0, 2000.0]))
+    pr = predict_curve(fit, other)
+    assert pr.within_15pct.all() and pr.error_p99.abs().max() < 1e-3
+    r = fit.p99_doubling_rate(3, 10.0, points=40)
+    light = fit.write_load(0.01 * fit.saturation_per_s(3), 3, 10.0).p99_ms
+    assert float(fit.write_load(r, 3, 10.0).p99_ms) == pytest.approx(2 * float(light), rel=0.03)
+
+
+def test_fixed_fit_on_a_greedy_curve_overstates_light_load():
+    """What the greedy model fixes: a fixed batch > 1 waits to fill, etcd does not."""
+    cal = _greedy_curve(3, 10.0, np.array([100.0, 600.0, 1200.0, 1800.0, 2300.0]))
+    greedy = predict_curve(fit_write_load(cal), cal)
+    fixed = predict_curve(fit_write_load(cal, model="fixed", batches=(1, 2), max_nfev=20), cal)
+    assert greedy.error_p99.abs().max() < 1e-3 < fixed.error_p99.abs().max()
+    with pytest.raises(ValueError, match="model"):
+        fit_write_load(cal, model="lazy")

@@ -20,14 +20,16 @@ milliseconds (seconds for staleness, as the names say):
   :func:`global_reads_lead_ms`;
 * region failure: :func:`survives`, :func:`failover`, :func:`failure_table`;
 * choosing a topology for a workload: :func:`rank_topologies`;
-* write load: :func:`write_load` (the leader as a queue, with batching).
+* write load: :func:`write_load` (the leader as a queue, with batches of a fixed size) and
+  :func:`greedy_write_load` (every waiting proposal in the next append, as etcd does).
 
 The code lives in one module per concept of the subpackage ``followerlab/raft/``, all
 re-exported here (import from ``followerlab.raft``): ``topology`` (RTT matrices, the validated
 :class:`Topology`), ``placements`` (placements, quorums, survival goals), ``staleness``
 (closed timestamps, follower-read timestamps, global-reads lead), ``write`` (commit and write
 latency), ``paths`` (the read-path objects), ``reads`` (read latency by path), ``failure``
-(region failure), ``ranking`` (placement tables, topology ranking) and ``load`` (write load);
+(region failure), ``ranking`` (placement tables, topology ranking), ``load`` (write load) and
+``greedy`` (write load with greedy batching);
 each imports only those listed before it.
 
 Sources (entries of docs/references.rst): CRDB-FollowerReadsTopology, CRDB-FollowerReads,
@@ -45,6 +47,7 @@ from __future__ import annotations
 
 from .failure import Failover, failover, failure_table, survives
 from .load import WriteLoad, write_load
+from .greedy import GreedyWriteLoad, greedy_write_load
 from .ranking import placement_layouts, placement_table, rank_topologies
 from .paths import (
     READ_PATHS,
@@ -131,6 +134,8 @@ __all__ = [
     "rank_topologies",
     "WriteLoad",
     "write_load",
+    "GreedyWriteLoad",
+    "greedy_write_load",
 ]
 
 # Not in __all__ but importable from here as from the former single module raft.py: the

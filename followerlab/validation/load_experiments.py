@@ -4,7 +4,7 @@
 ``data/measurements/`` (each saved run records the date, the core count and the machine load
 before and after, and every load point its own 1-minute load average).  :func:`ci_check` is
 the short version: two 3-member layouts, a few rates light enough for the model's regime,
-calibrate ``write_load`` on one and check the other's p50/p99 against the 15 % band -- or,
+calibrate ``raft.greedy_write_load`` on one and check the other's p50/p99 against the 15 % band -- or,
 when the machine is busy, say at which load it skipped the comparison.
 
 Run the full measurement (about 15 minutes; quiet machine)::
@@ -63,8 +63,10 @@ def machine_load() -> dict:
 
 
 def curve_comparison(summary: pd.DataFrame, layouts=LOAD_LAYOUTS, calibration: str = LOAD_CALIBRATION, *,
-                     batches=(1, 2, 4, 8), per_follower_ms: float | None = None):
-    """Fit ``write_load`` on the calibration layout's open-loop curve, predict every layout.
+                     model: str = "greedy", batches=(1, 2, 4, 8), per_follower_ms: float | None = None):
+    """Fit the leader queue (``model``: ``greedy_write_load`` or ``write_load``, see
+    :func:`~followerlab.validation.loadfit.fit_write_load`) on the calibration layout's
+    open-loop curve, predict every layout.
 
     Returns ``(fit, table)``: the :class:`~followerlab.validation.loadfit.WriteLoadFit` and
     :func:`~followerlab.validation.loadfit.predict_curve`'s rows for every open-loop point,
@@ -74,13 +76,13 @@ def curve_comparison(summary: pd.DataFrame, layouts=LOAD_LAYOUTS, calibration: s
     cal = curves[curves.layout == calibration]
     if cal.empty:
         raise ValueError(f"calibration layout {calibration!r} has no open-loop rows")
-    fit = fit_write_load(cal, batches=batches, per_follower_ms=per_follower_ms)
+    fit = fit_write_load(cal, model=model, batches=batches, per_follower_ms=per_follower_ms)
     table = predict_curve(fit, curves)
     table["calibration"] = table.layout == calibration
     return fit, table
 
 
-def ci_check(*, max_load_per_core: float = 0.75, rates=CI_RATES, seconds: float = 3.0, band: float = 0.15,
+def ci_check(*, max_load_per_core: float = 0.75, rates=CI_RATES, seconds: float = 4.0, band: float = 0.15,
              layouts=CI_LAYOUTS_LOAD) -> dict:
     """The short CI run (under ~60 s): a verdict on the 15 % band, or a stated skip.
 
@@ -102,7 +104,7 @@ def ci_check(*, max_load_per_core: float = 0.75, rates=CI_RATES, seconds: float 
     after = machine_load()
     out = {"load_before": before, "load_after": after, "summary": summary, "fit": None, "table": None}
     try:
-        fit, table = curve_comparison(summary, layouts, layouts[0].name, batches=(1, 2), per_follower_ms=0.0)
+        fit, table = curve_comparison(summary, layouts, layouts[0].name, model="greedy", per_follower_ms=0.0)
         out["fit"], out["table"] = fit, table
     except ValueError as exc:
         table = None

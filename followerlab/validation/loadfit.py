@@ -9,7 +9,10 @@ The model of a put to the leader at offered rate λ (open loop, Poisson arrivals
 
 with ``net`` the network part of the layout (:func:`followerlab.validation.predict.network_ms`,
 ``put_leader``), :math:`c_0` a constant local offset (client, gateway, apply), and the leader's
-bulk queue of :func:`~followerlab.raft.write_load` (batch ``b``, service ``S``, exact p50/p99).
+queue: ``model="greedy"`` (default) is :func:`~followerlab.raft.greedy_write_load`, every
+waiting proposal in the next append, of time :math:`a + (n-1)f + kp` for ``k`` proposals
+(what etcd does; fitted: :math:`c_0, a, p`); ``model="fixed"`` is the bulk queue of
+:func:`~followerlab.raft.write_load` (batches of ``b`` that wait to fill, service ``S``).
 :func:`fit_write_load` finds :math:`(c_0, a, f)` by least squares on the log ratio of predicted
 to measured p50 and p99 at the rates the system kept up with, plus the log ratio of the
 predicted saturation throughput :math:`b/S` to the measured one, for each candidate batch size
@@ -26,7 +29,7 @@ Bailey1954 (bulk-service queue) in docs/references.rst, through :func:`followerl
 >>> w = raft.write_load(rates, 3, 10.0 + 1.0, per_append_ms=1.0, per_follower_ms=0.1, per_proposal_ms=0.0)
 >>> curve = pd.DataFrame({"n": 3, "offered": rates, "network_ms": 10.0, "p50_ms": w.p50_ms,
 ...                       "p99_ms": w.p99_ms, "saturated": False})
->>> fit = fit_write_load(curve, batches=(1, 2), per_follower_ms=0.1)
+>>> fit = fit_write_load(curve, model="fixed", batches=(1, 2), per_follower_ms=0.1)
 >>> fit.batch, round(fit.per_append_ms, 3), round(fit.offset_ms, 3)
 (1, 1.0, 1.0)
 """
@@ -39,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .. import raft
-from .._validate import as_float_array, as_int_array
+from .._validate import as_float_array, as_int_array, check_choice
 from .predict import network_ms
 
 __all__ = ["WriteLoadFit", "fit_write_load", "curve_table", "predict_curve"]
@@ -52,6 +55,7 @@ class WriteLoadFit:
     Attributes
     ----------
     batch : int
+        ``b`` of a ``fixed`` fit; 0 for ``greedy`` (every waiting proposal).
     per_append_ms, per_follower_ms, per_proposal_ms : float
         ``a``, ``f``, ``p`` (``f`` and ``p`` as given when not fitted, see ``fitted``).
     offset_ms : float
@@ -60,6 +64,9 @@ class WriteLoadFit:
         Sum of squared log ratios at the optimum; ``rows`` the latency rows used.
     fitted : tuple of str
         Which parameters were fitted.
+    model : str
+        ``"fixed"`` (:func:`followerlab.raft.write_load`) or ``"greedy"``
+        (:func:`followerlab.raft.greedy_write_load`).
     """
 
     batch: int
@@ -70,28 +77,42 @@ class WriteLoadFit:
     cost: float
     rows: int
     fitted: tuple = ()
+    model: str = "fixed"
 
     def service_ms(self, n) -> np.ndarray:
-        """The append time :math:`S` for ``n`` voters (ms)."""
+        """The append time :math:`S` for ``n`` voters (ms): of a full batch (``fixed``), of a
+        batch of one (``greedy``)."""
         n = as_int_array("n", n, minimum=1)
-        return self.per_append_ms + (n - 1) * self.per_follower_ms + self.batch * self.per_proposal_ms
+        k = 1 if self.model == "greedy" else self.batch
+        return self.per_append_ms + (n - 1) * self.per_follower_ms + k * self.per_proposal_ms
 
     def saturation_per_s(self, n) -> np.ndarray:
-        """Predicted saturation throughput :math:`b/S` (writes/s)."""
+        """Predicted saturation throughput (writes/s): :math:`b/S` (``fixed``), :math:`1/p`
+        (``greedy``; ``inf`` if p = 0)."""
+        if self.model == "greedy":
+            n = as_int_array("n", n, minimum=1)
+            return np.broadcast_to(1000.0 / self.per_proposal_ms if self.per_proposal_ms > 0 else np.inf,
+                                   n.shape).astype(float)
         return 1000.0 * self.batch / self.service_ms(n)
 
     def write_load(self, rate_per_s, n, network_ms):
-        """:func:`followerlab.raft.write_load` at these parameters (commit = network + offset)."""
-        return raft.write_load(rate_per_s, n, np.asarray(network_ms, float) + self.offset_ms, batch=self.batch,
-                               per_append_ms=self.per_append_ms, per_follower_ms=self.per_follower_ms,
-                               per_proposal_ms=self.per_proposal_ms)
+        """The fitted queue at these parameters (commit = network + offset):
+        :func:`followerlab.raft.greedy_write_load` or :func:`followerlab.raft.write_load`."""
+        commit = np.asarray(network_ms, float) + self.offset_ms
+        if self.model == "greedy":
+            return raft.greedy_write_load(rate_per_s, n, commit, per_append_ms=self.per_append_ms,
+                                          per_follower_ms=self.per_follower_ms, per_proposal_ms=self.per_proposal_ms)
+        return raft.write_load(rate_per_s, n, commit, batch=self.batch, per_append_ms=self.per_append_ms,
+                               per_follower_ms=self.per_follower_ms, per_proposal_ms=self.per_proposal_ms)
 
     def p99_doubling_rate(self, n: int, network_ms: float, *, points: int = 200) -> float:
         """The write rate (/s) at which the predicted p99 reaches twice its light-load value.
 
-        Light load is utilization 1 %; the rate is interpolated on a grid of ``points``
-        utilizations up to 99.9 % (NaN if p99 never doubles there: possible for large batches,
-        whose fill wait makes light-load p99 high).  Answers the capacity planner's question
+        Light load is 1 % of the saturation rate; the rate is interpolated on a grid of
+        ``points`` rates up to 99.9 % of it (``fixed``) or of at most 60 rates up to 97 %
+        (``greedy``), NaN if p99 never
+        doubles there (possible for large fixed batches, whose fill wait makes light-load p99
+        high, and for a greedy fit with p = 0, which never saturates).  Answers the capacity planner's question
         "at what rate does p99 double?" for a layout.
 
         >>> f = WriteLoadFit(1, 1.0, 0.0, 0.0, 0.0, 0.0, 0)
@@ -101,7 +122,12 @@ class WriteLoadFit:
         """
         sat = float(self.saturation_per_s(n))
         points = int(as_int_array("points", points, minimum=10, maximum=10**4))
-        rates = sat * np.linspace(0.01, 0.999, points)
+        if not np.isfinite(sat):        # greedy with p = 0: latency stays below 2 S + commit
+            return float("nan")
+        if self.model == "greedy":   # one linear solve per rate (its chain grows like 1/(1 - lambda p))
+            rates = sat * np.linspace(0.01, 0.97, min(points, 60))
+        else:
+            rates = sat * np.linspace(0.01, 0.999, points)
         p99 = self.write_load(rates, n, network_ms).p99_ms
         above = np.flatnonzero(p99 >= 2.0 * p99[0])
         if above.size == 0:
@@ -110,7 +136,7 @@ class WriteLoadFit:
         return float(np.interp(2.0 * p99[0], p99[i - 1:i + 1], rates[i - 1:i + 1]))
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{"batch": self.batch, "per_append_ms": self.per_append_ms,
+        return pd.DataFrame([{"model": self.model, "batch": self.batch, "per_append_ms": self.per_append_ms,
                               "per_follower_ms": self.per_follower_ms, "per_proposal_ms": self.per_proposal_ms,
                               "offset_ms": self.offset_ms, "service_ms_n3": float(self.service_ms(3)),
                               "saturation_per_s_n3": float(self.saturation_per_s(3)), "cost": self.cost,
@@ -148,10 +174,10 @@ def _measured_saturation(g: pd.DataFrame) -> float:
     return float(g.throughput_per_s.max()) if bool(g.saturated.any()) and "throughput_per_s" in g else np.nan
 
 
-def fit_write_load(curves: pd.DataFrame, *, batches=(1, 2, 4, 8), per_follower_ms: float | None = None,
-                   per_proposal_ms: float = 0.0, max_rows_utilization: float = 0.95,
-                   max_nfev: int = 40) -> WriteLoadFit:
-    """Fit ``write_load``'s service time, batch and a constant offset to measured curves.
+def fit_write_load(curves: pd.DataFrame, *, model: str = "greedy", batches=(1, 2, 4, 8),
+                   per_follower_ms: float | None = None, per_proposal_ms: float = 0.0,
+                   max_rows_utilization: float = 0.95, max_nfev: int = 40) -> WriteLoadFit:
+    """Fit the leader queue's service time (and batch) and a constant offset to measured curves.
 
     Parameters
     ----------
@@ -161,13 +187,17 @@ def fit_write_load(curves: pd.DataFrame, *, batches=(1, 2, 4, 8), per_follower_m
         optionally ``throughput_per_s`` (achieved; with a saturated point, its maximum per
         cluster size enters the fit as the measured saturation).  Points marked saturated are
         not used for the latencies.
+    model : {"greedy", "fixed"}
+        ``"greedy"``: :func:`followerlab.raft.greedy_write_load`, fitting the offset, ``a`` and
+        the per-proposal time ``p`` (``per_proposal_ms`` is then only the starting value);
+        ``"fixed"``: :func:`followerlab.raft.write_load` with the best of ``batches``.
     batches : sequence of int
-        Candidate batch sizes ``b``.
+        Candidate batch sizes ``b`` (``fixed`` only).
     per_follower_ms : float, optional
         Hold ``f`` at this value; default: fit it when ``curves`` holds two or more cluster
         sizes, else hold it at 0.
     per_proposal_ms : float
-        ``p``, held fixed.
+        ``p``, held fixed (``fixed``), or the starting value of its fit (``greedy``).
     max_rows_utilization : float
         Every point the system kept up with must have utilization below this in the model:
         it bounds the service time from above (``S < u b / λ``); a candidate beyond it (only
@@ -182,15 +212,18 @@ def fit_write_load(curves: pd.DataFrame, *, batches=(1, 2, 4, 8), per_follower_m
 
     Notes
     -----
-    Accuracy: on curves generated by ``write_load`` itself the fit recovers the parameters to
-    1e-4 ms (tests/test_validation_loadfit.py); on etcd its quality is what
-    :func:`predict_curve` measures.  Model mismatch to keep in mind: ``write_load`` sends a batch
-    only when ``b`` proposals wait, whereas etcd sends whatever is queued.
+    Accuracy: on curves generated by the model itself the fit recovers the parameters (1e-4 ms
+    for ``fixed``, tests/test_validation_loadfit.py; 1e-3 relative for ``greedy``); on etcd
+    its quality is what :func:`predict_curve` measures.  ``fixed`` sends a batch only when
+    ``b`` proposals wait, which etcd never does (its light-load p99 then includes a fill wait
+    that etcd does not have); ``greedy`` is etcd's rule (etcd-raftNode).
 
     References
     ----------
-    Bailey1954 (the bulk-service queue of :func:`followerlab.raft.write_load`) in docs/references.rst.
+    Bailey1954 (the bulk-service queue of :func:`followerlab.raft.write_load`), Neuts1967 and
+    etcd-raftNode (:func:`followerlab.raft.greedy_write_load`) in docs/references.rst.
     """
+    model = check_choice("model", model, ("greedy", "fixed"))
     need = {"n", "offered", "network_ms", "p50_ms", "p99_ms", "saturated"}
     if not isinstance(curves, pd.DataFrame) or not need <= set(curves.columns):
         raise ValueError(f"curves must be a DataFrame with columns {sorted(need)}; got "
@@ -219,6 +252,8 @@ def fit_write_load(curves: pd.DataFrame, *, batches=(1, 2, 4, 8), per_follower_m
     fit_f = per_follower_ms is None and np.unique(curves.n).size > 1
     f_fixed = 0.0 if per_follower_ms is None else float(as_float_array("per_follower_ms", per_follower_ms,
                                                                        minimum=0.0))
+    if model == "greedy":
+        return _fit_greedy(lam, n, net, y50, y99, sat, fit_f, f_fixed, p, umax, max_nfev, len(ok))
     best = None
     for b in bs:
         def resid(theta, b=b):
@@ -258,6 +293,38 @@ def fit_write_load(curves: pd.DataFrame, *, batches=(1, 2, 4, 8), per_follower_m
     f = float(x[2]) if fit_f else f_fixed
     fitted = ("offset_ms", "per_append_ms", "batch") + (("per_follower_ms",) if fit_f else ())
     return WriteLoadFit(b, float(x[1]), f, p, float(x[0]), cost, int(len(ok)), fitted)
+
+
+def _fit_greedy(lam, n, net, y50, y99, sat, fit_f, f_fixed, p0, umax, max_nfev, rows) -> WriteLoadFit:
+    """:func:`fit_write_load` for ``model="greedy"``: least squares over (c0, a, p[, f])."""
+    from scipy.optimize import least_squares
+
+    p_hi = umax * 1000.0 / float(lam.max())          # every kept-up point below umax of 1/p
+
+    def resid(theta):
+        c0, a, p = theta[0], theta[1], theta[2]
+        f = theta[3] if fit_f else f_fixed
+        w = raft.greedy_write_load(lam, n, net + c0, per_append_ms=a, per_follower_ms=f, per_proposal_ms=p)
+        rs = [np.log(1000.0 / p) - np.log(v) if p > 0 else 10.0 for v in sat.values()]
+        return np.concatenate([np.log(w.p50_ms) - y50, np.log(w.p99_ms) - y99, np.asarray(rs, float)])
+
+    lo, hi = [0.0, 1e-4, 0.0], [np.inf, np.inf, p_hi]
+    if fit_f:
+        lo, hi = lo + [0.0], hi + [np.inf]
+    best = None
+    for a0, pfrac in ((0.5, 0.2), (2.0, 0.6)):      # two starts: short appends or a large per-entry time
+        x0 = [max(0.0, float(np.exp(y50).min() - net.min()) - a0) + 0.01, a0,
+              min(max(p0, pfrac * p_hi), 0.99 * p_hi)]
+        if fit_f:
+            x0 = x0 + [0.01]
+        sol = least_squares(resid, x0, bounds=(lo, hi), x_scale="jac", max_nfev=max_nfev)
+        cost = float(np.sum(sol.fun ** 2))
+        if best is None or cost < best[0] - 1e-12:
+            best = (cost, sol.x)
+    cost, x = best
+    f = float(x[3]) if fit_f else f_fixed
+    fitted = ("offset_ms", "per_append_ms", "per_proposal_ms") + (("per_follower_ms",) if fit_f else ())
+    return WriteLoadFit(0, float(x[1]), f, float(x[2]), float(x[0]), cost, int(rows), fitted, "greedy")
 
 
 def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame) -> pd.DataFrame:
