@@ -37,6 +37,23 @@ def test_quantiles_and_means_match_the_simulation(rate, a, p):
     assert float(w.queue_wait_ms) == pytest.approx(wait.mean(), rel=0.04, abs=2e-3)
 
 
+@pytest.mark.parametrize("rate, p, stall, prob", [(100.0, 0.3, 8.0, 0.05), (2500.0, 0.2, 6.0, 0.3),
+                                                  (600.0, 0.0, 5.0, 0.2)])
+def test_stalls_match_the_simulation(rate, p, stall, prob):
+    kw = dict(per_append_ms=1.0, per_follower_ms=0.0, per_proposal_ms=p, stall_ms=stall, stall_probability=prob)
+    w = raft.greedy_write_load(rate, 3, 5.0, **kw)
+    size = 60_000 if rate < 1000 else 200_000
+    lat = np.concatenate([simulate_greedy_write_load(rate, 3, 5.0, proposals=size, seed=s, **kw).latency_ms[size // 10:]
+                          for s in range(3)])
+    for q, model in ((0.5, w.p50_ms), (0.99, w.p99_ms)):
+        assert float(model) == pytest.approx(np.quantile(lat, q), rel=0.03), q
+    assert float(w.mean_ms) == pytest.approx(lat.mean(), rel=0.02)
+    assert float(w.cdf(w.p99_ms)) == pytest.approx(0.99, abs=1e-9)       # ppf inverts cdf, jumps included
+    x = 5.0 + 1.0 + p + stall
+    jump = float(w.cdf(x + 1e-9)) - float(w.cdf(x - 1e-9))
+    assert jump == pytest.approx((1 - float(w.admin_utilization)) * prob, rel=1e-6, abs=1e-8)  # idle, then a stall
+
+
 def test_p0_closed_form():
     lam, c = 0.8, 1.5          # per ms, ms
     w = raft.greedy_write_load(lam * 1000, 1, 0.0, per_append_ms=c, per_follower_ms=0.0, per_proposal_ms=0.0)
@@ -56,7 +73,7 @@ def test_rate_balance_and_a_proper_law(lam_p):
     p = 0.4
     law = greedy._Law(lam_p / p, 1.3, p)
     assert law.rate_check == pytest.approx(1.0, abs=1e-9)     # appends carry exactly lambda per ms
-    assert law.w_idle + law.w.sum() == pytest.approx(1.0, abs=1e-12)
+    assert law.w_idle + law.utilization == pytest.approx(1.0, abs=1e-12)
     assert law.cdf(1e9) == pytest.approx(1.0, abs=1e-10)
     assert law.cdf(law.s1 - 1e-9) == 0.0
     xs = np.linspace(law.s1, law.ppf(0.999), 50)
@@ -88,5 +105,7 @@ def test_bad_input_is_named():
         raft.greedy_write_load(10.0, per_proposal_ms=-1.0)
     with pytest.raises(ValueError, match="rate_per_s and n_voters|n_voters .* do not broadcast|do not broadcast"):
         raft.greedy_write_load([1.0, 2.0], [3, 5, 7])
+    with pytest.raises(ValueError, match="stall_probability"):
+        raft.greedy_write_load(10.0, stall_ms=1.0, stall_probability=1.5)
     with pytest.raises(ValueError, match="too close to the saturation rate"):
         raft.greedy_write_load(2499.9, 3, per_append_ms=1.0, per_proposal_ms=0.4)

@@ -34,8 +34,8 @@ class GreedyWriteLoad(Result):
     proposals per append (over appends); ``saturation_rate_per_s`` is ``1000 /
     per_proposal_ms`` (``inf`` if that is 0: a constant append time never saturates);
     ``stable`` is False at or beyond it, where waits and quantiles are ``inf``.  ``service_ms``
-    is the time of an append of one proposal, ``commit_ms`` the network commit added to every
-    proposal.  Exact for the model (numerical tolerance ``GREEDY_TAIL_TOL``).
+    is the time of an append of one proposal (without a stall), ``commit_ms`` the network commit
+    added to every proposal, ``stall_ms`` / ``stall_probability`` the stall of an append.  Exact for the model (numerical tolerance ``GREEDY_TAIL_TOL``).
 
     References
     ----------
@@ -55,6 +55,8 @@ class GreedyWriteLoad(Result):
     p99_ms: np.ndarray
     commit_ms: np.ndarray
     stable: np.ndarray
+    stall_ms: np.ndarray = 0.0          # type: ignore[assignment]
+    stall_probability: np.ndarray = 0.0  # type: ignore[assignment]
 
     def mean(self) -> np.ndarray:
         """Mean write latency (ms): the ``mean_ms`` field."""
@@ -63,11 +65,12 @@ class GreedyWriteLoad(Result):
     def cdf(self, t_ms) -> np.ndarray:
         """P(write latency <= t_ms), broadcast with the result (0 wherever unstable)."""
         t = as_float_array("t_ms", t_ms, allow_inf=True)
-        lam, c, p, com, t = np.broadcast_arrays(self.rate_per_s, self.service_ms - self.per_proposal_ms,
-                                                self.per_proposal_ms, self.commit_ms, t)
+        lam, c, p, d, q, com, t = np.broadcast_arrays(self.rate_per_s, self.service_ms - self.per_proposal_ms,
+                                                      self.per_proposal_ms, self.stall_ms, self.stall_probability,
+                                                      self.commit_ms, t)
         out = np.zeros(lam.shape)
         for idx in np.ndindex(lam.shape):
-            law = _law(float(lam[idx]), float(c[idx]), float(p[idx]))
+            law = _law(float(lam[idx]), float(c[idx]), float(p[idx]), float(d[idx]), float(q[idx]))
             out[idx] = 0.0 if law is None else law.cdf(float(t[idx]) - float(com[idx]))
         return out
 
@@ -78,11 +81,12 @@ class GreedyWriteLoad(Result):
     def ppf(self, q) -> np.ndarray:
         """Write-latency quantile(s) in ms, ``q`` in (0, 1) broadcast with the result; ``inf`` if unstable."""
         qq = check_probability("q", q, open_left=True, open_right=True)
-        lam, c, p, com, qq = np.broadcast_arrays(self.rate_per_s, self.service_ms - self.per_proposal_ms,
-                                                 self.per_proposal_ms, self.commit_ms, qq)
+        lam, c, p, d, q, com, qq = np.broadcast_arrays(self.rate_per_s, self.service_ms - self.per_proposal_ms,
+                                                       self.per_proposal_ms, self.stall_ms, self.stall_probability,
+                                                       self.commit_ms, qq)
         out = np.full(lam.shape, np.inf)
         for idx in np.ndindex(lam.shape):
-            law = _law(float(lam[idx]), float(c[idx]), float(p[idx]))
+            law = _law(float(lam[idx]), float(c[idx]), float(p[idx]), float(d[idx]), float(q[idx]))
             if law is not None:
                 out[idx] = law.ppf(float(qq[idx])) + float(com[idx])
         return out
@@ -93,89 +97,110 @@ class GreedyWriteLoad(Result):
 
 
 class _Law:
-    """The leader part L of one configuration's latency (ms): a point mass and uniforms."""
+    """The leader part L of one configuration's latency (ms): point masses and uniforms.
 
-    def __init__(self, lam_ms: float, c: float, p: float):
+    ``d`` / ``q``: every append independently takes ``d`` ms longer with probability ``q``.
+    """
+
+    def __init__(self, lam_ms: float, c: float, p: float, d: float = 0.0, q: float = 0.0):
         self.c, self.p = c, p
-        if p == 0.0:  # every append takes c: the batch sizes do not matter
-            sizes = np.array([1.0])
-            pi = np.array([1.0])
+        vs = np.array([0.0, d]) if q > 0 else np.array([0.0])      # extra time of an append
+        qv = np.array([1.0 - q, q]) if q > 0 else np.array([1.0])
+        if p == 0.0:  # the append time does not depend on the batch: its size does not matter
+            sizes, pi = np.array([1.0]), np.array([1.0])
         else:
-            pi, sizes = _stationary_batches(lam_ms, c, p)
-        svc = c + sizes * p                                    # append time of a batch of k
-        idle = pi * np.exp(-lam_ms * svc) / lam_ms             # idle time after such an append
-        busy = pi * svc
+            pi, sizes = _stationary_batches(lam_ms, c, p, vs, qv)
+        svc = c + sizes[:, None] * p + vs[None, :]                # append of k with extra v
+        pkv = pi[:, None] * qv[None, :]
+        idle = pkv * np.exp(-lam_ms * svc) / lam_ms               # idle time after such an append
+        busy = pkv * svc
         total = busy.sum() + idle.sum()
         self.w_idle = float(idle.sum() / total)
         self.utilization = float(busy.sum() / total)
-        # p = 0: K' = N if N >= 1 else 1 with N ~ Poisson(lam c) whatever K was
-        self.mean_batch = float(np.sum(pi * sizes)) if p > 0 else lam_ms * c + float(np.exp(-lam_ms * c))
+        # p = 0: K' = N if N >= 1 else 1 with N ~ Poisson(lam S_v), whatever K was
+        self.mean_batch = (float(np.sum(pi * sizes)) if p > 0
+                           else float(np.sum(qv * (lam_ms * svc[0] + np.exp(-lam_ms * svc[0])))))
         self.rate_check = float(np.sum(pi * sizes)) / total / lam_ms if p > 0 else 1.0  # = 1 (rate balance)
-        # an arrival during an append of k (weight busy_k): the rest of it, U(0, S_k), then an
-        # append of 1 + N proposals, N ~ Poisson(lam S_k) (the others arriving meanwhile)
-        keep = busy / total > GREEDY_TAIL_TOL * 1e-3
-        self.w = (busy / total)[keep]
-        self.svc = svc[keep]
-        mu = lam_ms * self.svc
+        # an arrival during an append (k, v) (weight busy_kv): the rest of it, U(0, S_kv), then
+        # its own append of 1 + N proposals, N ~ Poisson(lam S_kv) (the others arriving
+        # meanwhile), which takes c + (1 + N) p + V', V' a fresh extra time
+        w, S = (busy / total).ravel(), svc.ravel()
+        keep = w > GREEDY_TAIL_TOL * 1e-3
+        w, S = w[keep], S[keep]
+        mu = lam_ms * S
         top = int(np.max(stats.poisson.isf(GREEDY_TAIL_TOL, mu))) + 2 if p > 0 else 0
-        self.n = np.arange(top + 1, dtype=float)
-        self.pn = stats.poisson.pmf(self.n[None, :], mu[:, None]) if p > 0 else np.ones((mu.size, 1))
+        n = np.arange(top + 1, dtype=float)
+        pn = stats.poisson.pmf(n[None, :], mu[:, None]) if p > 0 else np.ones((mu.size, 1))
         self.s1 = c + p
-        self.mean_l = (self.w_idle * self.s1
-                       + float(np.sum(self.w * (self.svc / 2 + c + p + p * lam_ms * self.svc))))
-        self.mean_wait = float(np.sum(self.w * self.svc / 2))   # the rest of the append in progress
+        ev = float(np.sum(qv * vs))
+        self.mean_l = self.w_idle * self.s1 + float(np.sum(w * (S / 2 + c + p + p * mu))) + ev
+        self.mean_wait = float(np.sum(w * S / 2))   # the rest of the append in progress
 
-        # L's CDF is piecewise linear: each uniform adds slope W/S_k on [start, start + S_k].
-        # Integrate the slope over the sorted breakpoints once; then cdf and ppf are exact
-        # interpolations (no bisection).
-        W = self.w[:, None] * self.pn
-        begin = np.broadcast_to(c + p + p * self.n[None, :], W.shape)
-        keep2 = W > 0.0
-        W, begin, S = W[keep2], begin[keep2], np.broadcast_to(self.svc[:, None], keep2.shape)[keep2]
-        xs = np.concatenate([begin, begin + S])
-        ds = np.concatenate([W / S, -W / S])
+        # L's CDF is piecewise linear with jumps: each uniform adds slope W/S on
+        # [start, start + S], an idle arrival a jump at c + p + v'.  Integrate over the sorted
+        # breakpoints once; then cdf and ppf are exact interpolations (no bisection).
+        xs, jump, ds = [], [], []
+        for v, qq in zip(vs, qv):
+            W = (w[:, None] * pn) * qq
+            begin = np.broadcast_to(c + p + p * n[None, :] + v, W.shape)
+            ok = W > 0.0
+            Wk, b0, Sk = W[ok], begin[ok], np.broadcast_to(S[:, None], ok.shape)[ok]
+            xs += [b0, b0 + Sk, [c + p + v]]
+            ds += [Wk / Sk, -Wk / Sk, [0.0]]
+            jump += [np.zeros(Wk.size), np.zeros(Wk.size), [self.w_idle * qq]]
+        xs, jump, ds = np.concatenate(xs), np.concatenate(jump), np.concatenate(ds)
         order = np.argsort(xs, kind="stable")
-        self.xs, slope = xs[order], np.cumsum(ds[order])
-        self.F = self.w_idle + np.concatenate([[0.0], np.cumsum(slope[:-1] * np.diff(self.xs))])
+        self.xs, jump, slope = xs[order], jump[order], np.cumsum(ds[order])
+        integral = np.concatenate([[0.0], np.cumsum(slope[:-1] * np.diff(self.xs))])
+        self.F = np.cumsum(jump) + integral        # F just after each breakpoint (jumps included)
         self.slope = slope
 
     def cdf(self, x: float) -> float:
-        if x < self.s1:
+        i = int(np.searchsorted(self.xs, x, side="right")) - 1
+        if i < 0:
             return 0.0
-        if x >= self.xs[-1]:
+        if i >= self.xs.size - 1:
             return float(min(1.0, self.F[-1]))
-        return float(min(1.0, np.interp(x, self.xs, self.F)))
+        return float(min(1.0, self.F[i] + self.slope[i] * (x - self.xs[i])))
 
     def ppf(self, q: float) -> float:
-        if q <= self.w_idle:
-            return self.s1
-        i = int(np.searchsorted(self.F, q, side="left")) - 1      # F[i] < q <= F[i + 1]
-        if i >= self.F.size - 1:
+        i = int(np.searchsorted(self.F, q, side="left"))          # first breakpoint with F >= q
+        if i >= self.F.size:
             return float(self.xs[-1])
-        return float(self.xs[i] + (q - self.F[i]) / self.slope[i]) if self.slope[i] > 0 else float(self.xs[i + 1])
+        if i > 0 and self.slope[i - 1] > 0:
+            before = self.F[i - 1] + self.slope[i - 1] * (self.xs[i] - self.xs[i - 1])   # F just before xs[i]
+            if q <= before:                                        # on the segment before it
+                return float(self.xs[i - 1] + (q - self.F[i - 1]) / self.slope[i - 1])
+        return float(self.xs[i])                                   # in the jump at xs[i]
 
 
-def _stationary_batches(lam_ms: float, c: float, p: float):
+def _stationary_batches(lam_ms: float, c: float, p: float, vs=(0.0,), qv=(1.0,)):
     """Stationary law of the batch size K of successive appends (embedded at append starts).
 
-    From an append of ``k`` (time :math:`S_k = c + kp`) the next carries the
-    :math:`N \\sim \\text{Poisson}(\\lambda S_k)` proposals that arrived meanwhile, or, if
-    none did, 1 (the leader idles until the next one).  The chain is truncated where its
-    mean-reverting drift (:math:`k^* = \\lambda c/(1 - \\lambda p)`) leaves mass below
-    ``GREEDY_TAIL_TOL`` beyond; the mass that would leave is kept on the last state.
+    From an append of ``k`` (time :math:`S_k = c + kp + V`, ``V`` = ``vs[j]`` with probability
+    ``qv[j]``) the next carries the :math:`N \\sim \\text{Poisson}(\\lambda S_k)` proposals that
+    arrived meanwhile, or, if none did, 1 (the leader idles until the next one).  The chain is
+    truncated where its mean-reverting drift (:math:`k^* = \\lambda (c + EV)/(1 - \\lambda p)`)
+    leaves mass below ``GREEDY_TAIL_TOL`` beyond; the mass that would leave is kept on the
+    last state.
     """
+    vs, qv = np.asarray(vs, float), np.asarray(qv, float)
     a = lam_ms * p
-    kstar = lam_ms * c / (1.0 - a)
-    sd = np.sqrt((kstar + 1.0) / max(1.0 - a * a, 1e-12))
+    ev, varv = float(np.sum(qv * vs)), float(np.sum(qv * vs ** 2) - np.sum(qv * vs) ** 2)
+    kstar = lam_ms * (c + ev) / (1.0 - a)
+    sd = np.sqrt((kstar + 1.0 + lam_ms ** 2 * varv) / max(1.0 - a * a, 1e-12))
     K = int(np.ceil(kstar + 14.0 * sd + 30.0))
     if K > GREEDY_MAX_STATES:
         raise ValueError(f"rate_per_s={lam_ms * 1000.0!r} is too close to the saturation rate "
                          f"{1000.0 / p:.6g}/s for greedy_write_load (needs {K} batch-size states, more "
                          f"than {GREEDY_MAX_STATES}); utilization per_proposal_ms*rate = {a:.6g}")
     sizes = np.arange(1, K + 1, dtype=float)
-    mu = lam_ms * (c + sizes * p)
-    P = stats.poisson.pmf(sizes[None, :], mu[:, None])
-    P[:, 0] += np.exp(-mu)                                 # none arrived: idle, then an append of 1
+    P = np.zeros((K, K))
+    for v, qq in zip(vs, qv):
+        mu = lam_ms * (c + sizes * p + v)
+        T = stats.poisson.pmf(sizes[None, :], mu[:, None])
+        T[:, 0] += np.exp(-mu)                             # none arrived: idle, then an append of 1
+        P += qq * T
     P[:, -1] += np.maximum(0.0, 1.0 - P.sum(axis=1))       # truncated tail kept on the last state
     A = P.T - np.eye(K)
     A[-1, :] = 1.0
@@ -189,20 +214,20 @@ def _stationary_batches(lam_ms: float, c: float, p: float):
 _CACHE: dict = {}
 
 
-def _law(rate_per_s: float, c: float, p: float):
+def _law(rate_per_s: float, c: float, p: float, d: float = 0.0, q: float = 0.0):
     if rate_per_s * p / 1000.0 >= 1.0:
         return None
-    key = (rate_per_s, c, p)
+    key = (rate_per_s, c, p, d, q)
     law = _CACHE.get(key)
     if law is None:
         if len(_CACHE) > 4096:
             _CACHE.clear()
-        law = _CACHE[key] = _Law(rate_per_s / 1000.0, c, p)
+        law = _CACHE[key] = _Law(rate_per_s / 1000.0, c, p, d, q)
     return law
 
 
 def greedy_write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, per_append_ms=1.0, per_follower_ms=0.1,
-                      per_proposal_ms=0.05) -> GreedyWriteLoad:
+                      per_proposal_ms=0.05, stall_ms=0.0, stall_probability=0.0) -> GreedyWriteLoad:
     """Latency vs write throughput when the leader appends every waiting proposal at once.
 
     **Model.**  Proposals arrive at the leader as a Poisson stream of rate λ.  When the leader
@@ -214,15 +239,20 @@ def greedy_write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, per_append_ms=1.
     .. math:: S_k = c + k\\,p, \\qquad c = a + (n - 1)\\,f
 
     (``per_append_ms`` a, ``per_follower_ms`` f, ``per_proposal_ms`` p, as in
-    :func:`write_load`), and each proposal completes ``commit_ms`` after its append ends (the
-    network round, not blocking the leader).  This is Neuts' general bulk-service queue with
+    :func:`write_load`), plus, independently for each append with probability ``q``
+    (``stall_probability``), a *stall* of ``d`` ms (``stall_ms``: the leader descheduled on a
+    shared CPU, a garbage-collection pause, a slow fsync; *assumed*, 0 by default).  Each
+    proposal completes ``commit_ms`` after its append ends (the network round, not blocking
+    the leader).  This is Neuts' general bulk-service queue with
     threshold 1 and unlimited capacity, with batch-size dependent service (Neuts1967).  Unlike
     :func:`write_load` no proposal ever waits for a batch to fill, so at light load the
     latency is ``c + p + commit_ms`` and batching only grows with the load.
 
     **Exact solution.**  The batch sizes :math:`K_j` of successive appends form a Markov chain:
     :math:`K_{j+1} = N_j` if :math:`N_j \\ge 1`, else 1, with
-    :math:`N_j \\sim \\text{Poisson}(\\lambda S_{K_j})` the arrivals during append ``j``.
+    :math:`N_j \\sim \\text{Poisson}(\\lambda S_{K_j})` the arrivals during append ``j``
+    (with stalls, :math:`S` is :math:`S_k` or :math:`S_k + d`; the formulas below then also
+    mix over the stall of the append in progress and of the proposal's own append).
     With its stationary law :math:`\\pi` (a linear solve on the truncated chain), a Poisson
     arrival (PASTA) finds the leader idle with probability
     :math:`w_0 \\propto \\sum_k \\pi_k e^{-\\lambda S_k}/\\lambda`, or in an append of ``k`` with
@@ -264,6 +294,8 @@ def greedy_write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, per_append_ms=1.
         Network commit time added to every proposal (>= 0, ms).
     per_append_ms, per_follower_ms, per_proposal_ms : float or array
         Service-time components (>= 0 ms; ``per_append_ms + (n - 1) * per_follower_ms`` > 0).
+    stall_ms, stall_probability : float or array
+        The extra time ``d`` (>= 0 ms) an append takes with probability ``q`` (in [0, 1]).
 
     Returns
     -------
@@ -293,9 +325,12 @@ def greedy_write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, per_append_ms=1.
     a = as_float_array("per_append_ms", per_append_ms, minimum=0.0)
     f = as_float_array("per_follower_ms", per_follower_ms, minimum=0.0)
     p = as_float_array("per_proposal_ms", per_proposal_ms, minimum=0.0)
-    lam, n, com, a, f, p = broadcast_all(lam, n, com, a, f, p, names=("rate_per_s", "n_voters", "commit_ms",
-                                                                      "per_append_ms", "per_follower_ms",
-                                                                      "per_proposal_ms"))
+    d = as_float_array("stall_ms", stall_ms, minimum=0.0)
+    q = as_float_array("stall_probability", stall_probability, minimum=0.0, maximum=1.0)
+    lam, n, com, a, f, p, d, q = broadcast_all(
+        lam, n, com, a, f, p, d, q,
+        names=("rate_per_s", "n_voters", "commit_ms", "per_append_ms", "per_follower_ms", "per_proposal_ms",
+               "stall_ms", "stall_probability"))
     c = a + (n - 1) * f
     if np.any(c <= 0):
         i = np.flatnonzero((c <= 0).ravel())[0]
@@ -310,11 +345,11 @@ def greedy_write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, per_append_ms=1.
     for idx in np.ndindex(shape):
         if not stable[idx]:
             continue
-        law = _law(float(lam[idx]), float(c[idx]), float(p[idx]))
+        law = _law(float(lam[idx]), float(c[idx]), float(p[idx]), float(d[idx]), float(q[idx]))
         util[idx], batch[idx] = law.utilization, law.mean_batch
         wait[idx], mean[idx] = law.mean_wait, law.mean_l + com[idx]
         p50[idx], p99[idx] = law.ppf(0.5) + com[idx], law.ppf(0.99) + com[idx]
     sat = np.where(p > 0, 1000.0 / np.where(p > 0, p, 1.0), np.inf)
     return GreedyWriteLoad(rate_per_s=lam, n_voters=n, service_ms=c + p, per_proposal_ms=p, admin_utilization=util,
                            saturation_rate_per_s=sat, mean_batch=batch, queue_wait_ms=wait, mean_ms=mean,
-                           p50_ms=p50, p99_ms=p99, commit_ms=com, stable=stable)
+                           p50_ms=p50, p99_ms=p99, commit_ms=com, stable=stable, stall_ms=d, stall_probability=q)

@@ -235,14 +235,16 @@ def simulate_write_load(rate_per_s: float, n_voters: int = 3, commit_ms: float =
 
 def simulate_greedy_write_load(rate_per_s: float, n_voters: int = 3, commit_ms: float = 0.0, *,
                                per_append_ms: float = 1.0, per_follower_ms: float = 0.1,
-                               per_proposal_ms: float = 0.05, proposals: int = 50_000,
+                               per_proposal_ms: float = 0.05, stall_ms: float = 0.0,
+                               stall_probability: float = 0.0, proposals: int = 50_000,
                                seed=None) -> SimulatedWriteLoad:
     """Poisson proposals through a leader that appends every waiting proposal at once.
 
     An event loop over appends: when the leader is free at time ``t`` it takes all proposals
     that arrived by ``t`` (or, if none, waits for the next one and takes it and any arriving
     at the same instant), and is busy for ``per_append_ms + (n_voters - 1) * per_follower_ms
-    + k * per_proposal_ms`` for ``k`` proposals; each completes ``commit_ms`` after its append
+    + k * per_proposal_ms`` for ``k`` proposals, plus ``stall_ms`` with probability
+    ``stall_probability`` (one draw per append); each completes ``commit_ms`` after its append
     ends.  No formula of :func:`followerlab.raft.greedy_write_load` is used.  The run starts
     idle: drop a warm-up prefix for stationary estimates.  ``queue_wait_ms`` holds, per
     proposal, the time from its arrival to the start of its append.
@@ -258,18 +260,22 @@ def simulate_greedy_write_load(rate_per_s: float, n_voters: int = 3, commit_ms: 
     a, f, p = (as_float(k, v, minimum=0.0) for k, v in
                (("per_append_ms", per_append_ms), ("per_follower_ms", per_follower_ms),
                 ("per_proposal_ms", per_proposal_ms)))
+    d = as_float("stall_ms", stall_ms, minimum=0.0)
+    q = as_float("stall_probability", stall_probability, minimum=0.0, maximum=1.0)
     c = a + (n - 1) * f
     if c <= 0:
         raise ValueError("per_append_ms + (n_voters - 1) * per_follower_ms must be > 0")
     rng = as_rng("seed", seed)
     arrivals = np.cumsum(rng.exponential(1000.0 / lam, size=m))
+    stalls = np.where(rng.random(m) < q, d, 0.0)       # at most one append per proposal
     latency = np.empty(m)
     wait = np.empty(m)
-    i, free, busy = 0, -np.inf, 0.0
+    i, free, busy, appends = 0, -np.inf, 0.0, 0
     while i < m:
         start = max(arrivals[i], free)
         j = int(np.searchsorted(arrivals, start, side="right"))
-        service = c + (j - i) * p
+        service = c + (j - i) * p + stalls[appends]
+        appends += 1
         free = start + service
         busy += service
         latency[i:j] = free + commit - arrivals[i:j]
