@@ -75,10 +75,17 @@ import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from functools import lru_cache
-from multiprocessing import get_context
+from multiprocessing import get_context, resource_tracker
+from multiprocessing import util as mp_util
 from pathlib import Path
 
 import pandas as pd
+
+try:  # named semaphores (not on every platform)
+    from _multiprocessing import sem_unlink as _sem_unlink
+    from multiprocessing.synchronize import SemLock as _SemLock
+except ImportError:  # pragma: no cover
+    _sem_unlink = _SemLock = None
 
 from ._results import Result
 from .results_io import RESULT_COLUMNS, SENSITIVITY_COLUMNS, atomic_write_parquet, atomic_write_text
@@ -271,9 +278,36 @@ def _named_files_digest(parameters: dict, notebook: Path) -> str:
 
 # ----------------------------------------------------------------------------- one run
 
+class _Flag:
+    """A flag like :class:`threading.Event` without ``wait``, whose ``set`` takes no lock.
+
+    Signal handlers set it.  A Python signal handler runs in the main thread between two
+    bytecodes of whatever the main thread was doing, and another signal can run a second handler
+    inside the first: ``Event.set`` takes the Event's (non-reentrant) lock, so a handler that
+    interrupted an ``Event.set`` holding it waited for ever on itself.  Seen in pool workers:
+    the second Ctrl-C and the batch's SIGTERM (then the parent-death SIGTERM) arrive together,
+    ``_worker_stop`` blocked inside ``_worker_cancel``'s ``Event.set``, and the worker outlived
+    the batch, holding its stderr open.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self):
+        self._value = False
+
+    def set(self) -> None:
+        self._value = True
+
+    def clear(self) -> None:
+        self._value = False
+
+    def is_set(self) -> bool:
+        return self._value
+
+
 #: Set (in the batch process and in each pool worker) when the batch is being cancelled: no run
-#: starts any more, and kernels that start are killed at once.
-_CANCEL = threading.Event()
+#: starts any more, and kernels that start are killed at once.  Set by signal handlers: no lock.
+_CANCEL = _Flag()
 #: Kernel managers of this process whose kernels are (or may be) running.
 _LIVE_KERNELS: list = []
 #: The staging folder of the run this process is executing (removed if the process is stopped).
@@ -291,14 +325,21 @@ def _kill_kernel(km) -> None:
 
 
 def _remove_kernel_files(km) -> None:
-    """Remove a kernel's IPC socket files (``<ip>-<port>``) and its connection file."""
+    """Remove a kernel's IPC socket files (``<ip>-<port>``) and its connection file (os calls
+    only: signal handlers call this)."""
     ip = getattr(km, "ip", "")
     if getattr(km, "transport", "") == "ipc" and ip and os.path.isabs(ip):
-        for path in Path(ip).parent.glob(Path(ip).name + "-*"):
-            try:
-                path.unlink()
-            except OSError:
-                pass
+        folder, prefix = os.path.split(ip)
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            names = []
+        for name in names:
+            if name.startswith(prefix + "-"):
+                try:
+                    os.unlink(os.path.join(folder, name))
+                except OSError:
+                    pass
     conn = getattr(km, "connection_file", "")
     if conn:
         try:
@@ -831,6 +872,14 @@ class BatchResult(Result):
         return self.runs
 
 
+_HAS_SIGMASK = hasattr(signal, "pthread_sigmask")  # not on Windows
+
+# The signal handlers below (and _Interrupts._handle) take no lock and never wait: they run in the
+# main thread between two bytecodes of whatever it was doing (maybe holding a lock), and one can
+# run inside another (the second Ctrl-C, the batch's SIGTERM and the parent-death SIGTERM come
+# within microseconds).
+
+
 def _worker_cancel(signum, frame) -> None:
     """SIGINT in a pool worker (the terminal's Ctrl-C, or forwarded by the batch): start nothing
     more, kill this worker's kernel; the interrupted run returns a "cancelled" record."""
@@ -841,6 +890,8 @@ def _worker_cancel(signum, frame) -> None:
 def _worker_stop(signum, frame) -> None:
     """SIGTERM in a pool worker (the batch abandons it, or the batch died: parent-death signal):
     kill the kernel, remove its sockets, connection file and the run's staging folder, exit."""
+    if _HAS_SIGMASK:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # exiting: no more handlers
     _CANCEL.set()
     _kill_kernels(remove_files=True)
     for path in list(_CURRENT_STAGING):
@@ -849,10 +900,14 @@ def _worker_stop(signum, frame) -> None:
 
 
 def _init_worker(parent_pid: int) -> None:
-    """Pool worker initializer: Ctrl-C / SIGTERM handlers, then :func:`_die_with_parent`."""
+    """Pool worker initializer: Ctrl-C / SIGTERM handlers, :func:`_die_with_parent`, then SIGINT
+    unblocked (the worker was started with it blocked, see :func:`_submit_shielded`: a Ctrl-C
+    that came while it started is handled now)."""
     signal.signal(signal.SIGINT, _worker_cancel)
     signal.signal(signal.SIGTERM, _worker_stop)
     _die_with_parent(parent_pid)
+    if _HAS_SIGMASK:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -913,18 +968,80 @@ class _Interrupts:
             _kill_kernels()  # --jobs 1: the kernel of the run in this process
             self._signal_workers(signal.SIGINT)
             return
+        if self.count > 2:  # a third Ctrl-C inside the second one's handler: that one is stopping
+            return
+        workers = list(self.workers())
         self._signal_workers(signal.SIGTERM)
         _kill_kernels(remove_files=True)
         for path in list(_CURRENT_STAGING):
             shutil.rmtree(path, ignore_errors=True)
-        try:  # unlink the pool's named semaphores now (else the resource tracker warns about leaks)
-            from multiprocessing import util
-
-            util._run_finalizers(0)
-        except Exception:
-            pass
+        _release_semaphores()
+        _reap(workers, _REAP_WORKERS_S)
         os.write(2, b"followerlab: interrupted again: stopped at once; unfinished runs discarded\n")
         os._exit(EXIT_INTERRUPTED)
+
+
+#: After a second Ctrl-C, how long terminated workers get to clean up and exit before SIGKILL.
+_REAP_WORKERS_S = 1.0
+
+
+def _reap(pids, timeout_s: float) -> None:
+    """Wait up to ``timeout_s`` for child processes ``pids`` (just sent SIGTERM) to exit
+    (``waitpid``, no lock), then SIGKILL the ones left: none outlives the batch (one would hold
+    its stdout/stderr open).  SIGTERM is sent again every 0.1 s meanwhile: if the group's SIGINT
+    was still pending on a worker's main thread, the kernel gave the SIGTERM to another thread
+    (OpenBLAS's), and CPython 3.9-3.11 then runs the Python handler only when the main thread
+    next checks for signals (bpo-40010), e.g. when a signal interrupts it."""
+    left = set(pids)
+    deadline = time.monotonic() + timeout_s
+    nudge = time.monotonic() + 0.1
+    while left:
+        for pid in list(left):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    left.discard(pid)
+            except ChildProcessError:
+                left.discard(pid)
+        now = time.monotonic()
+        if not left or now > deadline:
+            break
+        if now > nudge:
+            nudge = now + 0.1
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        time.sleep(0.01)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _release_semaphores() -> None:
+    """Unlink this process's named multiprocessing semaphores (the pool's) and unregister them
+    from the resource tracker, before an ``os._exit`` (else the tracker warns about leaked
+    semaphores).  Os calls only, for a signal handler: ``multiprocessing.util._run_finalizers``
+    would take the tracker's lock, which the interrupted main thread may hold (spawning a
+    worker), and print a traceback."""
+    if _SemLock is None:
+        return
+    fd = getattr(getattr(resource_tracker, "_resource_tracker", None), "_fd", None)
+    for fin in list(getattr(mp_util, "_finalizer_registry", {}).values()):
+        args = getattr(fin, "_args", None) or ()
+        if getattr(fin, "_callback", None) is not _SemLock._cleanup or len(args) != 1:
+            continue
+        try:
+            _sem_unlink(args[0])
+        except OSError:
+            pass
+        if fd is not None:
+            try:
+                os.write(fd, f"UNREGISTER:{args[0]}:semaphore\n".encode("ascii"))
+            except (OSError, UnicodeEncodeError):
+                pass
 
 
 #: After Ctrl-C, how long runs in flight get to wind down before their workers are terminated.
@@ -932,16 +1049,20 @@ _ABANDON_AFTER_S = 1.5
 
 
 def _submit_shielded(pool, fn, arg):
-    """``pool.submit`` with SIGINT ignored meanwhile: a worker spawned now inherits "ignored"
-    until its initializer installs its handler, so a Ctrl-C never prints a traceback from a
-    worker still importing."""
-    main = threading.current_thread() is threading.main_thread()
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    """``pool.submit`` with SIGINT blocked in this thread meanwhile: a worker spawned now starts
+    with SIGINT blocked (the mask survives exec) until its initializer has installed its handler
+    and unblocks it, so a Ctrl-C never prints a traceback from a worker still importing, and is
+    not lost either.  (Ignoring SIGINT here instead lost a Ctrl-C that came meanwhile: in this
+    process, then the second Ctrl-C was taken for the first.)  A SIGINT that comes meanwhile
+    is handled in this process when it is unblocked, or at once if another thread takes it
+    (the handler takes no lock)."""
+    if not _HAS_SIGMASK:
+        return pool.submit(fn, arg)
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         return pool.submit(fn, arg)
     finally:
-        if main:
-            signal.signal(signal.SIGINT, old)
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _stop_pool(pool, graceful: bool) -> None:
@@ -995,6 +1116,12 @@ def _execute_local(tasks, jobs, on_done, interrupts: _Interrupts | None = None):
                 return
             running[_submit_shielded(pool, run_one, t)] = t
             unfinished[t["run_id"]] = t
+        if cancelled():  # Ctrl-C while submitting: a worker started meanwhile may not have seen it
+            for pid in list(getattr(pool, "_processes", None) or {}):
+                try:
+                    os.kill(pid, signal.SIGINT)
+                except (ProcessLookupError, PermissionError):
+                    pass
 
     try:
         fill()
