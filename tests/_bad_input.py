@@ -295,6 +295,9 @@ def cases() -> list[Case]:
     add("raft.write_load", dict(rate_per_s=100.0, n_voters=3, commit_ms=10.0, batch=1),
         ["rate_per_s", "n_voters", "commit_ms", "batch", "per_append_ms", "per_follower_ms", "per_proposal_ms",
          "service_cv"])
+    add("raft.greedy_write_load", dict(rate_per_s=100.0, n_voters=3, commit_ms=10.0),
+        ["rate_per_s", "n_voters", "commit_ms", "per_append_ms", "per_follower_ms", "per_proposal_ms", "stall_ms",
+         "stall_probability"])
 
     # configuration
     add("configuration.follower_metrics", dict(period_s=60.0, change_rate_per_s=1.0, prefetch=False),
@@ -347,6 +350,8 @@ def cases() -> list[Case]:
         kinds={"rtt_ms": "rtt", "voters": "names", "fsync": "dist", "one_way_jitter": "dist"})
     add("sim.raft.simulate_write_load", dict(rate_per_s=100.0, n_voters=3, commit_ms=5.0, batch=2, proposals=200,
                                              seed=0))
+    add("sim.raft.simulate_greedy_write_load", dict(rate_per_s=100.0, n_voters=3, commit_ms=5.0, proposals=200,
+                                                    seed=0))
     for case in c:
         case.quick = QUICK_LIMITS.get(case.name)
     return c

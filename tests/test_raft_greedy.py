@@ -107,5 +107,5 @@ def test_bad_input_is_named():
         raft.greedy_write_load([1.0, 2.0], [3, 5, 7])
     with pytest.raises(ValueError, match="stall_probability"):
         raft.greedy_write_load(10.0, stall_ms=1.0, stall_probability=1.5)
-    with pytest.raises(ValueError, match="too close to the saturation rate"):
+    with pytest.raises(ValueError, match="rate_per_s=2499.9 .*too close to the saturation rate"):
         raft.greedy_write_load(2499.9, 3, per_append_ms=1.0, per_proposal_ms=0.4)

@@ -126,9 +126,9 @@ class _Law:
         # meanwhile), which takes c + (1 + N) p + V', V' a fresh extra time
         w, S = (busy / total).ravel(), svc.ravel()
         keep = w > GREEDY_TAIL_TOL * 1e-3
-        w, S = w[keep], S[keep]
+        w, S = w[keep], S[keep]                  # empty when the leader is (almost) never busy
         mu = lam_ms * S
-        top = int(np.max(stats.poisson.isf(GREEDY_TAIL_TOL, mu))) + 2 if p > 0 else 0
+        top = int(np.max(stats.poisson.isf(GREEDY_TAIL_TOL, mu))) + 2 if p > 0 and mu.size else 0
         n = np.arange(top + 1, dtype=float)
         pn = stats.poisson.pmf(n[None, :], mu[:, None]) if p > 0 else np.ones((mu.size, 1))
         self.s1 = c + p
@@ -174,6 +174,10 @@ class _Law:
         return float(self.xs[i])                                   # in the jump at xs[i]
 
 
+class _TooManyStates(Exception):
+    """The batch-size chain would need more than ``GREEDY_MAX_STATES`` states."""
+
+
 def _stationary_batches(lam_ms: float, c: float, p: float, vs=(0.0,), qv=(1.0,)):
     """Stationary law of the batch size K of successive appends (embedded at append starts).
 
@@ -186,14 +190,14 @@ def _stationary_batches(lam_ms: float, c: float, p: float, vs=(0.0,), qv=(1.0,))
     """
     vs, qv = np.asarray(vs, float), np.asarray(qv, float)
     a = lam_ms * p
-    ev, varv = float(np.sum(qv * vs)), float(np.sum(qv * vs ** 2) - np.sum(qv * vs) ** 2)
-    kstar = lam_ms * (c + ev) / (1.0 - a)
-    sd = np.sqrt((kstar + 1.0 + lam_ms ** 2 * varv) / max(1.0 - a * a, 1e-12))
-    K = int(np.ceil(kstar + 14.0 * sd + 30.0))
-    if K > GREEDY_MAX_STATES:
-        raise ValueError(f"rate_per_s={lam_ms * 1000.0!r} is too close to the saturation rate "
-                         f"{1000.0 / p:.6g}/s for greedy_write_load (needs {K} batch-size states, more "
-                         f"than {GREEDY_MAX_STATES}); utilization per_proposal_ms*rate = {a:.6g}")
+    with np.errstate(over="ignore", invalid="ignore"):   # huge inputs: inf or nan, refused below
+        ev, varv = float(np.sum(qv * vs)), float(np.sum(qv * vs ** 2) - np.sum(qv * vs) ** 2)
+        kstar = lam_ms * (c + ev) / (1.0 - a)
+        sd = np.sqrt((kstar + 1.0 + lam_ms ** 2 * varv) / max(1.0 - a * a, 1e-12))
+        k_needed = float(np.ceil(kstar + 14.0 * sd + 30.0))
+    if not k_needed <= GREEDY_MAX_STATES:
+        raise _TooManyStates(k_needed)
+    K = int(k_needed)
     sizes = np.arange(1, K + 1, dtype=float)
     P = np.zeros((K, K))
     for v, qq in zip(vs, qv):
@@ -282,7 +286,8 @@ def greedy_write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, per_append_ms=1.
     **Speed.**  One dense linear solve per distinct (rate, c, p), on up to
     ``GREEDY_MAX_STATES`` batch sizes (about ``λc/(1 - λp)`` plus 14 standard deviations);
     meant for fitting and validation (tens to thousands of configurations), not 10^6 sweeps.
-    Closer to saturation than that chain allows, a ValueError names the rate.
+    Closer to saturation than that chain allows (or with appends so long that thousands of
+    proposals wait for each), a ValueError names the rate and the service parameters.
 
     Parameters
     ----------
@@ -339,17 +344,25 @@ def greedy_write_load(rate_per_s, n_voters=3, commit_ms=0.0, *, per_append_ms=1.
     if not np.all(np.isfinite(c + p)):
         raise ValueError("per_append_ms + (n_voters - 1) * per_follower_ms + per_proposal_ms must be finite")
     stable = lam * p / 1000.0 < 1.0
+    sat = np.where(p > 0, 1000.0 / np.where(p > 0, p, 1.0), np.inf)
     shape = lam.shape
     util, batch, wait, mean, p50, p99 = (np.full(shape, np.inf) for _ in range(6))
     util[~stable] = 1.0
     for idx in np.ndindex(shape):
         if not stable[idx]:
             continue
-        law = _law(float(lam[idx]), float(c[idx]), float(p[idx]), float(d[idx]), float(q[idx]))
+        try:
+            law = _law(float(lam[idx]), float(c[idx]), float(p[idx]), float(d[idx]), float(q[idx]))
+        except _TooManyStates as exc:
+            raise ValueError(
+                f"greedy_write_load cannot solve rate_per_s={float(lam[idx])!r} with per_append_ms="
+                f"{float(a[idx])!r}, per_follower_ms={float(f[idx])!r}, per_proposal_ms={float(p[idx])!r}, "
+                f"stall_ms={float(d[idx])!r}, stall_probability={float(q[idx])!r}: its batches would need {exc.args[0]:.3g} states, more than "
+                f"{GREEDY_MAX_STATES} (rate too close to the saturation rate {float(sat[idx]):.6g}/s, or appends "
+                f"so long that thousands of proposals wait for each)") from None
         util[idx], batch[idx] = law.utilization, law.mean_batch
         wait[idx], mean[idx] = law.mean_wait, law.mean_l + com[idx]
         p50[idx], p99[idx] = law.ppf(0.5) + com[idx], law.ppf(0.99) + com[idx]
-    sat = np.where(p > 0, 1000.0 / np.where(p > 0, p, 1.0), np.inf)
     return GreedyWriteLoad(rate_per_s=lam, n_voters=n, service_ms=c + p, per_proposal_ms=p, admin_utilization=util,
                            saturation_rate_per_s=sat, mean_batch=batch, queue_wait_ms=wait, mean_ms=mean,
                            p50_ms=p50, p99_ms=p99, commit_ms=com, stable=stable, stall_ms=d, stall_probability=q)
