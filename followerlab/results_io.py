@@ -41,34 +41,30 @@ __all__ = ["RESULT_COLUMNS", "write_results", "atomic_write_text", "atomic_write
 RESULT_COLUMNS = ["configuration", "metric", "value", "unit"]
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_parquet(path: str | os.PathLike, frame: pd.DataFrame) -> Path:
-    """Write ``frame`` (without its index) as parquet to ``path``, atomically like :func:`atomic_write_text`."""
+def _atomic_write(path: str | os.PathLike, write) -> Path:
+    """Call ``write(tmp)`` on a temporary file in ``path``'s folder, then ``os.replace`` it onto
+    ``path``; on any failure the temporary file is removed and ``path`` left as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        frame.to_parquet(tmp, index=False)
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    return _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def atomic_write_parquet(path: str | os.PathLike, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` (without its index) as parquet to ``path``, atomically like :func:`atomic_write_text`."""
+    return _atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def _jsonable(value):
