@@ -925,6 +925,21 @@ def _die_with_parent(parent_pid: int) -> None:
             os._exit(1)
 
 
+def _signal_pids(pids, sig) -> None:
+    """Send ``sig`` to every process of ``pids``, skipping those already gone (os calls only:
+    signal handlers call this)."""
+    for pid in list(pids):
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _pool_pids(pool) -> list[int]:
+    """The process ids of a ``ProcessPoolExecutor``'s workers (none once it is shut down)."""
+    return list(getattr(pool, "_processes", None) or {})
+
+
 class _Interrupts:
     """SIGINT handling in the batch process while a batch runs (main thread only).
 
@@ -955,11 +970,7 @@ class _Interrupts:
         return self.count > 0 or _CANCEL.is_set()
 
     def _signal_workers(self, sig) -> None:
-        for pid in list(self.workers()):
-            try:
-                os.kill(pid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
+        _signal_pids(self.workers(), sig)
 
     def _handle(self, signum, frame) -> None:
         self.count += 1
@@ -1007,17 +1018,9 @@ def _reap(pids, timeout_s: float) -> None:
             break
         if now > nudge:
             nudge = now + 0.1
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGTERM)
-                except (ProcessLookupError, PermissionError):
-                    pass
+            _signal_pids(left, signal.SIGTERM)
         time.sleep(0.01)
-    for pid in left:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    _signal_pids(left, signal.SIGKILL)
 
 
 def _release_semaphores() -> None:
@@ -1073,12 +1076,8 @@ def _stop_pool(pool, graceful: bool) -> None:
         pool.shutdown(wait=True)
         return
     pool.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        if p.is_alive():
-            try:
-                os.kill(p.pid, signal.SIGTERM)  # the worker kills its kernel, removes its files, exits
-            except (ProcessLookupError, PermissionError):
-                pass
+    # the worker kills its kernel, removes its files, exits
+    _signal_pids([p.pid for p in procs if p.is_alive()], signal.SIGTERM)
     deadline = time.monotonic() + 1.0
     for p in procs:
         p.join(max(0.0, deadline - time.monotonic()))
@@ -1104,7 +1103,7 @@ def _execute_local(tasks, jobs, on_done, interrupts: _Interrupts | None = None):
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_init_worker,
                                initargs=(os.getpid(),))
     if interrupts is not None:
-        interrupts.workers = lambda: list(getattr(pool, "_processes", None) or {})
+        interrupts.workers = lambda: _pool_pids(pool)
     running: dict = {}
     unfinished: dict = {}  # run_id -> task, from submission until its record arrives
     graceful = False
@@ -1117,11 +1116,7 @@ def _execute_local(tasks, jobs, on_done, interrupts: _Interrupts | None = None):
             running[_submit_shielded(pool, run_one, t)] = t
             unfinished[t["run_id"]] = t
         if cancelled():  # Ctrl-C while submitting: a worker started meanwhile may not have seen it
-            for pid in list(getattr(pool, "_processes", None) or {}):
-                try:
-                    os.kill(pid, signal.SIGINT)
-                except (ProcessLookupError, PermissionError):
-                    pass
+            _signal_pids(_pool_pids(pool), signal.SIGINT)
 
     try:
         fill()
@@ -1147,11 +1142,7 @@ def _execute_local(tasks, jobs, on_done, interrupts: _Interrupts | None = None):
                 break
         graceful = not cancelled()
     except BaseException:
-        for pid in list(getattr(pool, "_processes", None) or {}):  # stop the kernels of runs in flight
-            try:
-                os.kill(pid, signal.SIGINT)
-            except (ProcessLookupError, PermissionError):
-                pass
+        _signal_pids(_pool_pids(pool), signal.SIGINT)  # stop the kernels of runs in flight
         raise
     finally:
         _stop_pool(pool, graceful)
