@@ -62,17 +62,22 @@ class GreedyWriteLoad(Result):
         """Mean write latency (ms): the ``mean_ms`` field."""
         return self.mean_ms
 
+    def _per_law(self, x, unstable: float, fn) -> np.ndarray:
+        """``fn(law, x, commit)`` per configuration, broadcast with ``x``; ``unstable`` where unstable."""
+        lam, c, p, d, q, com, x = np.broadcast_arrays(self.rate_per_s, self.service_ms - self.per_proposal_ms,
+                                                      self.per_proposal_ms, self.stall_ms, self.stall_probability,
+                                                      self.commit_ms, x)
+        out = np.full(lam.shape, unstable)
+        for idx in np.ndindex(lam.shape):
+            law = _law(float(lam[idx]), float(c[idx]), float(p[idx]), float(d[idx]), float(q[idx]))
+            if law is not None:
+                out[idx] = fn(law, float(x[idx]), float(com[idx]))
+        return out
+
     def cdf(self, t_ms) -> np.ndarray:
         """P(write latency <= t_ms), broadcast with the result (0 wherever unstable)."""
         t = as_float_array("t_ms", t_ms, allow_inf=True)
-        lam, c, p, d, q, com, t = np.broadcast_arrays(self.rate_per_s, self.service_ms - self.per_proposal_ms,
-                                                      self.per_proposal_ms, self.stall_ms, self.stall_probability,
-                                                      self.commit_ms, t)
-        out = np.zeros(lam.shape)
-        for idx in np.ndindex(lam.shape):
-            law = _law(float(lam[idx]), float(c[idx]), float(p[idx]), float(d[idx]), float(q[idx]))
-            out[idx] = 0.0 if law is None else law.cdf(float(t[idx]) - float(com[idx]))
-        return out
+        return self._per_law(t, 0.0, lambda law, t, commit: law.cdf(t - commit))
 
     def sf(self, t_ms) -> np.ndarray:
         """P(write latency > t_ms) = 1 - cdf(t_ms)."""
@@ -81,15 +86,7 @@ class GreedyWriteLoad(Result):
     def ppf(self, q) -> np.ndarray:
         """Write-latency quantile(s) in ms, ``q`` in (0, 1) broadcast with the result; ``inf`` if unstable."""
         qq = check_probability("q", q, open_left=True, open_right=True)
-        lam, c, p, d, q, com, qq = np.broadcast_arrays(self.rate_per_s, self.service_ms - self.per_proposal_ms,
-                                                       self.per_proposal_ms, self.stall_ms, self.stall_probability,
-                                                       self.commit_ms, qq)
-        out = np.full(lam.shape, np.inf)
-        for idx in np.ndindex(lam.shape):
-            law = _law(float(lam[idx]), float(c[idx]), float(p[idx]), float(d[idx]), float(q[idx]))
-            if law is not None:
-                out[idx] = law.ppf(float(qq[idx])) + float(com[idx])
-        return out
+        return self._per_law(qq, np.inf, lambda law, q, commit: law.ppf(q) + commit)
 
     def quantile(self, q) -> np.ndarray:
         """Alias of :meth:`ppf`."""
