@@ -51,6 +51,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from ._tabulate import unique_rows
+
 __all__ = ["MDCLaw", "mdc_law"]
 
 _L_MIN = 128
@@ -326,7 +328,6 @@ def mdc_law(c, rho):
     """
     c = np.asarray(c, dtype=np.int64).ravel()
     rho = np.asarray(rho, dtype=float).ravel()
-    pairs = np.stack([c.astype(float), rho], axis=1)
-    uniq, inverse = np.unique(pairs, axis=0, return_inverse=True)
-    law = MDCLaw(uniq[:, 0].astype(np.int64), uniq[:, 1])
-    return law, np.asarray(inverse).ravel()
+    (uc, urho), inverse = unique_rows(c.astype(float), rho)
+    law = MDCLaw(uc.astype(np.int64), urho)
+    return law, inverse

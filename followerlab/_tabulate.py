@@ -62,7 +62,7 @@ import numpy as np
 
 from ._data import data_path
 
-__all__ = ["MG1_TABLE_TOL", "mg1_gamma_response_quantiles", "unique_rows"]
+__all__ = ["MG1_TABLE_TOL", "mg1_gamma_response_quantiles", "unique_rows", "unique_row_index"]
 
 #: Relative interpolation error the M/G/1 table promises (cells that miss it are not used).
 MG1_TABLE_TOL = 1e-5
@@ -77,13 +77,47 @@ _H = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [-3.0, 3.0, -2.0, -1.
 def unique_rows(*columns):
     """Distinct rows of equally long 1-D columns: ``(unique_columns, inverse)``.
 
+    The same result as ``np.unique(np.stack(columns, 1), axis=0, return_inverse=True)`` (rows
+    in lexicographic order), but each column is factorized on its own (a 1-D sort) and the
+    integer codes are combined in mixed radix, refactorizing whenever the next product would
+    overflow int64: exact (no hashing), and about 10x faster than ``np.unique(axis=0)``, whose
+    row sort dominated sweeps of 10^6 configurations (issue 13).
+
     >>> cols, inv = unique_rows(np.array([1.0, 2.0, 1.0]), np.array([5.0, 6.0, 5.0]))
     >>> cols[0].tolist(), inv.tolist()
     ([1.0, 2.0], [0, 1, 0])
     """
-    stack = np.stack([np.asarray(c, float) for c in columns], axis=1)
-    uniq, inverse = np.unique(stack, axis=0, return_inverse=True)
-    return tuple(uniq.T), inverse.ravel()
+    cols = [np.asarray(c, float).ravel() for c in columns]
+    first, inverse = unique_row_index(*cols)
+    return tuple(c[first] for c in cols), inverse
+
+
+def unique_row_index(*columns):
+    """``(first, inverse)`` of the distinct rows of equally long 1-D columns, as
+    ``np.unique(..., axis=0, return_index=True, return_inverse=True)`` gives them (see
+    :func:`unique_rows`, which this serves).
+
+    >>> first, inv = unique_row_index(np.array([2.0, 1.0, 2.0]), np.array([5.0, 6.0, 5.0]))
+    >>> first.tolist(), inv.tolist()
+    ([1, 0], [1, 0, 1])
+    """
+    cols = [np.asarray(c, float).ravel() for c in columns]
+    n = cols[0].size if cols else 0
+    if n == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    key = np.zeros(n, dtype=np.int64)
+    size = 1
+    for c in cols:
+        _, code = np.unique(c, return_inverse=True)
+        k = int(code.max()) + 1
+        if size * k >= 2**62:                     # refactorize the key before it overflows
+            _, key = np.unique(key, return_inverse=True)
+            key = key.ravel().astype(np.int64)
+            size = int(key.max()) + 1
+        key = key * k + code.ravel()
+        size *= k
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
 
 
 class _Bicubic:

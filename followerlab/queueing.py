@@ -61,6 +61,7 @@ import numpy as np
 from scipy import special
 
 from followerlab._results import Result
+from followerlab._tabulate import unique_rows
 from followerlab._validate import as_float_array, as_int, as_int_array, check_choice, check_shapes
 
 __all__ = ["QueueMetrics", "erlang_b", "erlang_c", "mm1", "mmc", "mg1", "md1", "mdc", "gg1", "ggc",
@@ -1019,9 +1020,8 @@ def _queue(model, lam, mu, c, ca, cs, method="auto", seed=0, sim_customers=None)
     # simulation
     if to_sim.any():
         idx = np.flatnonzero(to_sim.ravel())
-        keys = np.stack([c.ravel()[idx].astype(float), rho.ravel()[idx], ca.ravel()[idx], cs.ravel()[idx]], 1)
-        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-        inverse = np.asarray(inverse).ravel()
+        uniq, inverse = unique_rows(c.ravel()[idx].astype(float), rho.ravel()[idx], ca.ravel()[idx], cs.ravel()[idx])
+        uniq = np.stack(uniq, axis=1)
         sim = _simulate(uniq[:, 0].astype(int), uniq[:, 1], uniq[:, 2], uniq[:, 3], seed, sim_customers)
         rows = np.full(lam.size, -1, dtype=np.int64)
         rows[idx] = inverse

@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import optimize, sparse, special, stats
 
 from ._results import Result
+from ._tabulate import unique_row_index, unique_rows
 from ._validate import as_float_array, as_int, broadcast_all, check_choice, check_probability
 from ._wars import TVisibility, k_staleness_probability, quorum_miss_probability, t_visibility  # noqa: F401
 
@@ -432,8 +433,7 @@ class RefreshLag(Result):
             # one bisection per distinct (chain law, q): every element with that law row shares
             # P, d0, d1 and m, hence the bracket and the answer (sweeps repeat them)
             idx = np.flatnonzero(sel)
-            _, first, inv = np.unique(np.stack([rows[sel], q[sel]], axis=1), axis=0,
-                                      return_index=True, return_inverse=True)
+            first, inv = unique_row_index(rows[sel], q[sel])
             rep = idx[first]
             view = _ChainView(self, rows.ravel()[rep], d0.ravel()[rep], d1.ravel()[rep], m.ravel()[rep])
             lo_c, hi_c, qq = lo.ravel()[rep], hi.ravel()[rep], q.ravel()[rep]
@@ -762,9 +762,8 @@ def refresh_lag(period_s, base_duration_s=0.0, duration_per_change_s=0.0, change
     law_a = law_w = None
     if chain.any():
         _check_chain_span(chain, P, d0, rho)
-        cfg = np.stack([P[chain], d0[chain], d1[chain], m[chain]], axis=1)
-        uniq, inverse = np.unique(cfg, axis=0, return_inverse=True)
-        laws = [_overrun_law(*row, grid_points=K) for row in uniq]
+        uniq_cols, inverse = unique_rows(P[chain], d0[chain], d1[chain], m[chain])
+        laws = [_overrun_law(*row, grid_points=K) for row in zip(*uniq_cols)]
         width = max(len(a) for a, _, _, _ in laws)
         law_a = np.zeros((len(laws), width))
         law_w = np.zeros((len(laws), width))

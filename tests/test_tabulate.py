@@ -186,3 +186,26 @@ def test_write_load_table_batch_one_matches_erlangs_md1_mean_wait():
     truth = rho * s / (2 * (1 - rho))
     assert tab.sum() >= 20
     assert np.all(np.abs(w.queue_wait_ms - truth)[tab] <= w.max_rel_error[tab] * (s + truth[tab]) * 1.5 + 1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_unique_rows_is_numpys_row_unique(seed):
+    """The mixed-radix factorization gives np.unique(axis=0)'s rows, order, first index and
+    inverse: repeated values, signed zeros, many columns (the int64 key refactorized)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 2000))
+    cols = [rng.choice(rng.normal(size=int(rng.integers(1, 6))), n) for _ in range(int(rng.integers(1, 5)))]
+    cols.append(np.where(rng.random(n) < 0.5, 0.0, -0.0))
+    cols += [rng.normal(size=n) for _ in range(seed)]          # up to 6 all-distinct columns
+    ref, first, inv = np.unique(np.stack(cols, axis=1), axis=0, return_index=True, return_inverse=True)
+    got, got_inv = _tabulate.unique_rows(*cols)
+    got_first, _ = _tabulate.unique_row_index(*cols)
+    np.testing.assert_array_equal(np.stack(got, axis=1), ref)
+    np.testing.assert_array_equal(got_inv, inv.ravel())
+    np.testing.assert_array_equal(np.stack(cols, axis=1)[got_first], ref)
+    assert got_first.tolist() == first.tolist()
+
+
+def test_unique_rows_of_nothing():
+    cols, inv = _tabulate.unique_rows(np.array([]), np.array([]))
+    assert cols[0].size == 0 and inv.size == 0
