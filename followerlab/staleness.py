@@ -418,7 +418,10 @@ class RefreshLag(Result):
         # P(N > lam + x) <= exp(-x^2 / (2 (lam + x/3))) < 1e-15 for x = sqrt(70 lam) + 25
         n_hi = np.array(lam + np.sqrt(70.0 * lam) + 25.0, dtype=float)
         if chain.any():
-            n_hi[chain] = np.where(lam[chain] > 0, stats.poisson.ppf(q_n[chain], lam[chain]), 0.0)
+            # the Poisson quantile depends on the law row and q only: once per distinct pair
+            first, inv = unique_row_index(rows[chain], q_n[chain])
+            lam_u, q_u = lam[chain][first], q_n[chain][first]
+            n_hi[chain] = np.where(lam_u > 0, stats.poisson.ppf(q_u, lam_u), 0.0)[inv]
         lo = np.array(d0, dtype=float)
         hi = np.array(d0 + a_max + d1 * np.maximum(n_hi, 0.0), dtype=float)
         lo = np.where(unb, 0.0, lo)
