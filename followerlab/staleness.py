@@ -52,6 +52,25 @@ def _pois_cdf(k, lam):
     return np.where(k >= 0, special.pdtr(np.maximum(k, 0.0), lam), 0.0)
 
 
+def _pois_ppf(q, lam):
+    """Poisson quantile for 0 < q < 1 and lam >= 0: ``scipy.stats.poisson.ppf``'s own rule
+    (``pdtrik``, then one step down where the CDF already reaches q), without the distribution
+    machinery's overhead on the small arrays of the overrun chain (0 where lam = 0)."""
+    q, lam = np.broadcast_arrays(np.asarray(q, float), np.asarray(lam, float))
+    pos = lam > 0
+    lam_s = np.where(pos, lam, 1.0)
+    vals = np.ceil(special.pdtrik(q, lam_s))
+    vals1 = np.maximum(vals - 1, 0)
+    out = np.where(special.pdtr(vals1, lam_s) >= q, vals1, vals)
+    return np.where(pos, out, 0.0)
+
+
+def _pois_pmf(k, lam):
+    """Poisson pmf at integers k >= 0 (``scipy.stats.poisson.pmf``'s formula, without its
+    overhead)."""
+    return np.exp(special.xlogy(k, lam) - special.gammaln(k + 1.0) - lam)
+
+
 def _partial_positive_mean(a: np.ndarray, d1: np.ndarray, lam: np.ndarray) -> np.ndarray:
     r""":math:`E[(a - d_1 N)^+]` for :math:`N \sim \mathrm{Poisson}(\lambda)`, exactly.
 
@@ -148,13 +167,13 @@ def _duration_kernel(windows_s, grid, d0, d1, m, h):
     onto the duration grid (mass split between the two neighbouring grid points, so each
     row keeps its mean; Poisson tails beyond 1e-10 dropped and the row renormalized)."""
     lam = m * np.asarray(windows_s, dtype=float)
-    n_lo = np.maximum(stats.poisson.ppf(_TAIL_EPS, lam) - 1, 0).astype(np.int64)
-    n_hi = stats.poisson.ppf(1.0 - _TAIL_EPS, lam).astype(np.int64) + 1
+    n_lo = np.maximum(_pois_ppf(_TAIL_EPS, lam) - 1, 0).astype(np.int64)
+    n_hi = _pois_ppf(1.0 - _TAIL_EPS, lam).astype(np.int64) + 1
     if d1 == 0.0:
         n_hi = n_lo
     width = int((n_hi - n_lo).max()) + 1
     n = n_lo[:, None] + np.arange(width)[None, :]
-    pmf = np.where(n <= n_hi[:, None], stats.poisson.pmf(n, lam[:, None]), 0.0)
+    pmf = np.where(n <= n_hi[:, None], _pois_pmf(n, lam[:, None]), 0.0)
     if d1 == 0.0:
         pmf = np.ones_like(pmf)
     pos = (d0 + d1 * n) / h
@@ -421,7 +440,7 @@ class RefreshLag(Result):
             # the Poisson quantile depends on the law row and q only: once per distinct pair
             first, inv = unique_row_index(rows[chain], q_n[chain])
             lam_u, q_u = lam[chain][first], q_n[chain][first]
-            n_hi[chain] = np.where(lam_u > 0, stats.poisson.ppf(q_u, lam_u), 0.0)[inv]
+            n_hi[chain] = _pois_ppf(q_u, lam_u)[inv]
         lo = np.array(d0, dtype=float)
         hi = np.array(d0 + a_max + d1 * np.maximum(n_hi, 0.0), dtype=float)
         lo = np.where(unb, 0.0, lo)
