@@ -23,29 +23,84 @@ def _label(row) -> str:
     return scen if conf in ("", "nan", scen) else f"{scen}: {conf}"
 
 
-def _annotate(ax, items, *, fontsize: float = 7.5, line_px: float = 11.0):
-    """Label points; points at the same spot share one label ("+n more"); a label is nudged up
-    when it would sit on one already placed, and drawn to the left of points in the right third."""
+def _text_box(ann, renderer):
+    """Display box of an annotation's text alone (``Annotation.get_window_extent`` includes the
+    leader line); the annotation's text position is updated first."""
+    from matplotlib.text import Text
+
+    ann.update_positions(renderer)
+    return Text.get_window_extent(ann, renderer)
+
+
+def _annotate(ax, items, *, fontsize: float = 7.5, obstacles=(), marker_pt: float = 14.0):
+    """Label points; points at the same spot share one label ("+n more").
+
+    Each label's drawn extent is measured (not estimated from its length) and it is moved —
+    up and down alternately, in steps of one line (up to 20), on its preferred side first (left
+    of points in the right third of the axes), then on the other — until it overlaps neither a
+    label already placed nor a plotted point (``obstacles``: data coordinates of every point, a
+    square of ``marker_pt`` points around each, the size of the "best" ring) and stays inside
+    the axes; where no spot is clear, the least crowded one tried.
+    Call it after the axis scales are set: the positions are measured in pixels.
+    """
     groups: dict[tuple, list] = {}
     for text, x, y in items:
         groups.setdefault((round(float(x), 9), round(float(y), 9)), []).append(text)
-    ax.figure.canvas.draw()  # fix the transforms (limits, layout) before measuring
+    fig = ax.figure
+    fig.canvas.draw()  # fix the transforms (limits, scales, layout) before measuring
+    renderer = fig.canvas.get_renderer()
     to_px = ax.transData.transform
-    (x0, _), (x1, _) = ax.transAxes.transform((0, 0)), ax.transAxes.transform((1, 0))
-    placed: list[tuple[float, float, float]] = []  # (left_px, y_px, width_px) of placed labels
+    (x0, y0), (x1, y1) = ax.transAxes.transform((0, 0)), ax.transAxes.transform((1, 1))
+    pts = np.asarray(obstacles, float).reshape(-1, 2) if len(obstacles) else np.empty((0, 2))
+    pts = to_px(pts[np.isfinite(pts).all(axis=1)]) if len(pts) else pts
+    r = marker_pt / 2.0 * fig.dpi / 72.0
+    placed: list = []  # bboxes (display pixels) of labels already placed
+    k = 72.0 / fig.dpi
+    line = fontsize / k * 1.25  # one text line, pixels
+    dx = r + 2.0                # clear of the ring around the point, pixels
+
+    def conflicts(bb, own):
+        """How bad a spot is: 0 when clear; leaving the axes counts most, then labels, then points."""
+        out = bb.x0 < x0 or bb.x1 > x1 or bb.y0 < y0 or bb.y1 > y1
+        labels = sum(bb.overlaps(p) for p in placed)
+        points = 0
+        if len(pts):
+            hit = ((pts[:, 0] + r > bb.x0) & (pts[:, 0] - r < bb.x1) & (pts[:, 1] + r > bb.y0)
+                   & (pts[:, 1] - r < bb.y1))
+            hit &= ~((np.abs(pts[:, 0] - own[0]) < 0.5) & (np.abs(pts[:, 1] - own[1]) < 0.5))
+            points = int(hit.sum())
+        return 1000 * out + 10 * labels + points
+
     for (x, y), texts in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         text = texts[0] + (f" (+{len(texts) - 1} more)" if len(texts) > 1 else "")
-        px, py = to_px((x, y))
-        width = 0.6 * fontsize * len(text)
-        left_side = px > x0 + 0.62 * (x1 - x0)
-        lx = px - 5 - width if left_side else px + 5
-        dy = 4.0
-        while any(abs(py + dy - qy) < line_px and lx < qx + qw and qx < lx + width for qx, qy, qw in placed):
-            dy += line_px
-        placed.append((lx, py + dy, width))
-        k = 72 / ax.figure.dpi
-        ax.annotate(text, (x, y), textcoords="offset points", xytext=((-5 if left_side else 5) * k, dy * k),
-                    ha="right" if left_side else "left", fontsize=fontsize, color="0.25")
+        own = to_px((x, y))
+        right_third = own[0] > x0 + 0.62 * (x1 - x0)
+        ann = ax.annotate(text, (x, y), textcoords="offset points", xytext=(0, 0), fontsize=fontsize,
+                          color="0.25", va="center", zorder=4)
+        ann.set_in_layout(False)
+        best, best_score = (right_third, 0.0), None
+        for left in (right_third, not right_third):
+            ann.set_ha("right" if left else "left")
+            for step in range(0, 41):
+                dy = (step + 1) // 2 * line * (1 if step % 2 else -1) if step else 0.0
+                ann.xyann = ((-dx if left else dx) * k, dy * k)
+                score = conflicts(_text_box(ann, renderer), own)
+                if best_score is None or score < best_score:
+                    best, best_score = (left, dy), score
+                if score == 0:
+                    break
+            if best_score == 0:
+                break
+        ann.remove()
+        left, dy = best
+        # moved off its point's line: a thin leader line says whose label it is
+        arrow = dict(arrowstyle="-", color="0.6", linewidth=0.6, shrinkA=1.0, shrinkB=r * k,
+                     relpos=(1.0 if left else 0.0, 0.5)) if dy else None
+        ann = ax.annotate(text, (x, y), textcoords="offset points", xytext=((-dx if left else dx) * k, dy * k),
+                          ha="right" if left else "left", va="center", fontsize=fontsize, color="0.25", zorder=4,
+                          arrowprops=arrow)
+        ann.set_in_layout(False)   # the axes keep the size the labels were placed for
+        placed.append(_text_box(ann, renderer))
 
 
 def tradeoff_scatter(wide, x: str, y: str, *, title: str | None = None, annotate: int = 12, ax=None,
@@ -123,7 +178,6 @@ def tradeoff_scatter(wide, x: str, y: str, *, title: str | None = None, annotate
     fig._fl_legend_text = ("; " + "; ".join(words)) if words else ""
     distinct = len({(a, b) for a, b in zip(xs.round(9), ys.round(9))})
     show = np.arange(len(data)) if distinct <= annotate else np.flatnonzero(best)
-    _annotate(ax, [(_label(data.loc[k]), xs[k], ys[k]) for k in show])
     positive = lambda v: np.isfinite(v) & (v > 0)  # noqa: E731
     if logx or (logx is None and positive(xv).sum() > 1 and np.nanmax(xv[positive(xv)]) / np.nanmin(xv[positive(xv)]) > 100
                 and (xv[np.isfinite(xv)] > 0).all()):
@@ -131,6 +185,8 @@ def tradeoff_scatter(wide, x: str, y: str, *, title: str | None = None, annotate
     if logy or (logy is None and positive(yv).sum() > 1 and np.nanmax(yv[positive(yv)]) / np.nanmin(yv[positive(yv)]) > 100
                 and (yv[np.isfinite(yv)] > 0).all()):
         ax.set_yscale("log")
+    # labels last: they are placed in pixels, which the scales above change
+    _annotate(ax, [(_label(data.loc[k]), xs[k], ys[k]) for k in show], obstacles=np.column_stack([xs, ys]))
     return finish(ax, legend_title="notebook")
 
 
