@@ -510,7 +510,8 @@ def run_load_curve(layouts, *, mode: str = "open", points=(50.0, 100.0, 200.0), 
     -------
     pandas.DataFrame
         One row per (layout, point): :func:`load_summary` + :func:`load_meta` columns and
-        ``layout, n``.
+        ``layout, n, workers`` (the open-loop driver's threads — at most ``workers`` requests in
+        flight — or the closed loop's clients).
     """
     mode = check_choice("mode", mode, MODES)
     pts = as_float_array("points", points, minimum=0.0, strict_minimum=True).ravel()
@@ -537,7 +538,9 @@ def run_load_curve(layouts, *, mode: str = "open", points=(50.0, 100.0, 200.0), 
                                       workers=workers, seed=rng, member=lay.leader)
                     else:
                         s = closed_loop(port, int(p), count=max_count, max_time_s=seconds, member=lay.leader)
-                    rows.append({"layout": lay.name, "n": n} | load_summary(s) | load_meta())
+                    # workers: the open-loop driver's threads (its completion limit), or the clients
+                    rows.append({"layout": lay.name, "n": n, "workers": workers if mode == "open" else int(p)}
+                                | load_summary(s) | load_meta())
                     if progress is not None:
                         progress(f"{lay.name} {mode} {p:g}: {rows[-1]['throughput_per_s']:.0f}/s "
                                  f"p50 {rows[-1]['p50_ms']:.1f} p99 {rows[-1]['p99_ms']:.1f} ms")

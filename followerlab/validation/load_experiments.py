@@ -29,11 +29,11 @@ from .cluster import etcd_available
 from .experiments import LAYOUTS, machine_info, run_latency_experiment, save_run
 from .learners import run_learner_experiment
 from .load import driver_overhead, load_meta, run_load_curve
-from .loadfit import curve_table, fit_write_load, predict_curve
+from .loadfit import closed_curve_table, curve_table, fit_write_load, predict_closed_curve, predict_curve
 from .predict import Layout
 
 __all__ = ["LOAD_LAYOUTS", "LOAD_CALIBRATION", "FULL_RATES", "CLOSED_CLIENTS", "CI_LAYOUTS_LOAD", "CI_RATES",
-           "machine_load", "run_full", "ci_check", "curve_comparison"]
+           "LOAD_WORKERS", "machine_load", "run_full", "ci_check", "curve_comparison", "closed_comparison"]
 
 #: Load-curve layouts (puts to the leader, member 0).  The first is the calibration layout.
 LOAD_LAYOUTS = (
@@ -49,6 +49,9 @@ LOAD_CALIBRATION = "load-sym-3"
 FULL_RATES = (100.0, 200.0, 400.0, 600.0, 800.0, 1000.0, 1200.0, 1500.0, 1800.0, 2200.0, 2600.0, 3000.0)
 #: Closed-loop client counts of the full run.
 CLOSED_CLIENTS = (1.0, 4.0, 16.0, 64.0)
+#: Threads of the open-loop driver in the full run (:func:`run_full`); saved runs from before the
+#: ``workers`` column (2026-12-02T1615Z) were measured with it.
+LOAD_WORKERS = 128
 
 #: The CI check: calibrate on the first, predict the second (same size: the per-follower
 #: time cannot be told from the per-append time with one cluster size).
@@ -63,23 +66,40 @@ def machine_load() -> dict:
 
 
 def curve_comparison(summary: pd.DataFrame, layouts=LOAD_LAYOUTS, calibration: str = LOAD_CALIBRATION, *,
-                     model: str = "greedy", batches=(1, 2, 4, 8), per_follower_ms: float | None = None):
+                     model: str = "greedy", batches=(1, 2, 4, 8), per_follower_ms: float | None = None,
+                     driver_workers=None):
     """Fit the leader queue (``model``: ``greedy_write_load`` or ``write_load``, see
     :func:`~followerlab.validation.loadfit.fit_write_load`) on the calibration layout's
     open-loop curve, predict every layout.
 
     Returns ``(fit, table)``: the :class:`~followerlab.validation.loadfit.WriteLoadFit` and
     :func:`~followerlab.validation.loadfit.predict_curve`'s rows for every open-loop point,
-    with ``calibration`` True on the calibration layout's rows.
+    with ``calibration`` True on the calibration layout's rows.  ``driver_workers`` (or the
+    summary's ``workers`` column) adds the open-loop driver's own completion limit and the
+    system saturation (see ``predict_curve``).
     """
     curves = curve_table(summary, layouts)
     cal = curves[curves.layout == calibration]
     if cal.empty:
         raise ValueError(f"calibration layout {calibration!r} has no open-loop rows")
     fit = fit_write_load(cal, model=model, batches=batches, per_follower_ms=per_follower_ms)
-    table = predict_curve(fit, curves)
+    table = predict_curve(fit, curves, driver_workers=driver_workers)
     table["calibration"] = table.layout == calibration
     return fit, table
+
+
+def closed_comparison(fit, summary: pd.DataFrame, layouts=LOAD_LAYOUTS, calibration: str = LOAD_CALIBRATION,
+                      open_table: pd.DataFrame | None = None) -> pd.DataFrame | None:
+    """The closed-loop points of ``summary`` predicted with the open-loop ``fit``
+    (:func:`~followerlab.validation.loadfit.predict_closed_curve`), the band's range taken from
+    ``open_table``'s measured saturations; None when there are no closed-loop points."""
+    closed = closed_curve_table(summary, layouts)
+    if closed.empty:
+        return None
+    sat = {} if open_table is None else open_table.groupby("layout").measured_saturation_per_s.first().to_dict()
+    out = predict_closed_curve(fit, closed, sat)
+    out["calibration"] = out.layout == calibration
+    return out
 
 
 def ci_check(*, max_load_per_core: float = 0.75, rates=CI_RATES, seconds: float = 4.0, band: float = 0.15,
@@ -173,7 +193,7 @@ def run_full(*, save: bool = False, rates=FULL_RATES, clients=CLOSED_CLIENTS, se
               f"run_latency_experiment(LAYOUTS, count={latency_count}, rounds=5)", b)
     if "load" in parts:
         b = machine_load()
-        open_ = run_load_curve(LOAD_LAYOUTS, points=rates, seconds=seconds, workers=128, max_time_s=1200.0,
+        open_ = run_load_curve(LOAD_LAYOUTS, points=rates, seconds=seconds, workers=LOAD_WORKERS, max_time_s=1200.0,
                                progress=say)
         closed = run_load_curve(LOAD_LAYOUTS, mode="closed", points=clients, seconds=seconds, max_time_s=600.0,
                                 progress=say)

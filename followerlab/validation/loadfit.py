@@ -45,7 +45,11 @@ from .. import raft
 from .._validate import as_float_array, as_int_array, check_choice
 from .predict import network_ms
 
-__all__ = ["WriteLoadFit", "fit_write_load", "curve_table", "predict_curve"]
+#: :meth:`WriteLoadFit.closed_loop_throughput` solves the queue up to this share of saturation
+#: (greedy_write_load's batch chain grows like 1/(1 - λp); beyond, it refuses rather than clamps).
+_CLOSED_LOOP_MAX_RHO = 0.98
+
+__all__ = ["WriteLoadFit", "fit_write_load", "curve_table", "predict_curve", "closed_curve_table", "predict_closed_curve"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,94 @@ class WriteLoadFit:
                                           per_follower_ms=self.per_follower_ms, per_proposal_ms=self.per_proposal_ms)
         return raft.write_load(rate_per_s, n, commit, batch=self.batch, per_append_ms=self.per_append_ms,
                                per_follower_ms=self.per_follower_ms, per_proposal_ms=self.per_proposal_ms)
+
+    def closed_loop_throughput(self, clients, n, network_ms, *, iterations: int = 100) -> np.ndarray:
+        r"""Throughput (/s) of ``clients`` back-to-back clients (no think time) through the fitted
+        queue: the :math:`X` with :math:`X\,\bar T(X) = N` (Little's law; :math:`\bar T` the
+        model's mean latency at rate :math:`X`, ``mean_ms``), bracketed on
+        :math:`(0, \min(N/\bar T(0^+), 0.98\,\lambda^*))` solved by regula falsi (Illinois) to
+        :math:`10^{-12}` relative
+        (a ``ValueError`` names the clients whose root lies above 98 % of saturation, and, for
+        the ``fixed`` queue, those too few to fill its batches).
+
+        *Approximate*: the queue assumes Poisson arrivals, a closed loop sends a new request
+        when one returns (smoother arrivals, and at most N in the system), so the model's
+        waits are an upper bound there and the throughput a lower bound.  Measured: one client
+        (which never queues; exactly :math:`1/\bar T(0^+)`) comes out 18 % low when the append
+        is 2.9 ms of a 3.9 ms cycle (``tests/test_validation_loadfit.py``), 1–6 % low on the
+        saved etcd layouts (cycles of 12–52 ms); against etcd at 1–64 clients the throughput is
+        within 15 % on all 20 points of the 2026-12-02T1615Z run (notebook 06).  The
+        arrival-theorem variant (rate :math:`X(N-1)/N`, exact at one client; ReiserLavenberg1980)
+        was tried on that run and matched fewer points' p99 (12 of 20 against 16): etcd's p99 at
+        one client carries jitter that a queue without load has not.  The same fixed point is the most an open-loop driver
+        with N workers can complete: beyond it every worker is busy (its limit in
+        :func:`predict_curve`).  Vectorized over ``clients``, ``n`` and ``network_ms``.
+
+        >>> f = WriteLoadFit(0, 1.0, 0.0, 0.0, 0.0, 0.0, 0, model="greedy")
+        >>> x = f.closed_loop_throughput(1, 3, 9.0)     # one client: 1 / (9 + 1 ms)
+        >>> round(float(x), 1)
+        100.0
+        """
+        N = as_float_array("clients", clients, minimum=0.0, strict_minimum=True)
+        n = as_int_array("n", n, minimum=1)
+        net = as_float_array("network_ms", network_ms, minimum=0.0)
+        N, n, net = np.broadcast_arrays(N, n, net)
+        shape = N.shape
+        N, n, net = N.ravel().astype(float), n.ravel(), net.ravel().astype(float)
+        sat = np.broadcast_to(self.saturation_per_s(n), N.shape).astype(float)
+        cap = _CLOSED_LOOP_MAX_RHO * sat            # the queue is solved up to here (inf when p = 0)
+        if self.model == "greedy":
+            # X T(X) >= X T(0+): the root is below N / T(0+)
+            hi = np.minimum(1000.0 * N / self.write_load(np.full(N.shape, 1e-9), n, net).mean_ms, cap)
+        else:
+            hi = cap.copy()
+
+        def excess(x):
+            return x * self.write_load(x, n, net).mean_ms / 1000.0 - N
+
+        short = excess(hi) < 0
+        if short.any():
+            i = int(np.flatnonzero(short)[0])
+            raise ValueError(f"clients={N[i]:g} (n={int(n[i])}, network_ms={net[i]:g}): their throughput is above "
+                             f"{_CLOSED_LOOP_MAX_RHO:.0%} of the queue's saturation rate {sat[i]:.6g}/s, where its "
+                             "latency is not solved; it is within that share of the saturation rate")
+        lo = np.zeros_like(hi)
+        if self.model == "fixed":      # a batch of b that waits to fill: X T(X) > (b - 1) / 2 for every X
+            stuck = N <= (self.batch - 1) / 2.0
+            if stuck.any():
+                raise ValueError(f"clients={N[np.flatnonzero(stuck)[0]]:g}: with batches of {self.batch} that wait to "
+                                 "fill, so few clients leave batches unfilled (the fixed queue has no closed-loop "
+                                 "steady state); use more clients or the greedy model")
+        # Illinois regula falsi on the increasing excess(x) = x T(x) - N, vectorized: a few
+        # evaluations (each solves the queue) instead of bisection's ~50
+        f_lo, f_hi = -N.copy(), excess(hi)
+        x = hi.copy()
+        side = np.zeros(N.shape, dtype=int)         # which end was kept last (Illinois halving)
+        active = np.ones(N.shape, dtype=bool)
+        for _ in range(int(as_int_array("iterations", iterations, minimum=1, maximum=200))):
+            if not active.any():
+                break
+            a = np.flatnonzero(active)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                xs = hi[a] - f_hi[a] * (hi[a] - lo[a]) / (f_hi[a] - f_lo[a])
+            bad = ~np.isfinite(xs) | (xs <= lo[a]) | (xs >= hi[a])
+            xs = np.where(bad, 0.5 * (lo[a] + hi[a]), xs)
+            fx = np.empty(a.size)
+            fx[:] = xs * self.write_load(xs, n[a], net[a]).mean_ms / 1000.0 - N[a]
+            over = fx > 0
+            # keep the bracket; halve the stale end's value when the same end is kept twice
+            lo_keep = over                          # x becomes hi, lo kept
+            f_lo[a] = np.where(lo_keep & (side[a] == -1), 0.5 * f_lo[a], f_lo[a])
+            f_hi[a] = np.where(~lo_keep & (side[a] == 1), 0.5 * f_hi[a], f_hi[a])
+            hi[a] = np.where(over, xs, hi[a])
+            f_hi[a] = np.where(over, fx, f_hi[a])
+            lo[a] = np.where(over, lo[a], xs)
+            f_lo[a] = np.where(over, f_lo[a], fx)
+            side[a] = np.where(over, -1, 1)
+            x[a] = xs
+            done = (np.abs(fx) <= 1e-12 * N[a]) | (hi[a] - lo[a] <= 1e-12 * hi[a])
+            active[a[done]] = False
+        return x.reshape(shape)
 
     def p99_doubling_rate(self, n: int, network_ms: float, *, points: int = 200) -> float:
         """The write rate (/s) at which the predicted p99 reaches twice its light-load value.
@@ -327,7 +419,7 @@ def _fit_greedy(lam, n, net, y50, y99, sat, fit_f, f_fixed, p0, umax, max_nfev, 
     return WriteLoadFit(0, float(x[1]), f, float(x[2]), float(x[0]), cost, int(rows), fitted, "greedy")
 
 
-def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame) -> pd.DataFrame:
+def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame, *, driver_workers=None) -> pd.DataFrame:
     """Predicted p50/p99 next to the measured ones for every row of ``curves`` (same columns as
     :func:`fit_write_load`), with relative errors and the predicted utilization.
 
@@ -335,6 +427,13 @@ def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame) -> pd.DataFrame:
     *measured* throughput is at most 80 % of the measured saturation (column
     ``below_80pct_sat``; all unsaturated rows when the curve never saturated).  Where the model
     saturates (ρ >= 1) its quantiles are inf and the errors NaN.
+
+    ``predicted_saturation_per_s`` is the leader's (the queue's λ*).  An open-loop driver with
+    W workers completes at most the closed-loop throughput of W clients
+    (:meth:`WriteLoadFit.closed_loop_throughput`): with ``driver_workers`` (a number, or taken
+    from a ``workers`` column when None and the column exists) ``predicted_driver_limit_per_s``
+    is that limit and ``predicted_system_saturation_per_s`` the smaller of the two — what the
+    measured saturation of such a run can be compared with.
     """
     w = fit.write_load(curves.offered.to_numpy(float), curves.n.to_numpy(int), curves.network_ms.to_numpy(float))
     out = curves.copy()
@@ -353,4 +452,56 @@ def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame) -> pd.DataFrame:
     limit = np.where(np.isfinite(out.measured_saturation_per_s), 0.8 * out.measured_saturation_per_s, np.inf)
     out["below_80pct_sat"] = (thr <= limit) & ~out.saturated.astype(bool)
     out["within_15pct"] = (out.error_p50.abs() <= 0.15) & (out.error_p99.abs() <= 0.15)
+    workers = driver_workers if driver_workers is not None else (out["workers"] if "workers" in out else None)
+    if workers is not None:
+        W = np.broadcast_to(as_float_array("driver_workers", workers, minimum=0.0, strict_minimum=True),
+                            (len(out),))
+        keys = pd.DataFrame({"W": W, "n": out.n.to_numpy(int), "net": out.network_ms.to_numpy(float)})
+        uniq = keys.drop_duplicates()        # one solve per layout, not per row
+        solved = fit.closed_loop_throughput(uniq.W.to_numpy(), uniq.n.to_numpy(), uniq.net.to_numpy())
+        limit = keys.merge(uniq.assign(limit=solved), on=["W", "n", "net"], how="left")["limit"].to_numpy()
+        out["predicted_driver_limit_per_s"] = limit
+        out["predicted_system_saturation_per_s"] = np.minimum(limit, out.predicted_saturation_per_s.to_numpy(float))
+    return out
+
+
+def closed_curve_table(summary: pd.DataFrame, layouts) -> pd.DataFrame:
+    """The closed-loop rows of :func:`~followerlab.validation.load.run_load_curve` (``offered``
+    is the number of clients) with ``network_ms`` as in :func:`curve_table`."""
+    by = {lay.name: lay for lay in layouts}
+    missing = sorted(set(summary.layout) - set(by))
+    if missing:
+        raise ValueError(f"layouts must describe every layout of the summary; missing {missing!r}")
+    out = summary[summary["mode"] == "closed"].copy()
+    out["network_ms"] = out.layout.map(lambda name: network_ms(by[name])["put_leader"])
+    return out
+
+
+def predict_closed_curve(fit: WriteLoadFit, closed: pd.DataFrame, measured_saturation=None) -> pd.DataFrame:
+    """Closed-loop points predicted: the throughput of N clients
+    (:meth:`WriteLoadFit.closed_loop_throughput`, an approximation) and the queue's p50/p99 at
+    that rate, next to the measured ones.
+
+    ``closed`` is :func:`closed_curve_table`.  ``measured_saturation`` maps a layout to its
+    measured (open-loop) saturation throughput; ``below_80pct_sat`` is then the band's range
+    (measured throughput at most 80 % of it; all rows where it is unknown or NaN).
+    ``within_15pct``: p50 and p99 within 15 %; ``throughput_within_15pct`` likewise for the
+    throughput.
+    """
+    out = closed.copy()
+    n, net = out.n.to_numpy(int), out.network_ms.to_numpy(float)
+    x = fit.closed_loop_throughput(out.offered.to_numpy(float), n, net)
+    w = fit.write_load(x, n, net)
+    out["predicted_throughput_per_s"] = x
+    out["predicted_p50_ms"] = w.p50_ms
+    out["predicted_p99_ms"] = w.p99_ms
+    out["utilization"] = w.admin_utilization
+    out["error_throughput"] = out.throughput_per_s / x - 1.0
+    out["error_p50"] = out.p50_ms / w.p50_ms - 1.0
+    out["error_p99"] = out.p99_ms / w.p99_ms - 1.0
+    sat = out.layout.map(dict(measured_saturation or {})).astype(float).to_numpy()
+    out["measured_saturation_per_s"] = sat
+    out["below_80pct_sat"] = ~np.isfinite(sat) | (out.throughput_per_s.to_numpy(float) <= 0.8 * np.nan_to_num(sat, nan=np.inf))
+    out["within_15pct"] = (out.error_p50.abs() <= 0.15) & (out.error_p99.abs() <= 0.15)
+    out["throughput_within_15pct"] = out.error_throughput.abs() <= 0.15
     return out
