@@ -16,6 +16,13 @@ load or large batches, the denominator is max(sim, 0.05 · append time).  A seco
 checks b = 1 against Erlang's closed-form M/D/1 waiting-time law (exact arithmetic) at p50,
 p90 and p99; a third checks a gamma-distributed commit (the convolution path) against the
 simulation with the same commit law.
+
+:func:`followerlab.raft.greedy_write_load` (every waiting proposal in the next append) is held
+against :func:`followerlab.sim.raft.simulate_greedy_write_load` over λp in {0.1, 0.3, 0.5,
+0.7, 0.9} (p the per-proposal cost, saturation at 1/p; smoke: {0.1, 0.5, 0.9}), with and
+without stalls (5 ms with probability 0.02 per append), mean, p50 and p99 of the latency and
+the mean queue wait (denominator max(sim, 0.05 · append time)), 2·10^6 proposals per point
+(smoke 2·10^5).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import numpy as np
 from scipy import stats
 
 from followerlab import raft
-from followerlab.sim.raft import simulate_write_load
+from followerlab.sim.raft import simulate_greedy_write_load, simulate_write_load
 from followerlab.sim.references import md1_wait_cdf
 
 PER_APPEND_MS, PER_FOLLOWER_MS, PER_PROPOSAL_MS, N_VOTERS = 1.0, 0.1, 0.05, 3
@@ -124,7 +131,40 @@ def rows(smoke: bool) -> list[dict]:
             md1.append(abs(md1_wait_cdf(t, rho, service, digits=60) - q) / q)
     out.append(_summary("raft.write_load (batch 1)", f"M/D/1, rho {md1_rhos[0]:g}-{md1_rhos[-1]:g}", "CDF at p50/p90/p99 quantile", md1,
                         "Erlang's closed-form M/D/1 waiting-time distribution (60-digit arithmetic)"))
+    out += _greedy_rows(smoke)
     return out
+
+
+def _greedy_rows(smoke: bool) -> list[dict]:
+    loads = (0.1, 0.5, 0.9) if smoke else (0.1, 0.3, 0.5, 0.7, 0.9)
+    proposals = 200_000 if smoke else 2_000_000
+    base = PER_APPEND_MS + (N_VOTERS - 1) * PER_FOLLOWER_MS
+    errors = {}
+    for stall_ms, stall_p in ((0.0, 0.0), (5.0, 0.02)):
+        for k, lp in enumerate(loads):
+            rate = lp / PER_PROPOSAL_MS * 1000.0
+            kw = dict(per_append_ms=PER_APPEND_MS, per_follower_ms=PER_FOLLOWER_MS,
+                      per_proposal_ms=PER_PROPOSAL_MS, stall_ms=stall_ms, stall_probability=stall_p)
+            w = raft.greedy_write_load(rate, N_VOTERS, 0.0, **kw)
+            sim = simulate_greedy_write_load(rate, N_VOTERS, 0.0, proposals=proposals, seed=4242 + 10 * k + int(stall_ms), **kw)
+            lat = sim.latency_ms[proposals // 20:]
+            wq = sim.queue_wait_ms[proposals // 20:]
+            regime = ("no stalls" if stall_ms == 0 else f"stall {stall_ms:g} ms w.p. {stall_p:g} per append") + (
+                ", λp 0.1-0.5" if lp <= 0.5 else f", λp {loads[-2] if not smoke else 0.9:g}-0.9")
+            for metric, fn, field in (("mean", np.mean, "mean_ms"), ("p50", np.median, "p50_ms"),
+                                      ("p99", lambda x: np.quantile(x, 0.99), "p99_ms")):
+                value, se = _block_stat(lat, fn)
+                model = float(getattr(w, field))
+                errors.setdefault((regime, metric), []).append((_rel(model, value), abs(model - value) / max(se, 1e-12)))
+            value, se = _block_stat(wq, np.mean)
+            model = float(w.queue_wait_ms)
+            errors.setdefault((regime, "queue wait (mean)"), []).append(
+                (_rel(model, value, 0.05 * base), abs(model - value) / max(se, 1e-6 * base)))
+    ref = (f"followerlab.sim.raft.simulate_greedy_write_load, {proposals:.0e} proposals per point, seeded, 5 % "
+           "warm-up dropped; worst |model - sim| = {z:.1f} SE (20 batch means)")
+    return [_summary("raft.greedy_write_load", f"3 voters, a {PER_APPEND_MS:g} ms, f {PER_FOLLOWER_MS:g} ms, "
+                     f"p {PER_PROPOSAL_MS:g} ms, {regime}", metric, [e for e, _ in ez],
+                     ref.format(z=max(z for _, z in ez))) for (regime, metric), ez in errors.items()]
 
 
 if __name__ == "__main__":
