@@ -151,15 +151,15 @@ PARTS = ("driver", "latency", "load", "learners")
 
 
 def run_full(*, save: bool = False, rates=FULL_RATES, clients=CLOSED_CLIENTS, seconds: float = 4.0,
-             latency_count: int = 200, learner_writes: int = 300, parts=PARTS, progress=print,
-             directory=None, note: str = "") -> dict:
+             max_count: int = 5000, latency_count: int = 200, learner_writes: int = 300, parts=PARTS,
+             progress=print, directory=None, note: str = "") -> dict:
     """Everything notebook 06 shows, measured now (~15 min); optionally saved.
 
     1. the drivers on the stub (their own limits);
     2. notebook 05's latency layouts (:data:`~followerlab.validation.experiments.LAYOUTS`,
        ``latency_count`` requests per operation), the input of the per-hop fit;
     3. open-loop curves at ``rates`` and closed-loop points at ``clients`` for every
-       :data:`LOAD_LAYOUTS` layout;
+       :data:`LOAD_LAYOUTS` layout, ``seconds`` and at most ``max_count`` requests per point;
     4. the learner experiment.
 
     Saved runs: ``etcd-load-driver``, ``etcd-latency``, ``etcd-load``, ``etcd-learner-staleness``
@@ -193,12 +193,13 @@ def run_full(*, save: bool = False, rates=FULL_RATES, clients=CLOSED_CLIENTS, se
               f"run_latency_experiment(LAYOUTS, count={latency_count}, rounds=5)", b)
     if "load" in parts:
         b = machine_load()
-        open_ = run_load_curve(LOAD_LAYOUTS, points=rates, seconds=seconds, workers=LOAD_WORKERS, max_time_s=1200.0,
-                               progress=say)
-        closed = run_load_curve(LOAD_LAYOUTS, mode="closed", points=clients, seconds=seconds, max_time_s=600.0,
-                                progress=say)
+        open_ = run_load_curve(LOAD_LAYOUTS, points=rates, seconds=seconds, max_count=max_count, workers=LOAD_WORKERS,
+                               max_time_s=max(1200.0, 3.0 * seconds * len(rates) * len(LOAD_LAYOUTS)), progress=say)
+        closed = run_load_curve(LOAD_LAYOUTS, mode="closed", points=clients, seconds=seconds, max_count=max_count,
+                                max_time_s=max(600.0, 3.0 * seconds * len(clients) * len(LOAD_LAYOUTS)), progress=say)
         stamp("etcd-load", pd.concat([open_, closed], ignore_index=True),
-              f"run_load_curve(LOAD_LAYOUTS, open {list(rates)}, closed {list(clients)}, {seconds} s per point)", b)
+              f"run_load_curve(LOAD_LAYOUTS, open {list(rates)}, closed {list(clients)}, {seconds} s and at most "
+              f"{max_count} requests per point, {LOAD_WORKERS} open-loop workers)", b)
     if "learners" in parts:
         b = machine_load()
         r = run_learner_experiment(writes=learner_writes, reads=200, max_time_s=240.0)
