@@ -122,9 +122,10 @@ class WriteLoadFit:
         when one returns (smoother arrivals, and at most N in the system), so the model's
         waits are an upper bound there and the throughput a lower bound.  Measured: one client
         (which never queues; exactly :math:`1/\bar T(0^+)`) comes out 18 % low when the append
-        is 2.9 ms of a 3.9 ms cycle (``tests/test_validation_loadfit.py``), 1–6 % low on the
+        is 2.9 ms of a 3.9 ms cycle (``tests/test_validation_loadfit.py``), within 6 % on the
         saved etcd layouts (cycles of 12–52 ms); against etcd at 1–64 clients the throughput is
-        within 15 % on all 20 points of the 2026-12-02T1615Z run (notebook 06).  The
+        within 15 % on all 20 points of the 4-s run 2026-12-02T1615Z and on 19 of 20 of the 12-s
+        run 2026-12-02T2309Z (load-sym-3 at 64 clients: 30 % above the prediction).  The
         arrival-theorem variant (rate :math:`X(N-1)/N`, exact at one client; ReiserLavenberg1980)
         was tried on that run and matched fewer points' p99 (12 of 20 against 16): etcd's p99 at
         one client carries jitter that a queue without load has not.  The same fixed point is the most an open-loop driver
