@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .. import raft
+from .._tabulate import solve_unique
 from .._validate import as_float_array, as_int_array, check_choice
 from .predict import network_ms
 
@@ -151,8 +152,9 @@ class WriteLoadFit:
         else:
             hi = cap.copy()
 
-        def excess(x):
-            return x * self.write_load(x, n, net).mean_ms / 1000.0 - N
+        def excess(x, i=slice(None)):
+            """x T(x) - N for the configurations ``i``."""
+            return x * self.write_load(x, n[i], net[i]).mean_ms / 1000.0 - N[i]
 
         short = excess(hi) < 0
         if short.any():
@@ -181,13 +183,11 @@ class WriteLoadFit:
                 xs = hi[a] - f_hi[a] * (hi[a] - lo[a]) / (f_hi[a] - f_lo[a])
             bad = ~np.isfinite(xs) | (xs <= lo[a]) | (xs >= hi[a])
             xs = np.where(bad, 0.5 * (lo[a] + hi[a]), xs)
-            fx = np.empty(a.size)
-            fx[:] = xs * self.write_load(xs, n[a], net[a]).mean_ms / 1000.0 - N[a]
-            over = fx > 0
-            # keep the bracket; halve the stale end's value when the same end is kept twice
-            lo_keep = over                          # x becomes hi, lo kept
-            f_lo[a] = np.where(lo_keep & (side[a] == -1), 0.5 * f_lo[a], f_lo[a])
-            f_hi[a] = np.where(~lo_keep & (side[a] == 1), 0.5 * f_hi[a], f_hi[a])
+            fx = excess(xs, a)
+            over = fx > 0                           # xs becomes hi (lo kept), else lo (hi kept)
+            # halve the stale end's value when the same end is kept twice (Illinois)
+            f_lo[a] = np.where(over & (side[a] == -1), 0.5 * f_lo[a], f_lo[a])
+            f_hi[a] = np.where(~over & (side[a] == 1), 0.5 * f_hi[a], f_hi[a])
             hi[a] = np.where(over, xs, hi[a])
             f_hi[a] = np.where(over, fx, f_hi[a])
             lo[a] = np.where(over, lo[a], xs)
@@ -251,15 +251,36 @@ def curve_table(summary: pd.DataFrame, layouts, *, keep_up: float = 0.95) -> pd.
     [[10.0, False], [10.0, True]]
     """
     keep_up = float(as_float_array("keep_up", keep_up, minimum=0.0, maximum=1.0, strict_minimum=True))
+    out = _rows_of_mode(summary, layouts, "open")
+    arrived = out["arrival_rate_per_s"] if "arrival_rate_per_s" in out else out.offered
+    out["saturated"] = out.throughput_per_s < keep_up * arrived
+    return out
+
+
+def _rows_of_mode(summary: pd.DataFrame, layouts, mode: str) -> pd.DataFrame:
+    """The ``mode`` rows of a load summary with ``network_ms``, the layout's ``put_leader``
+    network part (every layout of the summary must be described)."""
     by = {lay.name: lay for lay in layouts}
     missing = sorted(set(summary.layout) - set(by))
     if missing:
         raise ValueError(f"layouts must describe every layout of the summary; missing {missing!r}")
-    out = summary[summary["mode"] == "open"].copy()
+    out = summary[summary["mode"] == mode].copy()
     out["network_ms"] = out.layout.map(lambda name: network_ms(by[name])["put_leader"])
-    arrived = out["arrival_rate_per_s"] if "arrival_rate_per_s" in out else out.offered
-    out["saturated"] = out.throughput_per_s < keep_up * arrived
     return out
+
+
+def _add_predictions(out: pd.DataFrame, w) -> None:
+    """The queue's p50/p99 and utilization beside the measured ones, the relative errors
+    (measured / predicted - 1; NaN where the model saturates and its quantile is inf) and the
+    15 % band on both."""
+    out["predicted_p50_ms"] = w.p50_ms
+    out["predicted_p99_ms"] = w.p99_ms
+    out["utilization"] = w.admin_utilization
+    for q in ("p50", "p99"):
+        pred = np.asarray(getattr(w, f"{q}_ms"), float)
+        fin = np.isfinite(pred)
+        out[f"error_{q}"] = np.where(fin, out[f"{q}_ms"] / np.where(fin, pred, 1.0) - 1.0, np.nan)
+    out["within_15pct"] = (out.error_p50.abs() <= 0.15) & (out.error_p99.abs() <= 0.15)
 
 
 def _measured_saturation(g: pd.DataFrame) -> float:
@@ -438,13 +459,8 @@ def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame, *, driver_workers=Non
     """
     w = fit.write_load(curves.offered.to_numpy(float), curves.n.to_numpy(int), curves.network_ms.to_numpy(float))
     out = curves.copy()
-    out["predicted_p50_ms"] = w.p50_ms
-    out["predicted_p99_ms"] = w.p99_ms
-    out["utilization"] = w.admin_utilization
+    _add_predictions(out, w)
     out["predicted_saturation_per_s"] = w.saturation_rate_per_s
-    fin50, fin99 = np.isfinite(w.p50_ms), np.isfinite(w.p99_ms)      # inf where the model saturates
-    out["error_p50"] = np.where(fin50, out.p50_ms / np.where(fin50, w.p50_ms, 1.0) - 1.0, np.nan)
-    out["error_p99"] = np.where(fin99, out.p99_ms / np.where(fin99, w.p99_ms, 1.0) - 1.0, np.nan)
     sat = out.groupby(["layout"] if "layout" in out else ["n"]).apply(
         lambda g: _measured_saturation(g) if "throughput_per_s" in g else np.nan, include_groups=False)
     key = out["layout"] if "layout" in out else out["n"]
@@ -452,15 +468,12 @@ def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame, *, driver_workers=Non
     thr = out["throughput_per_s"] if "throughput_per_s" in out else out.offered
     limit = np.where(np.isfinite(out.measured_saturation_per_s), 0.8 * out.measured_saturation_per_s, np.inf)
     out["below_80pct_sat"] = (thr <= limit) & ~out.saturated.astype(bool)
-    out["within_15pct"] = (out.error_p50.abs() <= 0.15) & (out.error_p99.abs() <= 0.15)
     workers = driver_workers if driver_workers is not None else (out["workers"] if "workers" in out else None)
     if workers is not None:
         W = np.broadcast_to(as_float_array("driver_workers", workers, minimum=0.0, strict_minimum=True),
                             (len(out),))
-        keys = pd.DataFrame({"W": W, "n": out.n.to_numpy(int), "net": out.network_ms.to_numpy(float)})
-        uniq = keys.drop_duplicates()        # one solve per layout, not per row
-        solved = fit.closed_loop_throughput(uniq.W.to_numpy(), uniq.n.to_numpy(), uniq.net.to_numpy())
-        limit = keys.merge(uniq.assign(limit=solved), on=["W", "n", "net"], how="left")["limit"].to_numpy()
+        (limit,) = solve_unique(lambda w_, n_, net_: (fit.closed_loop_throughput(w_, n_, net_),),  # once per layout
+                                W, out.n.to_numpy(int), out.network_ms.to_numpy(float))
         out["predicted_driver_limit_per_s"] = limit
         out["predicted_system_saturation_per_s"] = np.minimum(limit, out.predicted_saturation_per_s.to_numpy(float))
     return out
@@ -469,13 +482,7 @@ def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame, *, driver_workers=Non
 def closed_curve_table(summary: pd.DataFrame, layouts) -> pd.DataFrame:
     """The closed-loop rows of :func:`~followerlab.validation.load.run_load_curve` (``offered``
     is the number of clients) with ``network_ms`` as in :func:`curve_table`."""
-    by = {lay.name: lay for lay in layouts}
-    missing = sorted(set(summary.layout) - set(by))
-    if missing:
-        raise ValueError(f"layouts must describe every layout of the summary; missing {missing!r}")
-    out = summary[summary["mode"] == "closed"].copy()
-    out["network_ms"] = out.layout.map(lambda name: network_ms(by[name])["put_leader"])
-    return out
+    return _rows_of_mode(summary, layouts, "closed")
 
 
 def predict_closed_curve(fit: WriteLoadFit, closed: pd.DataFrame, measured_saturation=None) -> pd.DataFrame:
@@ -492,17 +499,11 @@ def predict_closed_curve(fit: WriteLoadFit, closed: pd.DataFrame, measured_satur
     out = closed.copy()
     n, net = out.n.to_numpy(int), out.network_ms.to_numpy(float)
     x = fit.closed_loop_throughput(out.offered.to_numpy(float), n, net)
-    w = fit.write_load(x, n, net)
     out["predicted_throughput_per_s"] = x
-    out["predicted_p50_ms"] = w.p50_ms
-    out["predicted_p99_ms"] = w.p99_ms
-    out["utilization"] = w.admin_utilization
+    _add_predictions(out, fit.write_load(x, n, net))
     out["error_throughput"] = out.throughput_per_s / x - 1.0
-    out["error_p50"] = out.p50_ms / w.p50_ms - 1.0
-    out["error_p99"] = out.p99_ms / w.p99_ms - 1.0
     sat = out.layout.map(dict(measured_saturation or {})).astype(float).to_numpy()
     out["measured_saturation_per_s"] = sat
     out["below_80pct_sat"] = ~np.isfinite(sat) | (out.throughput_per_s.to_numpy(float) <= 0.8 * np.nan_to_num(sat, nan=np.inf))
-    out["within_15pct"] = (out.error_p50.abs() <= 0.15) & (out.error_p99.abs() <= 0.15)
     out["throughput_within_15pct"] = out.error_throughput.abs() <= 0.15
     return out
