@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from followerlab import raft
-from followerlab.validation.loadfit import WriteLoadFit, curve_table, fit_write_load, predict_curve
+from followerlab.validation.loadfit import WriteLoadFit, curve_table, fit_write_load, predict_closed_curve, predict_curve
 from followerlab.validation.predict import Layout
 
 TRUE = dict(batch=2, per_append_ms=1.6, per_follower_ms=0.3, offset_ms=1.5)
@@ -219,3 +219,34 @@ def test_saved_12s_run_as_the_note_states():
     band = _in_band(judged[~judged.calibration])
     assert band["load-asym-3"] == (4, 4) and band["load-wan-3"] == (4, 4) and band["load-asym-5"] == (4, 4)
     assert sum(v[0] for v in band.values()) == 15 and sum(v[1] for v in band.values()) == 16
+
+
+def test_a_driver_that_cannot_bind_leaves_the_leaders_saturation():
+    """128 workers against a fixed-batch queue that saturates first: the closed-loop root lies
+    above 98 % of saturation, so the driver's limit is NaN (not binding) and the system saturation
+    is the leader's; the run's fit is still usable (notebook 06 with queue_model="fixed")."""
+    fit = WriteLoadFit(3, 2.0, 0.0, 0.3, 1.0, 0.0, 0, model="fixed")
+    x = fit.closed_loop_throughput([4.0, 1e4, 1.0], 3, 10.0, unsolvable="nan")
+    assert np.isfinite(x[0]) and np.isnan(x[1]) and np.isnan(x[2])
+    with pytest.raises(ValueError, match="clients=10000 "):
+        fit.closed_loop_throughput([4.0, 1e4], 3, 10.0)
+    with pytest.raises(ValueError, match="unsolvable"):
+        fit.closed_loop_throughput(4.0, 3, 10.0, unsolvable="clamp")
+    curve = pd.DataFrame({"layout": "a", "n": 3, "offered": [100.0, 200.0], "network_ms": 10.0, "p50_ms": 14.0,
+                          "p99_ms": 20.0, "saturated": False, "throughput_per_s": [100.0, 200.0]})
+    t = predict_curve(fit, curve, driver_workers=1e4)
+    assert t.predicted_driver_limit_per_s.isna().all()
+    np.testing.assert_array_equal(t.predicted_system_saturation_per_s, t.predicted_saturation_per_s)
+
+
+def test_closed_loop_points_the_model_puts_at_saturation_are_not_predicted():
+    """With a queue that saturates before N clients fill it, the closed-loop row gets NaN
+    predictions (outside the band), not an exception (notebook 06 with queue_model="fixed")."""
+    fit = WriteLoadFit(3, 2.0, 0.0, 0.3, 1.0, 0.0, 0, model="fixed")
+    closed = pd.DataFrame({"layout": "a", "n": 3, "offered": [4.0, 1e4, 1.0], "network_ms": 10.0,
+                           "throughput_per_s": [300.0, 1000.0, 60.0], "p50_ms": 14.0, "p99_ms": 20.0})
+    t = predict_closed_curve(fit, closed)
+    assert t.predicted_throughput_per_s.iloc[2:].isna().all()      # one client never fills a batch of 3
+    assert np.isfinite(t.predicted_throughput_per_s.iloc[0]) and np.isfinite(t.predicted_p99_ms.iloc[0])
+    assert t[["predicted_throughput_per_s", "predicted_p50_ms", "predicted_p99_ms", "error_p50"]].iloc[1].isna().all()
+    assert not bool(t.within_15pct.iloc[1]) and not bool(t.throughput_within_15pct.iloc[1])

@@ -37,6 +37,7 @@ Bailey1954 (bulk-service queue) in docs/references.rst, through :func:`followerl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -110,14 +111,16 @@ class WriteLoadFit:
         return raft.write_load(rate_per_s, n, commit, batch=self.batch, per_append_ms=self.per_append_ms,
                                per_follower_ms=self.per_follower_ms, per_proposal_ms=self.per_proposal_ms)
 
-    def closed_loop_throughput(self, clients, n, network_ms, *, iterations: int = 100) -> np.ndarray:
+    def closed_loop_throughput(self, clients, n, network_ms, *, iterations: int = 100,
+                               unsolvable: str = "raise") -> np.ndarray:
         r"""Throughput (/s) of ``clients`` back-to-back clients (no think time) through the fitted
         queue: the :math:`X` with :math:`X\,\bar T(X) = N` (Little's law; :math:`\bar T` the
         model's mean latency at rate :math:`X`, ``mean_ms``), bracketed on
         :math:`(0, \min(N/\bar T(0^+), 0.98\,\lambda^*))` solved by regula falsi (Illinois) to
         :math:`10^{-12}` relative
-        (a ``ValueError`` names the clients whose root lies above 98 % of saturation, and, for
-        the ``fixed`` queue, those too few to fill its batches).
+        (a ``ValueError`` names the clients whose root lies above 98 % of saturation —
+        ``unsolvable="nan"`` gives NaN for them instead: their throughput is within 2 % of the
+        saturation rate — and, for the ``fixed`` queue, those too few to fill its batches).
 
         *Approximate*: the queue assumes Poisson arrivals, a closed loop sends a new request
         when one returns (smoother arrivals, and at most N in the system), so the model's
@@ -141,6 +144,7 @@ class WriteLoadFit:
         N = as_float_array("clients", clients, minimum=0.0, strict_minimum=True)
         n = as_int_array("n", n, minimum=1)
         net = as_float_array("network_ms", network_ms, minimum=0.0)
+        unsolvable = check_choice("unsolvable", unsolvable, ("raise", "nan"))
         N, n, net = np.broadcast_arrays(N, n, net)
         shape = N.shape
         N, n, net = N.ravel().astype(float), n.ravel(), net.ravel().astype(float)
@@ -156,8 +160,9 @@ class WriteLoadFit:
             """x T(x) - N for the configurations ``i``."""
             return x * self.write_load(x, n[i], net[i]).mean_ms / 1000.0 - N[i]
 
-        short = excess(hi) < 0
-        if short.any():
+        f_hi = excess(hi)
+        short = f_hi < 0
+        if short.any() and unsolvable == "raise":
             i = int(np.flatnonzero(short)[0])
             raise ValueError(f"clients={N[i]:g} (n={int(n[i])}, network_ms={net[i]:g}): their throughput is above "
                              f"{_CLOSED_LOOP_MAX_RHO:.0%} of the queue's saturation rate {sat[i]:.6g}/s, where its "
@@ -165,16 +170,18 @@ class WriteLoadFit:
         lo = np.zeros_like(hi)
         if self.model == "fixed":      # a batch of b that waits to fill: X T(X) > (b - 1) / 2 for every X
             stuck = N <= (self.batch - 1) / 2.0
-            if stuck.any():
+            short |= stuck
+            if stuck.any() and unsolvable == "raise":
                 raise ValueError(f"clients={N[np.flatnonzero(stuck)[0]]:g}: with batches of {self.batch} that wait to "
                                  "fill, so few clients leave batches unfilled (the fixed queue has no closed-loop "
                                  "steady state); use more clients or the greedy model")
         # Illinois regula falsi on the increasing excess(x) = x T(x) - N, vectorized: a few
         # evaluations (each solves the queue) instead of bisection's ~50
-        f_lo, f_hi = -N.copy(), excess(hi)
+        f_lo = -N.copy()
         x = hi.copy()
         side = np.zeros(N.shape, dtype=int)         # which end was kept last (Illinois halving)
-        active = np.ones(N.shape, dtype=bool)
+        active = ~short
+        x[short] = np.nan
         for _ in range(int(as_int_array("iterations", iterations, minimum=1, maximum=200))):
             if not active.any():
                 break
@@ -455,7 +462,9 @@ def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame, *, driver_workers=Non
     (:meth:`WriteLoadFit.closed_loop_throughput`): with ``driver_workers`` (a number, or taken
     from a ``workers`` column when None and the column exists) ``predicted_driver_limit_per_s``
     is that limit and ``predicted_system_saturation_per_s`` the smaller of the two — what the
-    measured saturation of such a run can be compared with.
+    measured saturation of such a run can be compared with.  Where W clients would drive the
+    queue above 98 % of its saturation the limit is NaN (it does not bind) and the system
+    saturation is the leader's, within 2 %.
     """
     w = fit.write_load(curves.offered.to_numpy(float), curves.n.to_numpy(int), curves.network_ms.to_numpy(float))
     out = curves.copy()
@@ -472,10 +481,11 @@ def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame, *, driver_workers=Non
     if workers is not None:
         W = np.broadcast_to(as_float_array("driver_workers", workers, minimum=0.0, strict_minimum=True),
                             (len(out),))
-        (limit,) = solve_unique(lambda w_, n_, net_: (fit.closed_loop_throughput(w_, n_, net_),),  # once per layout
+        (limit,) = solve_unique(lambda w_, n_, net_: (fit.closed_loop_throughput(w_, n_, net_, unsolvable="nan"),),  # per layout
                                 W, out.n.to_numpy(int), out.network_ms.to_numpy(float))
         out["predicted_driver_limit_per_s"] = limit
-        out["predicted_system_saturation_per_s"] = np.minimum(limit, out.predicted_saturation_per_s.to_numpy(float))
+        # NaN limit: the driver's threads reach 98 % of the leader's saturation before they bind
+        out["predicted_system_saturation_per_s"] = np.fmin(limit, out.predicted_saturation_per_s.to_numpy(float))
     return out
 
 
@@ -494,13 +504,21 @@ def predict_closed_curve(fit: WriteLoadFit, closed: pd.DataFrame, measured_satur
     measured (open-loop) saturation throughput; ``below_80pct_sat`` is then the band's range
     (measured throughput at most 80 % of it; all rows where it is unknown or NaN).
     ``within_15pct``: p50 and p99 within 15 %; ``throughput_within_15pct`` likewise for the
-    throughput.
+    throughput.  Where the model cannot say (N clients above 98 % of its saturation, or fewer
+    than a ``fixed`` batch needs to fill) the predictions are NaN and the row is outside the band.
     """
     out = closed.copy()
     n, net = out.n.to_numpy(int), out.network_ms.to_numpy(float)
-    x = fit.closed_loop_throughput(out.offered.to_numpy(float), n, net)
+    x = fit.closed_loop_throughput(out.offered.to_numpy(float), n, net, unsolvable="nan")
     out["predicted_throughput_per_s"] = x
-    _add_predictions(out, fit.write_load(x, n, net))
+    # NaN where closed_loop_throughput cannot solve the point: no prediction there
+    ok = np.isfinite(x)
+    pred = {k: np.full(len(out), np.nan) for k in ("p50_ms", "p99_ms", "admin_utilization")}
+    if ok.any():
+        w = fit.write_load(x[ok], n[ok], net[ok])
+        for k, v in pred.items():
+            v[ok] = getattr(w, k)
+    _add_predictions(out, SimpleNamespace(**pred))
     out["error_throughput"] = out.throughput_per_s / x - 1.0
     sat = out.layout.map(dict(measured_saturation or {})).astype(float).to_numpy()
     out["measured_saturation_per_s"] = sat
