@@ -73,8 +73,13 @@ default ``points = 2**14``:
 * slow convergence for small gamma shapes 1/cv² (high service CV): against a 2**18-point
   law, at rho 0.3 / 0.8 the 2**16-point lattice is within 3e-6 for cv <= 2 but off by 4e-5 /
   1.4e-5 at cv 3 and 7e-4 / 3e-5 at cv 5; the default 2**14 points by 1.7e-5 at cv 2, 2.4e-4
-  at cv 3 and 3e-3 at cv 5 (``benchmarks/accuracy_tabulate.py``).  Near saturation the same
-  holds: at 2**14 points the error is 3e-3 at rho = 0.998;
+  at cv 3 and 3e-3 at cv 5 (measured against the Talbot inversion of :mod:`followerlab._talbot`,
+  which has no grid and is what the library now uses for CV >= 0.4).  Near saturation the
+  lattice spans ~ln(100)/(1 - rho) mean services, so a fixed number of points leaves few cells
+  per service time: at 2**14 points the error is 3e-3 at rho = 0.998; for gamma CV 0.37 at
+  rho = 0.995 the p99 is 18 % low with 2**12 points, 4e-4 with 2**14, 1.6e-6 with 2**16, and
+  at rho = 0.999 still 6.5e-5 with 2**16 (against 2**18; CV 0.05: 5.7e-4).  Ask for more
+  points near saturation (the library's own callers do, ``_tabulate.lattice_points``);
 * the means are the P–K closed forms (exact); the whole laws integrate back to them within
   2e-5 (tests: mixtures of constants, lognormal + constant, Weibull, tabulated, shifted gamma;
   the second moment of the wait agrees with Takács' formula within 2e-5);

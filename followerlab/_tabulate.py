@@ -10,47 +10,55 @@ quantile scaled by the mean service depends only on :math:`(\rho, c)`.  The tabl
 (:math:`T_q` grows like :math:`1/(1-\rho)`, so :math:`f_q` stays bounded; for exponential
 service :math:`f_q = -\ln(1-q)` exactly; the logarithm turns relative error into absolute
 error and tames the tiny gamma medians at large CV) for :math:`q \in \{0.5, 0.99\}` on a
-64 x 41 grid uniform in :math:`\sigma = -\ln(1-\rho)` (:math:`0 \le \rho \le 0.995`) and in
-:math:`c` (0 to 5), computed with the exact Beneš/FFT law of
-:func:`followerlab._mg1.mg1_gamma` at ``points = 2**16``, then interpolated by the bicubic
-spline through the nodes, evaluated per cell from its polynomial coefficients (vectorized, no per-element solve).  Built by
-``tools/build_tables.py`` into ``data/tables/mg1_gamma_response.npz`` (about 100 kB).
+160 x 185 grid: in :math:`\sigma = -\ln(1-\rho)` (:math:`0 \le \rho \le 0.995`) graded toward
+:math:`\sigma = 0` (:math:`\sigma_{max}(e^{4u} - 1)/(e^4 - 1)`, :math:`u` uniform; first step
+0.0025, where the low-load quantiles of a skewed service move fast with ρ) and uniform in
+:math:`c` from :data:`~followerlab._talbot.TALBOT_MIN_CV` (0.4) to 5 (step 0.025).  The nodes
+are the exact law by the Talbot inversion of the Pollaczek–Khinchine transform
+(:func:`followerlab._talbot.mg1_gamma_mixture_response_ppf`, error about 1e-9), interpolated by
+the bicubic spline through the nodes, evaluated per cell from its polynomial coefficients
+(vectorized, no per-element solve).  Built by ``tools/build_tables.py`` (5 s) into
+``data/tables/mg1_gamma_response.npz`` (1.1 MB).
 
-**Error control.**  The file also holds the exact law at every cell centre and at 800 seeded
+**Error control.**  The file also holds the exact law at every cell centre and at 8000 seeded
 random points.  When the table is loaded, a cell is *trusted* if the spline's error at its
 centre is at most :data:`MG1_TABLE_TOL` / 3 (for both q), and the neighbours of a cell that
-misses it are dropped too (a kink of the law — the M/D/1 median at :math:`\rho = 1/2`, the
-p99 at :math:`\rho = 0.01` — spoils the spline next to it).  The worst error over the random
-points that fall in trusted cells is ``max_rel_error``, what
-:func:`mg1_gamma_response_quantiles` reports.  Elements in an untrusted cell, outside the
-domain (:math:`\rho > 0.995`, :math:`c > 5`) or asking for another ``q`` are computed with
-the exact method instead (once per distinct configuration, :func:`numpy.unique`).
-Which cells pass (the shipped table: 75 % of them, 77 % of the random points): none with
-:math:`c < 0.375` (the M/D/1 law's kinks in ρ are too sharp for the spline nearby), and at
-higher CV none below a load that grows with it (:math:`\rho < 0.08` at :math:`c \approx 1.1`,
-:math:`\rho < 0.72` from :math:`c \approx 3.4`; centre errors 1e-4 to 1e-2 there, where the
-low-load medians of a very skewed service move fast with ρ); those configurations take the exact
-path, a few ms each, which is what keeps random admin-node sweeps far from 10^6 per second
-(``benchmarks/bench_scale.py``).
-``tests/test_tabulate.py`` re-measures the error on fresh random points across the domain,
-near saturation included, and against M/M/1 and Erlang's M/D/1 law.
-:data:`MG1_TABLE_TOL` is 1e-5, the numerical error the exact one-core admin path promises.
+misses it are dropped too (a kink of the law spoils the spline next to it).  The worst error
+over the random points that fall in trusted cells is ``max_rel_error``, what
+:func:`mg1_gamma_response_quantiles` reports.  The shipped table trusts every cell (worst
+centre error 2.3e-6); ``max_rel_error`` is 1.9e-6 (p50) and 1.7e-6 (p99).
+``tests/test_tabulate.py`` and ``benchmarks/accuracy_tabulate.py`` re-measure it on fresh
+random points across the domain, near saturation included, against the inversion (with more
+nodes), against the Beneš lattice where that is accurate (CV ≤ 1.5), and against M/M/1 and
+Erlang's M/D/1 law.  :data:`MG1_TABLE_TOL` is 1e-5.
 
-**What the error is relative to.**  ``max_rel_error`` (2.7e-6 for the shipped table; 2.4e-6 and
-2.7e-6 (p50, p99; medians 2e-8) on 471 fresh points, ``benchmarks/accuracy_tabulate.py``) is the
-interpolation error against the lattice law at 2**16 points.  That lattice converges slowly
-when the gamma shape :math:`1/c^2` is small (a density singular at 0): measured against
-2**18 points at ρ = 0.3 / 0.8 its own error is at most 3e-6 for :math:`c \le 2`, then
-1.3e-5 / 8e-6 at :math:`c = 2.5`, 4e-5 / 1.4e-5 at 3, 2e-4 / 2.5e-5 at 4, 7e-4 / 3e-5 at 5;
-the ``2**12`` lattice the admin path used before (and still uses where the table is not
-trusted) is about 16 times worse (1e-4 at :math:`c = 2`, 5e-3 at :math:`c = 4`), so its
-documented 1e-5 holds only up to :math:`c \approx 1.5`.  Beyond :math:`c = 2` the table's
-error against the true law is the lattice's, not the interpolation's.
+**Outside the table** (ρ > 0.995, CV > 5, another q, or CV below 0.4) the exact law is computed
+once per distinct configuration: by the Talbot inversion when every service class has CV ≥ 0.4
+(about 0.1 ms per configuration, error ≤ ``TALBOT_MAX_REL_ERROR`` = 1e-8, method
+``"exact: transform inversion"``), else by the Beneš lattice of :mod:`followerlab._mg1` (method
+``"exact"``, a few ms; below CV 0.4 the law approaches M/D/1's kinks, where the inversion fails
+and the table cannot follow).  The lattice gets more points near saturation
+(:func:`lattice_points`) and reports an error *estimate*: the relative change of the quantile
+when the points are halved (it covered the error against a 4x finer lattice on every
+configuration tested; up to 2e-2 for a nearly constant class mixed with a CV-3 class, where the
+lattice converges slowly).
+
+**What changed (issue 13), and why it matters for trust.**  Before, the table came from the
+lattice at 2**16 points and the fallback was the lattice at a fixed 2**12 points.  The lattice
+converges slowly when the gamma shape :math:`1/c^2` is small (a density singular at 0): the
+table's error against the true law was the lattice's beyond CV 2 (up to 7e-4 at CV 5), the
+2**12 fallback was off by up to 2.7 % on p50 for mixtures with a class of CV 2-5, and near
+saturation a fixed lattice spans hundreds of service times with a few cells each: for CV 0.37
+at ρ = 0.995 the p99 came out 18 % low.  None of that was in ``max_rel_error`` (0 was reported
+for the fallback).  Cells with CV below 0.375 and a low-load strip at high CV were untrusted
+(75 % of cells trusted), so random sweeps paid the lattice for a quarter of their
+configurations.
 
 References
 ----------
 Benes1957, AbateWhitt1992 and Kleinrock1975 (Pollaczek–Khinchine) in docs/references.rst
-(the exact law that is tabulated); deBoor1978 (bicubic spline interpolation).
+(the lattice), AbateValko2004 and AbateWhitt2006 (the Talbot inversion the table is built
+from); deBoor1978 (bicubic spline interpolation).
 
 Examples
 --------
@@ -75,6 +83,7 @@ __all__ = ["MG1_TABLE_TOL", "mg1_gamma_response_quantiles", "unique_rows", "uniq
 MG1_TABLE_TOL = 1e-5
 #: Method labels (the ``method`` vocabulary of :class:`followerlab.queueing.QueueMetrics`).
 TABULATED = "exact: tabulated"
+INVERTED = "exact: transform inversion"
 EXACT = "exact"
 _MG1_TABLE = ("tables", "mg1_gamma_response.npz")
 # Hermite basis as a matrix: p(u) = [1, u, u^2, u^3] @ _H @ [f0, f1, f0', f1']
@@ -191,16 +200,69 @@ def _mg1_table():
     trusted = ok[i, j]
     max_err = np.array([np.abs(np.expm1(sp(rs, rc) - d["random_f"][k]))[trusted].max() for k, sp in enumerate(splines)])
     return dict(q=qs, splines=splines, ok=ok, max_rel_error=max_err, trusted_share=float(trusted.mean()),
-                rho_max=float(d["rho_max"]), cv_max=float(cv[-1]))
+                rho_max=float(d["rho_max"]), cv_min=float(cv[0]), cv_max=float(cv[-1]))
 
 
-def _exact_response(rate, mean_s, cv, qs, points):
-    """Exact response quantiles (rows: ``qs``) of distinct configurations only."""
-    from ._mg1 import mg1_gamma
+def _exact_mixture(rate, p, mean_a, cv_a, mean_b, cv_b, qs, points):
+    """Exact response quantiles (rows: ``qs``), method and error bound of M/G/1 queues with a
+    two-class gamma-mixture service (1-D stable configurations), each distinct one solved once.
 
-    (rate_u, mean_u, cv_u), inv = unique_rows(rate, mean_s, cv)
-    vals = mg1_gamma(rate_u, mean_u, cv_u, points=points).response_ppf(np.asarray(qs, float)[:, None])
-    return vals[:, inv]
+    Where every class present has CV >= ``TALBOT_MIN_CV`` the transform is inverted
+    (:func:`followerlab._talbot.mg1_gamma_mixture_response_ppf`, about 0.1 ms per configuration,
+    error below ``TALBOT_MAX_REL_ERROR``); elsewhere (a nearly deterministic class) the Beneš
+    lattice of :mod:`followerlab._mg1` (a few ms; :func:`lattice_points` points, more near
+    saturation) with its error estimate (:func:`_lattice_quantiles`)."""
+    from ._talbot import TALBOT_MAX_REL_ERROR, TALBOT_MIN_CV, mg1_gamma_mixture_response_ppf
+
+    (lam, pp, sa, ca, sb, cb), inv = unique_rows(*np.broadcast_arrays(rate, p, mean_a, cv_a, mean_b, cv_b))
+    qs = np.asarray(qs, float)
+    vals = np.empty((qs.size, lam.size))
+    err = np.full(lam.size, TALBOT_MAX_REL_ERROR)
+    ok = ((pp <= 0) | (ca >= TALBOT_MIN_CV)) & ((pp >= 1) | (cb >= TALBOT_MIN_CV))
+    if ok.any():
+        vals[:, ok] = mg1_gamma_mixture_response_ppf(lam[ok], pp[ok], sa[ok], ca[ok], sb[ok], cb[ok], qs=qs)
+    lat = np.flatnonzero(~ok)
+    if lat.size:
+        vals[:, lat], err[lat] = _lattice_quantiles(lam[lat], pp[lat], sa[lat], ca[lat], sb[lat], cb[lat], qs, points)
+    method = np.where(ok, INVERTED, EXACT)
+    return vals[:, inv], method[inv], err[inv]
+
+
+def lattice_points(rho, points=2**12):
+    """Lattice points :func:`_lattice_quantiles` uses at utilization ``rho``: ``points`` up to
+    rho = 0.98, then 4, 16 and 64 times more above 0.98, 0.99 and 0.995 (at most 2**18).
+
+    Near saturation the Beneš lattice spans ~ln(100)/(1 - rho) mean services, so a fixed number of
+    points leaves a few cells per service time and the p99 drifts (measured for gamma CV 0.37 at
+    rho = 0.995: 18 % low with 2**12 points, 4e-4 with 2**14, 1.6e-6 with 2**16).
+
+    >>> lattice_points(np.array([0.5, 0.985, 0.993, 0.999])).tolist()
+    [4096, 16384, 65536, 262144]
+    """
+    rho = np.asarray(rho, float)
+    factor = np.select([rho <= 0.98, rho <= 0.99, rho <= 0.995], [1, 4, 16], 64)
+    return np.minimum(int(points) * factor, 2**18).astype(np.int64)
+
+
+def _lattice_quantiles(lam, p, sa, ca, sb, cb, qs, points):
+    """The Beneš lattice's response quantiles (rows: ``qs``) at :func:`lattice_points` points,
+    and the error estimate per configuration: the relative change from half the points (the
+    lattice converges at least linearly in the step where it is used, so the change bounds the
+    remaining error; measured in tests/test_tabulate.py)."""
+    from ._mg1 import mg1_gamma_mixture
+
+    rho = lam * (p * sa + (1 - p) * sb)
+    n_pts = lattice_points(rho, points)
+    vals = np.empty((qs.size, lam.size))
+    err = np.empty(lam.size)
+    for n in np.unique(n_pts):
+        k = np.flatnonzero(n_pts == n)
+        args = (lam[k], p[k], sa[k], ca[k], sb[k], cb[k])
+        fine = mg1_gamma_mixture(*args, points=int(n)).response_ppf(qs[:, None])
+        half = mg1_gamma_mixture(*args, points=int(n) // 2).response_ppf(qs[:, None])
+        vals[:, k] = fine
+        err[k] = np.abs(half / fine - 1.0).max(axis=0)
+    return vals, err
 
 
 def mg1_gamma_response_quantiles(arrival_rate, mean_s, cv, qs=(0.5, 0.99), *, points=2**12):
@@ -215,17 +277,20 @@ def mg1_gamma_response_quantiles(arrival_rate, mean_s, cv, qs=(0.5, 0.99), *, po
     qs : sequence of float
         Probabilities; those not in the table (0.5, 0.99) use the exact method.
     points : int
-        Lattice points of the exact method where it is used.
+        Lattice points of the exact method where the lattice is used, at light load
+        (:func:`lattice_points` multiplies them near saturation).
 
     Returns
     -------
     quantiles : tuple of ndarray
         One array per ``q`` (s), the broadcast shape.
     method : ndarray of str
-        ``"exact: tabulated"`` (table, error below ``max_rel_error``) or ``"exact"``.
+        ``"exact: tabulated"`` (table), ``"exact: transform inversion"`` (Talbot, CV >= 0.4
+        outside the table) or ``"exact"`` (the lattice, CV below 0.4; an idle queue).
     max_rel_error : ndarray
-        The table's measured worst relative error (tabulated elements), 0 elsewhere (the exact
-        method's own tolerance, 1e-5, is documented in :mod:`followerlab._mg1`).
+        Per element: the table's measured worst relative error, the inversion's bound
+        (``TALBOT_MAX_REL_ERROR``), the lattice's estimate (change from half the points), or 0
+        (an idle queue: a gamma quantile in closed form).
     """
     lam, s, c = np.broadcast_arrays(*(np.asarray(a, float) for a in (arrival_rate, mean_s, cv)))
     shape = lam.shape
@@ -238,7 +303,7 @@ def mg1_gamma_response_quantiles(arrival_rate, mean_s, cv, qs=(0.5, 0.99), *, po
     tab = np.zeros(lam.size, dtype=bool)
     if all(k.size for k in cols):           # every q tabulated: the table where it is trusted
         cols = [int(k[0]) for k in cols]
-        in_dom = (rho <= table["rho_max"]) & (c <= table["cv_max"])
+        in_dom = (rho <= table["rho_max"]) & (c >= table["cv_min"]) & (c <= table["cv_max"])
         sig = -np.log1p(-np.where(in_dom, rho, 0.0))
         i, j = table["splines"][0].cell(sig, c)
         tab = in_dom & table["ok"][i, j] & (lam > 0)
@@ -256,13 +321,13 @@ def mg1_gamma_response_quantiles(arrival_rate, mean_s, cv, qs=(0.5, 0.99), *, po
         k = 1.0 / np.where(det, 1.0, c[idle]) ** 2
         for o, q in zip(out, qs):
             o[idle] = np.where(det, s[idle], stats.gamma.ppf(q, k, scale=s[idle] / k))
+    method = np.where(tab, TABULATED, EXACT).astype(object)
     rest = np.flatnonzero(~tab & (lam > 0))
     if rest.size:
-        ex = _exact_response(lam[rest], s[rest], c[rest], qs, points)
+        ex, method[rest], err[rest] = _exact_mixture(lam[rest], 1.0, s[rest], c[rest], s[rest], c[rest], qs, points)
         for o, row in zip(out, ex):
             o[rest] = row
-    method = np.where(tab, TABULATED, EXACT)
-    return (tuple(o.reshape(shape) for o in out), method.reshape(shape), err.reshape(shape))
+    return (tuple(o.reshape(shape) for o in out), method.astype(str).reshape(shape), err.reshape(shape))
 
 
 def admin_response_quantiles(arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv_b, *, points=2**12):
@@ -281,12 +346,10 @@ def admin_response_quantiles(arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv_b, *,
     >>> p50, p99, method, _ = admin_response_quantiles([10.0, 10.0, 10.0], [1.0, 1.0, 0.98],
     ...                                                0.05, 1.5, 1.0, 0.5)
     >>> method.tolist()
-    ['exact: tabulated', 'exact: tabulated', 'exact']
+    ['exact: tabulated', 'exact: tabulated', 'exact: transform inversion']
     >>> bool(abs(p99[0] / p99[1] - 1) < 1e-12), bool(p99[2] > p99[0])
     (True, True)
     """
-    from ._mg1 import mg1_gamma_mixture
-
     lam, p, sa, ca, sb, cb = (np.asarray(a, float).ravel() for a in np.broadcast_arrays(
         arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv_b))
     p50, p99 = np.empty(lam.size), np.empty(lam.size)
@@ -301,10 +364,8 @@ def admin_response_quantiles(arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv_b, *,
         (p50[one], p99[one]), method[one], err[one] = mg1_gamma_response_quantiles(lam[one], s, c, points=points)
     mix = np.flatnonzero(~single)
     if mix.size:
-        (u_lam, u_p, u_sa, u_ca, u_sb, u_cb), inv = unique_rows(lam[mix], p[mix], sa[mix], ca[mix], sb[mix], cb[mix])
-        vals = mg1_gamma_mixture(u_lam, u_p, u_sa, u_ca, u_sb, u_cb, points=points).response_ppf(
-            np.array([[0.5], [0.99]]))
-        p50[mix], p99[mix] = vals[0][inv], vals[1][inv]
+        (p50[mix], p99[mix]), method[mix], err[mix] = _exact_mixture(
+            lam[mix], p[mix], sa[mix], ca[mix], sb[mix], cb[mix], (0.5, 0.99), points)
     return p50, p99, method.astype(str), err
 
 

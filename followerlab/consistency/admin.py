@@ -52,16 +52,19 @@ class AdminLoad(Result):
 
     ``admin_quantiles_exact`` / ``head_quantiles_exact`` say, per configuration, how the
     p50/p99 fields were obtained: True — the exact M/G/1 law of the actual (mixture) service
-    (:mod:`followerlab._mg1`, one core; numerical error below 1e-5 relative for planning and
-    control CVs up to about 1.5, larger beyond: see :func:`admin_node_load`); False — the G/G/c
+    (one core; see :func:`admin_node_load` for the methods and their errors); False — the G/G/c
     approximation of :func:`followerlab.queueing.ggc` (more than one core), see
     :func:`admin_node_load` for its measured error.
 
     ``admin_method`` / ``head_method`` and ``admin_max_rel_error`` / ``head_max_rel_error``
-    say it in the vocabulary of :class:`followerlab.queueing.QueueMetrics`: ``"exact"``,
+    say it in the vocabulary of :class:`followerlab.queueing.QueueMetrics`:
     ``"exact: tabulated"`` (the exact one-core law interpolated from a table,
     :mod:`followerlab._tabulate`; ``max_rel_error`` is the interpolation error measured over
-    the table's domain) or ggc's method with its measured bound.
+    the table's domain, below 2e-6), ``"exact: transform inversion"`` (the Talbot inversion of
+    :mod:`followerlab._talbot`, error at most 1e-8), ``"exact"`` (the Beneš lattice of
+    :mod:`followerlab._mg1` where a service class has CV below 0.4; ``max_rel_error`` is its
+    error estimate, the change from half the lattice points; or a closed form, error 0) or
+    ggc's method with its measured bound.
 
     References
     ----------
@@ -127,23 +130,25 @@ def admin_node_load(
 
     * **one admin core** (``admin_cores == 1``): an M/G/1 queue.  The mean is
       Pollaczek–Khinchine (exact); p50 and p99 of the response time come from the *exact*
-      waiting-time law of that mixture service (:func:`followerlab._mg1.mg1_gamma_mixture`:
-      Beneš series on a lattice, checked against Erlang's M/D/1 law and long simulations;
-      numerical error below 1e-5 relative while the service CVs stay below about 1.5, but the
-      lattice converges slowly for small gamma shapes 1/cv²: against a 2**18-point law the
-      2**12-point lattice used here is off by about 1e-4 at CV 2, 1.2e-3 at CV 3 and 5e-3 at
-      CV 4, and by up to 1.5 % on mixtures with a planning CV near 3.5 — measured in
-      ``benchmarks/accuracy_tabulate.py``; not yet reflected in ``admin_max_rel_error``).  ``admin_quantiles_exact`` is True.  (Before, the
-      mixture was replaced by one gamma with the mixture's CV and the conditional wait by an
-      exponential: with rare long control commands p50 came out up to ~4x too high and p99
-      ~30 % too low; in the benchmark case below p50 47 % and p99 27 % off, against ≤ 1 % now.)  When the service is exponential (every class present has CV 1 and the
-      same mean) the queue is M/M/1 and the closed form of :func:`followerlab.queueing.ggc`
-      is used instead (the same law, without the lattice's cost).  Speed (issue 13): where the
-      service is one gamma law (no control commands, or only they) the exact law is read from
-      a table (:func:`followerlab._tabulate.mg1_gamma_response_quantiles`, interpolation error
-      measured over ρ ≤ 0.995, CV ≤ 5 and reported in ``admin_max_rel_error``; untrusted
-      cells and the rest of the domain fall back to the exact method); a true mixture is solved
-      exactly once per distinct configuration (``admin_method`` says which).
+      waiting-time law of that mixture service (Pollaczek–Khinchine transform).  Where the
+      service is one gamma law (no control commands, or only they) the law is read from a table
+      (:func:`followerlab._tabulate.mg1_gamma_response_quantiles`: CV 0.4–5, ρ ≤ 0.995,
+      interpolation error below 2e-6, reported in ``admin_max_rel_error``); elsewhere, when
+      every class present has CV ≥ 0.4, the transform is inverted numerically
+      (:mod:`followerlab._talbot`, fixed Talbot rule, error ≤ 1e-8 measured against M/M/1 and
+      the rule's own convergence; about 0.1 ms per distinct configuration); with a nearly
+      constant class (CV < 0.4) the Beneš lattice of :func:`followerlab._mg1.mg1_gamma_mixture`
+      is used, with more points near saturation, and ``admin_max_rel_error`` carries its error
+      estimate (the change from half the points: about 1e-6 to 1e-4 typically, up to 2e-2 for a
+      nearly constant class mixed with a CV-3 class).  ``admin_method`` says which, per
+      configuration; each distinct configuration is solved once.  When the service is
+      exponential (every class present has CV 1 and the same mean) the queue is M/M/1 and the
+      closed form of :func:`followerlab.queueing.ggc` is used.  ``admin_quantiles_exact`` is True.
+      (Before issue 13 the one-core law came from the lattice at a fixed 2**12 points for every
+      mixture: off by up to 2.7 % on p50 with a high-CV class and 18 % on p99 near saturation,
+      while ``admin_max_rel_error`` said 0.  Before that, the mixture was replaced by one gamma
+      with the mixture's CV and an exponential conditional wait: with rare long control
+      commands p50 came out up to ~4x too high and p99 ~30 % too low.)
     * **several admin cores**: a G/G/c station with Poisson arrivals and the mixture's mean and
       CV (:func:`followerlab.queueing.ggc`: Allen–Cunneen mean wait, Erlang C probability of
       waiting, exponential conditional wait; exact Erlang C when the service CV is 1).  This is
