@@ -229,8 +229,9 @@ def _exact_mixture(rate, p, mean_a, cv_a, mean_b, cv_b, qs, points):
 
 
 def lattice_points(rho, points=2**12):
-    """Lattice points :func:`_lattice_quantiles` uses at utilization ``rho``: ``points`` up to
-    rho = 0.98, then 4, 16 and 64 times more above 0.98, 0.99 and 0.995 (at most 2**18).
+    """Lattice points :func:`_lattice_quantiles` uses at utilization ``rho``: ``points``, but at
+    least :func:`followerlab._mg1.min_points` (2**14 above rho = 0.98, 2**16 above 0.99, 2**18
+    above 0.995), the rule the lattice's quantiles follow by default.
 
     Near saturation the Beneš lattice spans ~ln(100)/(1 - rho) mean services, so a fixed number of
     points leaves a few cells per service time and the p99 drifts (measured for gamma CV 0.37 at
@@ -239,9 +240,9 @@ def lattice_points(rho, points=2**12):
     >>> lattice_points(np.array([0.5, 0.985, 0.993, 0.999])).tolist()
     [4096, 16384, 65536, 262144]
     """
-    rho = np.asarray(rho, float)
-    factor = np.select([rho <= 0.98, rho <= 0.99, rho <= 0.995], [1, 4, 16], 64)
-    return np.minimum(int(points) * factor, 2**18).astype(np.int64)
+    from ._mg1 import min_points
+
+    return np.maximum(int(points), min_points(rho)).astype(np.int64)
 
 
 def _lattice_quantiles(lam, p, sa, ca, sb, cb, qs, points):
@@ -258,8 +259,8 @@ def _lattice_quantiles(lam, p, sa, ca, sb, cb, qs, points):
     for n in np.unique(n_pts):
         k = np.flatnonzero(n_pts == n)
         args = (lam[k], p[k], sa[k], ca[k], sb[k], cb[k])
-        fine = mg1_gamma_mixture(*args, points=int(n)).response_ppf(qs[:, None])
-        half = mg1_gamma_mixture(*args, points=int(n) // 2).response_ppf(qs[:, None])
+        fine = mg1_gamma_mixture(*args, points=int(n), auto_points=False).response_ppf(qs[:, None])
+        half = mg1_gamma_mixture(*args, points=int(n) // 2, auto_points=False).response_ppf(qs[:, None])
         vals[:, k] = fine
         err[k] = np.abs(half / fine - 1.0).max(axis=0)
     return vals, err

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, sparse, special, stats
+from scipy import optimize, sparse, special
 
 from ._results import Result
 from ._tabulate import unique_row_index, unique_rows
@@ -170,6 +170,7 @@ def _poisson_tail_range(lam, eps):
     >>> lo, hi = _poisson_tail_range(np.array([0.0, 1.0, 100.0]), 1e-10)
     >>> lo.tolist(), hi.tolist()
     ([0, 0, 31], [17, 20, 177])
+    >>> from scipy import stats
     >>> bool(stats.poisson.cdf(lo[2] - 1, 100.0) <= 1e-10), bool(stats.poisson.sf(hi[1:], [1.0, 100.0]).max() <= 1e-10)
     (True, True)
     """

@@ -272,3 +272,21 @@ def test_accuracy_table_hook_smoke():
     assert rows and all(set(r) == keys for r in rows)
     exact = [r for r in rows if r["regime"].startswith(("M/M/1", "M/D/1"))]
     assert len(exact) == 6 and all(r["worst_rel_error"] < 2e-6 for r in exact)
+
+
+@pytest.mark.parametrize("rho", [0.985, 0.993, 0.999])
+def test_quantiles_near_saturation_take_more_points(rho):
+    # regression: a fixed 2**14 lattice had its p99 2.1 % low at rho = 0.999 (CV 0.37) while the
+    # queue said "exact"; quantiles now use at least min_points(rho).  Reference: the Talbot
+    # inversion (no lattice) at CV 0.4
+    from followerlab._mg1 import min_points
+    from followerlab._talbot import mg1_gamma_mixture_response_ppf
+
+    d = mg1_gamma(rho, 1.0, 0.4)
+    got = d.response_ppf(np.array([0.5, 0.99]))
+    ref = np.array(mg1_gamma_mixture_response_ppf(rho, 1.0, 1.0, 0.4, 1.0, 0.4)).ravel()
+    assert np.abs(got / ref - 1).max() < 5e-6
+    assert int(min_points(rho)) >= d.points
+    if rho == 0.999:   # the fixed default would be off
+        fixed = mg1_gamma(rho, 1.0, 0.4, auto_points=False).response_ppf(np.array([0.5, 0.99]))
+        assert np.abs(fixed / ref - 1).max() > 1e-4
