@@ -229,3 +229,27 @@ def test_commensurate_durations_converge():
 def test_bad_method_or_grid_names_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=name):
         refresh_lag(P, 4.7, 7.3, 0.1, **kwargs)
+
+
+def test_chains_iterated_together_equal_the_one_by_one_loop():
+    # refresh_lag iterates the overrun chains of many configurations as one block-diagonal
+    # system (issue 13); each must come out as the one-configuration chain does: same support,
+    # same iteration count, weights and overrun share to rounding -- across light and heavy
+    # overruns (10 to thousands of iterations, so the system is rebuilt as chains finish)
+    from followerlab import staleness as S
+
+    rng = np.random.default_rng(1)
+    n = 40
+    P = rng.uniform(5, 300, n)
+    m = np.exp(rng.uniform(np.log(0.01), np.log(5), n))
+    load, share = rng.uniform(0.6, 1.4, n), rng.uniform(0.1, 0.9, n)
+    d1 = share * load * P / np.maximum(m * P, 0.5)
+    d0 = (1 - share) * load * P
+    ok = (d1 * m < 0.95) & (d0 <= P)
+    P, d0, d1, m = P[ok], d0[ok], d1[ok], m[ok]
+    one = [S._overrun_law(*r) for r in zip(P, d0, d1, m)]
+    together = S._overrun_laws(P, d0, d1, m)
+    assert len({it for *_, it in one}) > 5          # a spread of iteration counts
+    for (wa, pa, sa, ia), (wb, pb, sb, ib) in zip(one, together):
+        assert ia == ib and np.array_equal(wa, wb)
+        assert np.abs(pa - pb).max() < 1e-13 and abs(sa - sb) < 1e-13
