@@ -199,12 +199,18 @@ def _col(a, idx):
     return np.asarray(a)[idx][:, None]
 
 
+#: Service CV below which a gamma law is the point mass at its mean (its shape 1/cv² would
+#: exceed 10^12, beyond what the incomplete gamma functions resolve; quantiles move by less than
+#: 1e-5 of the mean service).  Shared by followerlab.queueing and followerlab._tabulate.
+CV_DETERMINISTIC = 1e-6
+
+
 class _Gamma(_Law):
-    """``loc + Gamma(mean, cv)``; ``cv == 0`` is the point mass ``loc + mean``."""
+    """``loc + Gamma(mean, cv)``; ``cv < CV_DETERMINISTIC`` is the point mass ``loc + mean``."""
 
     def __init__(self, mean, cv, loc):
         self.mu, self.cv, self.loc = (np.asarray(v, float) for v in np.broadcast_arrays(mean, cv, loc))
-        self.det = self.cv == 0
+        self.det = self.cv < CV_DETERMINISTIC
         cv_safe = np.where(self.det, 1.0, self.cv)
         self.k = 1.0 / cv_safe**2
         self.theta = self.mu * cv_safe**2

@@ -318,7 +318,9 @@ def mg1_gamma_response_quantiles(arrival_rate, mean_s, cv, qs=(0.5, 0.99), *, po
     if idle.size:
         from scipy import stats
 
-        det = c[idle] == 0
+        from ._mg1 import CV_DETERMINISTIC
+
+        det = c[idle] < CV_DETERMINISTIC
         k = 1.0 / np.where(det, 1.0, c[idle]) ** 2
         for o, q in zip(out, qs):
             o[idle] = np.where(det, s[idle], stats.gamma.ppf(q, k, scale=s[idle] / k))

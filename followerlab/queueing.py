@@ -60,6 +60,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from followerlab._mg1 import CV_DETERMINISTIC
 from followerlab._results import Result
 from followerlab._tabulate import unique_rows
 from followerlab._validate import as_float_array, as_int, as_int_array, check_choice, check_shapes
@@ -69,7 +70,7 @@ __all__ = ["QueueMetrics", "erlang_b", "erlang_c", "mm1", "mmc", "mg1", "md1", "
 
 #: Service cv below which the service time is treated as deterministic in quantiles (the
 #: gamma shape 1/cv² would exceed 10^12; the quantile moves by < 1e-5 of the mean service).
-_CV_DETERMINISTIC = 1e-6
+_CV_DETERMINISTIC = CV_DETERMINISTIC
 
 #: ρ >= 1 - _RHO_TOL is saturated: absorbs the round-off of λ/(cμ) at λ = cμ (seen up to
 #: ~10 ulps when the rate itself is computed, e.g. an admin node's saturation rate).

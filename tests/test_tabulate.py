@@ -258,3 +258,15 @@ def test_lattice_near_saturation_and_its_error_estimate():
     finer = mg1_gamma_mixture(5.0, 0.86, 0.1, 0.06, 0.5, 2.9, points=2**15).response_ppf(QQ).ravel()
     true = np.abs(np.array([q50[0], q99[0]]) / finer - 1).max()
     assert str(method[0]) == _tabulate.EXACT and true <= err[0] and err[0] > 1e-5
+
+
+def test_a_vanishing_cv_is_a_constant_service():
+    # regression: planning_cv = 1e-300 made a gamma of shape 1e600 (inf): p50 = p99 = 0.41 s at
+    # rho = 0.25 (a 50 ms service) and NaN on idle heads; below CV_DETERMINISTIC it is a constant
+    a = consistency.admin_node_load(5.0, 0.0, 0.05, [0.0, 1e-300, 1e-7], 0.01, 0.2, 1.0, 1, 3)
+    for name in ("admin_p50_response_s", "admin_p99_response_s", "head_p50_response_s", "head_p99_response_s"):
+        v = getattr(a, name)
+        assert np.all(np.isfinite(v)) and np.all(v == v[0]), (name, v)
+    assert a.admin_p50_response_s[0] == 0.05 and 0.05 < a.admin_p99_response_s[0] < 0.2
+    idle = _tabulate.mg1_gamma_response_quantiles(0.0, 0.05, [1e-300, 0.0])[0]
+    assert all(np.all(q == 0.05) for q in idle)
