@@ -68,10 +68,6 @@ from followerlab._validate import as_float_array, as_int, as_int_array, check_ch
 __all__ = ["QueueMetrics", "erlang_b", "erlang_c", "mm1", "mmc", "mg1", "md1", "mdc", "gg1", "ggc",
            "APPROXIMATION_BOUNDS"]
 
-#: Service cv below which the service time is treated as deterministic in quantiles (the
-#: gamma shape 1/cv² would exceed 10^12; the quantile moves by < 1e-5 of the mean service).
-_CV_DETERMINISTIC = CV_DETERMINISTIC
-
 #: ρ >= 1 - _RHO_TOL is saturated: absorbs the round-off of λ/(cμ) at λ = cμ (seen up to
 #: ~10 ulps when the rate itself is computed, e.g. an admin node's saturation rate).
 _RHO_TOL = 1e-12
@@ -473,7 +469,7 @@ class QueueMetrics(Result):
             mu, cv = mu_all[c].astype(float), np.ravel(self.service_cv)[c].astype(float)
             qs = qq[sel]
             res = np.empty(qs.shape)
-            det = cv < _CV_DETERMINISTIC
+            det = cv < CV_DETERMINISTIC
             if det.any():
                 res[det] = 1.0 / mu[det] + _wait_quantile_flat(pw[det], theta[det], qs[det])
             # exponential service with p = 1 - θ/μ (M/M/1): (1-p) e^{-μt} + p P(E+S>t) = e^{-θt}
@@ -953,7 +949,7 @@ def _queue(model, lam, mu, c, ca, cs, method="auto", seed=0, sim_customers=None)
     ec = _erlang_c(c, a)
     with np.errstate(divide="ignore", invalid="ignore"):
         wq_mmc = ec / (c * mu - lam)
-    det = cs < _CV_DETERMINISTIC
+    det = cs < CV_DETERMINISTIC
     k_mmc = (ca == 1.0) & (cs == 1.0)
     k_mdc = (ca == 1.0) & det
     k_gim1 = (c == 1) & (cs == 1.0) & ~k_mmc

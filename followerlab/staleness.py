@@ -182,35 +182,11 @@ def _poisson_tail_range(lam, eps):
 
 
 def _duration_kernel(windows_s, grid, d0, d1, m, h):
-    r"""Sparse matrix: row r = law of the next duration d0 + d1 Poisson(m windows_s[r]) spread
-    onto the duration grid (mass split between the two neighbouring grid points, so each
-    row keeps its mean; Poisson tails of at most 1e-10 dropped and the row renormalized).
-
-    The kept range comes from the Chernoff bounds :math:`P(N \le \lambda - x) \le
-    e^{-x^2/2\lambda}` and :math:`P(N \ge \lambda + x) \le e^{-x^2/2(\lambda + x/3)}`
-    (Bennett's inequality), with no quantile solve: a few more terms than the exact 1e-10
-    quantiles, and ``pdtrik`` cost 1.3 µs per row (issue 13)."""
-    lam = m * np.asarray(windows_s, dtype=float)
-    n_lo, n_hi = _poisson_tail_range(lam, _TAIL_EPS)
-    if d1 == 0.0:
-        n_hi = n_lo
-    width = int((n_hi - n_lo).max()) + 1
-    n = n_lo[:, None] + np.arange(width)[None, :]
-    pmf = np.where(n <= n_hi[:, None], _pois_pmf(n, lam[:, None]), 0.0)
-    if d1 == 0.0:
-        pmf = np.ones_like(pmf)
-    pos = (d0 + d1 * n) / h
-    gf = grid.astype(float)
-    c = np.clip(np.searchsorted(gf, pos, side="right") - 1, 0, grid.size - 2)
-    fr = np.clip((pos - gf[c]) / (gf[c + 1] - gf[c]), 0.0, 1.0)
-    rows = np.broadcast_to(np.arange(lam.size)[:, None], n.shape).ravel()
-    q = sparse.coo_matrix(
-        (np.concatenate([(pmf * (1.0 - fr)).ravel(), (pmf * fr).ravel()]),
-         (np.concatenate([rows, rows]), np.concatenate([c.ravel(), c.ravel() + 1]))),
-        shape=(lam.size, grid.size)).tocsr()
-    q.eliminate_zeros()
-    q = sparse.diags(1.0 / np.asarray(q.sum(axis=1)).ravel()) @ q
-    return q.T.tocsr()
+    """Sparse matrix (grid x rows): column r = law of the next duration d0 + d1 Poisson(m
+    windows_s[r]) on the duration grid of one chain (:func:`_duration_kernels` with one chain)."""
+    windows_s = np.asarray(windows_s, dtype=float)
+    return _duration_kernels(windows_s, np.zeros(windows_s.size, dtype=np.int64), np.asarray(grid),
+                             np.array([0, grid.size]), *(np.array([v], dtype=float) for v in (d0, d1, m, h)))
 
 
 def _chain_grid(P, d0, d1, m, K):
@@ -301,10 +277,16 @@ def _overrun_law(P, d0, d1, m, grid_points=OVERRUN_GRID_POINTS, tol=1e-10, max_i
 
 
 def _duration_kernels(windows_s, chain, grid, start, d0, d1, m, h):
-    """:func:`_duration_kernel` for rows of many chains at once: column ``r`` of the returned
-    CSR matrix (all chains' grids stacked, ``start`` the offset of each chain's grid) is the law
-    of the next duration after row ``r``'s window, on its chain's grid (same spreading, same
-    Poisson range, same normalization; block-diagonal by chain)."""
+    r"""Sparse matrix (stacked grids x rows), block-diagonal by chain: column ``r`` is the law of
+    the next duration :math:`d_0 + d_1\,\mathrm{Poisson}(m A_r)` after row ``r``'s window
+    :math:`A_r` = ``windows_s[r]``, on the grid of its chain ``chain[r]`` (``start`` = offset of
+    each chain's grid in ``grid``), mass split between the two neighbouring grid points so each
+    column keeps its mean; Poisson tails of at most 1e-10 dropped and the column renormalized.
+
+    The kept range comes from the Chernoff bounds :math:`P(N \le \lambda - x) \le
+    e^{-x^2/2\lambda}` and :math:`P(N \ge \lambda + x) \le e^{-x^2/2(\lambda + x/3)}`
+    (Bennett's inequality), with no quantile solve: a few more terms than the exact 1e-10
+    quantiles, and ``pdtrik`` cost 1.3 µs per row (issue 13)."""
     lam = m[chain] * windows_s
     n_lo, n_hi = _poisson_tail_range(lam, _TAIL_EPS)
     n_hi = np.where(d1[chain] == 0.0, n_lo, n_hi)
@@ -370,6 +352,12 @@ def _overrun_laws(P, d0, d1, m, grid_points=OVERRUN_GRID_POINTS, tol=1e-10, max_
         off_w = np.concatenate([[0], np.cumsum(size_w)])
         idx = np.concatenate([(off_w[:-1][:, None] + (K - i)[None, :]).ravel(), off_w[owner] + grid])
         chain_w = np.repeat(np.arange(n), size_w)
+        def window_laws(pi):
+            """Per grid row the mass of late starts, and every chain's binned window law."""
+            late_w = np.where(over, pi, 0.0).sum(axis=1)
+            tick = np.add.reduceat(np.where(over, 0.0, pi), start[:-1], axis=0)
+            return late_w, np.bincount(idx, weights=np.concatenate([tick.ravel(), late_w]), minlength=off_w[-1])
+
         done = np.zeros(n, dtype=bool)
         rebuild = False
         while it < max_iter and not rebuild:
@@ -381,9 +369,7 @@ def _overrun_laws(P, d0, d1, m, grid_points=OVERRUN_GRID_POINTS, tol=1e-10, max_
             pi = new / np.add.reduceat(new.sum(axis=1), start[:-1])[owner][:, None]
             if it % 5:
                 continue
-            late_w = np.where(over, pi, 0.0).sum(axis=1)
-            tick = np.add.reduceat(np.where(over, 0.0, pi), start[:-1], axis=0)
-            w = np.bincount(idx, weights=np.concatenate([tick.ravel(), late_w]), minlength=off_w[-1])
+            late_w, w = window_laws(pi)
             if prev is not None:
                 tv = np.bincount(chain_w, weights=np.abs(w - prev), minlength=n)
                 newly = np.flatnonzero(~done & (tv < tol))
@@ -395,9 +381,7 @@ def _overrun_laws(P, d0, d1, m, grid_points=OVERRUN_GRID_POINTS, tol=1e-10, max_
                     rebuild = done.all() or sizes[done].sum() * 2 >= G
             prev = w
         if it >= max_iter and not rebuild:        # the last state, as the one-by-one loop returns
-            late_w = np.where(over, pi, 0.0).sum(axis=1)
-            tick = np.add.reduceat(np.where(over, 0.0, pi), start[:-1], axis=0)
-            w = np.bincount(idx, weights=np.concatenate([tick.ravel(), late_w]), minlength=off_w[-1])
+            late_w, w = window_laws(pi)
             shares = np.bincount(owner, weights=late_w, minlength=n)
             for k in np.flatnonzero(~done):
                 out[live[k]] = _window_result(w[off_w[k]:off_w[k + 1]], K, Pl[k], hl[k], shares[k], it)
