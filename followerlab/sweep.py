@@ -483,8 +483,9 @@ MODELS: dict[str, SweepModel] = {
         extra_axes={"routing_mode": (consistency.ROUTING_MODES, "random")},
         function=_weak_model,
         objectives=("admin_utilization", "read_latency_p99_ms", "staleness_p99_s"),
-        left_out="the admin node's p50/p99 response time and the strong read latency (an exact M/G/1 lattice per "
-                 "configuration, ~10 ms each: 10^6 would take hours); their utilization is in",
+        left_out="the admin node's p50/p99 response time and the strong read latency (an exact M/G/1 law per "
+                 "distinct configuration: with control commands a transform inversion of ~0.1 ms, or a lattice of "
+                 "5-17 ms with a nearly constant class; 10^6 would take minutes to hours); their utilization is in",
         integer_axes=("nodes", "minimum_heads", "maximum_heads"),
         inputs=("query_rate_per_s", "weak_fraction", "nodes", "percentage_of_nodes", "minimum_heads", "maximum_heads",
                 "planning_ms", "planning_cv", "control_rate_per_s", "control_ms", "cores", "databases",
