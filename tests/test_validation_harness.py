@@ -187,7 +187,10 @@ _CHILD = textwrap.dedent("""
 def test_cluster_processes_die_with_their_parent(sig):
     """SIGTERM/SIGINT unwind through atexit; SIGKILL is caught by PR_SET_PDEATHSIG / stdin EOF."""
     need_etcd()
-    proc = subprocess.Popen([sys.executable, "-c", _CHILD], stdout=subprocess.PIPE, text=True)
+    # SIGINT as a terminal's foreground process has it: a shell runs background jobs with SIGINT
+    # ignored, and a Python started that way never raises KeyboardInterrupt (CI run with `&`)
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD], stdout=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = proc.stdout.readline()
         pids, tmpdir = json.loads(line)

@@ -140,7 +140,10 @@ def test_ctrl_c_during_an_open_loop_run_stops_the_driver_and_the_stub(tmp_path):
             open_loop(stub.port, 50.0, count=10**6, max_time_s=60.0, workers=4)
     """))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(p) for p in __import__("sys").path if p])}
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    # SIGINT as a terminal's foreground process has it, even when the tests run in a background job
+    # (which starts with SIGINT ignored: Python would then never raise KeyboardInterrupt)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         stub_pid = int(proc.stdout.readline())
         time.sleep(1.0)
