@@ -198,21 +198,14 @@ def _fmt_param(v) -> str:
     return str(v)
 
 
-def _saturation(row, objectives) -> str:
-    """Why a row is saturated ('' when it is not)."""
-    why = []
-    for name, metric in M.REGISTRY.items():
-        if metric.saturates_at is None or name not in row.index:
-            continue
-        v = row[name]
-        if pd.notna(v) and float(v) >= metric.saturates_at:
-            why.append(f"{metric.label} {M.format_value(name, float(v)).replace(' (saturated)', '')} "
-                       f"≥ {metric.saturates_at:g}")
-    for name in objectives:
-        if name in row.index and pd.notna(row[name]) and np.isinf(float(row[name])):
-            bad = (float(row[name]) > 0) == (M.direction(name) == "lower")
-            if bad:
-                why.append(f"{M.label(name)} ∞")
+def _saturation(row, reasons, i, objectives) -> str:
+    """Why row ``i`` is saturated ('' when it is not): the reasons of
+    :func:`followerlab.metrics.saturation_reasons` that hold for it, an infinite objective only
+    when it is one of this row's ``objectives`` (in their order)."""
+    why = [f"{M.REGISTRY[name].label} {M.format_value(name, float(row[name])).replace(' (saturated)', '')} "
+           f"≥ {M.REGISTRY[name].saturates_at:g}" for name, kind, rows in reasons if kind == "saturates_at" and rows[i]]
+    infinite = {name: rows[i] for name, kind, rows in reasons if kind == "infinite"}
+    why += [f"{M.label(name)} ∞" for name in objectives if infinite.get(name, False)]
     return "saturated: " + ", ".join(dict.fromkeys(why)) if why else ""
 
 
@@ -287,6 +280,8 @@ def assess(table: pd.DataFrame, policies: dict | None = None) -> pd.DataFrame:
     out = {k: [""] * n for k in ("workload", "workload_key", "shown_configuration", "choice", "objectives",
                                   "status", "reason", "derived")}
     sets_of: list = [None] * n
+    # every column that could be an objective; a row counts an infinite one only if it is its objective
+    reasons = M.saturation_reasons(wide, [c for c in wide.columns if M.is_registered(c) and M.direction(c) != "none"])
     for i, (_, row) in enumerate(wide.iterrows()):
         base = str(row[base_col])
         policy = policies.get(base) or default_policy(base)
@@ -308,7 +303,7 @@ def assess(table: pd.DataFrame, policies: dict | None = None) -> pd.DataFrame:
         dkey = tuple(str(row[c]) for c in ("scenario", "notebook", "run_id", "configuration") if c in wide.columns)
         out["derived"][i] = derived.get(dkey if len(dkey) > 1 else dkey[0], "")
         # 1. saturated
-        sat = _saturation(row, policy.objectives)
+        sat = _saturation(row, reasons, i, policy.objectives)
         if sat:
             out["status"][i], out["reason"][i] = "infeasible", sat
             continue

@@ -43,11 +43,12 @@ import difflib
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["Metric", "REGISTRY", "MECHANISMS", "KEY_METRICS", "DEFAULT_OBJECTIVES", "get", "is_registered",
            "check_metric", "check_unit", "label", "axis_label", "short_label", "unit", "direction",
-           "maximize", "format_value", "format_with_unit", "registry_frame"]
+           "maximize", "saturation_reasons", "format_value", "format_with_unit", "registry_frame"]
 
 MECHANISMS = ("follower", "consistency", "raft", "compare")
 _DIRECTIONS = ("lower", "higher", "none")
@@ -261,6 +262,36 @@ def maximize(names) -> list[bool]:
         if d == "none":
             raise ValueError(f"metric {n!r} has no direction (it describes a configuration); it cannot be an objective")
         out.append(d == "higher")
+    return out
+
+
+def saturation_reasons(frame: pd.DataFrame, objectives=()) -> list[tuple[str, str, np.ndarray]]:
+    """Why rows of a wide results table are saturated: the one rule that the comparison's
+    verdicts (:func:`followerlab.compare.assess`) and the sweeps' fronts
+    (:func:`followerlab.sweep.saturated`) share.
+
+    A row is saturated when a registered metric with a ``saturates_at`` (a utilization) is at or
+    beyond it, or when one of ``objectives`` is infinite in its bad direction (an infinite
+    latency, a throughput of -inf).  Columns the frame lacks and NaN values give no reason.
+
+    Returns
+    -------
+    list of (metric, kind, rows)
+        ``kind`` is ``"saturates_at"`` or ``"infinite"``; ``rows`` a boolean array over the frame.
+
+    >>> t = pd.DataFrame({"admin_utilization": [0.5, 1.2, np.nan], "read_latency_p99_ms": [3.0, np.inf, 4.0]})
+    >>> [(m, k, r.tolist()) for m, k, r in saturation_reasons(t, ["read_latency_p99_ms"])]
+    [('admin_utilization', 'saturates_at', [False, True, False]), ('read_latency_p99_ms', 'infinite', [False, True, False])]
+    """
+    out = []
+    for name, metric in REGISTRY.items():
+        if metric.saturates_at is not None and name in frame.columns:
+            v = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+            out.append((name, "saturates_at", v >= metric.saturates_at))   # NaN compares False
+    for name in dict.fromkeys(objectives):
+        if name in frame.columns:
+            v = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+            out.append((name, "infinite", np.isinf(v) & ((v > 0) == (direction(name) == "lower"))))
     return out
 
 

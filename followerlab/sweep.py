@@ -652,16 +652,13 @@ def _evaluate_dask(notebook, configs, base, spans, scheduler):
 
 
 def saturated(results: pd.DataFrame, objectives=()) -> np.ndarray:
-    """Rows that are saturated, as :func:`followerlab.compare.assess` judges a configuration: a
-    registered metric at or beyond its ``saturates_at`` (a utilization >= 1), or an objective
-    infinite in its bad direction.  Such a configuration is infeasible, never on a front."""
+    """Rows that are saturated, as :func:`followerlab.compare.assess` judges a configuration
+    (the shared rule: :func:`followerlab.metrics.saturation_reasons`): a registered metric at or
+    beyond its ``saturates_at`` (a utilization >= 1), or an objective infinite in its bad
+    direction.  Such a configuration is infeasible, never on a front."""
     out = np.zeros(len(results), dtype=bool)
-    for name in results.columns:
-        if metrics.is_registered(name) and metrics.check_metric(name).saturates_at is not None:
-            out |= results[name].to_numpy(dtype=float) >= metrics.check_metric(name).saturates_at
-    for name in objectives:
-        v = results[name].to_numpy(dtype=float)
-        out |= np.isinf(v) & ((v > 0) == (metrics.direction(name) == "lower"))
+    for _name, _kind, rows in metrics.saturation_reasons(results, objectives):
+        out |= rows
     return out
 
 
