@@ -360,7 +360,8 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
 
 
 def leading_rows(sensitivity: pd.DataFrame) -> pd.DataFrame:
-    """Per run, scope and metric, the row of the parameter with the largest total index S_T.
+    """Per run, scope and metric, the row of the parameter with the largest total index S_T
+    (:func:`followerlab.sensitivity.leading_rows` over ``run_id, scope, metric``).
 
     ``sensitivity`` is the gathered table of :func:`followerlab.batch.gather_sensitivity`; rows
     whose S_T is NaN (a saturated metric) are left out, ties keep the first parameter.
@@ -370,14 +371,9 @@ def leading_rows(sensitivity: pd.DataFrame) -> pd.DataFrame:
     >>> leading_rows(t)[["metric", "parameter"]].to_dict("records")
     [{'metric': 'm', 'parameter': 'b'}]
     """
-    if sensitivity is None or not len(sensitivity):
-        return pd.DataFrame(columns=list(getattr(sensitivity, "columns", [])))
-    ok = sensitivity[pd.to_numeric(sensitivity["ST"], errors="coerce").notna()].copy()
-    ok["ST"] = pd.to_numeric(ok["ST"])
-    ok["_order"] = range(len(ok))
-    keys = ["run_id", "scope", "metric"]
-    best = ok.sort_values(["ST", "_order"], ascending=[False, True]).drop_duplicates(keys)
-    return best.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+    from .sensitivity import leading_rows as _leading
+
+    return _leading(sensitivity, ["run_id", "scope", "metric"])
 
 
 _PARAM_UNITS = (("_per_s", "/s"), ("_ms", " ms"), ("_s", " s"), ("_bytes", " bytes"))

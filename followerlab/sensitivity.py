@@ -55,6 +55,7 @@ __all__ = [
     "raft_latency_sensitivity",
     "RAFT_LATENCY_RANGES",
     "leading_assumptions",
+    "leading_rows",
 ]
 
 _SCALES = {"linear": "linear", "linspace": "linear", "log": "log", "logspace": "log"}
@@ -987,6 +988,28 @@ def raft_latency_sensitivity(rtt_ms, placement, read_region=None, ranges=None, *
     return sobol_indices(model, _merge_ranges(RAFT_LATENCY_RANGES, ranges), n=n, seed=seed, **kwargs)
 
 
+def leading_rows(table: pd.DataFrame, keys=("metric",)) -> pd.DataFrame:
+    """Per group of ``keys``, the row of the parameter with the largest total index ``ST``:
+    the one rule for "the assumption that matters most" (:func:`leading_assumptions`, the
+    report's sensitivity section).
+
+    Rows whose ``ST`` is NaN (a metric saturated on part of the design) are left out; ties keep
+    the first row; the groups keep the order of their first rows.
+
+    >>> t = pd.DataFrame({"run_id": ["r"] * 3, "scope": [""] * 3, "metric": ["m", "m", "n"],
+    ...                   "parameter": ["a", "b", "a"], "ST": [0.2, 0.7, float("nan")]})
+    >>> leading_rows(t, ["run_id", "scope", "metric"])[["metric", "parameter"]].to_dict("records")
+    [{'metric': 'm', 'parameter': 'b'}]
+    """
+    if table is None or not len(table):
+        return pd.DataFrame(columns=list(getattr(table, "columns", [])))
+    ok = table[pd.to_numeric(table["ST"], errors="coerce").notna()].copy()
+    ok["ST"] = pd.to_numeric(ok["ST"])
+    ok["_order"] = range(len(ok))
+    best = ok.sort_values(["ST", "_order"], ascending=[False, True]).drop_duplicates(list(keys))
+    return best.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+
+
 def leading_assumptions(result: SobolResult) -> pd.DataFrame:
     """Per metric, the parameter with the largest total index, its indices and the spread it causes.
 
@@ -994,6 +1017,7 @@ def leading_assumptions(result: SobolResult) -> pd.DataFrame:
     oat_min, oat_max, spread, nominal_output`` (``spread = oat_max - oat_min``: how far the metric
     moves while that parameter sweeps its range with the others at the nominal point).  A
     metric whose indices are all NaN (infinite outputs under ``nonfinite="indicator"``) has no row.
+    The choice is :func:`leading_rows`'.
 
     References
     ----------
@@ -1006,20 +1030,14 @@ def leading_assumptions(result: SobolResult) -> pd.DataFrame:
     >>> row["parameter"], float(row["spread"])
     ('b', 3.0)
     """
-    ranges = {r.name: r for r in result.ranges}
-    rows = []
-    for a, m in enumerate(result.metrics):
-        if not np.isfinite(result.ST[a]).any():
-            continue
-        top = result.ranking(m)[0]
-        i = result.parameters.index(top)
-        r = ranges[top]
-        rows.append({"metric": m, "parameter": top, "low": r.low, "high": r.high, "scale": r.scale,
-                     "S1": result.S1[a, i], "S1_low": result.S1_low[a, i], "S1_high": result.S1_high[a, i],
-                     "ST": result.ST[a, i], "ST_low": result.ST_low[a, i], "ST_high": result.ST_high[a, i],
-                     "oat_min": result.oat_min[a, i], "oat_max": result.oat_max[a, i],
-                     "spread": result.oat_max[a, i] - result.oat_min[a, i],
-                     "nominal_output": result.nominal_output[a]})
     cols = ["metric", "parameter", "low", "high", "scale", "S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high",
             "oat_min", "oat_max", "spread", "nominal_output"]
-    return pd.DataFrame(rows, columns=cols)
+    lead = leading_rows(result.to_frame())
+    if not len(lead):
+        return pd.DataFrame(columns=cols)
+    ranges = {r.name: r for r in result.ranges}
+    lead["low"] = [ranges[p].low for p in lead.parameter]
+    lead["high"] = [ranges[p].high for p in lead.parameter]
+    lead["scale"] = [ranges[p].scale for p in lead.parameter]
+    lead["nominal_output"] = [result.nominal_output[result.metrics.index(m)] for m in lead.metric]
+    return lead[cols]
