@@ -766,7 +766,8 @@ def _closed_form_quantile(q, P, d0, d1, m, lo, hi):
 
 def _g_and_slope(a, d1, lam):
     r""":math:`G(a) = E[(a - d_1 N)^+]` and :math:`G'(a) = P(d_1 N \le a)` together, one
-    Poisson CDF per point: :math:`F(k-1) = F(k) - p(k)` with the pmf from ``gammaln``."""
+    Poisson CDF per point: :math:`F(k-1) = F(k) - p(k)` with the pmf of :func:`_pois_pmf`
+    (:func:`_partial_positive_mean` is the same :math:`G` from two CDFs, for the means)."""
     g = np.maximum(a, 0.0)
     slope = (a >= 0).astype(float)
     random = (d1 > 0) & (lam > 0) & (a >= 0)
@@ -776,7 +777,7 @@ def _g_and_slope(a, d1, lam):
             k = np.floor(aa / dd)
         fk = special.pdtr(k, ll)
         with np.errstate(over="ignore", invalid="ignore"):
-            pk = np.exp(special.xlogy(k, ll) - ll - special.gammaln(k + 1.0))
+            pk = _pois_pmf(k, ll)
         fk1 = np.maximum(fk - np.nan_to_num(pk), 0.0)
         g[random] = aa * fk - dd * ll * fk1
         slope[random] = fk
