@@ -145,10 +145,27 @@ def test_many_clients_approach_the_leaders_saturation_or_are_refused():
     sat = float(fit.saturation_per_s(3))
     xs = fit.closed_loop_throughput([64.0, 256.0, 512.0], 3, 10.0)
     assert np.all(np.diff(xs) > 0) and xs[-1] > 0.9 * sat
-    with pytest.raises(ValueError, match=r"clients=1e\+06 .*above 98% of the queue's saturation"):
+    with pytest.raises(ValueError, match=r"clients=1e\+06 .*above .*/s \(9[78].\d% of the queue's saturation"):
         fit.closed_loop_throughput(1e6, 3, 10.0)
     with pytest.raises(ValueError, match="clients=1: with batches of 4"):
         WriteLoadFit(4, 1.0, 0.1, 0.05, 1.0, 0.0, 0, model="fixed").closed_loop_throughput(1, 3, 0.0)
+
+
+def test_greedy_closed_loop_stops_where_its_batch_chain_is_solved():
+    """A long append with a short per-proposal time (the fit on the 2026-12-03T0704Z curves to
+    6000/s) needs more than GREEDY_MAX_STATES batch sizes below 98 % of saturation: the closed
+    loop caps there instead of raising from greedy_write_load, and NaN means 'unsolved'."""
+    from followerlab.raft.greedy import GREEDY_MAX_STATES, _states_needed, greedy_max_rate_per_s
+
+    fit = WriteLoadFit(0, 3.172, 0.0, 0.1727, 1.0, 0.0, 0, model="greedy")
+    sat = float(fit.saturation_per_s(3))
+    top = float(greedy_max_rate_per_s(3.172, 0.1727))
+    assert 0.97 * sat < top < 0.98 * sat
+    assert _states_needed(top / 1000, 3.172, 0.1727) <= GREEDY_MAX_STATES < _states_needed(top * 1.001 / 1000, 3.172, 0.1727)
+    x = fit.closed_loop_throughput([64.0, 128.0, 1e5], 3, 10.0, unsolvable="nan")
+    assert np.isfinite(x[:2]).all() and x[0] < x[1] < top and np.isnan(x[2])
+    with pytest.raises(ValueError, match=r"clients=100000 .*above"):
+        fit.closed_loop_throughput(1e5, 3, 10.0)
 
 
 def test_driver_limit_is_the_closed_loop_of_its_workers_and_caps_the_saturation():

@@ -18,7 +18,7 @@ from scipy import linalg, stats
 from .._results import Result
 from .._validate import as_float_array, as_int_array, broadcast_all, check_probability
 
-__all__ = ["GreedyWriteLoad", "greedy_write_load"]
+__all__ = ["GreedyWriteLoad", "greedy_write_load", "greedy_max_rate_per_s"]
 
 #: Largest number of batch-size states of the embedded chain (one dense linear solve each).
 GREEDY_MAX_STATES = 3000
@@ -175,6 +175,39 @@ class _TooManyStates(Exception):
     """The batch-size chain would need more than ``GREEDY_MAX_STATES`` states."""
 
 
+def _states_needed(lam_ms, c, p, ev=0.0, varv=0.0):
+    """Batch sizes the chain keeps: its drift point :math:`k^*` plus 14 standard deviations and
+    30 (vectorized; inf or NaN for inputs that overflow).  ``ev``/``varv``: mean and variance of
+    an append's extra time."""
+    a = np.asarray(lam_ms, float) * p
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        kstar = lam_ms * (c + ev) / (1.0 - a)
+        sd = np.sqrt((kstar + 1.0 + np.square(lam_ms) * varv) / np.maximum(1.0 - a * a, 1e-12))
+        return np.ceil(kstar + 14.0 * sd + 30.0)
+
+
+def greedy_max_rate_per_s(per_append_ms, per_proposal_ms, stall_ms=0.0, stall_probability=0.0):
+    """The highest rate :func:`greedy_write_load` solves for an append of fixed part
+    ``per_append_ms`` (a + (n - 1) f) and ``per_proposal_ms``: below the saturation rate 1/p, where
+    the batch chain needs at most ``GREEDY_MAX_STATES`` states (vectorized; 60 bisection steps
+    on the monotone state count, to 1e-15 of the saturation rate's scale).
+
+    >>> r = float(greedy_max_rate_per_s(3.0, 0.2))
+    >>> r < 5000.0, bool(_states_needed(r / 1000.0, 3.0, 0.2) <= GREEDY_MAX_STATES)
+    (True, True)
+    """
+    c, p, d, q = np.broadcast_arrays(*(np.asarray(v, float) for v in
+                                       (per_append_ms, per_proposal_ms, stall_ms, stall_probability)))
+    ev, varv = q * d, q * (1.0 - q) * d * d
+    top = np.where(p > 0, 1.0 / np.where(p > 0, p, 1.0), 1e9 / np.maximum(c + ev, 1e-300))   # per ms
+    lo, hi = np.zeros(c.shape), top.copy()
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        ok = _states_needed(mid, c, p, ev, varv) <= GREEDY_MAX_STATES
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    return 1000.0 * lo
+
+
 def _stationary_batches(lam_ms: float, c: float, p: float, vs=(0.0,), qv=(1.0,)):
     """Stationary law of the batch size K of successive appends (embedded at append starts).
 
@@ -186,12 +219,8 @@ def _stationary_batches(lam_ms: float, c: float, p: float, vs=(0.0,), qv=(1.0,))
     last state.
     """
     vs, qv = np.asarray(vs, float), np.asarray(qv, float)
-    a = lam_ms * p
-    with np.errstate(over="ignore", invalid="ignore"):   # huge inputs: inf or nan, refused below
-        ev, varv = float(np.sum(qv * vs)), float(np.sum(qv * vs ** 2) - np.sum(qv * vs) ** 2)
-        kstar = lam_ms * (c + ev) / (1.0 - a)
-        sd = np.sqrt((kstar + 1.0 + lam_ms ** 2 * varv) / max(1.0 - a * a, 1e-12))
-        k_needed = float(np.ceil(kstar + 14.0 * sd + 30.0))
+    k_needed = float(_states_needed(lam_ms, c, p, float(np.sum(qv * vs)),
+                                    float(np.sum(qv * vs ** 2) - np.sum(qv * vs) ** 2)))
     if not k_needed <= GREEDY_MAX_STATES:
         raise _TooManyStates(k_needed)
     K = int(k_needed)

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from .. import raft
+from ..raft.greedy import greedy_max_rate_per_s
 from .._tabulate import solve_unique
 from .._validate import as_float_array, as_int_array, check_choice
 from .predict import network_ms
@@ -118,9 +119,12 @@ class WriteLoadFit:
         model's mean latency at rate :math:`X`, ``mean_ms``), bracketed on
         :math:`(0, \min(N/\bar T(0^+), 0.98\,\lambda^*))` solved by regula falsi (Illinois) to
         :math:`10^{-12}` relative
-        (a ``ValueError`` names the clients whose root lies above 98 % of saturation —
-        ``unsolvable="nan"`` gives NaN for them instead: their throughput is within 2 % of the
-        saturation rate — and, for the ``fixed`` queue, those too few to fill its batches).
+        (a ``ValueError`` names the clients whose root lies above 98 % of saturation, or above
+        the rate where the greedy batch chain would need more than ``GREEDY_MAX_STATES`` states
+        — 97.9–99.5 % of saturation for append parts of 0.5–3.4 ms with per-proposal times of
+        0.05–0.3 ms (:func:`~followerlab.raft.greedy.greedy_max_rate_per_s`) —;
+        ``unsolvable="nan"`` gives NaN for them instead: their throughput lies between that cap
+        and the saturation rate — and, for the ``fixed`` queue, those too few to fill its batches).
 
         *Approximate*: the queue assumes Poisson arrivals, a closed loop sends a new request
         when one returns (smoother arrivals, and at most N in the system), so the model's
@@ -151,6 +155,9 @@ class WriteLoadFit:
         sat = np.broadcast_to(self.saturation_per_s(n), N.shape).astype(float)
         cap = _CLOSED_LOOP_MAX_RHO * sat            # the queue is solved up to here (inf when p = 0)
         if self.model == "greedy":
+            # ... and where its batch chain fits in GREEDY_MAX_STATES (long appends, small p)
+            cap = np.minimum(cap, 0.999 * greedy_max_rate_per_s(self.per_append_ms + (n - 1) * self.per_follower_ms,
+                                                                self.per_proposal_ms))
             # X T(X) >= X T(0+): the root is below N / T(0+)
             hi = np.minimum(1000.0 * N / self.write_load(np.full(N.shape, 1e-9), n, net).mean_ms, cap)
         else:
@@ -165,8 +172,8 @@ class WriteLoadFit:
         if short.any() and unsolvable == "raise":
             i = int(np.flatnonzero(short)[0])
             raise ValueError(f"clients={N[i]:g} (n={int(n[i])}, network_ms={net[i]:g}): their throughput is above "
-                             f"{_CLOSED_LOOP_MAX_RHO:.0%} of the queue's saturation rate {sat[i]:.6g}/s, where its "
-                             "latency is not solved; it is within that share of the saturation rate")
+                             f"{cap[i]:.6g}/s ({cap[i] / sat[i]:.1%} of the queue's saturation rate {sat[i]:.6g}/s), "
+                             "where its latency is not solved; it lies between the two")
         lo = np.zeros_like(hi)
         if self.model == "fixed":      # a batch of b that waits to fill: X T(X) > (b - 1) / 2 for every X
             stuck = N <= (self.batch - 1) / 2.0
@@ -463,8 +470,9 @@ def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame, *, driver_workers=Non
     from a ``workers`` column when None and the column exists) ``predicted_driver_limit_per_s``
     is that limit and ``predicted_system_saturation_per_s`` the smaller of the two — what the
     measured saturation of such a run can be compared with.  Where W clients would drive the
-    queue above 98 % of its saturation the limit is NaN (it does not bind) and the system
-    saturation is the leader's, within 2 %.
+    queue above the rate where it is solved (98 % of its saturation, or a little less for the
+    greedy queue: see :meth:`WriteLoadFit.closed_loop_throughput`) the limit is NaN (it does not
+    bind) and the system saturation is the leader's, within about 2 %.
     """
     w = fit.write_load(curves.offered.to_numpy(float), curves.n.to_numpy(int), curves.network_ms.to_numpy(float))
     out = curves.copy()
