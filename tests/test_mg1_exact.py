@@ -275,6 +275,19 @@ def test_accuracy_table_hook_smoke():
 
 
 @pytest.mark.parametrize("rho", [0.985, 0.993, 0.999])
+def test_cdfs_near_saturation_take_more_points(rho):
+    # regression: the CDFs kept a fixed 2**14 lattice; at rho = 0.999 the M/M/1 wait CDF at its
+    # own p50/p90/p99 was 7.4e-4 off.  Exact: P(W <= t) = 1 - rho exp(-(1 - rho) t) (mean 1)
+    t = np.log(rho / (1 - np.array([0.5, 0.9, 0.99]))) / (1 - rho)
+    exact = 1 - rho * np.exp(-(1 - rho) * t)
+    d = mg1_gamma(rho, 1.0, 1.0)
+    assert np.abs(d.wait_cdf(t) - exact).max() < 1e-7
+    assert np.abs(d.wait_sf(t) - (1 - exact)).max() < 1e-7
+    if rho == 0.999:   # the fixed default would be off
+        assert np.abs(mg1_gamma(rho, 1.0, 1.0, auto_points=False).wait_cdf(t) - exact).max() > 1e-4
+
+
+@pytest.mark.parametrize("rho", [0.985, 0.993, 0.999])
 def test_quantiles_near_saturation_take_more_points(rho):
     # regression: a fixed 2**14 lattice had its p99 2.1 % low at rho = 0.999 (CV 0.37) while the
     # queue said "exact"; quantiles now use at least min_points(rho).  Reference: the Talbot
