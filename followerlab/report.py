@@ -361,7 +361,7 @@ def write_report(out: str | Path, records: list[dict], table: pd.DataFrame, *, f
 
 def leading_rows(sensitivity: pd.DataFrame) -> pd.DataFrame:
     """Per run, scope and metric, the row of the parameter with the largest total index S_T
-    (:func:`followerlab.sensitivity.leading_rows` over ``run_id, scope, metric``).
+    (the rule of :func:`followerlab.sensitivity.leading_assumptions`, over ``run_id, scope, metric``).
 
     ``sensitivity`` is the gathered table of :func:`followerlab.batch.gather_sensitivity`; rows
     whose S_T is NaN (a saturated metric) are left out, ties keep the first parameter.
@@ -371,7 +371,7 @@ def leading_rows(sensitivity: pd.DataFrame) -> pd.DataFrame:
     >>> leading_rows(t)[["metric", "parameter"]].to_dict("records")
     [{'metric': 'm', 'parameter': 'b'}]
     """
-    from .sensitivity import leading_rows as _leading
+    from .sensitivity import _leading_rows as _leading
 
     return _leading(sensitivity, ["run_id", "scope", "metric"])
 

@@ -55,7 +55,6 @@ __all__ = [
     "raft_latency_sensitivity",
     "RAFT_LATENCY_RANGES",
     "leading_assumptions",
-    "leading_rows",
 ]
 
 _SCALES = {"linear": "linear", "linspace": "linear", "log": "log", "logspace": "log"}
@@ -988,17 +987,17 @@ def raft_latency_sensitivity(rtt_ms, placement, read_region=None, ranges=None, *
     return sobol_indices(model, _merge_ranges(RAFT_LATENCY_RANGES, ranges), n=n, seed=seed, **kwargs)
 
 
-def leading_rows(table: pd.DataFrame, keys=("metric",)) -> pd.DataFrame:
+def _leading_rows(table: pd.DataFrame, keys=("metric",)) -> pd.DataFrame:
     """Per group of ``keys``, the row of the parameter with the largest total index ``ST``:
-    the one rule for "the assumption that matters most" (:func:`leading_assumptions`, the
-    report's sensitivity section).
+    the one rule for "the assumption that matters most" (:func:`leading_assumptions`,
+    :func:`followerlab.report.leading_rows`).
 
     Rows whose ``ST`` is NaN (a metric saturated on part of the design) are left out; ties keep
     the first row; the groups keep the order of their first rows.
 
     >>> t = pd.DataFrame({"run_id": ["r"] * 3, "scope": [""] * 3, "metric": ["m", "m", "n"],
     ...                   "parameter": ["a", "b", "a"], "ST": [0.2, 0.7, float("nan")]})
-    >>> leading_rows(t, ["run_id", "scope", "metric"])[["metric", "parameter"]].to_dict("records")
+    >>> _leading_rows(t, ["run_id", "scope", "metric"])[["metric", "parameter"]].to_dict("records")
     [{'metric': 'm', 'parameter': 'b'}]
     """
     if table is None or not len(table):
@@ -1017,7 +1016,7 @@ def leading_assumptions(result: SobolResult) -> pd.DataFrame:
     oat_min, oat_max, spread, nominal_output`` (``spread = oat_max - oat_min``: how far the metric
     moves while that parameter sweeps its range with the others at the nominal point).  A
     metric whose indices are all NaN (infinite outputs under ``nonfinite="indicator"``) has no row.
-    The choice is :func:`leading_rows`'.
+    The choice is ``_leading_rows``' (shared with :func:`followerlab.report.leading_rows`).
 
     References
     ----------
@@ -1032,7 +1031,7 @@ def leading_assumptions(result: SobolResult) -> pd.DataFrame:
     """
     cols = ["metric", "parameter", "low", "high", "scale", "S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high",
             "oat_min", "oat_max", "spread", "nominal_output"]
-    lead = leading_rows(result.to_frame())
+    lead = _leading_rows(result.to_frame())
     if not len(lead):
         return pd.DataFrame(columns=cols)
     ranges = {r.name: r for r in result.ranges}

@@ -155,11 +155,11 @@ def test_greedy_closed_loop_stops_where_its_batch_chain_is_solved():
     """A long append with a short per-proposal time (the fit on the 2026-12-03T0704Z curves to
     6000/s) needs more than GREEDY_MAX_STATES batch sizes below 98 % of saturation: the closed
     loop caps there instead of raising from greedy_write_load, and NaN means 'unsolved'."""
-    from followerlab.raft.greedy import GREEDY_MAX_STATES, _states_needed, greedy_max_rate_per_s
+    from followerlab.raft.greedy import GREEDY_MAX_STATES, _states_needed, _max_solvable_rate_per_s
 
     fit = WriteLoadFit(0, 3.172, 0.0, 0.1727, 1.0, 0.0, 0, model="greedy")
     sat = float(fit.saturation_per_s(3))
-    top = float(greedy_max_rate_per_s(3.172, 0.1727))
+    top = float(_max_solvable_rate_per_s(3.172, 0.1727))
     assert 0.97 * sat < top < 0.98 * sat
     assert _states_needed(top / 1000, 3.172, 0.1727) <= GREEDY_MAX_STATES < _states_needed(top * 1.001 / 1000, 3.172, 0.1727)
     x = fit.closed_loop_throughput([64.0, 128.0, 1e5], 3, 10.0, unsolvable="nan")

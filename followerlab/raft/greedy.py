@@ -18,7 +18,7 @@ from scipy import linalg, stats
 from .._results import Result
 from .._validate import as_float_array, as_int_array, broadcast_all, check_probability
 
-__all__ = ["GreedyWriteLoad", "greedy_write_load", "greedy_max_rate_per_s"]
+__all__ = ["GreedyWriteLoad", "greedy_write_load"]
 
 #: Largest number of batch-size states of the embedded chain (one dense linear solve each).
 GREEDY_MAX_STATES = 3000
@@ -186,13 +186,13 @@ def _states_needed(lam_ms, c, p, ev=0.0, varv=0.0):
         return np.ceil(kstar + 14.0 * sd + 30.0)
 
 
-def greedy_max_rate_per_s(per_append_ms, per_proposal_ms, stall_ms=0.0, stall_probability=0.0):
+def _max_solvable_rate_per_s(per_append_ms, per_proposal_ms, stall_ms=0.0, stall_probability=0.0):
     """The highest rate :func:`greedy_write_load` solves for an append of fixed part
     ``per_append_ms`` (a + (n - 1) f) and ``per_proposal_ms``: below the saturation rate 1/p, where
     the batch chain needs at most ``GREEDY_MAX_STATES`` states (vectorized; 60 bisection steps
     on the monotone state count, to 1e-15 of the saturation rate's scale).
 
-    >>> r = float(greedy_max_rate_per_s(3.0, 0.2))
+    >>> r = float(_max_solvable_rate_per_s(3.0, 0.2))
     >>> r < 5000.0, bool(_states_needed(r / 1000.0, 3.0, 0.2) <= GREEDY_MAX_STATES)
     (True, True)
     """

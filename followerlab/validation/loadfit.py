@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from .. import raft
-from ..raft.greedy import greedy_max_rate_per_s
+from ..raft.greedy import _max_solvable_rate_per_s
 from .._tabulate import solve_unique
 from .._validate import as_float_array, as_int_array, check_choice
 from .predict import network_ms
@@ -122,7 +122,7 @@ class WriteLoadFit:
         (a ``ValueError`` names the clients whose root lies above 98 % of saturation, or above
         the rate where the greedy batch chain would need more than ``GREEDY_MAX_STATES`` states
         — 97.9–99.5 % of saturation for append parts of 0.5–3.4 ms with per-proposal times of
-        0.05–0.3 ms (:func:`~followerlab.raft.greedy.greedy_max_rate_per_s`) —;
+        0.05–0.3 ms (``raft.greedy._max_solvable_rate_per_s``) —;
         ``unsolvable="nan"`` gives NaN for them instead: their throughput lies between that cap
         and the saturation rate — and, for the ``fixed`` queue, those too few to fill its batches).
 
@@ -156,7 +156,7 @@ class WriteLoadFit:
         cap = _CLOSED_LOOP_MAX_RHO * sat            # the queue is solved up to here (inf when p = 0)
         if self.model == "greedy":
             # ... and where its batch chain fits in GREEDY_MAX_STATES (long appends, small p)
-            cap = np.minimum(cap, 0.999 * greedy_max_rate_per_s(self.per_append_ms + (n - 1) * self.per_follower_ms,
+            cap = np.minimum(cap, 0.999 * _max_solvable_rate_per_s(self.per_append_ms + (n - 1) * self.per_follower_ms,
                                                                 self.per_proposal_ms))
             # X T(X) >= X T(0+): the root is below N / T(0+)
             hi = np.minimum(1000.0 * N / self.write_load(np.full(N.shape, 1e-9), n, net).mean_ms, cap)
