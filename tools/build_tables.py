@@ -22,7 +22,9 @@ the M/D/1 kinks and the library computes it exactly); the law is checked against
 
 Raft write load (M/D^(b,b)/1 leader of raft.write_load, S = 1): ln((S + U_q)/S), q = 0.5, 0.99,
 and ln(1 + W_q/S) from raft._write_numerics, for b = 1..64 on a grid uniform in logit(rho),
-rho in [1e-4, 0.995].  Deterministic: same code, same file.
+rho in [1e-4, 0.995], 385 nodes (step 0.038 in logit; 97 nodes left 8 % of random points in
+cells whose centre missed 1e-4/3 -- the kinks of small batches' quantiles -- against 1.6 % now;
+95 s, 1.4 MB).  Deterministic: same code, same file.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ def main():
 # ----------------------------------------------------------------------------------------------
 # write_load: ln((S + U_q)/S) and ln(1 + W_q/S) per batch b on a logit(rho) grid
 # ----------------------------------------------------------------------------------------------
-B_MAX, N_LOGIT, RHO_MIN_W = 64, 97, 1e-4
+B_MAX, N_LOGIT, RHO_MIN_W = 64, 385, 1e-4
 
 
 def exact_write(rho, b):
