@@ -499,12 +499,14 @@ def load_meta() -> dict:
 
 def run_load_curve(layouts, *, mode: str = "open", points=(50.0, 100.0, 200.0), seconds: float = 3.0,
                    max_count: int = 5000, workers: int = 64, max_time_s: float = 600.0, seed=0,
-                   cluster_kwargs=None, progress=None) -> pd.DataFrame:
+                   cluster_kwargs=None, progress=None, fresh_cluster: bool = False) -> pd.DataFrame:
     """Puts to the leader at each offered rate (open) or client count (closed), per layout.
 
-    One cluster per cluster size; for each layout the proxies get its delays and the leader
-    is moved to ``layout.leader``; every point runs for ``seconds`` (at most ``max_count``
-    requests) after a short warm-up.  Points are run in the given order (light to heavy).
+    One cluster per cluster size (``fresh_cluster=True``: one per layout, so that no layout
+    runs on the history another one wrote: after an overload at 6000/s the next layout's
+    latencies were visibly higher, and run 2026-12-03T0704Z was measured this way); for each layout the proxies get its delays and the leader is moved to
+    ``layout.leader``; every point runs for ``seconds`` (at most ``max_count`` requests) after
+    a short warm-up.  Points are run in the given order (light to heavy).
 
     Returns
     -------
@@ -518,13 +520,16 @@ def run_load_curve(layouts, *, mode: str = "open", points=(50.0, 100.0, 200.0), 
     seconds = float(as_float_array("seconds", seconds, minimum=0.0, strict_minimum=True))
     deadline = time.monotonic() + float(as_float_array("max_time_s", max_time_s, minimum=0.0, strict_minimum=True))
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    by_n: dict[int, list] = {}
-    for lay in layouts:
+    if not isinstance(fresh_cluster, (bool, np.bool_)):
+        raise ValueError(f"fresh_cluster must be True or False; got {fresh_cluster!r}")
+    groups: dict = {}
+    for i, lay in enumerate(layouts):
         if lay.stopped:
             raise ValueError(f"layouts with stopped members are not supported here; got {lay.name!r}")
-        by_n.setdefault(lay.n, []).append(lay)
+        groups.setdefault(i if fresh_cluster else lay.n, []).append(lay)
     rows = []
-    for n, group in by_n.items():
+    for group in groups.values():
+        n = group[0].n
         with EtcdCluster(n, **(cluster_kwargs or {})) as cluster:
             for lay in group:
                 cluster.set_delays(lay.delays_ms)
