@@ -784,6 +784,13 @@ class MG1Distribution(Result):
         mat[cfg, pos] = vals
         return mat, pos
 
+    def _fine_points(self, rho):
+        """Fine-pass lattice points per configuration: ``points``, and at least
+        :func:`min_points` of its utilization when ``auto_points`` (near saturation the range
+        holds ~ln(1/sf)/(1 - rho) services)."""
+        fine_n = np.full(np.shape(rho), self.points, dtype=np.int64)
+        return np.maximum(fine_n, min_points(rho)) if self.auto_points else fine_n
+
     def _cdf(self, t_s, response):
         t = as_float_array("t_s", t_s, allow_inf=True)
         shape, tv, cfg = self._spread(t, "t_s")
@@ -796,9 +803,7 @@ class MG1Distribution(Result):
         tmax = np.where(finite, mat, -np.inf).max(axis=1)
         out = np.zeros(mat.shape)
         live = np.flatnonzero(stable & (tmax >= 0))
-        fine_n = np.full(live.size, self.points, dtype=np.int64)
-        if self.auto_points:     # near saturation the range holds ~ln(1/sf)/(1 - rho) services
-            fine_n = np.maximum(fine_n, min_points(rho[live]))
+        fine_n = self._fine_points(rho[live])
         for N in np.unique(fine_n):
             group = live[fine_n == N]
             for idx in _chunks(group.size, int(N)):
@@ -838,9 +843,7 @@ class MG1Distribution(Result):
             # coarse pass: grow X until F(X) >= qmax, then locate the answer; fine pass on
             # [0, 1.25 x the coarse answer] (grown again if it falls short)
             est = np.empty(mat[live_rows].shape)
-            fine_n = np.full(live_rows.size, self.points, dtype=np.int64)
-            if self.auto_points:
-                fine_n = np.maximum(fine_n, min_points(rho[live_rows]))
+            fine_n = self._fine_points(rho[live_rows])
             passes = [(_COARSE_POINTS, None)] + [(int(n), np.flatnonzero(fine_n == n)) for n in np.unique(fine_n)]
             for N, group in passes:
                 final = group is not None
