@@ -1016,7 +1016,8 @@ def leading_assumptions(result: SobolResult) -> pd.DataFrame:
     oat_min, oat_max, spread, nominal_output`` (``spread = oat_max - oat_min``: how far the metric
     moves while that parameter sweeps its range with the others at the nominal point).  A
     metric whose indices are all NaN (infinite outputs under ``nonfinite="indicator"``) has no row.
-    The choice is ``_leading_rows``' (shared with :func:`followerlab.report.leading_rows`).
+    The parameter is chosen as in :func:`followerlab.report.leading_rows` (largest ``ST``,
+    NaN left out, ties keep the first).
 
     References
     ----------

@@ -502,11 +502,12 @@ def run_load_curve(layouts, *, mode: str = "open", points=(50.0, 100.0, 200.0), 
                    cluster_kwargs=None, progress=None, fresh_cluster: bool = False) -> pd.DataFrame:
     """Puts to the leader at each offered rate (open) or client count (closed), per layout.
 
-    One cluster per cluster size (``fresh_cluster=True``: one per layout, so that no layout
-    runs on the history another one wrote: after an overload at 6000/s the next layout's
-    latencies were visibly higher, and run 2026-12-03T0704Z was measured this way); for each layout the proxies get its delays and the leader is moved to
-    ``layout.leader``; every point runs for ``seconds`` (at most ``max_count`` requests) after
-    a short warm-up.  Points are run in the given order (light to heavy).
+    One cluster per cluster size, or with ``fresh_cluster=True`` one per layout, so that no
+    layout runs on the history another one wrote (after an overload at 6000/s the next
+    layout's latencies were visibly higher; run 2026-12-03T0704Z was measured this way).  For
+    each layout the proxies get its delays and the leader is moved to ``layout.leader``; every
+    point runs for ``seconds`` (at most ``max_count`` requests) after a short warm-up.  Points
+    are run in the given order (light to heavy).
 
     Returns
     -------
