@@ -301,6 +301,16 @@ def test_tied_fastest_survivors_are_all_named(executed):
     assert "**leaseholder reads** (tied with **REGION survival**)." in text[0]
 
 
+def test_a_saturated_leaseholder_is_called_saturated(executed):
+    """At 3170 writes/s with batches of 7 the leaseholder's offered load is 154 % of capacity:
+    the answer said it was '154 % busy'; it is saturated, and says where."""
+    nb = executed[("03-raft-write-latency", "unseen-four-regions")].nb
+    text = [t for _, t in _generated_markdown(nb) if "At this run's parameters" in t]
+    assert len(text) == 1 and "% busy" not in text[0]
+    assert "the leaseholder is saturated (it saturates at 2065 writes/s) with 3 voters 1-1-1" in text[0]
+    assert "is saturated (it saturates at 1695 writes/s) with REGION 5 voters 2-2-1" in text[0]
+
+
 def test_raft_figures_follow_the_deployment(executed):
     """Network and write-latency figures of the three shipped deployments are all different."""
     deployments = [name for nb, name, _ in JOBS if nb == "03-raft-write-latency"]
