@@ -5,6 +5,11 @@
 its results table, as the batch would collect them.  Identical requests in one pytest session
 reuse the first run (``tests/test_notebook_truth.py`` and ``tests/test_explore_parity.py`` both
 need the notebooks at their defaults); ``execute_many`` runs up to two notebooks at a time.
+
+Kernels start as the batch starts them: on IPC transport (no TCP ports picked, released and
+re-bound, which two kernels starting at once can collide on: "Kernel died before replying to
+kernel_info"), with a retry when a kernel fails to start, and with the kernel's stderr in a
+``kernel.log`` whose text a failure carries.
 """
 
 from __future__ import annotations
@@ -53,12 +58,30 @@ def _key(notebook: str, params: dict) -> str:
 def _execute(notebook: str, key: str) -> Executed:
     import papermill as pm
 
+    from followerlab.batch import _LIVE_KERNELS, _ipc_kernel_manager_class, with_kernel_retries
+
     params = json.loads(key)
     folder = Path(tempfile.mkdtemp(dir=_TMP))
     out_nb = folder / f"{notebook}.ipynb"
-    pm.execute_notebook(str(ROOT / "notebooks" / f"{notebook}.ipynb"), str(out_nb),
-                        parameters={**params, "output_dir": str(folder / "out")}, kernel_name="python3",
-                        progress_bar=False, log_output=False, cwd=str(ROOT / "notebooks"))
+    log = folder / "kernel.log"
+
+    def run():
+        return pm.execute_notebook(str(ROOT / "notebooks" / f"{notebook}.ipynb"), str(out_nb),
+                                   parameters={**params, "output_dir": str(folder / "out")}, kernel_name="python3",
+                                   progress_bar=False, log_output=False,
+                                   # the kernel's cwd, without papermill's process-wide chdir (two threads)
+                                   resources={"metadata": {"path": str(ROOT / "notebooks")}},
+                                   kernel_manager_class=_ipc_kernel_manager_class(log))
+    try:
+        with_kernel_retries(run, out_nb)
+    except RuntimeError as exc:  # the kernel died: say what it printed
+        stderr = log.read_text(errors="replace")[-4000:] if log.exists() else "(no kernel.log)"
+        raise RuntimeError(f"{notebook} {key}: {exc}\nkernel stderr:\n{stderr}") from exc
+    finally:  # this run's kernel managers: close their kernel.log, forget them
+        for km in [km for km in _LIVE_KERNELS if getattr(km, "_followerlab_log", None)
+                   and km._followerlab_log.name == str(log)]:
+            km._followerlab_log.close()
+            _LIVE_KERNELS.remove(km)
     doc = json.loads((folder / "out" / "results.json").read_text())
     return Executed(notebook, nbformat.read(out_nb, as_version=4), doc["parameters"],
                     pd.read_csv(folder / "out" / "results.csv"))
