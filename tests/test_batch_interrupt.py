@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -93,3 +94,32 @@ def test_pool_workers_exit_when_the_batch_process_is_killed(tmp_path):
             except psutil.NoSuchProcess:
                 pass
 
+
+
+def test_reap_kills_a_child_that_ignores_sigterm():
+    """The batch's last resort: a worker that ignores SIGTERM (or is stuck past the grace time)
+    gets SIGKILL, so no child outlives the batch; one that exits on SIGTERM is only reaped."""
+    import signal
+
+    stubborn = subprocess.Popen([sys.executable, "-c", "import signal, sys, time; "
+                                 "signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); "
+                                 "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    polite = subprocess.Popen([sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert stubborn.stdout.readline().strip() == "ready" and polite.stdout.readline().strip() == "ready"
+        for p in (stubborn, polite):
+            p.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        batch_mod._reap([stubborn.pid, polite.pid], timeout_s=0.5)
+        took = time.monotonic() - t0
+        assert stubborn.wait(timeout=10) == -signal.SIGKILL    # SIGTERM ignored: killed at the deadline
+        assert 0.4 < took < 5.0
+        # the polite one exited on the SIGTERM and was reaped by _reap's waitpid
+        with pytest.raises(ChildProcessError):
+            os.waitpid(polite.pid, os.WNOHANG)
+    finally:
+        for p in (stubborn, polite):
+            if p.poll() is None:
+                p.kill()
+            p.stdout.close()
