@@ -2,7 +2,8 @@
 
 Grid: seeded random configurations drawn afresh (not the build's points), uniform over the
 table's domain in its own coordinates — M/G/1: sigma = -ln(1 - rho) uniform on [0, ln 200]
-(rho <= 0.995, so half the points have rho > 0.93) and cv uniform on [TALBOT_MIN_CV, 5]; write
+(rho <= 0.995, so half the points have rho > 0.93) and cv uniform on [TALBOT_MIN_CV, 5], then
+uniform on [0, TALBOT_MIN_CV] (the lattice-built part) and cv = 0 (M/D/1); write
 load: batch 1..64 and logit(rho) uniform on [logit 1e-4, logit 0.995].  Only the configurations
 the fast path serves from the table are compared (the others are computed exactly; their share
 is in the regime text).  Error measure: relative error of the quantity; for the write load's
@@ -10,7 +11,9 @@ queue wait relative to service + wait (a wait far below the service time is know
 precision).  References: the Talbot inversion of the Pollaczek-Khinchine transform
 (followerlab._talbot, with 8 more nodes than the library's: error ~1e-9, the table's source),
 the Beneš/FFT lattice of followerlab._mg1 at 2**16 points where it is accurate (cv <= 1.5; it
-converges slowly beyond: 4e-5 at cv 3, 7e-4 at cv 5), the M/M/1 closed form (cv = 1), and the
+converges slowly beyond: 4e-5 at cv 3, 7e-4 at cv 5) and at 2**18 points below TALBOT_MIN_CV
+(4-8x the build's; points where its own error estimate exceeds 1e-6 are not judged), Erlang's
+M/D/1 law (followerlab.queueing.md1, cv = 0), the M/M/1 closed form (cv = 1), and the
 exact bulk-queue numerics of raft.write_load (method="exact").  ``bound`` is the table's
 promised tolerance.
 """
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from followerlab import _tabulate, raft
+from followerlab import _tabulate, queueing, raft
 from followerlab._mg1 import mg1_gamma
 from followerlab._talbot import TALBOT_MIN_CV, TALBOT_NODES, mg1_gamma_mixture_response_ppf
 
@@ -57,6 +60,28 @@ def _mg1_rows(smoke):
         rows.append(_row(formula, f"rho 0-0.995, cv {TALBOT_MIN_CV:g}-1.5 ({low.sum()} points)", f"response {name}",
                          _rel(v[low], lat[j]), "Beneš/FFT lattice (_mg1, 2**16 points; its own error <= 3e-6 here)",
                          _tabulate.MG1_TABLE_TOL + 3e-6))
+    # below TALBOT_MIN_CV: the lattice-built part, against a finer lattice
+    m = 20 if smoke else 200
+    rl = -np.expm1(-rng.uniform(0.0, np.log(200.0), m))
+    cl = rng.uniform(0.0, TALBOT_MIN_CV, m)
+    (l50, l99), method, _ = _tabulate.mg1_gamma_response_quantiles(rl, 1.0, cl)
+    tl = np.flatnonzero(method == _tabulate.TABULATED)
+    one = np.ones(tl.size)
+    ref, est = _tabulate._lattice_quantiles(rl[tl], one, one, cl[tl], one, cl[tl], np.array([0.5, 0.99]), 2**18)
+    judged = est <= 1e-6
+    for j, (name, v) in enumerate((("p50", l50), ("p99", l99))):
+        rows.append(_row(formula, f"rho 0-0.995, cv 0-{TALBOT_MIN_CV:g}, table cells ({100 * tl.size / m:.0f} % of "
+                         f"points; {judged.sum()} judged)", f"response {name}", _rel(v[tl][judged], ref[j][judged]),
+                         "Beneš/FFT lattice (_mg1, 2**18 points; points where its estimate > 1e-6 not judged)",
+                         _tabulate.MG1_TABLE_TOL + 1e-6))
+    r0 = rng.uniform(0.0, 0.995, n)
+    (d50, d99), method, _ = _tabulate.mg1_gamma_response_quantiles(r0, 1.0, 0.0)
+    t0 = (method == _tabulate.TABULATED) & (r0 > 0)
+    md1 = queueing.md1(r0[t0], 1.0)
+    for name, v, q in (("p50", d50, 0.5), ("p99", d99, 0.99)):
+        rows.append(_row(formula, f"cv 0 (M/D/1), rho 0-0.995 ({100 * t0.mean():.0f} % tabulated)", f"response {name}",
+                         _rel(v[t0], md1.response_quantile(q)), "Erlang's M/D/1 law (queueing.md1)",
+                         _tabulate.MG1_TABLE_TOL))
     r1 = rng.uniform(0.0, 0.995, n)
     (m50, m99), method, _ = _tabulate.mg1_gamma_response_quantiles(r1, 1.0, 1.0)
     t1 = method == _tabulate.TABULATED

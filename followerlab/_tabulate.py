@@ -10,38 +10,54 @@ quantile scaled by the mean service depends only on :math:`(\rho, c)`.  The tabl
 (:math:`T_q` grows like :math:`1/(1-\rho)`, so :math:`f_q` stays bounded; for exponential
 service :math:`f_q = -\ln(1-q)` exactly; the logarithm turns relative error into absolute
 error and tames the tiny gamma medians at large CV) for :math:`q \in \{0.5, 0.99\}` on a
-160 x 185 grid: in :math:`\sigma = -\ln(1-\rho)` (:math:`0 \le \rho \le 0.995`) graded toward
+160 x 217 grid: in :math:`\sigma = -\ln(1-\rho)` (:math:`0 \le \rho \le 0.995`) graded toward
 :math:`\sigma = 0` (:math:`\sigma_{max}(e^{4u} - 1)/(e^4 - 1)`, :math:`u` uniform; first step
-0.0025, where the low-load quantiles of a skewed service move fast with ρ) and uniform in
-:math:`c` from :data:`~followerlab._talbot.TALBOT_MIN_CV` (0.4) to 5 (step 0.025).  The nodes
-are the exact law by the Talbot inversion of the Pollaczek–Khinchine transform
-(:func:`followerlab._talbot.mg1_gamma_mixture_response_ppf`, error about 1e-9), interpolated by
-the bicubic spline through the nodes, evaluated per cell from its polynomial coefficients
-(vectorized, no per-element solve).  Built by ``tools/build_tables.py`` (5 s) into
-``data/tables/mg1_gamma_response.npz`` (1.1 MB).
+0.0025, where the low-load quantiles of a skewed service move fast with ρ) and in :math:`c`
+from 0 to 5: step 0.025 from :data:`~followerlab._talbot.TALBOT_MIN_CV` (0.4) up, 0.0125 below.
+From 0.4 up the nodes are the exact law by the Talbot inversion of the Pollaczek–Khinchine
+transform (:func:`followerlab._talbot.mg1_gamma_mixture_response_ppf`, error about 1e-9);
+below 0.4, where the inversion fails on the nearly deterministic laws, the Beneš lattice of
+:mod:`followerlab._mg1` at 2**15 points (2**17 above ρ = 0.98) with its error estimate.  They are
+interpolated by the bicubic spline through the nodes, evaluated per cell from its polynomial
+coefficients (vectorized, no per-element solve).  Built by ``tools/build_tables.py mg1``
+(472 s, of which the inversion's part is 5 s) into ``data/tables/mg1_gamma_response.npz``
+(1.4 MB).
 
-**Error control.**  The file also holds the exact law at every cell centre and at 8000 seeded
-random points.  When the table is loaded, a cell is *trusted* if the spline's error at its
-centre is at most :data:`MG1_TABLE_TOL` / 3 (for both q), and the neighbours of a cell that
-misses it are dropped too (a kink of the law spoils the spline next to it).  The worst error
-over the random points that fall in trusted cells is ``max_rel_error``, what
-:func:`mg1_gamma_response_quantiles` reports.  The shipped table trusts every cell (worst
-centre error 2.3e-6); ``max_rel_error`` is 1.9e-6 (p50) and 1.7e-6 (p99).
-``tests/test_tabulate.py`` and ``benchmarks/accuracy_tabulate.py`` re-measure it on fresh
-random points across the domain, near saturation included, against the inversion (with more
-nodes), against the Beneš lattice where that is accurate (CV ≤ 1.5), and against M/M/1 and
-Erlang's M/D/1 law.  :data:`MG1_TABLE_TOL` is 1e-5.
+**Error control.**  The file also holds the exact law at every cell centre and at 9300 seeded
+random points (700 of them below CV 0.4, 300 at CV 0 and 300 at CV 5), with the error bound
+(inversion, 1e-8) or estimate (lattice: the change from half the points) of every stored value.
+When the table is loaded, a cell is *trusted* if the spline's error at its centre is at most
+:data:`MG1_TABLE_TOL` / 3 (for both q; / 10 below CV 0.4, where the law has kinks between the
+nodes that a centre can miss: with / 3 a dense M/D/1 check found 5.8e-6 at ρ = 0.46 while the
+random points said 2.75e-6; with / 10, 8.1e-7) and the values it is judged by (its four nodes
+and its centre) are accurate to a tenth of the tolerance; the neighbours of a cell whose centre
+misses are dropped too (a kink of the law spoils the spline next to it).  The worst error over the random points that fall in trusted
+cells (and whose own value is that accurate) is ``max_rel_error``, what
+:func:`mg1_gamma_response_quantiles` reports.  The shipped table trusts every cell from CV 0.4
+up; below it 86.6 % of the cells — 42.8 % for CV below 0.05, 67.3 % for 0.05-0.1, 92.4 % for
+0.1-0.2, 99.6 % for 0.2-0.4: the untrusted ones lie on the M/D/1-like kinks of a nearly constant
+service (and 28 cells where the lattice itself is not accurate enough, near saturation).
+``max_rel_error`` is 1.9e-6 (p50) and 7.2e-7 (p99).  Measured afresh (600 random configurations
+with CV below 0.4, half crowded toward saturation, against the lattice at 2**18 points; 2000
+loads at CV 0 against Erlang's M/D/1 law): worst 4.2e-7 and 8.1e-7.  ``tests/test_tabulate.py`` and
+``benchmarks/accuracy_tabulate.py`` re-measure it on fresh random points across the domain, near
+saturation included, against the inversion (with more nodes), against the Beneš lattice (2**18
+points below CV 0.4; where it is accurate above), and against M/M/1 and Erlang's M/D/1 law.
+:data:`MG1_TABLE_TOL` is 1e-5.
 
-**Outside the table** (ρ > 0.995, CV > 5, another q, or CV below 0.4) the exact law is computed
-once per distinct configuration: by the Talbot inversion when every service class has CV ≥ 0.4
-(about 0.1 ms per configuration, error ≤ ``TALBOT_MAX_REL_ERROR`` = 1e-8, method
+**Outside the table** (ρ > 0.995, CV > 5, another q, or an untrusted cell) the exact law is
+computed once per distinct configuration: by the Talbot inversion when every service class has
+CV ≥ 0.4 (about 0.1 ms per configuration, error ≤ ``TALBOT_MAX_REL_ERROR`` = 1e-8, method
 ``"exact: transform inversion"``), else by the Beneš lattice of :mod:`followerlab._mg1` (method
 ``"exact"``, a few ms; below CV 0.4 the law approaches M/D/1's kinks, where the inversion fails
-and the table cannot follow).  The lattice gets more points near saturation
+and the table cannot follow everywhere) — a constant service (CV below ``CV_DETERMINISTIC``)
+by Erlang's M/D/1 law itself (:func:`followerlab.queueing.md1`, numerical error below 1e-12,
+about 2.5 ms per distinct load), once per distinct load.  The lattice gets more points near saturation
 (:func:`lattice_points`) and reports an error *estimate*: the relative change of the quantile
 when the points are halved (it covered the error against a 4x finer lattice on every
 configuration tested; up to 2e-2 for a nearly constant class mixed with a CV-3 class, where the
-lattice converges slowly).
+lattice converges slowly).  Two-class mixtures are never tabulated (five dimensionless
+parameters).
 
 **What changed (issue 13), and why it matters for trust.**  Before, the table came from the
 lattice at 2**16 points and the fallback was the lattice at a fixed 2**12 points.  The lattice
@@ -52,7 +68,10 @@ saturation a fixed lattice spans hundreds of service times with a few cells each
 at ρ = 0.995 the p99 came out 18 % low.  None of that was in ``max_rel_error`` (0 was reported
 for the fallback).  Cells with CV below 0.375 and a low-load strip at high CV were untrusted
 (75 % of cells trusted), so random sweeps paid the lattice for a quarter of their
-configurations.
+configurations.  Then the table started at CV 0.4 (the inversion's limit), and every
+configuration below it paid a lattice solve of 5-17 ms; since the lattice part was added (CV
+0-0.4), only those in untrusted cells do (11 % of random configurations with CV below 0.4, 37 %
+of those below 0.1, 61 % at CV 0 exactly).
 
 References
 ----------
@@ -186,7 +205,14 @@ def _trust(centre_err, tol):
 
 @functools.lru_cache(maxsize=1)
 def _mg1_table():
-    """The M/G/1 table, its trusted cells (all q at once) and the error measured on them."""
+    """The M/G/1 table, its trusted cells (all q at once) and the error measured on them.
+
+    A cell is trusted when the spline meets the tolerance at its centre (:func:`_trust`) and the
+    exact values it is judged by are accurate: its four nodes and its centre have an error bound
+    (inversion) or estimate (lattice, below CV 0.4) of at most a tenth of the tolerance.  The
+    random points whose own reference is not that accurate are left out of ``max_rel_error``."""
+    from ._talbot import TALBOT_MIN_CV
+
     with np.load(data_path(*_MG1_TABLE)) as z:
         d = {k: z[k] for k in z.files}
     sigma, cv, qs = d["sigma"], d["cv"], d["q"]
@@ -194,11 +220,17 @@ def _mg1_table():
     sc, cc = np.meshgrid(0.5 * (sigma[1:] + sigma[:-1]), 0.5 * (cv[1:] + cv[:-1]), indexing="ij")
     err = [np.abs(np.expm1(sp(sc.ravel(), cc.ravel()).reshape(sc.shape) - d["centre_f"][k]))
            for k, sp in enumerate(splines)]
-    ok = _trust(np.max(err, axis=0), MG1_TABLE_TOL)
+    exact = d["f_err"] <= MG1_TABLE_TOL / 10
+    exact = exact[1:, 1:] & exact[:-1, 1:] & exact[1:, :-1] & exact[:-1, :-1] & (d["centre_err"] <= MG1_TABLE_TOL / 10)
+    # below CV 0.4 (the lattice part) the law has kinks between the nodes that a centre can
+    # miss: there a cell's centre must meet a tenth of the tolerance, not a third
+    kinked = 0.5 * (cv[1:] + cv[:-1]) < TALBOT_MIN_CV
+    ok = _trust(np.max(err, axis=0) * np.where(kinked, 10.0 / 3.0, 1.0), MG1_TABLE_TOL) & exact
     rs, rc = d["random_sigma"], d["random_cv"]
     i, j = splines[0].cell(rs, rc)
     trusted = ok[i, j]
-    max_err = np.array([np.abs(np.expm1(sp(rs, rc) - d["random_f"][k]))[trusted].max() for k, sp in enumerate(splines)])
+    judged = trusted & (d["random_err"] <= MG1_TABLE_TOL / 10)
+    max_err = np.array([np.abs(np.expm1(sp(rs, rc) - d["random_f"][k]))[judged].max() for k, sp in enumerate(splines)])
     return dict(q=qs, splines=splines, ok=ok, max_rel_error=max_err, trusted_share=float(trusted.mean()),
                 rho_max=float(d["rho_max"]), cv_min=float(cv[0]), cv_max=float(cv[-1]))
 
@@ -287,11 +319,12 @@ def mg1_gamma_response_quantiles(arrival_rate, mean_s, cv, qs=(0.5, 0.99), *, po
         One array per ``q`` (s), the broadcast shape.
     method : ndarray of str
         ``"exact: tabulated"`` (table), ``"exact: transform inversion"`` (Talbot, CV >= 0.4
-        outside the table) or ``"exact"`` (the lattice, CV below 0.4; an idle queue).
+        outside the table) or ``"exact"`` (the lattice: CV below 0.4 in an untrusted cell or
+        outside the table; Erlang's M/D/1 law for a constant service there; an idle queue).
     max_rel_error : ndarray
         Per element: the table's measured worst relative error, the inversion's bound
         (``TALBOT_MAX_REL_ERROR``), the lattice's estimate (change from half the points), or 0
-        (an idle queue: a gamma quantile in closed form).
+        (an idle queue: a gamma quantile in closed form; a constant service: M/D/1's exact law).
     """
     lam, s, c = np.broadcast_arrays(*(np.asarray(a, float) for a in (arrival_rate, mean_s, cv)))
     shape = lam.shape
@@ -325,7 +358,20 @@ def mg1_gamma_response_quantiles(arrival_rate, mean_s, cv, qs=(0.5, 0.99), *, po
         for o, q in zip(out, qs):
             o[idle] = np.where(det, s[idle], stats.gamma.ppf(q, k, scale=s[idle] / k))
     method = np.where(tab, TABULATED, EXACT).astype(object)
-    rest = np.flatnonzero(~tab & (lam > 0))
+    # a constant service outside the table: Erlang's M/D/1 law (Crommelin's method of
+    # followerlab._mdc, numerical error below 1e-12; 2.5 ms per distinct load against the
+    # lattice's 6.7 ms and its ~1e-6 estimate), once per distinct load (T_q = s f(rho))
+    from ._mg1 import CV_DETERMINISTIC
+
+    const = np.flatnonzero(~tab & (lam > 0) & (c < CV_DETERMINISTIC))
+    if const.size:
+        from .queueing import md1
+
+        rho_u, inv = np.unique(rho[const], return_inverse=True)
+        law = md1(rho_u, 1.0)
+        for o, q in zip(out, qs):
+            o[const] = law.response_quantile(q)[inv.ravel()] * s[const]
+    rest = np.flatnonzero(~tab & (lam > 0) & (c >= CV_DETERMINISTIC))
     if rest.size:
         ex, method[rest], err[rest] = _exact_mixture(lam[rest], 1.0, s[rest], c[rest], s[rest], c[rest], qs, points)
         for o, row in zip(out, ex):

@@ -12,13 +12,17 @@ exact method and nothing else:
 * ``random``: seeded random points over the whole domain — the worst error over trusted cells
   there is the error the library reports (``max_rel_error``).
 
-M/G/1 gamma response quantiles: ln f_q(rho, cv), f_q = T_q (1 - rho) / E[S], q = 0.5, 0.99, from
-the Talbot inversion of the Pollaczek-Khinchine transform (followerlab._talbot; error about 1e-9,
-where the Beneš lattice of followerlab._mg1 converges slowly at high cv), on a grid in
-sigma = -ln(1 - rho) (0..ln 200, i.e. rho <= 0.995) graded toward sigma = 0 (where the low-load
-quantiles of a skewed service move fast) and in cv from TALBOT_MIN_CV to 5 (below it the law has
-the M/D/1 kinks and the library computes it exactly); the law is checked against M/M/1
-(cv = 1: f_q = -ln(1 - q)) and the result printed.
+M/G/1 gamma response quantiles: ln f_q(rho, cv), f_q = T_q (1 - rho) / E[S], q = 0.5, 0.99, on a
+grid in sigma = -ln(1 - rho) (0..ln 200, i.e. rho <= 0.995) graded toward sigma = 0 (where the
+low-load quantiles of a skewed service move fast) and in cv from 0 to 5: from TALBOT_MIN_CV (0.4)
+up, step 0.025, the Talbot inversion of the Pollaczek-Khinchine transform (followerlab._talbot;
+error about 1e-9, where the Beneš lattice of followerlab._mg1 converges slowly at high cv); below
+it, step 0.0125, the Beneš lattice (the inversion fails on the nearly deterministic laws there)
+at 2**14 points or more near saturation (followerlab._tabulate.lattice_points), whose error
+estimate (change from half the points) is printed and must stay below a hundredth of the
+table's tolerance.  Cells at the M/D/1-like kinks of small cv miss the tolerance and are not
+trusted (the library then solves those configurations exactly).  The law is checked against
+M/M/1 (cv = 1: f_q = -ln(1 - q)) and the result printed.
 
 Raft write load (M/D^(b,b)/1 leader of raft.write_load, S = 1): ln((S + U_q)/S), q = 0.5, 0.99,
 and ln(1 + W_q/S) from raft._write_numerics, for b = 1..64 on a grid uniform in logit(rho),
@@ -39,14 +43,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from followerlab import _tabulate  # noqa: E402
-from followerlab._talbot import TALBOT_MIN_CV, mg1_gamma_mixture_response_ppf  # noqa: E402
+from followerlab._talbot import TALBOT_MAX_REL_ERROR, TALBOT_MIN_CV, mg1_gamma_mixture_response_ppf  # noqa: E402
 
 QS = np.array([0.5, 0.99])
 RHO_MAX = 0.995
-N_SIGMA, N_CV, CV_MAX = 160, 185, 5.0          # cv step 0.025 (cv = 1 is a node)
+N_SIGMA, N_CV, CV_MAX = 160, 185, 5.0          # cv step 0.025 from TALBOT_MIN_CV (cv = 1 is a node)
+N_CV_LOW = 33                                   # cv step 0.0125 on [0, TALBOT_MIN_CV] (the lattice)
 #: sigma nodes sigma_max (e^(G u) - 1) / (e^G - 1), u uniform: the first step is about G / (e^G - 1) times the mean step
 SIGMA_GRADING = 4.0
 RANDOM_POINTS = 8000
+#: random points with cv below TALBOT_MIN_CV (the same density per unit cv as above it: 8000 / 4.6)
+RANDOM_POINTS_LOW = 700
+#: random points on the edges users hit exactly: cv = 0 (a constant service: M/D/1, where the
+#: spline along the domain's edge is at its worst) and cv = 5
+RANDOM_POINTS_EDGE = 300
+LATTICE_POINTS, LATTICE_POINTS_HIGH = 2**15, 2**17
 
 
 def sigma_nodes():
@@ -54,38 +65,66 @@ def sigma_nodes():
     return -np.log1p(-RHO_MAX) * np.expm1(SIGMA_GRADING * u) / np.expm1(SIGMA_GRADING)
 
 
+def cv_nodes():
+    return np.concatenate([np.linspace(0.0, TALBOT_MIN_CV, N_CV_LOW)[:-1], np.linspace(TALBOT_MIN_CV, CV_MAX, N_CV)])
+
+
 def exact_f(rho, cv):
-    """ln f_q(rho, cv) for flat arrays, shape (len(QS), n)."""
+    """ln f_q(rho, cv) for flat arrays, shape (len(QS), n), and the error bound or estimate per
+    point (n,): the inversion from TALBOT_MIN_CV up (TALBOT_MAX_REL_ERROR), the lattice below (its
+    estimate: the change from half the points; LATTICE_POINTS, LATTICE_POINTS_HIGH above rho
+    0.98, where it converges slowly)."""
     rho, cv = np.asarray(rho, float), np.asarray(cv, float)
     out = np.empty((QS.size, rho.size))
-    for lo in range(0, rho.size, 4096):
-        s = slice(lo, lo + 4096)
-        t = np.array(mg1_gamma_mixture_response_ppf(rho[s], 1.0, 1.0, cv[s], 1.0, cv[s], qs=QS))
-        out[:, s] = np.log(t * (1.0 - rho[s]))
-    return out
+    err = np.full(rho.size, TALBOT_MAX_REL_ERROR)
+    inv = np.flatnonzero(cv >= TALBOT_MIN_CV)
+    for lo in range(0, inv.size, 4096):
+        k = inv[lo:lo + 4096]
+        t = np.array(mg1_gamma_mixture_response_ppf(rho[k], 1.0, 1.0, cv[k], 1.0, cv[k], qs=QS))
+        out[:, k] = np.log(t * (1.0 - rho[k]))
+    for lat, points in ((np.flatnonzero((cv < TALBOT_MIN_CV) & (rho <= 0.98)), LATTICE_POINTS),
+                        (np.flatnonzero((cv < TALBOT_MIN_CV) & (rho > 0.98)), LATTICE_POINTS_HIGH)):
+        for lo in range(0, lat.size, 256):
+            k = lat[lo:lo + 256]
+            one = np.ones(k.size)
+            t, err[k] = _tabulate._lattice_quantiles(rho[k], one, one, cv[k], one, cv[k], QS, points)
+            out[:, k] = np.log(t * (1.0 - rho[k]))
+    return out, err
 
 
 def main():
     t0 = time.perf_counter()
     sigma = sigma_nodes()
-    cv = np.linspace(TALBOT_MIN_CV, CV_MAX, N_CV)
+    cv = cv_nodes()
     S, C = np.meshgrid(sigma, cv, indexing="ij")
-    f = exact_f(-np.expm1(-S.ravel()), C.ravel()).reshape(QS.size, N_SIGMA, N_CV)
+    f, f_err = exact_f(-np.expm1(-S.ravel()), C.ravel())
+    f, f_err = f.reshape(QS.size, N_SIGMA, cv.size), f_err.reshape(N_SIGMA, cv.size)
     mm1 = np.expm1(f[:, :, np.flatnonzero(cv == 1.0)[0]] - np.log(-np.log1p(-QS))[:, None])
     print(f"nodes: {f[0].size} x {QS.size} q in {time.perf_counter() - t0:.0f} s; exact law vs M/M/1 "
           f"(cv 1): worst relative error {np.abs(mm1).max():.2e}", flush=True)
     sc, cc = 0.5 * (sigma[1:] + sigma[:-1]), 0.5 * (cv[1:] + cv[:-1])
     SC, CC = np.meshgrid(sc, cc, indexing="ij")
-    centre = exact_f(-np.expm1(-SC.ravel()), CC.ravel()).reshape(QS.size, *SC.shape)
+    centre, centre_err = exact_f(-np.expm1(-SC.ravel()), CC.ravel())
+    centre, centre_err = centre.reshape(QS.size, *SC.shape), centre_err.reshape(SC.shape)
     print(f"centres in {time.perf_counter() - t0:.0f} s", flush=True)
     rng = np.random.default_rng(2026)
     rs, rc = rng.uniform(0, sigma[-1], RANDOM_POINTS), rng.uniform(TALBOT_MIN_CV, CV_MAX, RANDOM_POINTS)
-    rf = exact_f(-np.expm1(-rs), rc)
+    rs = np.concatenate([rs, rng.uniform(0, sigma[-1], RANDOM_POINTS_LOW)])
+    rc = np.concatenate([rc, rng.uniform(0.0, TALBOT_MIN_CV, RANDOM_POINTS_LOW)])
+    rs = np.concatenate([rs, rng.uniform(0, sigma[-1], 2 * RANDOM_POINTS_EDGE)])
+    rc = np.concatenate([rc, np.repeat([0.0, CV_MAX], RANDOM_POINTS_EDGE)])
+    rf, rf_err = exact_f(-np.expm1(-rs), rc)
     out = ROOT / "data" / "tables" / "mg1_gamma_response.npz"
-    np.savez_compressed(out, sigma=sigma, cv=cv, q=QS, f=f, centre_f=centre, random_sigma=rs, random_cv=rc,
-                        random_f=rf, rho_max=np.float64(RHO_MAX))
+    np.savez_compressed(out, sigma=sigma, cv=cv, q=QS, f=f, f_err=f_err, centre_f=centre, centre_err=centre_err,
+                        random_sigma=rs, random_cv=rc, random_f=rf, random_err=rf_err, rho_max=np.float64(RHO_MAX))
     _tabulate._mg1_table.cache_clear()
     t = _tabulate._mg1_table()
+    low = rc < TALBOT_MIN_CV
+    i, j = t["splines"][0].cell(rs, rc)
+    print(f"lattice error estimates (cv < {TALBOT_MIN_CV}): nodes above {_tabulate.MG1_TABLE_TOL / 10:g} "
+          f"{int((f_err > _tabulate.MG1_TABLE_TOL / 10).sum())} of {int((cv < TALBOT_MIN_CV).sum()) * N_SIGMA}, "
+          f"worst {f_err.max():.1e}; random points with cv < {TALBOT_MIN_CV} in trusted cells: "
+          f"{t['ok'][i, j][low].mean():.3f}")
     print(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size} bytes) in {time.perf_counter() - t0:.0f} s; "
           f"untrusted cells {int((~t['ok']).sum())} of {t['ok'].size}; "
           f"max_rel_error (random points, trusted cells) {t['max_rel_error']}, trusted share {t['trusted_share']}")

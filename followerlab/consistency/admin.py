@@ -60,9 +60,10 @@ class AdminLoad(Result):
     say it in the vocabulary of :class:`followerlab.queueing.QueueMetrics`:
     ``"exact: tabulated"`` (the exact one-core law interpolated from a table,
     :mod:`followerlab._tabulate`; ``max_rel_error`` is the interpolation error measured over
-    the table's domain, below 2e-6), ``"exact: transform inversion"`` (the Talbot inversion of
+    the table's domain, below 3e-6), ``"exact: transform inversion"`` (the Talbot inversion of
     :mod:`followerlab._talbot`, error at most 1e-8), ``"exact"`` (the Beneš lattice of
-    :mod:`followerlab._mg1` where a service class has CV below 0.4; ``max_rel_error`` is its
+    :mod:`followerlab._mg1` where a service class has CV below 0.4 and the table does not serve
+    it, Erlang's M/D/1 law for one constant service there; ``max_rel_error`` is its
     error estimate, the change from half the lattice points; or a closed form, error 0) or
     ggc's method with its measured bound.
 
@@ -132,15 +133,17 @@ def admin_node_load(
       Pollaczek–Khinchine (exact); p50 and p99 of the response time come from the *exact*
       waiting-time law of that mixture service (Pollaczek–Khinchine transform).  Where the
       service is one gamma law (no control commands, or only they) the law is read from a table
-      (:func:`followerlab._tabulate.mg1_gamma_response_quantiles`: CV 0.4–5, ρ ≤ 0.995,
-      interpolation error below 2e-6, reported in ``admin_max_rel_error``); elsewhere, when
-      every class present has CV ≥ 0.4, the transform is inverted numerically
+      (:func:`followerlab._tabulate.mg1_gamma_response_quantiles`: CV 0–5, ρ ≤ 0.995,
+      interpolation error below 3e-6, reported in ``admin_max_rel_error``; below CV 0.4 the
+      cells on the M/D/1-like kinks of a nearly constant service are left to the lattice);
+      elsewhere, when every class present has CV ≥ 0.4, the transform is inverted numerically
       (:mod:`followerlab._talbot`, fixed Talbot rule, error ≤ 1e-8 measured against M/M/1 and
       the rule's own convergence; about 0.1 ms per distinct configuration); with a nearly
-      constant class (CV < 0.4) the Beneš lattice of :func:`followerlab._mg1.mg1_gamma_mixture`
-      is used, with more points near saturation, and ``admin_max_rel_error`` carries its error
-      estimate (the change from half the points: about 1e-6 to 1e-4 typically, up to 2e-2 for a
-      nearly constant class mixed with a CV-3 class).  ``admin_method`` says which, per
+      constant class (CV < 0.4, not served by the table) the Beneš lattice of
+      :func:`followerlab._mg1.mg1_gamma_mixture` is used, with more points near saturation,
+      and ``admin_max_rel_error`` carries its error estimate (the change from half the points:
+      about 1e-6 to 1e-4 typically, up to 2e-2 for a nearly constant class mixed with a CV-3
+      class).  ``admin_method`` says which, per
       configuration; each distinct configuration is solved once.  When the service is
       exponential (every class present has CV 1 and the same mean) the queue is M/M/1 and the
       closed form of :func:`followerlab.queueing.ggc` is used.  ``admin_quantiles_exact`` is True.
