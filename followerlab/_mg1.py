@@ -221,6 +221,8 @@ class _Gamma(_Law):
         new = object.__new__(_Gamma)
         for name in ("mu", "cv", "loc", "det", "k", "theta"):
             setattr(new, name, _col(getattr(self, name), idx))
+        if getattr(self, "_range", None) is not None:
+            new._range = tuple(_col(a, idx) for a in self._range)
         return new
 
     @property
@@ -231,15 +233,45 @@ class _Gamma(_Law):
     def m2(self):
         return self.loc**2 + 2 * self.loc * self.mu + self.mu**2 * (1 + self.cv**2)
 
+    def _z_range(self):
+        r"""Per law, :math:`(z_{lo}, z_{hi})` (in units of the scale θ) outside which the incomplete
+        gamma functions are 0 or 1 in double precision: :math:`P(k, z_{lo}) \le 10^{-20}` and
+        :math:`Q(k+1, z_{hi}) \le 10^{-20}` (so also :math:`Q(k, z_{hi})` and the term
+        :math:`z^k e^{-z}/\Gamma(k+1) = P(k, z) - P(k+1, z)`), checked; where the inverses do not
+        check out, the whole range (-1, inf).  On a lattice spanning hundreds of service times
+        most points lie outside (issue 13: the incomplete gamma was most of the lattice's time)."""
+        if getattr(self, "_range", None) is None:
+            eps = 1e-20
+            with np.errstate(all="ignore"):
+                lo = special.gammaincinv(self.k, eps)
+                hi = special.gammainccinv(self.k + 1.0, eps)
+                good_lo = np.isfinite(lo) & (special.gammainc(self.k, lo) <= 2 * eps)
+                good_hi = np.isfinite(hi) & (special.gammaincc(self.k + 1.0, hi) <= 2 * eps)
+            self._range = (np.where(good_lo, lo, -1.0), np.where(good_hi, hi, np.inf))
+        return self._range
+
+    def _incomplete(self, z, term=True):
+        """P(k, z) and (if ``term``) z^k e^{-z} / Gamma(k+1), evaluated only inside the z range."""
+        lo, hi = self._z_range()
+        act = (z > lo) & (z < hi)
+        P = np.where(z >= hi, 1.0, 0.0)
+        t = np.zeros(z.shape) if term else None
+        if act.any():
+            za, ka = z[act], np.broadcast_to(self.k, z.shape)[act]
+            P[act] = special.gammainc(ka, za)
+            if term:
+                with np.errstate(divide="ignore"):
+                    t[act] = np.exp(special.xlogy(ka, za) - za - special.gammaln(ka + 1))
+        return P, t
+
     def pmean_cdf(self, x):
         r"""(E[min(S, x)], continuous sub-CDF) with one incomplete-gamma evaluation:
-        :math:`P(k+1, z) = P(k, z) - z^k e^{-z}/\Gamma(k+1)`."""
+        :math:`P(k+1, z) = P(k, z) - z^k e^{-z}/\Gamma(k+1)` (only where it is not 0 or 1 in double
+        precision, :meth:`_z_range`)."""
         y = x - self.loc
         yp = np.maximum(y, 0.0)
-        z = yp / self.theta
-        P = special.gammainc(self.k, z)
-        with np.errstate(divide="ignore"):
-            term = np.exp(special.xlogy(self.k, z) - z - special.gammaln(self.k + 1))
+        z = np.broadcast_to(yp / self.theta, np.broadcast_shapes(np.shape(yp), np.shape(self.k)))
+        P, term = self._incomplete(z)
         g = self.mu * np.maximum(P - term, 0.0) + yp * (1.0 - P)
         g = np.where(self.det, np.minimum(yp, self.mu), g)
         return self.loc + np.where(y > 0, g, y), np.where(self.det, 0.0, P)
@@ -249,7 +281,8 @@ class _Gamma(_Law):
 
     def cont_cdf(self, x):
         y = np.maximum(x - self.loc, 0.0)
-        return np.where(self.det, 0.0, special.gammainc(self.k, y / self.theta))
+        z = np.broadcast_to(y / self.theta, np.broadcast_shapes(np.shape(y), np.shape(self.k)))
+        return np.where(self.det, 0.0, self._incomplete(z, term=False)[0])
 
     def atoms(self):
         return _sq((self.loc + self.mu)[None]), _sq(np.where(self.det, 1.0, 0.0)[None])
