@@ -66,6 +66,15 @@ UNSEEN = {
     "02-admin-node-load": [
         ("unseen-saturated", {"nodes": 6, "hot_database_share": 0.45, "query_rate_per_s": 70.0, "weak_fraction": 0.9,
                               "refresh_period_s": 300.0, "databases": 6, "query_rates_per_s": [12.0, 200.0]}),
+        # a constant planning time (CV 0: the M/G/1 table's lattice part and M/D/1), odd head
+        # rounding (37 nodes at 13.5 %), a refresh base other than the default 2 s, and strong
+        # queries past saturation while no weak mode meets the admin ceiling
+        ("unseen-constant-planning", {"nodes": 37, "percentage_of_nodes": 13.5, "minimum_heads": 3, "maximum_heads": 11,
+                                      "refresh_period_s": 47.0, "refresh_base_s": 3.3, "query_rate_per_s": 41.7,
+                                      "weak_fraction": 0.63, "planning_ms": 37.0, "planning_cv": 0.0,
+                                      "control_rate_per_s": 0.9, "control_ms": 130.0, "databases": 7,
+                                      "hot_database_share": 0.55, "sessions": 23, "staleness_tolerance_s": 90.0,
+                                      "admin_ceiling": 0.6, "query_rates_per_s": [7.0, 93.0]}),
     ],
     "03-raft-write-latency": [
         ("unseen", {"rtt_file": "crdb-demo-rtt-2019.csv", "home_region": "us-west1",
@@ -334,3 +343,19 @@ def test_every_notebook_runs_at_least_three_parameter_sets_including_every_scena
         assert len({json.dumps(p, sort_keys=True) for _, p in sets}) >= 3
         scenarios = {r.base_scenario for r in SCENARIOS if r.notebook_name == nb and "sweep" not in r.parameters}
         assert scenarios <= {name.split("@")[0] for name, _ in sets}
+
+
+def test_refresh_cost_uses_the_runs_refresh_base(executed):
+    """The full-metadata load takes the run's fixed refresh time plus bytes / bandwidth: the
+    notebook printed refresh_cost's default 2 s (4.048 s for 100,000 extents) while the run's
+    refresh_base_s was 3.3 s (metadata age 26.8 s = 47/2 + 3.3 in the same run)."""
+    run = executed[("02-admin-node-load", "unseen-constant-planning")]
+    text = [t for _, mime, t in _outputs(run.nb) if mime == "stream" and "full_load_duration_s" in t]
+    assert len(text) == 1
+    lines = text[0].splitlines()
+    head = next(i for i, line in enumerate(lines) if "full_load_duration_s" in line)
+    rows = [line.split() for line in lines[head + 1:] if line.strip()]
+    assert len(rows) == 3
+    for full_bytes, _, duration, _, _ in rows:
+        assert float(duration) == pytest.approx(3.3 + float(full_bytes) / 100e6, abs=5e-4)
+    assert "mean 26.8 s, p99 49.8 s" in "".join(t for _, _, t in _outputs(run.nb))
