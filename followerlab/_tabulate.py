@@ -359,8 +359,8 @@ def mg1_gamma_response_quantiles(arrival_rate, mean_s, cv, qs=(0.5, 0.99), *, po
             o[idle] = np.where(det, s[idle], stats.gamma.ppf(q, k, scale=s[idle] / k))
     method = np.where(tab, TABULATED, EXACT).astype(object)
     # a constant service outside the table: Erlang's M/D/1 law (Crommelin's method of
-    # followerlab._mdc, numerical error below 1e-12; 2.5 ms per distinct load against the
-    # lattice's 6.7 ms and its ~1e-6 estimate), once per distinct load (T_q = s f(rho))
+    # followerlab._mdc, numerical error below 1e-12; 2.5 ms per distinct load against about
+    # 7 ms and a ~1e-6 estimate for the lattice), once per distinct load (T_q = s f(rho))
     from ._mg1 import CV_DETERMINISTIC
 
     const = np.flatnonzero(~tab & (lam > 0) & (c < CV_DETERMINISTIC))
