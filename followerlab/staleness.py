@@ -635,7 +635,9 @@ class RefreshLag(Result):
         .. math:: E[(L - w)^+] = E[L] - w + \frac{E[H_A(w - d_0) - H_A(w - d_0 - A)]}{E[A]},
 
         with :math:`H_a(x) = E[((x - d_1 N_a)^+)^2]/2` in closed form (Poisson CDFs) and
-        :math:`A = P` in the closed-form regime.
+        :math:`A = P` in the closed-form regime.  The difference is taken of terms of size
+        :math:`E[L] + w + w^2/P`: a result within 64 units of rounding of them is reported as 0
+        (a window far beyond the lag's support gave 5.7e-14 s instead of 0).
 
         >>> round(float(refresh_lag(60.0, 2.0).expected_excess_s(32.0)), 6)   # U(2, 62): 30^2/120
         7.5
@@ -656,7 +658,12 @@ class RefreshLag(Result):
             out = np.array(out, dtype=float)
             out[chain] = mean[chain] - w[chain] + self._chain_sum(
                 _partial_positive_square, w[chain] - d0[chain], d1[chain], m[chain], r) / mean_a
-        out = np.where(unb, np.inf, np.maximum(out, 0.0))
+        # the formula subtracts terms of size E[L] + w + w^2 / P (H grows like a^2 / 2): a result
+        # within its rounding error of 0 (5.7e-14 s for w = 420 s, P = 37 s, far beyond the lag's
+        # support) is 0, not a tiny positive excess
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            noise = 64 * np.finfo(float).eps * (np.abs(mean) + w + P + w * w / P)
+        out = np.where(unb, np.inf, np.where(out <= noise, 0.0, out))
         return out[()]
 
     def sample(self, size, seed=None) -> np.ndarray:

@@ -245,3 +245,15 @@ def test_expected_excess_matches_integral_of_survival(P, d0, d1, m):
         num = np.trapezoid(sf[sel], grid[sel]) + (grid[sel][0] - w) * sf[sel][0]
         assert float(r.expected_excess_s(w)) == pytest.approx(num, abs=2e-3 * float(r.mean_s) / 100 + 1e-6)
     assert float(r.expected_excess_s(0.0)) == pytest.approx(float(r.mean_s))
+
+
+def test_expected_excess_beyond_the_support_is_zero_not_rounding_noise():
+    """Notebook 01's union row showed a mean hole of 5.684e-14 s for a 7-minute window over a lag
+    that never exceeds a minute: the formula's cancellation.  Beyond the support it is 0; inside,
+    it is the integral of the survival function."""
+    lag = refresh_lag(37.0, 4.4, 0.03, 2.7)
+    assert lag.expected_excess_s(420.0) == 0.0 and lag.expected_excess_s(1e6) == 0.0
+    for w in (0.0, 20.0, 40.0, 45.0):
+        t = np.linspace(w, 80.0, 200_001)        # sf is piecewise linear (kinks every 0.03 s)
+        want = np.trapezoid(lag.sf(t), t)
+        assert abs(float(lag.expected_excess_s(w)) - want) < 1e-6, w
