@@ -373,6 +373,21 @@ def test_advisor_moves_to_fewest_heads_that_fit():
 def test_advisor_reports_none_when_tolerance_too_tight():
     a = c.advise(40.0, staleness_tolerance_s=30.0, admin_utilization_ceiling=0.7, planning_s=0.05)
     assert a.mode == "none" and not a.to_frame()["feasible"].any()
+    # the reason names the limit every candidate misses, with the run's numbers: p99 staleness of
+    # a 120 s refresh (+ 2 s base) is 0.99 * 120 + 2 = 121 s
+    assert a.reason.endswith("strong leaves the admin node 2.00 busy (ceiling 0.7); "
+                             "weak queries' p99 staleness is 121 s (tolerance 30 s)"), a.reason
+
+
+def test_advisor_says_when_the_weak_share_cannot_relieve_the_admin_node():
+    # 63 % weak at 41.7 queries/s of 37 ms plus 0.9 control commands/s of 130 ms: the admin node
+    # keeps 0.37 * 41.7 * 0.037 + 0.9 * 0.13 = 0.688 > 0.6 in every weak mode
+    a = c.advise(41.7, 90.0, 0.6, nodes=37, weak_fraction=0.63, planning_s=0.037, planning_cv=0.0,
+                 control_rate_per_s=0.9, control_s=0.13, refresh_period_s=47.0, base_duration_s=3.3,
+                 head_counts=[2, 3, 4, 6])
+    assert a.mode == "none"
+    assert a.reason.endswith("strong leaves the admin node 1.66 busy (ceiling 0.6); "
+                             "with 63 % of the queries weak it is still 0.69"), a.reason
 
 
 # ---------------------------------------------------------------- properties (hypothesis)

@@ -159,7 +159,8 @@ def advise(
     feas = table[table.feasible]
     if feas.empty:
         pick_mode, pick_heads = "none", 0
-        reason = "no candidate meets both the staleness tolerance and the utilization ceiling"
+        reason = "no candidate meets both the staleness tolerance and the utilization ceiling: " + _why_none(
+            table, w, tol, ceiling, p99)
     elif bool(feas.iloc[0]["mode"] == "strong"):
         pick_mode, pick_heads, reason = "strong", 0, "the admin node stays under the ceiling: no staleness needed"
     else:
@@ -170,3 +171,19 @@ def advise(
                   f"fewest heads keeping every planning node <= {ceiling:g} with p99 staleness {p99:.0f} s")
     table["recommended"] = (table["mode"] == pick_mode) & (table["heads"] == pick_heads)
     return Advice(table=table, mode=pick_mode, heads=pick_heads, reason=reason)
+
+
+def _why_none(table, weak_fraction, tol, ceiling, p99) -> str:
+    """Which limits every candidate misses (the advisor found none feasible)."""
+    weak = table[table["mode"] != "strong"]
+    why = [f"strong leaves the admin node {table.admin_utilization.iloc[0]:.2f} busy (ceiling {ceiling:g})"]
+    if weak.empty:
+        return why[0] + " and no weak mode can be evaluated"
+    if (weak.admin_utilization > ceiling).all():
+        why.append(f"with {100 * weak_fraction:.3g} % of the queries weak it is still {weak.admin_utilization.min():.2f}")
+    if p99 > tol:
+        why.append(f"weak queries' p99 staleness is {p99:.0f} s (tolerance {tol:g} s)")
+    if (weak.hottest_head_utilization > ceiling).all():
+        why.append(f"the hottest head is at least {weak.hottest_head_utilization.min():.2f} busy "
+                   f"with up to {int(weak.heads.max())} heads")
+    return "; ".join(why)
