@@ -251,7 +251,9 @@ class _Gamma(_Law):
         return self._range
 
     def _incomplete(self, z, term=True):
-        """P(k, z) and (if ``term``) z^k e^{-z} / Gamma(k+1), evaluated only inside the z range."""
+        """P(k, z) and (if ``term``) z^k e^{-z} / Gamma(k+1), evaluated only inside the z range
+        (``z`` broadcast against the law's parameters)."""
+        z = np.broadcast_to(z, np.broadcast_shapes(np.shape(z), np.shape(self.k)))
         lo, hi = self._z_range()
         act = (z > lo) & (z < hi)
         P = np.where(z >= hi, 1.0, 0.0)
@@ -270,8 +272,7 @@ class _Gamma(_Law):
         precision, :meth:`_z_range`)."""
         y = x - self.loc
         yp = np.maximum(y, 0.0)
-        z = np.broadcast_to(yp / self.theta, np.broadcast_shapes(np.shape(yp), np.shape(self.k)))
-        P, term = self._incomplete(z)
+        P, term = self._incomplete(yp / self.theta)
         g = self.mu * np.maximum(P - term, 0.0) + yp * (1.0 - P)
         g = np.where(self.det, np.minimum(yp, self.mu), g)
         return self.loc + np.where(y > 0, g, y), np.where(self.det, 0.0, P)
@@ -281,8 +282,7 @@ class _Gamma(_Law):
 
     def cont_cdf(self, x):
         y = np.maximum(x - self.loc, 0.0)
-        z = np.broadcast_to(y / self.theta, np.broadcast_shapes(np.shape(y), np.shape(self.k)))
-        return np.where(self.det, 0.0, self._incomplete(z, term=False)[0])
+        return np.where(self.det, 0.0, self._incomplete(y / self.theta, term=False)[0])
 
     def atoms(self):
         return _sq((self.loc + self.mu)[None]), _sq(np.where(self.det, 1.0, 0.0)[None])

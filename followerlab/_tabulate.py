@@ -326,6 +326,8 @@ def mg1_gamma_response_quantiles(arrival_rate, mean_s, cv, qs=(0.5, 0.99), *, po
         (``TALBOT_MAX_REL_ERROR``), the lattice's estimate (change from half the points), or 0
         (an idle queue: a gamma quantile in closed form; a constant service: M/D/1's exact law).
     """
+    from ._mg1 import CV_DETERMINISTIC
+
     lam, s, c = np.broadcast_arrays(*(np.asarray(a, float) for a in (arrival_rate, mean_s, cv)))
     shape = lam.shape
     lam, s, c = lam.ravel(), s.ravel(), c.ravel()
@@ -351,8 +353,6 @@ def mg1_gamma_response_quantiles(arrival_rate, mean_s, cv, qs=(0.5, 0.99), *, po
     if idle.size:
         from scipy import stats
 
-        from ._mg1 import CV_DETERMINISTIC
-
         det = c[idle] < CV_DETERMINISTIC
         k = 1.0 / np.where(det, 1.0, c[idle]) ** 2
         for o, q in zip(out, qs):
@@ -361,8 +361,6 @@ def mg1_gamma_response_quantiles(arrival_rate, mean_s, cv, qs=(0.5, 0.99), *, po
     # a constant service outside the table: Erlang's M/D/1 law (Crommelin's method of
     # followerlab._mdc, numerical error below 1e-12; 2.5 ms per distinct load against about
     # 7 ms and a ~1e-6 estimate for the lattice), once per distinct load (T_q = s f(rho))
-    from ._mg1 import CV_DETERMINISTIC
-
     const = np.flatnonzero(~tab & (lam > 0) & (c < CV_DETERMINISTIC))
     if const.size:
         from .queueing import md1
