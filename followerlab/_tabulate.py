@@ -31,18 +31,19 @@ When the table is loaded, a cell is *trusted* if the spline's error at its centr
 nodes that a centre can miss: with / 3 a dense M/D/1 check found 5.8e-6 at ρ = 0.46 while the
 random points said 2.75e-6; with / 10, 8.1e-7) and the values it is judged by (its four nodes
 and its centre) are accurate to a tenth of the tolerance; the neighbours of a cell whose centre
-misses are dropped too (a kink of the law spoils the spline next to it).  The worst error over the random points that fall in trusted
-cells (and whose own value is that accurate) is ``max_rel_error``, what
-:func:`mg1_gamma_response_quantiles` reports.  The shipped table trusts every cell from CV 0.4
+misses are dropped too (a kink of the law spoils the spline next to it).  The worst error over
+the random points that fall in trusted cells (and whose own value is that accurate) is
+``max_rel_error``, what :func:`mg1_gamma_response_quantiles` reports.  The shipped table trusts every cell from CV 0.4
 up; below it 86.6 % of the cells — 42.8 % for CV below 0.05, 67.3 % for 0.05-0.1, 92.4 % for
 0.1-0.2, 99.6 % for 0.2-0.4: the untrusted ones lie on the M/D/1-like kinks of a nearly constant
 service (and 28 cells where the lattice itself is not accurate enough, near saturation).
 ``max_rel_error`` is 1.9e-6 (p50) and 7.2e-7 (p99).  Measured afresh (600 random configurations
 with CV below 0.4, half crowded toward saturation, against the lattice at 2**18 points; 2000
-loads at CV 0 against Erlang's M/D/1 law): worst 4.2e-7 and 8.1e-7.  ``tests/test_tabulate.py`` and
-``benchmarks/accuracy_tabulate.py`` re-measure it on fresh random points across the domain, near
-saturation included, against the inversion (with more nodes), against the Beneš lattice (2**18
-points below CV 0.4; where it is accurate above), and against M/M/1 and Erlang's M/D/1 law.
+loads at CV 0 against Erlang's M/D/1 law): worst 4.2e-7 and 8.1e-7.
+``tests/test_tabulate.py`` and ``benchmarks/accuracy_tabulate.py`` re-measure it on fresh random
+points across the domain, near saturation included, against the inversion (with more nodes),
+against the Beneš lattice (2**18 points below CV 0.4; where it is accurate above), and against
+M/M/1 and Erlang's M/D/1 law.
 :data:`MG1_TABLE_TOL` is 1e-5.
 
 **Outside the table** (ρ > 0.995, CV > 5, another q, or an untrusted cell) the exact law is
@@ -52,8 +53,8 @@ CV ≥ 0.4 (about 0.1 ms per configuration, error ≤ ``TALBOT_MAX_REL_ERROR`` =
 ``"exact"``, a few ms; below CV 0.4 the law approaches M/D/1's kinks, where the inversion fails
 and the table cannot follow everywhere) — a constant service (CV below ``CV_DETERMINISTIC``)
 by Erlang's M/D/1 law itself (:func:`followerlab.queueing.md1`, numerical error below 1e-12,
-about 2.5 ms per distinct load), once per distinct load.  The lattice gets more points near saturation
-(:func:`lattice_points`) and reports an error *estimate*: the relative change of the quantile
+about 2.5 ms per distinct load), once per distinct load.  The lattice gets more points near
+saturation (:func:`lattice_points`) and reports an error *estimate*: the relative change of the quantile
 when the points are halved (it covered the error against a 4x finer lattice on every
 configuration tested; up to 2e-2 for a nearly constant class mixed with a CV-3 class, where the
 lattice converges slowly).  Two-class mixtures are never tabulated (five dimensionless
@@ -221,7 +222,8 @@ def _mg1_table():
     err = [np.abs(np.expm1(sp(sc.ravel(), cc.ravel()).reshape(sc.shape) - d["centre_f"][k]))
            for k, sp in enumerate(splines)]
     exact = d["f_err"] <= MG1_TABLE_TOL / 10
-    exact = exact[1:, 1:] & exact[:-1, 1:] & exact[1:, :-1] & exact[:-1, :-1] & (d["centre_err"] <= MG1_TABLE_TOL / 10)
+    exact = (exact[1:, 1:] & exact[:-1, 1:] & exact[1:, :-1] & exact[:-1, :-1]
+             & (d["centre_err"] <= MG1_TABLE_TOL / 10))
     # below CV 0.4 (the lattice part) the law has kinks between the nodes that a centre can
     # miss: there a cell's centre must meet a tenth of the tolerance, not a third
     kinked = 0.5 * (cv[1:] + cv[:-1]) < TALBOT_MIN_CV

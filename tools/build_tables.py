@@ -18,10 +18,11 @@ low-load quantiles of a skewed service move fast) and in cv from 0 to 5: from TA
 up, step 0.025, the Talbot inversion of the Pollaczek-Khinchine transform (followerlab._talbot;
 error about 1e-9, where the Beneš lattice of followerlab._mg1 converges slowly at high cv); below
 it, step 0.0125, the Beneš lattice (the inversion fails on the nearly deterministic laws there)
-at 2**14 points or more near saturation (followerlab._tabulate.lattice_points), whose error
-estimate (change from half the points) is printed and must stay below a hundredth of the
-table's tolerance.  Cells at the M/D/1-like kinks of small cv miss the tolerance and are not
-trusted (the library then solves those configurations exactly).  The law is checked against
+at LATTICE_POINTS (2**15; LATTICE_POINTS_HIGH = 2**17 above rho 0.98), with its error estimate
+(change from half the points) stored beside every value: a cell whose nodes or centre are not
+accurate to a tenth of the table's tolerance is not trusted, and the count of such nodes is
+printed.  Cells at the M/D/1-like kinks of small cv miss the tolerance and are not trusted
+either (the library then solves those configurations exactly).  The law is checked against
 M/M/1 (cv = 1: f_q = -ln(1 - q)) and the result printed.
 
 Raft write load (M/D^(b,b)/1 leader of raft.write_load, S = 1): ln((S + U_q)/S), q = 0.5, 0.99,

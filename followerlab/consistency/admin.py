@@ -143,8 +143,8 @@ def admin_node_load(
       :func:`followerlab._mg1.mg1_gamma_mixture` is used, with more points near saturation,
       and ``admin_max_rel_error`` carries its error estimate (the change from half the points:
       about 1e-6 to 1e-4 typically, up to 2e-2 for a nearly constant class mixed with a CV-3
-      class).  ``admin_method`` says which, per
-      configuration; each distinct configuration is solved once.  When the service is
+      class).  ``admin_method`` says which, per configuration; each distinct configuration is
+      solved once.  When the service is
       exponential (every class present has CV 1 and the same mean) the queue is M/M/1 and the
       closed form of :func:`followerlab.queueing.ggc` is used.  ``admin_quantiles_exact`` is True.
       (Before issue 13 the one-core law came from the lattice at a fixed 2**12 points for every

@@ -180,7 +180,8 @@ def _why_none(table, weak_fraction, tol, ceiling, p99) -> str:
     if weak.empty:
         return why[0] + " and no weak mode can be evaluated"
     if (weak.admin_utilization > ceiling).all():
-        why.append(f"with {100 * weak_fraction:.3g} % of the queries weak it is still {weak.admin_utilization.min():.2f}")
+        why.append(f"with {100 * weak_fraction:.3g} % of the queries weak "
+                   f"it is still {weak.admin_utilization.min():.2f}")
     if p99 > tol:
         why.append(f"weak queries' p99 staleness is {p99:.0f} s (tolerance {tol:g} s)")
     if (weak.hottest_head_utilization > ceiling).all():
