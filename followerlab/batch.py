@@ -348,6 +348,19 @@ def _remove_kernel_files(km) -> None:
             pass
 
 
+def _release_kernel(km) -> None:
+    """The end of a kernel of :func:`_ipc_kernel_manager_class`: killed if its process still
+    runs, its socket and connection files removed, its ``kernel.log`` closed (also when the
+    kernel died or was killed)."""
+    if getattr(km, "provisioner", None) is not None and km.provisioner.process is not None \
+            and km.provisioner.process.poll() is None:
+        _kill_kernel(km)
+    _remove_kernel_files(km)
+    log = getattr(km, "_followerlab_log", None)
+    if log is not None:
+        log.close()
+
+
 def _kill_kernels(*, remove_files: bool = False) -> None:
     """Kill every live kernel of this process (signal-handler safe: no locks, no allocation of note)."""
     for km in list(_LIVE_KERNELS):
@@ -580,13 +593,7 @@ def run_one(task: dict) -> dict:
         raise
     finally:
         for km in _LIVE_KERNELS:  # also when the kernel died or was killed: no sockets left in /tmp
-            if getattr(km, "provisioner", None) is not None and km.provisioner.process is not None \
-                    and km.provisioner.process.poll() is None:
-                _kill_kernel(km)
-            _remove_kernel_files(km)
-            log = getattr(km, "_followerlab_log", None)
-            if log is not None:
-                log.close()
+            _release_kernel(km)
         del _LIVE_KERNELS[:]
         del _CURRENT_STAGING[:]
 

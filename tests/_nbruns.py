@@ -58,7 +58,7 @@ def _key(notebook: str, params: dict) -> str:
 def _execute(notebook: str, key: str) -> Executed:
     import papermill as pm
 
-    from followerlab.batch import _LIVE_KERNELS, _ipc_kernel_manager_class, with_kernel_retries
+    from followerlab.batch import _LIVE_KERNELS, _ipc_kernel_manager_class, _release_kernel, with_kernel_retries
 
     params = json.loads(key)
     folder = Path(tempfile.mkdtemp(dir=_TMP))
@@ -77,10 +77,10 @@ def _execute(notebook: str, key: str) -> Executed:
     except RuntimeError as exc:  # the kernel died: say what it printed
         stderr = log.read_text(errors="replace")[-4000:] if log.exists() else "(no kernel.log)"
         raise RuntimeError(f"{notebook} {key}: {exc}\nkernel stderr:\n{stderr}") from exc
-    finally:  # this run's kernel managers: close their kernel.log, forget them
+    finally:  # this run's kernels (the other thread's are left alone): released as the batch does
         for km in [km for km in _LIVE_KERNELS if getattr(km, "_followerlab_log", None)
                    and km._followerlab_log.name == str(log)]:
-            km._followerlab_log.close()
+            _release_kernel(km)
             _LIVE_KERNELS.remove(km)
     doc = json.loads((folder / "out" / "results.json").read_text())
     return Executed(notebook, nbformat.read(out_nb, as_version=4), doc["parameters"],
