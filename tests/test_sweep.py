@@ -326,3 +326,28 @@ def test_mm1_response_quantile_fast_path_is_the_closed_form_and_the_solver():
     it = _solve_response(np.ravel(c3.p_wait), np.ravel(c3._theta()), np.ones(1), np.ones(1), np.array([0.99]))
     assert float(c3.response_quantile(0.99)) == pytest.approx(float(it[0]), rel=1e-12)
     assert float(c3.response_quantile(0.99)) != pytest.approx(-np.log(0.01) / (3 - 2.4), rel=1e-3)
+
+
+def test_the_density_figure_counts_saturated_configurations_as_the_summary_does(tmp_path):
+    """The figure's legend said '2,368 saturated (not drawn)' for the shipped weak-heads sweep while
+    its summary counted 6,689, and drew configurations whose admin node was 20x over capacity:
+    it called only non-finite values saturated.  It now uses the sweep's own rule."""
+    from followerlab.plots import sweep_density
+
+    base = _defaults(NB02)
+    spec = {"samples": 400, "method": "lhs", "seed": 5, "axes": {
+        "query_rate_per_s": {"range": [1, 400], "log": True}, "weak_fraction": {"range": [0, 1]},
+        "nodes": {"range": [2, 40]}, "routing_mode": list(consistency.ROUTING_MODES)}}
+    swept = sweep.run_sweep(spec, NB02, base, tmp_path)
+    objectives = swept.summary["objectives"]
+    x, y = objectives[:2]
+    sat = sweep.saturated(swept.table, objectives)
+    finite_sat = sat & np.isfinite(swept.table[x].to_numpy(float)) & np.isfinite(swept.table[y].to_numpy(float))
+    assert swept.summary["saturated"] == sat.sum() and finite_sat.any()     # saturated yet drawable
+    fig = sweep_density(swept.table, x, y, objectives=objectives)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert f"{int(sat.sum()):,} saturated (not drawn)" in labels
+    drawn = int(fig.axes[0].collections[0].get_array().sum())              # hexbin counts
+    assert drawn == int((~sat & np.isfinite(swept.table[x].to_numpy(float))
+                         & np.isfinite(swept.table[y].to_numpy(float))).sum())
+    assert swept.table.loc[~sat, "admin_utilization"].max() < 1.0

@@ -9,13 +9,16 @@ from ._style import PALETTE, finish, new_axes
 __all__ = ["sweep_density"]
 
 
-def sweep_density(table, x: str, y: str, *, front: str = "on_front", title: str = "", ax=None, gridsize: int = 60):
+def sweep_density(table, x: str, y: str, *, front: str = "on_front", objectives=None, title: str = "", ax=None,
+                  gridsize: int = 60):
     """Hexbin density of every configuration's (x, y) with the Pareto front drawn on top.
 
     Each hexagon's colour is the number of configurations in it (log scale), so 10^6 points
     stay readable; the front (rows where ``table[front]`` is true) is drawn as points on top.
-    An axis whose values span more than two decades is logarithmic.  Configurations with a non-finite x or y (saturated) are counted in
-    the legend, not drawn.  Axis labels come from :mod:`followerlab.metrics` (with units).
+    An axis whose values span more than two decades is logarithmic.  Saturated configurations
+    (the rule of :func:`followerlab.sweep.saturated`, which the sweep's summary counts) and
+    those without a finite x or y are counted in the legend, not drawn.  Axis labels come from
+    :mod:`followerlab.metrics` (with units).
 
     Parameters
     ----------
@@ -25,6 +28,9 @@ def sweep_density(table, x: str, y: str, *, front: str = "on_front", title: str 
         Metric columns.
     front : str
         Boolean column marking the front.
+    objectives : sequence of str, optional
+        The sweep's objectives, whose infinite values (in their bad direction) make a row
+        saturated, as in the sweep's summary; default: ``x`` and ``y`` where registered.
 
     Returns
     -------
@@ -41,8 +47,14 @@ def sweep_density(table, x: str, y: str, *, front: str = "on_front", title: str 
     """
     from .. import metrics
 
+    from ..sweep import saturated
+
     xv, yv = table[x].to_numpy(dtype=float), table[y].to_numpy(dtype=float)
-    ok = np.isfinite(xv) & np.isfinite(yv)
+    if objectives is None:
+        objectives = [c for c in (x, y) if metrics.is_registered(c)]
+    sat = saturated(table, objectives)
+    finite = np.isfinite(xv) & np.isfinite(yv)
+    ok = finite & ~sat
     fig, ax = new_axes(title or f"{len(table):,} configurations", metrics.axis_label(x) if metrics.is_registered(x) else x,
                        metrics.axis_label(y) if metrics.is_registered(y) else y, ax=ax)
     scales = {}
@@ -57,6 +69,8 @@ def sweep_density(table, x: str, y: str, *, front: str = "on_front", title: str 
         order = np.argsort(xv[on], kind="stable")
         ax.plot(xv[on][order], yv[on][order], "o", ms=3, color=PALETTE[1],
                 label=f"Pareto front ({int(on.sum()):,}; all objectives)")
-    if (~ok).any():
-        ax.plot([], [], " ", label=f"{int((~ok).sum()):,} saturated (not drawn)")
+    if sat.any():
+        ax.plot([], [], " ", label=f"{int(sat.sum()):,} saturated (not drawn)")
+    if (~finite & ~sat).any():
+        ax.plot([], [], " ", label=f"{int((~finite & ~sat).sum()):,} without a finite value (not drawn)")
     return finish(ax)
