@@ -270,15 +270,78 @@ def test_write_load_table_agrees_with_the_exact_numerics():
 
 def test_write_load_table_batch_one_matches_erlangs_md1_mean_wait():
     # independent of the table's source: M/D/1 Pollaczek-Khinchine mean wait rho S / (2 (1 - rho))
-    # (M/D/1 quantiles have kinks wherever they cross a multiple of S: few cells are trusted
-    # for b = 1, mostly at light and heavy load)
+    # (the mean wait has no kinks; every interval of the shipped table is trusted; rho = 0.995
+    # itself can round past the table's edge and is then solved exactly)
     rho = np.linspace(0.001, 0.995, 400)
     s = 1.0 + 2 * 0.1 + 0.05
     w = raft.write_load(rho / s * 1000.0, 3, 0.0, batch=1, method="tabulated")
     tab = w.method == "exact: tabulated"
     truth = rho * s / (2 * (1 - rho))
-    assert tab.sum() >= 20
+    assert tab[:-1].all()
     assert np.all(np.abs(w.queue_wait_ms - truth)[tab] <= w.max_rel_error[tab] * (s + truth[tab]) * 1.5 + 1e-12)
+
+
+def test_piecewise_cubic_reproduces_a_piecewise_cubic_with_a_kink():
+    """Cubic on each side of a kink: the not-a-knot spline of each side reproduces it exactly,
+    the slope breaks at the kink, and the search-free cell lookup agrees with searchsorted."""
+    grid = np.linspace(-3.0, 2.0, 41)
+    kinks = np.array([-1.234567, 0.5 + 1e-9])                   # the second next to a grid node
+
+    def f(x, c):
+        return np.where(x < c, x**3 - x, (x - c) ** 2 * 3.0 + c**3 - c)
+
+    rows = []
+    for c in kinks:
+        keep = np.abs(grid - c) > 0.3 * (grid[1] - grid[0])
+        keep[[0, -1]] = True
+        X = np.sort(np.concatenate([grid[keep], [c]]))
+        rows.append((X, f(X, c), X == c))
+    width = max(r[0].size for r in rows)
+    knots, values = np.full((2, width), np.nan), np.full((2, width), np.nan)
+    kink = np.zeros((2, width), bool)
+    for r, (X, Y, K) in enumerate(rows):
+        knots[r, :X.size], values[r, :X.size], kink[r, :X.size] = X, Y, K
+    sp = _tabulate._PiecewiseCubic(knots, values, kink, grid)
+    rng = np.random.default_rng(3)
+    row = rng.integers(0, 2, 20000)
+    x = np.concatenate([rng.uniform(-3, 2, 19000), kinks[row[19000:]] + rng.normal(0, 1e-6, 1000)])
+    np.testing.assert_allclose(sp(row, x), f(x, kinks[row]), rtol=0, atol=1e-11)
+    assert np.array_equal(sp.cell(row, x), sp._search(row, x))
+    c, h = kinks[0], 1e-6
+    left, right = (sp(np.zeros(2, int), np.array([c - h, c])) @ [-1, 1]) / h, (sp(np.zeros(2, int), np.array([c, c + h])) @ [-1, 1]) / h
+    assert left == pytest.approx(3 * c**2 - 1, rel=1e-4) and abs(right) < 1e-4
+
+
+def test_write_load_table_is_trusted_and_accurate_at_the_kinks():
+    """Points next to every kink the table breaks its splines at (b <= 4: the p50 / p99 of
+    small batches crossing a multiple of S) are tabulated and agree with the exact numerics; the
+    kink itself is where the exact quantile crosses (k + 1) S (an independent check of the
+    builder's bisection).  The old table (one smooth spline per b) left these cells untrusted."""
+    from followerlab._data import data_path
+
+    t = _tabulate._write_table()
+    assert t["trusted_share"] == 1.0 and all(o.sum() == o.size - t["b_max"] for o in t["ok"])
+    with np.load(data_path("tables", "write_load.npz")) as z:
+        knots, kink, values = z["knots"], z["kink"], z["values"]
+    s = 1.0                                                     # service time (ms): 1 voter, no per-proposal cost
+    for qi, name in ((0, "p50_ms"), (1, "p99_ms")):
+        b_idx, j = np.nonzero(kink[qi])
+        assert b_idx.size > 0
+        xk, k = knots[qi, b_idx, j], np.expm1(values[qi, b_idx, j])
+        np.testing.assert_allclose(k, np.round(k), atol=1e-12)
+        b = np.repeat(b_idx + 1, 5)
+        x = np.repeat(xk, 5) + np.tile([-0.02, -1e-4, 0.0, 1e-4, 0.02], xk.size)
+        rho = 1 / (1 + np.exp(-x))
+        lam = rho * b / s * 1000.0
+        fast = raft.write_load(lam, 1, 0.0, batch=b, per_append_ms=1.0, per_follower_ms=0.0, per_proposal_ms=0.0,
+                               method="tabulated")
+        exact = raft.write_load(lam, 1, 0.0, batch=b, per_append_ms=1.0, per_follower_ms=0.0, per_proposal_ms=0.0)
+        assert (fast.method == "exact: tabulated").all()
+        f, e = getattr(fast, name), getattr(exact, name)
+        assert np.all(np.abs(f / e - 1) <= fast.max_rel_error), name
+        # at the kink the exact quantile is S + k S (bisection in logit to ~1e-12)
+        at = np.arange(2, x.size, 5)
+        np.testing.assert_allclose(e[at], s * (1 + np.round(k)), rtol=1e-6)
 
 
 @pytest.mark.parametrize("seed", range(6))
