@@ -564,12 +564,12 @@ def write_numerics(exact, rate_per_s, batch, service_ms, qs=(0.5, 0.99)):
     **Kinks.**  U's distribution function has a kink at every multiple of S (and an atom at 0),
     so :math:`U_q(\rho)` has one wherever it crosses a multiple of S; one smooth spline across it
     missed by up to 2.5e-3 at the centres of the cells around it (140 of 49,152 cells for the two
-    quantiles).  Where a cell's centre missed ``WRITE_TABLE_TOL`` / 3 the table builder located these crossings (bisection on
-    :math:`P(U \le kS; \rho) = q`; 72 for p50, 3 for p99, all at small batches) and breaks the
-    spline there: the kink is a knot with the exact value :math:`\ln(1 + k)`, the spline on
-    each side is its own.  Before, those cells were not trusted (1.6 % of random points went to
-    the exact method, about 1 ms each: 11.5 s of a 10^6-configuration random sweep); now every
-    interval is.
+    quantiles).  Where a cell's centre missed ``WRITE_TABLE_TOL`` / 3, the table builder located
+    these crossings (bisection on :math:`P(U \le kS; \rho) = q`; 72 for p50, one to three for
+    every batch, and 3 for p99, all at b = 1) and breaks the spline there: the kink is a knot with the exact value
+    :math:`\ln(1 + k)`, the spline on each side is its own.  Before, those cells were not trusted
+    (1.6 % of random points went to the exact method, about 1 ms each: 11.5 s of a
+    10^6-configuration random sweep); now every interval is.
 
     **Error control.**  An interval is trusted when the spline meets ``WRITE_TABLE_TOL`` / 3 at
     its midpoint against the exact value stored there (its neighbours in the row are dropped with

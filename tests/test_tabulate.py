@@ -308,13 +308,15 @@ def test_piecewise_cubic_reproduces_a_piecewise_cubic_with_a_kink():
     np.testing.assert_allclose(sp(row, x), f(x, kinks[row]), rtol=0, atol=1e-11)
     assert np.array_equal(sp.cell(row, x), sp._search(row, x))
     c, h = kinks[0], 1e-6
-    left, right = (sp(np.zeros(2, int), np.array([c - h, c])) @ [-1, 1]) / h, (sp(np.zeros(2, int), np.array([c, c + h])) @ [-1, 1]) / h
+    zero = np.zeros(2, int)
+    left = (sp(zero, np.array([c - h, c])) @ [-1, 1]) / h
+    right = (sp(zero, np.array([c, c + h])) @ [-1, 1]) / h
     assert left == pytest.approx(3 * c**2 - 1, rel=1e-4) and abs(right) < 1e-4
 
 
 def test_write_load_table_is_trusted_and_accurate_at_the_kinks():
-    """Points next to every kink the table breaks its splines at (b <= 4: the p50 / p99 of
-    small batches crossing a multiple of S) are tabulated and agree with the exact numerics; the
+    """Points next to every kink the table breaks its splines at (where p50 or p99 crosses a
+    multiple of S: p50 at every batch, p99 at b = 1) are tabulated and agree with the exact numerics; the
     kink itself is where the exact quantile crosses (k + 1) S (an independent check of the
     builder's bisection).  The old table (one smooth spline per b) left these cells untrusted."""
     from followerlab._data import data_path

@@ -6,9 +6,10 @@ Each table stores the exact law at three sets of points, all computed here with 
 exact method and nothing else:
 
 * ``nodes``: the interpolation nodes;
-* ``centre`` (``mids`` in the write table): every cell centre / interval midpoint — at load time :mod:`followerlab._tabulate` trusts a cell only if
-  the spline's error there is below a third of the promised tolerance, and drops the neighbours
-  of a cell that misses it (a kink of the law spoils the spline next to it too);
+* ``centre`` (``mids`` in the write table): every cell centre / interval midpoint — at load
+  time :mod:`followerlab._tabulate` trusts a cell only if the spline's error there is below a
+  third of the promised tolerance, and drops the neighbours of a cell that misses it (a kink of
+  the law spoils the spline next to it too);
 * ``random``: seeded random points over the whole domain — the worst error over trusted cells
   there is the error the library reports (``max_rel_error``).
 
