@@ -390,6 +390,32 @@ def test_advisor_says_when_the_weak_share_cannot_relieve_the_admin_node():
                              "with 63 % of the queries weak it is still 0.69"), a.reason
 
 
+def test_advisor_per_mode_shows_the_nearest_miss_of_every_mode():
+    # nothing feasible (the unseen notebook-02 run): every weak mode leaves the admin node at
+    # 0.688 against a 0.6 ceiling, so each shows its fewest heads that miss only that limit
+    a = c.advise(41.7, 90.0, 0.6, nodes=37, weak_fraction=0.63, planning_s=0.037, planning_cv=0.0,
+                 control_rate_per_s=0.9, control_s=0.13, refresh_period_s=47.0, base_duration_s=3.3,
+                 head_counts=[2, 3, 4, 6])
+    m = a.per_mode().set_index("mode")
+    assert list(m.index) == list(dict.fromkeys(a.to_frame()["mode"]))
+    assert not m["feasible"].any() and (m["limits_missed"] == 1).all()
+    assert m.loc["random", "heads"] == 2
+    assert m.loc["random", "limit_ratio"] == pytest.approx((0.37 * 41.7 * 0.037 + 0.9 * 0.13) / 0.6, rel=1e-9)
+    assert m.loc["strong", "limit_ratio"] == pytest.approx((41.7 * 0.037 + 0.9 * 0.13) / 0.6, rel=1e-9)
+    # a tolerance every weak row misses, where one or two heads would also overload the hottest
+    # head (40 * 0.05 / h > 0.7): the nearest miss is three heads, missing only the tolerance
+    b = c.advise(40.0, staleness_tolerance_s=30.0, admin_utilization_ceiling=0.7, planning_s=0.05,
+                 head_counts=[1, 2, 3, 4])
+    r = b.per_mode().set_index("mode").loc["random"]
+    assert (r["heads"], r["limits_missed"]) == (3, 1)
+    assert r["limit_ratio"] == pytest.approx((0.99 * 120 + 2) / 30, rel=1e-9)
+    # feasible rows: per mode the advisor's own order (fewest heads first), and the pick is there
+    f = c.advise(30.0, staleness_tolerance_s=300.0, admin_utilization_ceiling=0.7, planning_s=0.05)
+    pm = f.per_mode().set_index("mode")
+    assert pm.loc["random", "feasible"] and pm.loc["random", "heads"] == 3 and pm.loc["random", "recommended"]
+    assert (pm["limit_ratio"] <= 1).eq(pm["feasible"]).all()
+
+
 # ---------------------------------------------------------------- properties (hypothesis)
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402

@@ -43,6 +43,28 @@ class Advice(Result):
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
+    def per_mode(self) -> pd.DataFrame:
+        """One row per mode: the row the advisor would pick within that mode if it is feasible
+        (fewest heads, then the coolest hottest head, then the best cache hit ratio), otherwise
+        the nearest miss: the fewest limits missed, then the smallest ``limit_ratio`` (how far
+        the worst limit is exceeded), then the same order; so a reader sees how close every mode
+        came.  Here every weak row misses the staleness tolerance by the same 4.03x, and one or
+        two heads would overload the hottest head too: three heads is the nearest miss.
+
+        >>> a = advise(40.0, staleness_tolerance_s=30.0, admin_utilization_ceiling=0.7, planning_s=0.05)
+        >>> a.mode
+        'none'
+        >>> a.per_mode()[["mode", "heads", "feasible", "limit_ratio"]].round(2).values.tolist()[:2]
+        [['strong', 0, False, 2.86], ['random', 3, False, 4.03]]
+        """
+        t = self.table
+        order = t.assign(_missed=t["limits_missed"], _ratio=np.where(t["feasible"], 0.0, t["limit_ratio"])).sort_values(
+            ["_missed", "_ratio", "heads", "hottest_head_utilization", "cache_hit_ratio"],
+            ascending=[True, True, True, True, False], kind="stable")
+        first = order.groupby("mode", sort=False).head(1).drop(columns=["_missed", "_ratio"])
+        modes = list(dict.fromkeys(t["mode"]))
+        return first.set_index("mode").loc[modes].reset_index()
+
     def _repr_html_(self) -> str:
         return f"<p><b>Advice</b>: {self.mode}, {self.heads} heads — {self.reason}</p>" + self.table.to_html(
             max_rows=40, float_format=lambda v: f"{v:.4g}")
@@ -156,6 +178,13 @@ def advise(
     table = pd.DataFrame(rows)
     table["feasible"] = ((table.admin_utilization <= ceiling) & (table.staleness_p99_s <= tol)
                          & (table.hottest_head_utilization <= ceiling))
+    # how far the tightest limit is exceeded (<= 1: all met); a zero tolerance is met only by 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stale_ratio = np.where(table.staleness_p99_s <= 0, 0.0, table.staleness_p99_s / tol)
+    table["limit_ratio"] = np.maximum.reduce([table.admin_utilization / ceiling,
+                                              table.hottest_head_utilization / ceiling, stale_ratio])
+    table["limits_missed"] = ((table.admin_utilization > ceiling).astype(int) + (table.staleness_p99_s > tol)
+                              + (table.hottest_head_utilization > ceiling))
     feas = table[table.feasible]
     if feas.empty:
         pick_mode, pick_heads = "none", 0
