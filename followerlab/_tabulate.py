@@ -49,9 +49,11 @@ M/M/1 and Erlang's M/D/1 law.
 **Outside the table** (ρ > 0.995, CV > 5, another q, or an untrusted cell) the exact law is
 computed once per distinct configuration: by the Talbot inversion when every service class has
 CV ≥ 0.4 (about 0.1 ms per configuration, error ≤ ``TALBOT_MAX_REL_ERROR`` = 1e-8, method
-``"exact: transform inversion"``), else by the Beneš lattice of :mod:`followerlab._mg1` (method
-``"exact"``, a few ms; below CV 0.4 the law approaches M/D/1's kinks, where the inversion fails
-and the table cannot follow everywhere) — a constant service (CV below ``CV_DETERMINISTIC``)
+``"exact: transform inversion"``), by the Euler inversion (:mod:`followerlab._euler`, about
+0.4 ms, error ≤ ``EULER_MAX_REL_ERROR`` = 3e-7, same method label) when every class has CV ≥
+0.05, else by the Beneš lattice of :mod:`followerlab._mg1` (method ``"exact"``, a few ms; near
+CV 0 the law approaches M/D/1's kinks, where both inversions converge slowly and the table
+cannot follow everywhere) — a constant service (CV below ``CV_DETERMINISTIC``)
 by Erlang's M/D/1 law itself (:func:`followerlab.queueing.md1`, numerical error below 1e-12,
 about 2.5 ms per distinct load), once per distinct load.  The lattice gets more points near
 saturation (:func:`lattice_points`) and reports an error *estimate*: the relative change of the quantile
@@ -78,7 +80,8 @@ References
 ----------
 Benes1957, AbateWhitt1992 and Kleinrock1975 (Pollaczek–Khinchine) in docs/references.rst
 (the lattice), AbateValko2004 and AbateWhitt2006 (the Talbot inversion the table is built
-from); deBoor1978 (bicubic spline interpolation).
+from), AbateWhitt1995 (the Euler inversion outside the table, CV 0.05-0.4); deBoor1978
+(bicubic spline interpolation).
 
 Examples
 --------
@@ -241,24 +244,36 @@ def _exact_mixture(rate, p, mean_a, cv_a, mean_b, cv_b, qs, points):
     """Exact response quantiles (rows: ``qs``), method and error bound of M/G/1 queues with a
     two-class gamma-mixture service (1-D stable configurations), each distinct one solved once.
 
-    Where every class present has CV >= ``TALBOT_MIN_CV`` the transform is inverted
-    (:func:`followerlab._talbot.mg1_gamma_mixture_response_ppf`, about 0.1 ms per configuration,
-    error below ``TALBOT_MAX_REL_ERROR``); elsewhere (a nearly deterministic class) the Beneš
-    lattice of :mod:`followerlab._mg1` (a few ms; :func:`lattice_points` points, more near
-    saturation) with its error estimate (:func:`_lattice_quantiles`)."""
+    Where every class present has CV >= ``TALBOT_MIN_CV`` (0.4) the transform is inverted by the
+    fixed Talbot rule (:func:`followerlab._talbot.mg1_gamma_mixture_response_ppf`, about 0.1 ms
+    per configuration, error below ``TALBOT_MAX_REL_ERROR`` = 1e-8); where every class has CV >=
+    ``EULER_MIN_CV`` (0.05) but one is below 0.4, by the Euler algorithm on the Bromwich line
+    (:func:`followerlab._euler.mg1_gamma_mixture_response_ppf_euler`, about 0.5 ms, error below
+    ``EULER_MAX_REL_ERROR`` = 3e-7); elsewhere (a class with CV below 0.05, a constant one
+    included) the Beneš lattice of :mod:`followerlab._mg1` (a few ms; :func:`lattice_points`
+    points, more near saturation) with its error estimate (:func:`_lattice_quantiles`)."""
+    from ._euler import EULER_MAX_REL_ERROR, EULER_MIN_CV, mg1_gamma_mixture_response_ppf_euler
     from ._talbot import TALBOT_MAX_REL_ERROR, TALBOT_MIN_CV, mg1_gamma_mixture_response_ppf
 
     (lam, pp, sa, ca, sb, cb), inv = unique_rows(*np.broadcast_arrays(rate, p, mean_a, cv_a, mean_b, cv_b))
     qs = np.asarray(qs, float)
     vals = np.empty((qs.size, lam.size))
     err = np.full(lam.size, TALBOT_MAX_REL_ERROR)
-    ok = ((pp <= 0) | (ca >= TALBOT_MIN_CV)) & ((pp >= 1) | (cb >= TALBOT_MIN_CV))
+
+    def all_at_least(cv_min):
+        return ((pp <= 0) | (ca >= cv_min)) & ((pp >= 1) | (cb >= cv_min))
+
+    ok = all_at_least(TALBOT_MIN_CV)
     if ok.any():
         vals[:, ok] = mg1_gamma_mixture_response_ppf(lam[ok], pp[ok], sa[ok], ca[ok], sb[ok], cb[ok], qs=qs)
-    lat = np.flatnonzero(~ok)
+    eu = all_at_least(EULER_MIN_CV) & ~ok
+    if eu.any():
+        vals[:, eu] = mg1_gamma_mixture_response_ppf_euler(lam[eu], pp[eu], sa[eu], ca[eu], sb[eu], cb[eu], qs=qs)
+        err[eu] = EULER_MAX_REL_ERROR
+    lat = np.flatnonzero(~ok & ~eu)
     if lat.size:
         vals[:, lat], err[lat] = _lattice_quantiles(lam[lat], pp[lat], sa[lat], ca[lat], sb[lat], cb[lat], qs, points)
-    method = np.where(ok, INVERTED, EXACT)
+    method = np.where(ok | eu, INVERTED, EXACT)
     return vals[:, inv], method[inv], err[inv]
 
 
@@ -320,13 +335,15 @@ def mg1_gamma_response_quantiles(arrival_rate, mean_s, cv, qs=(0.5, 0.99), *, po
     quantiles : tuple of ndarray
         One array per ``q`` (s), the broadcast shape.
     method : ndarray of str
-        ``"exact: tabulated"`` (table), ``"exact: transform inversion"`` (Talbot, CV >= 0.4
-        outside the table) or ``"exact"`` (the lattice: CV below 0.4 in an untrusted cell or
-        outside the table; Erlang's M/D/1 law for a constant service there; an idle queue).
+        ``"exact: tabulated"`` (table), ``"exact: transform inversion"`` (outside the table:
+        Talbot for CV >= 0.4, Euler for CV 0.05-0.4) or ``"exact"`` (the lattice: CV below
+        0.05 in an untrusted cell or outside the table; Erlang's M/D/1 law for a constant
+        service there; an idle queue).
     max_rel_error : ndarray
         Per element: the table's measured worst relative error, the inversion's bound
-        (``TALBOT_MAX_REL_ERROR``), the lattice's estimate (change from half the points), or 0
-        (an idle queue: a gamma quantile in closed form; a constant service: M/D/1's exact law).
+        (``TALBOT_MAX_REL_ERROR`` or ``EULER_MAX_REL_ERROR``), the lattice's estimate (change
+        from half the points), or 0 (an idle queue: a gamma quantile in closed form; a constant
+        service: M/D/1's exact law).
     """
     from ._mg1 import CV_DETERMINISTIC
 
@@ -385,8 +402,9 @@ def admin_response_quantiles(arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv_b, *,
     Class a (gamma(``mean_a_s``, ``cv_a``)) with probability ``p``, else class b (1-D arrays of
     stable configurations).  Where the service is one gamma law (``p`` 0 or 1, or both classes
     equal) the M/G/1 gamma table is used (:func:`mg1_gamma_response_quantiles`); a true mixture
-    has five dimensionless parameters, too many to tabulate, and is computed with the exact
-    method of :func:`followerlab._mg1.mg1_gamma_mixture` once per *distinct* configuration
+    has five dimensionless parameters, too many to tabulate, and is computed exactly
+    (:func:`_exact_mixture`: a transform inversion, or the lattice for a class with CV below
+    0.05) once per *distinct* configuration
     (:func:`numpy.unique`): a sweep that repeats the admin node's configuration across other
     axes (heads, routing, placements) pays for each distinct one once.
 

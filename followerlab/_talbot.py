@@ -141,7 +141,7 @@ def mg1_gamma_mixture_response_ppf(arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv
     for name, cv, present in (("cv_a", ca, p > 0), ("cv_b", cb, p < 1)):
         low = present & (cv < TALBOT_MIN_CV)
         if low.any():
-            raise ValueError(f"{name}={cv[low][0]!r}: the Talbot inversion serves service CVs of at least "
+            raise ValueError(f"{name}={float(cv[low][0])!r}: the Talbot inversion serves service CVs of at least "
                              f"{TALBOT_MIN_CV} (a nearly deterministic class needs the lattice of followerlab._mg1)")
     # a class with no weight takes the other's law (keeps the arithmetic finite)
     ma, ca = np.where(p > 0, ma, mb), np.where(p > 0, ca, cb)
@@ -150,8 +150,17 @@ def mg1_gamma_mixture_response_ppf(arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv
     rho = lam * mean_s
     if np.any(rho >= 1):
         i = int(np.flatnonzero(rho >= 1)[0])
-        raise ValueError(f"arrival_rate={lam[i]!r} with mean service {mean_s[i]!r} s: rho={rho[i]!r} >= 1, "
+        raise ValueError(f"arrival_rate={float(lam[i])!r} with mean service {float(mean_s[i])!r} s: "
+                         f"rho={float(rho[i])!r} >= 1, "
                          "no stationary response law")
+    return _newton_ppf(lambda t, *a: _cdf_pdf(t, *a, M=nodes), lam, p, ma, ca, mb, cb, rho, qs, iterations)
+
+
+def _newton_ppf(cdf_pdf, lam, p, ma, ca, mb, cb, rho, qs, iterations):
+    r"""Quantiles of T by safeguarded Newton steps in ln t, ``cdf_pdf(t, lam, p, ma, ca, mb, cb)
+    -> (F, f)`` the inversion (shared by the Talbot rule here and the Euler rule of
+    :mod:`followerlab._euler`); bracket :math:`[\min_i S_{i,q},\ E[T]/(1-q)]`."""
+    mean_s = p * ma + (1 - p) * mb
     m2 = p * ma**2 * (1 + ca**2) + (1 - p) * mb**2 * (1 + cb**2)
     mean_t = mean_s + lam * m2 / (2.0 * (1.0 - rho))
     out = []
@@ -166,7 +175,7 @@ def mg1_gamma_mixture_response_ppf(arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv
             if act.size == 0:
                 break
             t = np.exp(u[act])
-            F, f = _cdf_pdf(t, lam[act], p[act], ma[act], ca[act], mb[act], cb[act], M=nodes)
+            F, f = cdf_pdf(t, lam[act], p[act], ma[act], ca[act], mb[act], cb[act])
             below = F < q
             lo[act] = np.where(below, u[act], lo[act])
             hi[act] = np.where(below, hi[act], u[act])

@@ -13,6 +13,7 @@ import pytest
 
 from followerlab import _tabulate, consistency, queueing, raft
 from followerlab._mg1 import mg1_gamma, mg1_gamma_mixture
+from followerlab._euler import EULER_MAX_REL_ERROR, EULER_MIN_CV, mg1_gamma_mixture_response_ppf_euler
 from followerlab._talbot import TALBOT_MAX_REL_ERROR, TALBOT_MIN_CV, TALBOT_NODES, mg1_gamma_mixture_response_ppf
 
 TOL = _tabulate.MG1_TABLE_TOL
@@ -71,11 +72,15 @@ def test_table_agrees_with_the_exact_law_on_random_configurations():
     lat = method == _tabulate.EXACT
     rho = lam * s
     # the table serves its domain (rho <= 0.995, cv 0-5) where its cells are trusted: every cell
-    # from cv TALBOT_MIN_CV up, most below it; the lattice takes the untrusted cells (the M/D/1-like
-    # kinks of a nearly constant service), the inversion rho > 0.995
-    assert np.array_equal(tab | lat, rho <= 0.995) and np.array_equal(inv, rho > 0.995)
-    assert not lat[cv >= TALBOT_MIN_CV].any() and tab[cv < TALBOT_MIN_CV].mean() > 0.6
-    assert np.all(err[tab] <= TOL) and np.all(err[inv] == TALBOT_MAX_REL_ERROR) and np.all(err[lat & (cv > 0)] > 0)
+    # from cv TALBOT_MIN_CV up, most below it.  Outside it the method follows the cv: the Talbot
+    # inversion from TALBOT_MIN_CV up, the Euler inversion from EULER_MIN_CV, the lattice below
+    # (the untrusted cells of a nearly constant service: the M/D/1-like kinks)
+    assert not tab[rho > 0.995].any() and tab[(rho <= 0.995) & (cv >= TALBOT_MIN_CV)].all()
+    assert tab[cv < TALBOT_MIN_CV].mean() > 0.6
+    assert np.array_equal(inv, ~tab & (cv >= EULER_MIN_CV)) and np.array_equal(lat, ~tab & (cv < EULER_MIN_CV))
+    assert (inv & (cv < TALBOT_MIN_CV)).any() and lat.any()
+    assert np.all(err[tab] <= TOL) and np.all(err[inv & (cv >= TALBOT_MIN_CV)] == TALBOT_MAX_REL_ERROR)
+    assert np.all(err[inv & (cv < TALBOT_MIN_CV)] == EULER_MAX_REL_ERROR) and np.all(err[lat & (cv > 0)] > 0)
     ok = tab | inv
     ref, est = _reference(lam[ok], s[ok], cv[ok])
     rel = np.abs(got[:, ok] / ref - 1.0)
@@ -158,9 +163,11 @@ def test_outside_the_table_the_exact_method_is_used():
     np.testing.assert_allclose(np.stack([p50[1:2], p99[1:2]]), _talbot(lam[1:2], 1.0, 1.0, 6.0, 1.0, 6.0), rtol=1e-8)
     # nearly constant near saturation: the lattice converges slowly there, the table does not trust it
     _assert_lattice(np.stack([p50[3:], p99[3:]]), lam[3:] * s, mg1_gamma, (lam[3:], s, cv[3:]), 2**14)
-    # a q the table does not hold: the inversion (cv >= TALBOT_MIN_CV) or the lattice
-    (p90,), method, err = _tabulate.mg1_gamma_response_quantiles([0.5, 0.5], 1.0, [2.0, 0.1], qs=(0.9,))
-    assert method.tolist() == [_tabulate.INVERTED, _tabulate.EXACT] and err[0] == TALBOT_MAX_REL_ERROR and 0 < err[1] < 1e-6
+    # a q the table does not hold: the Talbot inversion (cv >= TALBOT_MIN_CV), the Euler one
+    # (cv >= EULER_MIN_CV) or the lattice
+    (p90,), method, err = _tabulate.mg1_gamma_response_quantiles([0.5, 0.5, 0.5], 1.0, [2.0, 0.1, 0.02], qs=(0.9,))
+    assert method.tolist() == [_tabulate.INVERTED, _tabulate.INVERTED, _tabulate.EXACT]
+    assert err[0] == TALBOT_MAX_REL_ERROR and err[1] == EULER_MAX_REL_ERROR and 0 < err[2] < 1e-6
 
 
 def test_stored_nodes_are_the_exact_law():
@@ -203,20 +210,31 @@ def test_admin_node_load_fast_path_matches_the_exact_mixture():
     tab = st & (r.admin_method == _tabulate.TABULATED)
     inv = st & (r.admin_method == _tabulate.INVERTED)
     ex = st & (r.admin_method == _tabulate.EXACT)
-    assert tab.sum() >= 5 and inv.sum() >= 10 and ex.sum() >= 5 and (tab | inv | ex)[st].all()
+    assert tab.sum() >= 5 and inv.sum() >= 10 and ex.sum() >= 1 and (tab | inv | ex)[st].all()
     assert np.all(pa[tab] == 1.0) and np.all(r.admin_max_rel_error[tab] <= TOL)
     assert (tab & (cq < TALBOT_MIN_CV)).any()           # one nearly constant class: tabulated too
-    assert np.all(r.admin_max_rel_error[inv] == TALBOT_MAX_REL_ERROR) and np.all(r.admin_max_rel_error[ex] > 0)
-    # a class with CV below TALBOT_MIN_CV present: the lattice (for one class only where the
-    # table's cell is not trusted); otherwise table or inversion
-    low = ((pa > 0) & (cq < TALBOT_MIN_CV)) | ((pa < 1) & (cc < TALBOT_MIN_CV))
-    assert np.array_equal(ex, st & low & ~tab) and not (inv & low).any()
+    # a class with CV below EULER_MIN_CV present: the lattice (for one class only where the
+    # table's cell is not trusted); one below TALBOT_MIN_CV: the Euler inversion; otherwise
+    # table or Talbot inversion
+    def present_below(cv_min):
+        return ((pa > 0) & (cq < cv_min)) | ((pa < 1) & (cc < cv_min))
+    low, euler = present_below(EULER_MIN_CV), present_below(TALBOT_MIN_CV) & ~present_below(EULER_MIN_CV)
+    assert np.array_equal(ex, st & low & ~tab) and not (inv & low).any() and (inv & euler).any()
+    err = r.admin_max_rel_error
+    assert np.all(err[inv & euler] == EULER_MAX_REL_ERROR) and np.all(err[inv & ~euler] == TALBOT_MAX_REL_ERROR)
+    assert np.all(err[ex] > 0)
     # tabulated (one gamma law) and inverted (mixtures): within the reported error of the
     # reference inversion (the reference lattice below TALBOT_MIN_CV)
     ref, est = _reference(r.admin_arrival_rate_per_s[tab], sq[tab], cq[tab])
-    assert np.all(np.abs(got[:, tab] / ref - 1) <= r.admin_max_rel_error[tab] * 1.5 + est + 2e-9)
-    ref = _talbot(r.admin_arrival_rate_per_s[inv], pa[inv], sq[inv], cq[inv], sc[inv], cc[inv])
-    assert np.all(np.abs(got[:, inv] / ref - 1) <= r.admin_max_rel_error[inv] * 1.5 + 2e-9)
+    assert np.all(np.abs(got[:, tab] / ref - 1) <= err[tab] * 1.5 + est + 2e-9)
+    t = inv & ~euler
+    ref = _talbot(r.admin_arrival_rate_per_s[t], pa[t], sq[t], cq[t], sc[t], cc[t])
+    assert np.all(np.abs(got[:, t] / ref - 1) <= err[t] * 1.5 + 2e-9)
+    # the Euler inversion against the independent lattice, within the lattice's own estimate
+    e = inv & euler
+    ref, est = _tabulate._lattice_quantiles(r.admin_arrival_rate_per_s[e], pa[e], sq[e], cq[e], sc[e], cc[e],
+                                            QQ.ravel(), 2**16)
+    assert np.all(np.abs(got[:, e] / ref - 1) <= err[e] * 1.5 + est + 2e-9)
     # mixtures with a nearly deterministic class: the lattice, solved once per distinct row
     _assert_lattice(got[:, ex], r.admin_utilization[ex], mg1_gamma_mixture,
                     (r.admin_arrival_rate_per_s[ex], pa[ex], sq[ex], cq[ex], sc[ex], cc[ex]), 2**12)
@@ -373,17 +391,28 @@ def test_lattice_near_saturation_and_its_error_estimate():
     # regression: with a fixed 2**12 points the lattice's p99 was 18 % low for gamma CV 0.37 at
     # rho = 0.995 (a few cells per service time over a range of ~900 service times)
     rho = np.array([0.5, 0.99, 0.995, 0.998])
-    (p50, p99), method, err = _tabulate._exact_mixture(rho, 1.0, 1.0, 0.37, 1.0, 0.37, QQ.ravel(), 2**12)
-    assert (method == _tabulate.EXACT).all()      # the lattice, which the table's cells spare most sweeps
+    one = np.ones(4)
+    lat, err = _tabulate._lattice_quantiles(rho, one, one, 0.37 * one, one, 0.37 * one, QQ.ravel(), 2**12)
     ref = mg1_gamma(rho, 1.0, 0.37, points=2**19).response_ppf(QQ)
-    true = np.abs(np.stack([p50, p99]) / ref - 1).max(axis=0)
+    true = np.abs(lat / ref - 1).max(axis=0)
     assert true.max() < 1e-4, true
     assert np.all(true <= err + 1e-7), (true, err)     # the reported estimate covers the error
-    # a nearly deterministic class mixed with a skewed one: the lattice is slow; the estimate says so
-    q50, q99, method, err = _tabulate.admin_response_quantiles(np.array([5.0]), 0.86, 0.1, 0.06, 0.5, 2.9)
-    finer = mg1_gamma_mixture(5.0, 0.86, 0.1, 0.06, 0.5, 2.9, points=2**15).response_ppf(QQ).ravel()
+    # the library now inverts the transform there (Euler, CV 0.37 < TALBOT_MIN_CV): it agrees
+    (p50, p99), method, e_err = _tabulate._exact_mixture(rho, 1.0, 1.0, 0.37, 1.0, 0.37, QQ.ravel(), 2**12)
+    assert (method == _tabulate.INVERTED).all() and (e_err == EULER_MAX_REL_ERROR).all()
+    assert np.abs(np.stack([p50, p99]) / ref - 1).max() < 2e-6      # the 2**19 lattice's own error
+    # a nearly deterministic class (CV 0.03 < EULER_MIN_CV) mixed with a skewed one: the lattice is
+    # slow; the estimate says so
+    q50, q99, method, err = _tabulate.admin_response_quantiles(np.array([5.0]), 0.86, 0.1, 0.03, 0.5, 2.9)
+    finer = mg1_gamma_mixture(5.0, 0.86, 0.1, 0.03, 0.5, 2.9, points=2**15).response_ppf(QQ).ravel()
     true = np.abs(np.array([q50[0], q99[0]]) / finer - 1).max()
     assert str(method[0]) == _tabulate.EXACT and true <= err[0] and err[0] > 1e-5
+    # with CV 0.06 the Euler inversion serves it, within its bound of the same law with more terms
+    q50, q99, method, err = _tabulate.admin_response_quantiles(np.array([5.0]), 0.86, 0.1, 0.06, 0.5, 2.9)
+    more = np.array(mg1_gamma_mixture_response_ppf_euler(5.0, 0.86, 0.1, 0.06, 0.5, 2.9, terms=300, averaged=40,
+                                                         damping=30.0)).ravel()
+    assert str(method[0]) == _tabulate.INVERTED and err[0] == EULER_MAX_REL_ERROR
+    assert np.abs(np.array([q50[0], q99[0]]) / more - 1).max() <= EULER_MAX_REL_ERROR
 
 
 def test_a_vanishing_cv_is_a_constant_service():

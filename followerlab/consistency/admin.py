@@ -61,9 +61,11 @@ class AdminLoad(Result):
     ``"exact: tabulated"`` (the exact one-core law interpolated from a table,
     :mod:`followerlab._tabulate`; ``max_rel_error`` is the interpolation error measured over
     the table's domain, below 3e-6), ``"exact: transform inversion"`` (the Talbot inversion of
-    :mod:`followerlab._talbot`, error at most 1e-8), ``"exact"`` (the Beneš lattice of
-    :mod:`followerlab._mg1` where a service class has CV below 0.4 and the table does not serve
-    it, Erlang's M/D/1 law for one constant service there; ``max_rel_error`` is its
+    :mod:`followerlab._talbot`, error at most 1e-8, where every class has CV of at least 0.4;
+    the Euler inversion of :mod:`followerlab._euler`, error at most 3e-7, where every class has
+    CV of at least 0.05), ``"exact"`` (the Beneš lattice of :mod:`followerlab._mg1` where a
+    service class has CV below 0.05 and the table does not serve it, Erlang's M/D/1 law for one
+    constant service there; ``max_rel_error`` is its
     error estimate, the change from half the lattice points; or a closed form, error 0) or
     ggc's method with its measured bound.
 
@@ -71,7 +73,7 @@ class AdminLoad(Result):
     ----------
     Leibowitz2023 (what runs on the admin node and on the heads), Kleinrock1975 (M/M/c, Erlang
     C, Pollaczek–Khinchine), Benes1957 and AbateWhitt1992 (the exact M/G/1 waiting-time law on a
-    lattice), Allen1990 (the Allen–Cunneen G/G/c approximation) in docs/references.rst.
+    lattice), AbateValko2004 and AbateWhitt1995 (the Talbot and Euler inversions), Allen1990 (the Allen–Cunneen G/G/c approximation) in docs/references.rst.
     """
 
     query_rate_per_s: np.ndarray
@@ -138,8 +140,11 @@ def admin_node_load(
       cells on the M/D/1-like kinks of a nearly constant service are left to the lattice);
       elsewhere, when every class present has CV ≥ 0.4, the transform is inverted numerically
       (:mod:`followerlab._talbot`, fixed Talbot rule, error ≤ 1e-8 measured against M/M/1 and
-      the rule's own convergence; about 0.1 ms per distinct configuration); with a nearly
-      constant class (CV < 0.4, not served by the table) the Beneš lattice of
+      the rule's own convergence; about 0.1 ms per distinct configuration); when every class
+      has CV ≥ 0.05 but one is below 0.4, by the Euler algorithm on the Bromwich line
+      (:mod:`followerlab._euler`, error ≤ 3e-7 measured against the lattice, the Talbot rule
+      and M/M/1; about 0.4 ms; it was the lattice, a few ms); with a nearly constant class
+      (CV < 0.05, a constant one included, not served by the table) the Beneš lattice of
       :func:`followerlab._mg1.mg1_gamma_mixture` is used, with more points near saturation,
       and ``admin_max_rel_error`` carries its error estimate (the change from half the points:
       about 1e-6 to 1e-4 typically, up to 2e-2 for a nearly constant class mixed with a CV-3
