@@ -62,7 +62,7 @@ import functools
 import numpy as np
 from scipy import special
 
-from ._talbot import _newton_ppf, _one_minus_lst
+from ._talbot import _classes, _newton_ppf, _one_minus_lst
 
 __all__ = ["EULER_MIN_CV", "EULER_MAX_REL_ERROR", "mg1_gamma_mixture_response_ppf_euler"]
 
@@ -117,21 +117,6 @@ def mg1_gamma_mixture_response_ppf_euler(arrival_rate, p, mean_a_s, cv_a, mean_b
     ``q`` (s).  Inputs broadcast; 1-D results.  ``terms``, ``averaged`` and ``damping`` are
     AbateWhitt1995's n, m and A (the defaults are what the library uses and measures).
     """
-    lam, p, ma, ca, mb, cb = (np.asarray(a, float).ravel() for a in np.broadcast_arrays(
-        arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv_b))
-    for name, cv, present in (("cv_a", ca, p > 0), ("cv_b", cb, p < 1)):
-        low = present & (cv < EULER_MIN_CV)
-        if low.any():
-            raise ValueError(f"{name}={float(cv[low][0])!r}: the Euler inversion serves service CVs of at least "
-                             f"{EULER_MIN_CV} (a nearly deterministic class needs the lattice of followerlab._mg1)")
-    ma, ca = np.where(p > 0, ma, mb), np.where(p > 0, ca, cb)
-    mb, cb = np.where(p < 1, mb, ma), np.where(p < 1, cb, ca)
-    mean_s = p * ma + (1 - p) * mb
-    rho = lam * mean_s
-    if np.any(rho >= 1):
-        i = int(np.flatnonzero(rho >= 1)[0])
-        raise ValueError(f"arrival_rate={float(lam[i])!r} with mean service {float(mean_s[i])!r} s: "
-                         f"rho={float(rho[i])!r} >= 1, "
-                         "no stationary response law")
+    lam, p, ma, ca, mb, cb, rho = _classes(arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv_b, EULER_MIN_CV, "Euler")
     return _newton_ppf(lambda t, *a: _cdf_pdf(t, *a, n=terms, m=averaged, A=damping),
                        lam, p, ma, ca, mb, cb, rho, qs, iterations)

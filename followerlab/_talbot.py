@@ -136,14 +136,21 @@ def mg1_gamma_mixture_response_ppf(arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv
     least :data:`TALBOT_MIN_CV` (the caller routes the others to the lattice), ``rho < 1``.
     Returns one array per ``q`` (s).  Inputs broadcast; 1-D results.
     """
+    lam, p, ma, ca, mb, cb, rho = _classes(arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv_b, TALBOT_MIN_CV, "Talbot")
+    return _newton_ppf(lambda t, *a: _cdf_pdf(t, *a, M=nodes), lam, p, ma, ca, mb, cb, rho, qs, iterations)
+
+
+def _classes(arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv_b, min_cv, rule):
+    """The two classes as flat arrays (a class with no weight takes the other's law, which keeps
+    the arithmetic finite) and rho; a ``ValueError`` names a present class with CV below
+    ``min_cv`` or an unstable configuration."""
     lam, p, ma, ca, mb, cb = (np.asarray(a, float).ravel() for a in np.broadcast_arrays(
         arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv_b))
     for name, cv, present in (("cv_a", ca, p > 0), ("cv_b", cb, p < 1)):
-        low = present & (cv < TALBOT_MIN_CV)
+        low = present & (cv < min_cv)
         if low.any():
-            raise ValueError(f"{name}={float(cv[low][0])!r}: the Talbot inversion serves service CVs of at least "
-                             f"{TALBOT_MIN_CV} (a nearly deterministic class needs the lattice of followerlab._mg1)")
-    # a class with no weight takes the other's law (keeps the arithmetic finite)
+            raise ValueError(f"{name}={float(cv[low][0])!r}: the {rule} inversion serves service CVs of at least "
+                             f"{min_cv} (a nearly deterministic class needs the lattice of followerlab._mg1)")
     ma, ca = np.where(p > 0, ma, mb), np.where(p > 0, ca, cb)
     mb, cb = np.where(p < 1, mb, ma), np.where(p < 1, cb, ca)
     mean_s = p * ma + (1 - p) * mb
@@ -151,9 +158,8 @@ def mg1_gamma_mixture_response_ppf(arrival_rate, p, mean_a_s, cv_a, mean_b_s, cv
     if np.any(rho >= 1):
         i = int(np.flatnonzero(rho >= 1)[0])
         raise ValueError(f"arrival_rate={float(lam[i])!r} with mean service {float(mean_s[i])!r} s: "
-                         f"rho={float(rho[i])!r} >= 1, "
-                         "no stationary response law")
-    return _newton_ppf(lambda t, *a: _cdf_pdf(t, *a, M=nodes), lam, p, ma, ca, mb, cb, rho, qs, iterations)
+                         f"rho={float(rho[i])!r} >= 1, no stationary response law")
+    return lam, p, ma, ca, mb, cb, rho
 
 
 def _newton_ppf(cdf_pdf, lam, p, ma, ca, mb, cb, rho, qs, iterations):
