@@ -62,7 +62,7 @@ import functools
 import numpy as np
 from scipy import special
 
-from ._talbot import _classes, _newton_ppf, _one_minus_lst
+from ._talbot import _classes, _newton_ppf, _pk_transform
 
 __all__ = ["EULER_MIN_CV", "EULER_MAX_REL_ERROR", "mg1_gamma_mixture_response_ppf_euler"]
 
@@ -94,13 +94,7 @@ def _cdf_pdf(t, lam, p, ma, ca, mb, cb, n=EULER_TERMS, m=EULER_AVERAGED, A=EULER
     """F_T(t) and f_T(t) (1-D arrays, t > 0) by the Euler algorithm on the Bromwich line."""
     k, w = _weights(int(n), int(m))
     s = (A + 2j * np.pi * k[None, :]) / (2.0 * t[:, None])
-    one_b = _one_minus_lst(s, ma[:, None], ca[:, None])
-    mix = np.flatnonzero((p < 1) & ((mb != ma) | (cb != ca)))
-    if mix.size:
-        pm = p[mix, None]
-        one_b[mix] = pm * one_b[mix] + (1.0 - pm) * _one_minus_lst(s[mix], mb[mix, None], cb[mix, None])
-    rho = lam * (p * ma + (1.0 - p) * mb)
-    T = (1.0 - one_b) * (1.0 - rho[:, None]) * s / (s - lam[:, None] * one_b)
+    T = _pk_transform(s, lam, p, ma, ca, mb, cb)
     scale = np.exp(A / 2.0) / t
     ccdf = scale * (((1.0 - T) / s).real * w).sum(axis=1)
     pdf = scale * (T.real * w).sum(axis=1)

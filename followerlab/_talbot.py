@@ -92,6 +92,18 @@ def _one_minus_lst(s, mean, cv):
     return -np.expm1(-k * _log1p(mean * cv * cv * s))
 
 
+def _pk_transform(s, lam, p, ma, ca, mb, cb):
+    """The Pollaczek–Khinchine transform of T at the points ``s`` (rows: configurations); class
+    b is evaluated only where it has weight and differs from class a."""
+    one_b = _one_minus_lst(s, ma[:, None], ca[:, None])
+    mix = np.flatnonzero((p < 1) & ((mb != ma) | (cb != ca)))
+    if mix.size:
+        pm = p[mix, None]
+        one_b[mix] = pm * one_b[mix] + (1.0 - pm) * _one_minus_lst(s[mix], mb[mix, None], cb[mix, None])
+    rho = lam * (p * ma + (1.0 - p) * mb)
+    return (1.0 - one_b) * (1.0 - rho[:, None]) * s / (s - lam[:, None] * one_b)
+
+
 def _nodes(M):
     theta = np.arange(1, M) * np.pi / M
     cot = 1.0 / np.tan(theta)
@@ -101,19 +113,12 @@ def _nodes(M):
 
 
 def _cdf_pdf(t, lam, p, ma, ca, mb, cb, M=TALBOT_NODES):
-    """F_T(t) and f_T(t) (1-D arrays, t > 0) by the fixed Talbot rule (class b is evaluated only
-    where it has weight and differs from class a)."""
+    """F_T(t) and f_T(t) (1-D arrays, t > 0) by the fixed Talbot rule."""
     s_unit, w = _nodes(M)
     r = 2.0 * M / (5.0 * t)
     s = np.concatenate([r[:, None] + 0j, r[:, None] * s_unit[None, :]], axis=1)
-    one_b = _one_minus_lst(s, ma[:, None], ca[:, None])
-    mix = np.flatnonzero((p < 1) & ((mb != ma) | (cb != ca)))
-    if mix.size:
-        pm = p[mix, None]
-        one_b[mix] = pm * one_b[mix] + (1.0 - pm) * _one_minus_lst(s[mix], mb[mix, None], cb[mix, None])
-    rho = lam * (p * ma + (1.0 - p) * mb)
     with np.errstate(over="ignore", invalid="ignore"):
-        T = (1.0 - one_b) * (1.0 - rho[:, None]) * s / (s - lam[:, None] * one_b)
+        T = _pk_transform(s, lam, p, ma, ca, mb, cb)
         eT = np.exp(t[:, None] * s) * T
         eT[:, 0] *= 0.5
         eT[:, 1:] *= w[None, :]
