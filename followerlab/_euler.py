@@ -24,8 +24,9 @@ Where it is used: :func:`followerlab._tabulate._exact_mixture` sends configurati
 classes all have CV of at least :data:`EULER_MIN_CV` but not all of at least the Talbot limit
 (0.4) here instead of to the Beneš lattice of :mod:`followerlab._mg1` (a few ms each).  For a
 constant class (CV 0) the series converges slowly where the quantile sits near a multiple of
-the service time (the law has kinks there): M/D/1 at ρ = 0.1, p99 of the wait, was still
-1.4e-6 off Erlang's law with 400 terms; those stay on the lattice (or Erlang's M/D/1 law).
+the service time (the law has kinks there): for M/D/1 at ρ = 0.1 the wait's tail probability at
+Erlang's p99 was still 1.3e-7 off its 0.01 with 400 terms (1.4e-6 with 120); those stay on the
+lattice (or Erlang's M/D/1 law).
 
 Accuracy, measured (``benchmarks/accuracy_euler.py``, ``tests/test_euler.py``), p50 and p99
 over 3000 seeded configurations (one class or two, a class of CV 0.05–0.4, the other half as
@@ -34,8 +35,9 @@ low and half 0.4–5, class means 1/200–200 apart, ρ up to 0.999): they move 
 Beneš lattice (2**16 points), where its own estimate is below 1e-8 (129 of 240), at most
 3.5e-8 (median 2e-10); against the fixed Talbot rule where both serve (CV 0.4–5), 1.2e-8; against
 M/M/1 up to ρ = 0.999, 1.3e-9.  :data:`EULER_MAX_REL_ERROR` = 3e-7.  With AbateWhitt1995's
-n, m = 38, 11, CV 0.05 was 1.7e-5 off the 2**18 lattice at p50 (n, m = 80, 20: 1.6e-7, the
-lattice's own level), hence n, m = 60, 20 here.  Cost: about 0.4 ms per
+n, m, A = 38, 11, 18.4, a gamma of CV 0.05 was up to 2.7e-4 off the 2**20 lattice at p99 (ρ =
+0.3; with 60, 20, 25 at most 8.6e-8 for ρ 0.1-0.9), hence the larger n, m here; at CV 0.1 and
+ρ up to 0.999 the defaults agree with the 2**20 lattice to 1.5e-9.  Cost: about 0.4 ms per
 configuration for both quantiles (3000 configurations, vectorized), against a few ms for the
 lattice.
 
