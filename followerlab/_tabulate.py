@@ -248,7 +248,7 @@ def _exact_mixture(rate, p, mean_a, cv_a, mean_b, cv_b, qs, points):
     fixed Talbot rule (:func:`followerlab._talbot.mg1_gamma_mixture_response_ppf`, about 0.1 ms
     per configuration, error below ``TALBOT_MAX_REL_ERROR`` = 1e-8); where every class has CV >=
     ``EULER_MIN_CV`` (0.05) but one is below 0.4, by the Euler algorithm on the Bromwich line
-    (:func:`followerlab._euler.mg1_gamma_mixture_response_ppf_euler`, about 0.5 ms, error below
+    (:func:`followerlab._euler.mg1_gamma_mixture_response_ppf_euler`, about 0.4 ms, error below
     ``EULER_MAX_REL_ERROR`` = 3e-7); elsewhere (a class with CV below 0.05, a constant one
     included) the Beneš lattice of :mod:`followerlab._mg1` (a few ms; :func:`lattice_points`
     points, more near saturation) with its error estimate (:func:`_lattice_quantiles`)."""
@@ -467,9 +467,12 @@ class _PiecewiseCubic:
     beyond each row's last knot.  Between two kinks (and the row's ends) the spline is the
     not-a-knot cubic spline through the knots there (a straight line through two, a parabola
     through three); at a kink it is continuous but its slope is not, as the law's is not.  All
-    rows' knots are kept in one sorted array (row ``r`` shifted by ``r * shift``), so locating
-    many points is one :func:`numpy.searchsorted`.  Interval ``i`` of the flat arrays runs from
-    knot ``i`` to knot ``i + 1``; the last knot of a row starts no interval (a ``nan`` one).
+    rows' knots are kept in one sorted array (row ``r`` shifted by ``r * shift``).  A point is
+    located without a search: the interval holding the uniform ``grid`` point below it (a table
+    per row, built once with :func:`numpy.searchsorted`), then at most ``steps`` steps over the
+    knots inside that grid cell (the kinks: one in the shipped table).  Interval ``i`` of the
+    flat arrays runs from knot ``i`` to knot ``i + 1``; the last knot of a row starts no
+    interval (a ``nan`` one).
     """
 
     def __init__(self, knots, values, kink, grid):
@@ -563,8 +566,7 @@ def _write_table():
     max_err = np.array([np.abs(np.expm1(sp(rb, rx) - d["random"][k]))[trusted].max()
                         for k, sp in enumerate(splines)])
     return dict(x=d["logit"], b_max=b_max, q=d["q"], quant=splines[:-1], wait=splines[-1], ok=ok,
-                max_rel_error=max_err, trusted_share=float(trusted.mean()),
-                kinks=int(d["kink"].sum()))
+                max_rel_error=max_err, trusted_share=float(trusted.mean()))
 
 
 def write_numerics(exact, rate_per_s, batch, service_ms, qs=(0.5, 0.99)):
