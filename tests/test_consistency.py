@@ -379,12 +379,18 @@ def test_advisor_reports_none_when_tolerance_too_tight():
                              "weak queries' p99 staleness is 121 s (tolerance 30 s)"), a.reason
 
 
+def _unseen_notebook_02_advice():
+    """The advisor on notebook 02's unseen run: 41.7 queries/s, 63 % weak, 37 ms planning (CV 0)
+    and 0.9 control commands/s of 130 ms on a 0.6 ceiling, 37 nodes, 47 s refresh."""
+    return c.advise(41.7, 90.0, 0.6, nodes=37, weak_fraction=0.63, planning_s=0.037, planning_cv=0.0,
+                    control_rate_per_s=0.9, control_s=0.13, refresh_period_s=47.0, base_duration_s=3.3,
+                    head_counts=[2, 3, 4, 6])
+
+
 def test_advisor_says_when_the_weak_share_cannot_relieve_the_admin_node():
     # 63 % weak at 41.7 queries/s of 37 ms plus 0.9 control commands/s of 130 ms: the admin node
     # keeps 0.37 * 41.7 * 0.037 + 0.9 * 0.13 = 0.688 > 0.6 in every weak mode
-    a = c.advise(41.7, 90.0, 0.6, nodes=37, weak_fraction=0.63, planning_s=0.037, planning_cv=0.0,
-                 control_rate_per_s=0.9, control_s=0.13, refresh_period_s=47.0, base_duration_s=3.3,
-                 head_counts=[2, 3, 4, 6])
+    a = _unseen_notebook_02_advice()
     assert a.mode == "none"
     assert a.reason.endswith("strong leaves the admin node 1.66 busy (ceiling 0.6); "
                              "with 63 % of the queries weak it is still 0.69"), a.reason
@@ -393,9 +399,7 @@ def test_advisor_says_when_the_weak_share_cannot_relieve_the_admin_node():
 def test_advisor_per_mode_shows_the_nearest_miss_of_every_mode():
     # nothing feasible (the unseen notebook-02 run): every weak mode leaves the admin node at
     # 0.688 against a 0.6 ceiling, so each shows its fewest heads that miss only that limit
-    a = c.advise(41.7, 90.0, 0.6, nodes=37, weak_fraction=0.63, planning_s=0.037, planning_cv=0.0,
-                 control_rate_per_s=0.9, control_s=0.13, refresh_period_s=47.0, base_duration_s=3.3,
-                 head_counts=[2, 3, 4, 6])
+    a = _unseen_notebook_02_advice()
     m = a.per_mode().set_index("mode")
     assert list(m.index) == list(dict.fromkeys(a.to_frame()["mode"]))
     assert not m["feasible"].any() and (m["limits_missed"] == 1).all()

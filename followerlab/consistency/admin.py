@@ -73,7 +73,8 @@ class AdminLoad(Result):
     ----------
     Leibowitz2023 (what runs on the admin node and on the heads), Kleinrock1975 (M/M/c, Erlang
     C, Pollaczek–Khinchine), Benes1957 and AbateWhitt1992 (the exact M/G/1 waiting-time law on a
-    lattice), AbateValko2004 and AbateWhitt1995 (the Talbot and Euler inversions), Allen1990 (the Allen–Cunneen G/G/c approximation) in docs/references.rst.
+    lattice), AbateValko2004 and AbateWhitt1995 (the Talbot and Euler inversions), Allen1990
+    (the Allen–Cunneen G/G/c approximation) in docs/references.rst.
     """
 
     query_rate_per_s: np.ndarray

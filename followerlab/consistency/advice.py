@@ -58,10 +58,11 @@ class Advice(Result):
         [['strong', 0, False, 2.86], ['random', 3, False, 4.03]]
         """
         t = self.table
-        order = t.assign(_missed=t["limits_missed"], _ratio=np.where(t["feasible"], 0.0, t["limit_ratio"])).sort_values(
-            ["_missed", "_ratio", "heads", "hottest_head_utilization", "cache_hit_ratio"],
+        # feasible rows: the advisor's order (a ratio below 1 does not rank them)
+        order = t.assign(_ratio=np.where(t["feasible"], 0.0, t["limit_ratio"])).sort_values(
+            ["limits_missed", "_ratio", "heads", "hottest_head_utilization", "cache_hit_ratio"],
             ascending=[True, True, True, True, False], kind="stable")
-        first = order.groupby("mode", sort=False).head(1).drop(columns=["_missed", "_ratio"])
+        first = order.groupby("mode", sort=False).head(1).drop(columns="_ratio")
         modes = list(dict.fromkeys(t["mode"]))
         return first.set_index("mode").loc[modes].reset_index()
 
@@ -176,15 +177,17 @@ def advise(
                              admin_p99_response_s=float(weak_admin.admin_p99_response_s),
                              hottest_head_p99_response_s=float(rl.hottest_head_p99_response_s)))
     table = pd.DataFrame(rows)
-    table["feasible"] = ((table.admin_utilization <= ceiling) & (table.staleness_p99_s <= tol)
-                         & (table.hottest_head_utilization <= ceiling))
+    # the three limits, each checked once: a row is feasible when it misses none
+    missed = [~(table.admin_utilization <= ceiling), ~(table.staleness_p99_s <= tol),
+              ~(table.hottest_head_utilization <= ceiling)]
+    n_missed = np.add.reduce([m.astype(int) for m in missed])
+    table["feasible"] = n_missed == 0
     # how far the tightest limit is exceeded (<= 1: all met); a zero tolerance is met only by 0
     with np.errstate(divide="ignore", invalid="ignore"):
         stale_ratio = np.where(table.staleness_p99_s <= 0, 0.0, table.staleness_p99_s / tol)
     table["limit_ratio"] = np.maximum.reduce([table.admin_utilization / ceiling,
                                               table.hottest_head_utilization / ceiling, stale_ratio])
-    table["limits_missed"] = ((table.admin_utilization > ceiling).astype(int) + (table.staleness_p99_s > tol)
-                              + (table.hottest_head_utilization > ceiling))
+    table["limits_missed"] = n_missed
     feas = table[table.feasible]
     if feas.empty:
         pick_mode, pick_heads = "none", 0
