@@ -236,7 +236,7 @@ def write_knots(x, nodes, centre, kinks):
             rows.append([qi, r, X, Y, K, mids])
     if todo_rho:
         v = exact_write(np.array(todo_rho), np.array(todo_b))
-        for (row, i, qi), j in zip(todo_at, range(len(todo_at))):
+        for j, (row, i, qi) in enumerate(todo_at):
             rows[row][5][i] = v[qi, j]
     width = max(row[2].size for row in rows)
     shape = (nodes.shape[0], B_MAX, width)
