@@ -100,7 +100,7 @@ import numpy as np
 
 from ._data import data_path
 
-__all__ = ["MG1_TABLE_TOL", "mg1_gamma_response_quantiles", "unique_rows", "unique_row_index"]
+__all__ = ["MG1_TABLE_TOL", "mg1_gamma_response_quantiles", "repeated_row_index", "unique_rows", "unique_row_index"]
 
 #: Relative interpolation error the M/G/1 table promises (cells that miss it are not used).
 MG1_TABLE_TOL = 1e-5
@@ -136,6 +136,14 @@ def unique_row_index(*columns):
     ``np.unique(..., axis=0, return_index=True, return_inverse=True)`` gives them (see
     :func:`unique_rows`, which this serves).
 
+    Each column gets integer codes that keep its order: by hashing (``pandas.factorize`` with
+    sorted codes, 18 ms for 10^6 values) when a sample of 10^4 of its values holds fewer than
+    2000 distinct ones, else by sorting (``np.unique``, 70-160 ms; hashing 10^6 distinct
+    floats took 0.22 s).  The codes are combined in mixed radix; when the key space is at most
+    four times the row count the distinct keys are found by marking them in a table of that
+    size, without a sort (sweeps that repeat their laws: 0.08 s instead of 0.37 s for 10^6 rows
+    of 20 distinct 4-column rows).
+
     >>> first, inv = unique_row_index(np.array([2.0, 1.0, 2.0]), np.array([5.0, 6.0, 5.0]))
     >>> first.tolist(), inv.tolist()
     ([1, 0], [1, 0, 1])
@@ -147,16 +155,61 @@ def unique_row_index(*columns):
     key = np.zeros(n, dtype=np.int64)
     size = 1
     for c in cols:
-        _, code = np.unique(c, return_inverse=True)
-        k = int(code.max()) + 1
+        code, k = _order_codes(c)
         if size * k >= 2**62:                     # refactorize the key before it overflows
             _, key = np.unique(key, return_inverse=True)
             key = key.ravel().astype(np.int64)
             size = int(key.max()) + 1
-        key = key * k + code.ravel()
+        key = key * k + code
         size *= k
+    if size <= 4 * n:
+        present = np.zeros(size, dtype=bool)
+        present[key] = True
+        rank = np.cumsum(present) - 1
+        inverse = rank[key]
+        first = np.full(int(rank[-1]) + 1, n, dtype=np.intp)
+        np.minimum.at(first, inverse, np.arange(n))
+        return first, inverse
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     return first, inverse.ravel()
+
+
+def repeated_row_index(*columns, max_share=0.25):
+    """:func:`unique_row_index` of the columns when their rows repeat, else ``None``.
+
+    A sweep that repeats its configurations along other axes is worth evaluating once per
+    distinct row; random configurations are not (finding the distinct rows of 10^6 distinct
+    4-column rows takes 0.75 s).  A sample of 10^4 rows decides: ``None`` when more than
+    ``max_share`` of the sampled rows are distinct, or when more than that share of all rows
+    are.  The sample costs about 3 ms.
+
+    >>> first, inv = repeated_row_index(np.tile([1.0, 2.0], 50), np.tile([3.0, 4.0], 50))
+    >>> first.tolist(), inv[:4].tolist()
+    ([0, 1], [0, 1, 0, 1])
+    >>> repeated_row_index(np.arange(100.0)) is None
+    True
+    """
+    cols = [np.asarray(c, float).ravel() for c in columns]
+    n = cols[0].size if cols else 0
+    if n == 0:
+        return None
+    pick = slice(None, None, max(1, n // 10_000))
+    if unique_row_index(*(c[pick] for c in cols))[0].size > max_share * cols[0][pick].size:
+        return None
+    first, inverse = unique_row_index(*cols)
+    return (first, inverse) if first.size <= max_share * n else None
+
+
+def _order_codes(c):
+    """Codes 0..k-1 of a float column in the order of its distinct values, and k."""
+    sample = c[:: max(1, c.size // 10_000)]
+    if np.unique(sample).size < 2000 and not np.isnan(sample).any() and not np.isnan(c).any():
+        import pandas as pd
+
+        code, uniq = pd.factorize(c, sort=True)
+        return code.astype(np.int64), uniq.size
+    _, code = np.unique(c, return_inverse=True)
+    return code.ravel().astype(np.int64), int(code.max()) + 1
 
 
 class _Bicubic:
