@@ -466,7 +466,7 @@ def _arnoldi_law(op, pi0, tol, max_iter):
             nxt = op.step(v)
             if np.abs(op.window_law(nxt / nxt.sum())[0] - w).sum() < tol:
                 return w, share, op.products
-    except sla.ArpackNoConvergence:
+    except sla.ArpackError:           # no convergence (a subclass) or a breakdown: power iteration
         pass
     prev = None
     while op.products < max_iter:

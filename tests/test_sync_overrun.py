@@ -290,3 +290,24 @@ def test_arnoldi_falls_back_to_power_iteration(monkeypatch):
     assert max(it for *_, it in together) > 50                       # power steps were taken
     for (wa, pa, sa, _), (wb, pb, sb, _) in zip(oracle, together):
         assert _window_tv(wa, pa, wb, pb) < 1e-9 and abs(sa - sb) < 1e-9
+
+
+def test_repeated_configurations_evaluated_once_equal_one_by_one(monkeypatch):
+    # refresh_lag evaluates a large call's repeated configurations once and gathers: every
+    # field, the CDF and the quantiles equal the call that evaluates each element
+    from followerlab import staleness as S
+
+    rng = np.random.default_rng(3)
+    base = [np.array([10.0, 10.0, 60.0, 37.0]), np.array([4.0, 6.0, 2.0, 30.0]),
+            np.array([0.08, 0.12, 0.01, 0.3]), np.array([5.0, 5.0, 5.0, 0.4])]
+    j = rng.integers(0, 4, S._REPEAT_MIN_SIZE + 100).reshape(-1, 4)
+    args = [b[j] for b in base]
+    once = refresh_lag(*args)
+    monkeypatch.setattr(S, "_REPEAT_MIN_SIZE", 10**9)
+    each = refresh_lag(*args)
+    assert set(once.method.ravel()) == {"closed form", "markov chain"}
+    for name in ("mean_s", "std_s", "p_overrun", "overrun_share", "effective_period_s", "back_to_back", "method"):
+        np.testing.assert_array_equal(getattr(once, name), getattr(each, name))
+    for q in (0.5, 0.99):
+        np.testing.assert_allclose(once.quantile(q), each.quantile(q), rtol=1e-12)
+    np.testing.assert_allclose(once.cdf(40.0), each.cdf(40.0), rtol=1e-12)

@@ -382,6 +382,27 @@ def test_unique_rows_is_numpys_row_unique(seed):
     assert got_first.tolist() == first.tolist()
 
 
+@pytest.mark.parametrize("distinct", [3, 40, 5000, None])
+def test_unique_rows_large_columns_both_coding_paths(distinct):
+    """Columns large enough that the sample decides: few distinct values are coded by hashing,
+    many by sorting (None: all distinct), the key found by the marking table or by np.unique;
+    always np.unique(axis=0)'s rows, first indices and inverse."""
+    rng = np.random.default_rng(7)
+    n = 60_000
+    vals = rng.normal(size=distinct) if distinct else None
+    cols = [rng.choice(vals, n) if distinct else rng.normal(size=n), rng.choice([0.0, -0.0, 2.5], n),
+            rng.choice(rng.normal(size=7), n)]
+    ref, first, inv = np.unique(np.stack(cols, axis=1), axis=0, return_index=True, return_inverse=True)
+    got_first, got_inv = _tabulate.unique_row_index(*cols)
+    assert got_first.tolist() == first.tolist()
+    np.testing.assert_array_equal(got_inv, inv.ravel())
+    rep = _tabulate.repeated_row_index(*cols)
+    if ref.shape[0] <= 0.25 * n:
+        assert rep is not None and rep[0].tolist() == first.tolist()
+    else:
+        assert rep is None
+
+
 def test_unique_rows_of_nothing():
     cols, inv = _tabulate.unique_rows(np.array([]), np.array([]))
     assert cols[0].size == 0 and inv.size == 0
