@@ -311,3 +311,17 @@ def test_repeated_configurations_evaluated_once_equal_one_by_one(monkeypatch):
     for q in (0.5, 0.99):
         np.testing.assert_allclose(once.quantile(q), each.quantile(q), rtol=1e-12)
     np.testing.assert_allclose(once.cdf(40.0), each.cdf(40.0), rtol=1e-12)
+
+
+def test_base_duration_equal_to_period_keeps_power_iteration():
+    # d0 = P: starts off phase 0 never return to a tick, so the chain has closed classes that
+    # the first start never reaches; these configurations are solved by power iteration from
+    # that start (the one-configuration loop, exactly), not by the Arnoldi stage
+    from followerlab import staleness as S
+
+    P_, d0, d1, m = (np.full(3, 10.0), np.full(3, 10.0), np.array([1.25, 2.5, 10.0]), np.array([0.01, 0.05, 0.05]))
+    got = S._solve_chains(P_, d0, d1, m, 64)
+    for k in range(3):
+        ref = S._overrun_law(P_[k], d0[k], d1[k], m[k])
+        assert np.array_equal(got[k][0], ref[0]) and np.array_equal(got[k][1], ref[1])
+        assert got[k][2] == ref[2] and got[k][3] == ref[3]
