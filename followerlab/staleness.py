@@ -325,24 +325,25 @@ _POWER_STEPS = 10
 
 
 def _overrun_laws(P, d0, d1, m, grid_points=OVERRUN_GRID_POINTS, tol=1e-10, max_iter=20000):
-    r""":func:`_overrun_law`'s stationary law for many configurations with ``d0 <= P`` at once
-    (1-D arrays), in two stages.
+    r""":func:`_overrun_law`'s stationary law for many configurations with ``d0 < P`` at once
+    (1-D arrays; :func:`_solve_chains` sends ``d0 = P`` elsewhere), in two stages.
 
     1. **Power iteration, all chains together** as one block-diagonal system, at most
        ``_POWER_STEPS`` (10) steps.  A chain is finished at step :math:`k \ge 2` when the total
-       variation change of its window law in that step, :math:`d_k`, is below ``tol`` and
-       :math:`d_k / d_{k-1} \le 1/2`: if the changes keep shrinking at least that fast, the
-       distance left to the limit, :math:`\sum_{j>k} d_j`, is at most :math:`d_k`.  Light
-       overruns (the chain leaves phase 0 with probability near ``OVERRUN_THRESHOLD``) finish
-       in 2-3 steps (the one-by-one loop's 5-step rule takes 10).
+       variation change of its window law in that step plus the change of its overrun share,
+       :math:`d_k`, is below ``tol`` and :math:`d_k / d_{k-1} \le 1/2`: if the changes keep
+       shrinking at least that fast, the distance left to the limit, :math:`\sum_{j>k} d_j`, is
+       at most :math:`d_k`.  Light overruns (the chain leaves phase 0 with probability near
+       ``OVERRUN_THRESHOLD``) finish in 2-4 steps (the one-by-one loop's 5-step rule takes 10).
     2. **Arnoldi iteration, one chain at a time**, for the others: the eigenvector of the
        transition operator for its largest eigenvalue, 1 (ARPACK through
        ``scipy.sparse.linalg.eigs``, implicitly restarted Arnoldi, LehoucqSorensenYang1998),
        started from the power iterate.  Heavy overruns, whose power iteration mixes slowly
-       (15-460 steps), take 11-79 operator products.  The result is accepted when the
-       eigenvalue is 1 to 1e-9, the vector has no entry below -1e-12 (the rest of it is clipped
-       to 0), and one more product changes its window law by less than ``tol`` in total
-       variation; otherwise the chain goes on by power iteration with the 5-step rule of
+       (15-460 steps), take 21-190 operator products (the 20 laws of ``benchmarks/bench_scale.py``
+       and :math:`d_1 m = 0.995`).  The result is accepted when the eigenvalue is 1 to 1e-9,
+       the vector has no entry below -1e-12 (the rest of it is clipped to 0), and one more
+       product changes its window law (total variation) and overrun share by less than ``tol``
+       together; otherwise the chain goes on by power iteration with the 5-step rule of
        :func:`_overrun_law` up to ``max_iter`` steps in all.
 
     Returns the list of ``(windows_s, weights, overrun_share, operator_products)``.  The laws
