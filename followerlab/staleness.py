@@ -386,7 +386,7 @@ def _overrun_laws(P, d0, d1, m, grid_points=OVERRUN_GRID_POINTS, tol=1e-10, max_
         tick = np.add.reduceat(np.where(over, 0.0, pi), start[:-1], axis=0)
         return late_w, np.bincount(idx, weights=np.concatenate([tick.ravel(), late_w]), minlength=off_w[-1])
 
-    def finish(ks, pi, late_w, w, it):
+    def finish(ks, late_w, w, it):
         shares = np.bincount(owner, weights=late_w, minlength=C)
         for k in ks:
             out[k] = _window_result(w[off_w[k]:off_w[k + 1]], K, P[k], h[k], shares[k], it)
@@ -408,7 +408,7 @@ def _overrun_laws(P, d0, d1, m, grid_points=OVERRUN_GRID_POINTS, tol=1e-10, max_
             with np.errstate(divide="ignore", invalid="ignore"):
                 fast = (tv == 0.0) | (tv <= 0.5 * prev_tv)
             newly = np.flatnonzero(~done & (tv < tol) & fast)
-            finish(newly, pi, late_w, w, it)
+            finish(newly, late_w, w, it)
             done[newly] = True
             if done.all():
                 return out
