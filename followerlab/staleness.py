@@ -381,10 +381,11 @@ def _overrun_laws(P, d0, d1, m, grid_points=OVERRUN_GRID_POINTS, tol=1e-10, max_
     chain_w = np.repeat(np.arange(C), size_w)
 
     def window_laws(pi):
-        """Per grid row the mass of late starts, and every chain's binned window law."""
+        """Per grid row the mass of late starts, every chain's binned window law, and the mass
+        of tick starts per chain and phase (what the next step needs)."""
         late_w = np.where(over, pi, 0.0).sum(axis=1)
         tick = np.add.reduceat(np.where(over, 0.0, pi), start[:-1], axis=0)
-        return late_w, np.bincount(idx, weights=np.concatenate([tick.ravel(), late_w]), minlength=off_w[-1])
+        return late_w, np.bincount(idx, weights=np.concatenate([tick.ravel(), late_w]), minlength=off_w[-1]), tick
 
     def finish(ks, late_w, w, it):
         shares = np.bincount(owner, weights=late_w, minlength=C)
@@ -392,16 +393,16 @@ def _overrun_laws(P, d0, d1, m, grid_points=OVERRUN_GRID_POINTS, tol=1e-10, max_
             out[k] = _window_result(w[off_w[k]:off_w[k + 1]], K, P[k], h[k], shares[k], it)
 
     done = np.zeros(C, dtype=bool)
-    late_w, prev = window_laws(pi)
+    late_w, prev, tick = window_laws(pi)
     prev_shares = np.bincount(owner, weights=late_w, minlength=C)
     prev_tv = None
     for it in range(1, _POWER_STEPS + 1):
-        tick = np.add.reduceat(np.where(over, 0.0, pi), start[:-1], axis=0)          # (C, K)
         late = pi.ravel().take(src_flat).reshape(G, K) * over_src
         new = q_late @ late
-        new[:, 0] += q_tick @ tick.ravel()
-        pi = new / np.add.reduceat(new.sum(axis=1), start[:-1])[owner][:, None]
-        late_w, w = window_laws(pi)
+        new[:, 0] += q_tick @ tick.ravel()                                          # tick: (C, K)
+        norm = np.add.reduceat(new.sum(axis=1), start[:-1])
+        pi = new / norm[owner][:, None]
+        late_w, w, tick = window_laws(pi)
         shares = np.bincount(owner, weights=late_w, minlength=C)
         tv = np.bincount(chain_w, weights=np.abs(w - prev), minlength=C) + np.abs(shares - prev_shares)
         if prev_tv is not None:
