@@ -361,115 +361,118 @@ def _overrun_laws(P, d0, d1, m, grid_points=OVERRUN_GRID_POINTS, tol=1e-10, max_
     sizes = np.array([g.size for g in grids])
     start = np.concatenate([[0], np.cumsum(sizes)])
     grid = np.concatenate(grids)
-    G = grid.size
     owner = np.repeat(np.arange(C), sizes)
     q_late = _duration_kernels(grid * h[owner], owner, grid, start, d0, d1, m, h)            # (G, G)
     tick_chain = np.repeat(np.arange(C), K)
     q_tick = _duration_kernels(P[tick_chain] - np.tile(i, C) * h[tick_chain], tick_chain, grid, start,
                                d0, d1, m, h)                                                  # (G, C K)
-    # state pi^T: (G, K) -- row = duration grid point of some chain, column = phase
-    over = (i[None, :] + grid[:, None]) > K                              # x + D > P
-    src = (i[None, :] - grid[:, None]) % K                               # phase before the shift
-    over_src = np.take_along_axis(over, src, axis=1)
-    src_flat = (np.arange(G)[:, None] * K + src).ravel()
-    pi = np.zeros((G, K))
-    pi[:, 0] = np.asarray(q_tick[:, np.arange(C) * K].sum(axis=1)).ravel()   # a start at phase 0
-    # window law index: K - i after a tick start, g after a late start, per chain
     size_w = np.array([max(K, int(g.max())) + 1 for g in grids])
-    off_w = np.concatenate([[0], np.cumsum(size_w)])
-    idx = np.concatenate([(off_w[:-1][:, None] + (K - i)[None, :]).ravel(), off_w[owner] + grid])
-    chain_w = np.repeat(np.arange(C), size_w)
-
-    def window_laws(pi):
-        """Per grid row the mass of late starts, every chain's binned window law, and the mass
-        of tick starts per chain and phase (what the next step needs)."""
-        late_w = np.where(over, pi, 0.0).sum(axis=1)
-        tick = np.add.reduceat(np.where(over, 0.0, pi), start[:-1], axis=0)
-        return late_w, np.bincount(idx, weights=np.concatenate([tick.ravel(), late_w]), minlength=off_w[-1]), tick
-
-    def finish(ks, late_w, w, it):
-        shares = np.bincount(owner, weights=late_w, minlength=C)
-        for k in ks:
-            out[k] = _window_result(w[off_w[k]:off_w[k + 1]], K, P[k], h[k], shares[k], it)
+    system = _ChainSystem(grid, start, q_late, q_tick, K, size_w)
+    pi = np.zeros((grid.size, K))
+    pi[:, 0] = np.asarray(q_tick[:, np.arange(C) * K].sum(axis=1)).ravel()   # a start at phase 0
 
     done = np.zeros(C, dtype=bool)
-    late_w, prev, tick = window_laws(pi)
-    prev_shares = np.bincount(owner, weights=late_w, minlength=C)
+    prev, prev_shares, tick = system.laws(pi)
     prev_tv = None
     for it in range(1, _POWER_STEPS + 1):
-        late = pi.ravel().take(src_flat).reshape(G, K) * over_src
-        new = q_late @ late
-        new[:, 0] += q_tick @ tick.ravel()                                          # tick: (C, K)
-        norm = np.add.reduceat(new.sum(axis=1), start[:-1])
-        pi = new / norm[owner][:, None]
-        late_w, w, tick = window_laws(pi)
-        shares = np.bincount(owner, weights=late_w, minlength=C)
-        tv = np.bincount(chain_w, weights=np.abs(w - prev), minlength=C) + np.abs(shares - prev_shares)
+        pi = system.normalized(system.step(pi, tick))
+        w, shares, tick = system.laws(pi)
+        tv = np.bincount(system.chain_w, weights=np.abs(w - prev), minlength=C) + np.abs(shares - prev_shares)
         if prev_tv is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
                 fast = (tv == 0.0) | (tv <= 0.5 * prev_tv)
             newly = np.flatnonzero(~done & (tv < tol) & fast)
-            finish(newly, late_w, w, it)
+            for k in newly:
+                out[k] = _window_result(system.window_law(w, k), K, P[k], h[k], shares[k], it)
             done[newly] = True
             if done.all():
                 return out
         prev, prev_tv, prev_shares = w, tv, shares
     for k in np.flatnonzero(~done):
-        s, e = start[k], start[k + 1]
-        op = _ChainOperator(q_late[s:e, s:e], q_tick[s:e, k * K:(k + 1) * K], over[s:e], over_src[s:e],
-                            src[s:e], idx_w=np.concatenate([K - i, grid[s:e]]), size_w=int(size_w[k]))
-        w, share, products = _arnoldi_law(op, pi[s:e], tol, max_iter - _POWER_STEPS)
+        one = system.chain(k)
+        w, share, products = _arnoldi_law(one, pi[start[k]:start[k + 1]], tol, max_iter - _POWER_STEPS)
         out[k] = _window_result(w, K, P[k], h[k], share, _POWER_STEPS + products)
     return out
 
 
-class _ChainOperator:
-    """One overrun chain's transition operator on its state ``pi`` of shape (grid, K) (rows:
-    duration grid points, columns: phase), as :func:`_overrun_laws` applies it to a batch."""
+class _ChainSystem:
+    """Overrun chains as one block-diagonal transition operator on the state ``pi`` of shape
+    (rows, K): the rows are the chains' duration grid points stacked (chain ``k`` owns rows
+    ``start[k]:start[k + 1]``), the columns the phase.  :func:`_overrun_laws` steps all its
+    chains with one; :meth:`chain` gives one chain's own system for the Arnoldi stage."""
 
-    def __init__(self, q_late, q_tick, over, over_src, src, idx_w, size_w):
-        self.q_late, self.q_tick, self.over, self.over_src = q_late.tocsr(), q_tick.tocsr(), over, over_src
-        self.shape = over.shape
-        self.src_flat = (np.arange(over.shape[0])[:, None] * over.shape[1] + src).ravel()
-        self.idx_w, self.size_w = idx_w, size_w
+    def __init__(self, grid, start, q_late, q_tick, K, size_w):
+        i = np.arange(K)
+        self.grid, self.start, self.K, self.size_w = grid, start, K, size_w
+        self.q_late, self.q_tick = q_late.tocsr(), q_tick.tocsr()
+        self.shape = (grid.size, K)
+        self.owner = np.repeat(np.arange(start.size - 1), np.diff(start))
+        self.over = (i[None, :] + grid[:, None]) > K                        # x + D > P
+        src = (i[None, :] - grid[:, None]) % K                              # phase before the shift
+        self.over_src = np.take_along_axis(self.over, src, axis=1)
+        self.src_flat = (np.arange(grid.size)[:, None] * K + src).ravel()
+        # window law index: K - i after a tick start, g after a late start, per chain
+        self.off_w = np.concatenate([[0], np.cumsum(size_w)])
+        self.idx = np.concatenate([(self.off_w[:-1][:, None] + (K - i)[None, :]).ravel(),
+                                   self.off_w[self.owner] + grid])
+        self.chain_w = np.repeat(np.arange(start.size - 1), size_w)
         self.products = 0
 
-    def step(self, pi):
-        """One transition, not normalized (the operator is stochastic: mass is kept)."""
+    def tick(self, pi):
+        """Mass of the starts that end by the next tick, per chain and phase: (chains, K)."""
+        return np.add.reduceat(np.where(self.over, 0.0, pi), self.start[:-1], axis=0)
+
+    def step(self, pi, tick=None):
+        """One transition, not normalized (``tick``: :meth:`tick` of ``pi``, if at hand)."""
         self.products += 1
         pi = pi.reshape(self.shape)
+        if tick is None:
+            tick = self.tick(pi)
         new = self.q_late @ (pi.ravel().take(self.src_flat).reshape(self.shape) * self.over_src)
-        new[:, 0] += self.q_tick @ np.where(self.over, 0.0, pi).sum(axis=0)
+        new[:, 0] += self.q_tick @ tick.ravel()
         return new
 
-    def window_law(self, pi):
-        """The binned window law and the overrun share of the state ``pi``."""
+    def normalized(self, pi):
+        """``pi`` with each chain's mass scaled to 1."""
+        return pi / np.add.reduceat(pi.sum(axis=1), self.start[:-1])[self.owner][:, None]
+
+    def laws(self, pi):
+        """Every chain's binned window law (concatenated), overrun share, and :meth:`tick`."""
         late_w = np.where(self.over, pi, 0.0).sum(axis=1)
-        tick = np.where(self.over, 0.0, pi).sum(axis=0)
-        return (np.bincount(self.idx_w, weights=np.concatenate([tick, late_w]), minlength=self.size_w),
-                float(late_w.sum()))
+        tick = self.tick(pi)
+        w = np.bincount(self.idx, weights=np.concatenate([tick.ravel(), late_w]), minlength=self.off_w[-1])
+        return w, np.bincount(self.owner, weights=late_w, minlength=self.start.size - 1), tick
+
+    def window_law(self, w, k):
+        """Chain ``k``'s part of the concatenated window laws ``w``."""
+        return w[self.off_w[k]:self.off_w[k + 1]]
+
+    def chain(self, k):
+        """Chain ``k`` alone, as a system of its own."""
+        s, e, K = self.start[k], self.start[k + 1], self.K
+        return _ChainSystem(self.grid[s:e], np.array([0, e - s]), self.q_late[s:e, s:e],
+                            self.q_tick[s:e, k * K:(k + 1) * K], K, self.size_w[k:k + 1])
 
 
 def _arnoldi_law(op, pi0, tol, max_iter):
-    """Stationary window law of one chain: ARPACK's leading eigenvector from ``pi0``, checked
-    (eigenvalue 1, no negative mass, one more step moves the window law and the overrun share
-    by less than ``tol`` together), else power iteration from ``pi0`` with the 5-step rule.
-    Returns ``(window_law, overrun_share, products)``."""
-    pi = pi0 / pi0.sum()
+    """Stationary window law of one chain (``op``: its :class:`_ChainSystem`): ARPACK's leading
+    eigenvector from ``pi0``, checked (eigenvalue 1, no negative mass, one more step moves the
+    window law and the overrun share by less than ``tol`` together), else power iteration from
+    ``pi0`` with the 5-step rule.  Returns ``(window_law, overrun_share, products)``."""
+    pi = op.normalized(pi0)
     found = _arnoldi_vector(op, pi, tol)
     if found is not None:
         return (*found, op.products)
     prev = None
     while op.products < max_iter:
-        new = op.step(pi)
-        pi = new / new.sum()
+        pi = op.normalized(op.step(pi))
         if op.products % 5 == 0:
-            w, share = op.window_law(pi)
+            w = op.laws(pi)[0]
             if prev is not None and np.abs(w - prev).sum() < tol:
                 break
             prev = w
-    w, share = op.window_law(pi)
-    return w, share, op.products
+    w, share, _ = op.laws(pi)
+    return w, float(share[0]), op.products
 
 
 def _arnoldi_vector(op, pi, tol):
@@ -487,14 +490,12 @@ def _arnoldi_vector(op, pi, tol):
     v = v / v.sum()
     if abs(vals[0] - 1.0) >= 1e-9 or v.min() < -1e-12:
         return None
-    v = np.maximum(v, 0.0).reshape(op.shape)
-    v /= v.sum()
-    w, share = op.window_law(v)
-    nxt = op.step(v)
-    w_next, share_next = op.window_law(nxt / nxt.sum())
-    if np.abs(w_next - w).sum() + abs(share_next - share) >= tol:
+    v = op.normalized(np.maximum(v, 0.0).reshape(op.shape))
+    w, share, _ = op.laws(v)
+    w_next, share_next, _ = op.laws(op.normalized(op.step(v)))
+    if np.abs(w_next - w).sum() + abs(share_next[0] - share[0]) >= tol:
         return None
-    return w, share
+    return w, float(share[0])
 
 
 def _window_result(w, K, P, h, share, it):
@@ -522,10 +523,10 @@ def _solve_chains(P, d0, d1, m, K):
     that step, not the limit (for d0 = P, d1 = P/8, m = 0.01/s: 0.877 after 20 steps, 0.887 in
     the limit, reached after about 1000)."""
     out = [None] * P.size
-    alone = np.flatnonzero(d0 * K / P > K - 1e-6)
-    for k in alone:
+    alone = d0 * K / P > K - 1e-6
+    for k in np.flatnonzero(alone):
         out[k] = _overrun_law(P[k], d0[k], d1[k], m[k], grid_points=K)
-    rest = np.flatnonzero(d0 * K / P <= K - 1e-6)
+    rest = np.flatnonzero(~alone)
     batch, rows = [], 0
     for pos, k in enumerate(rest):
         batch.append(k)
