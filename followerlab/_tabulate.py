@@ -203,7 +203,7 @@ def repeated_row_index(*columns, max_share=0.25):
 def _order_codes(c):
     """Codes 0..k-1 of a float column in the order of its distinct values, and k."""
     sample = c[:: max(1, c.size // 10_000)]
-    if np.unique(sample).size < 2000 and not np.isnan(sample).any() and not np.isnan(c).any():
+    if np.unique(sample).size < 2000 and not np.isnan(c).any():
         import pandas as pd
 
         code, uniq = pd.factorize(c, sort=True)

@@ -66,6 +66,13 @@ def _pois_ppf(q, lam):
     return np.where(pos, out, 0.0)
 
 
+def _pois_upper(lam):
+    r"""A count the Poisson(``lam``) law exceeds with probability below 1e-15: :math:`\lambda + x`,
+    :math:`x = \sqrt{70\lambda} + 25`, since :math:`P(N > \lambda + x) \le
+    e^{-x^2 / 2(\lambda + x/3)}` (Bennett's inequality)."""
+    return np.array(lam + np.sqrt(70.0 * lam) + 25.0, dtype=float)
+
+
 def _pois_pmf(k, lam):
     """Poisson pmf at integers k >= 0 (``scipy.stats.poisson.pmf``'s formula, without its
     overhead)."""
@@ -735,8 +742,7 @@ class RefreshLag(Result):
         if chain.any():
             a_max[chain] = np.max(self._law_windows_s, axis=1)[rows[chain]]
         lam = m * a_max
-        # P(N > lam + x) <= exp(-x^2 / (2 (lam + x/3))) < 1e-15 for x = sqrt(70 lam) + 25
-        n_hi = np.array(lam + np.sqrt(70.0 * lam) + 25.0, dtype=float)
+        n_hi = _pois_upper(lam)
         if chain.any():
             # the Poisson quantile depends on the law row and q only: once per distinct pair
             first, inv = unique_row_index(rows[chain], q_n[chain])
@@ -767,7 +773,7 @@ class RefreshLag(Result):
             p_eff = np.sum(a_u * a_u * w_u, axis=1) / np.sum(a_u * w_u, axis=1)
             d0_u, d1_u, m_u = d0.ravel()[rep], d1.ravel()[rep], m.ravel()[rep]
             start = _closed_form_quantile(qq, p_eff, d0_u, d1_u, m_u, np.array(d0_u, dtype=float),
-                                          d0_u + p_eff + d1_u * (m_u * p_eff + np.sqrt(70.0 * m_u * p_eff) + 25.0))
+                                          d0_u + p_eff + d1_u * _pois_upper(m_u * p_eff))
             start = np.clip(start, lo_c, hi_c)
             hi_c = _bracketed_newton(view.cdf_and_density, qq, lo_c, hi_c, start)
             out.ravel()[idx] = hi_c[inv.ravel()]
