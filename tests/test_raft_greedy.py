@@ -109,3 +109,18 @@ def test_bad_input_is_named():
         raft.greedy_write_load(10.0, stall_ms=1.0, stall_probability=1.5)
     with pytest.raises(ValueError, match="rate_per_s=2499.9 .*too close to the saturation rate"):
         raft.greedy_write_load(2499.9, 3, per_append_ms=1.0, per_proposal_ms=0.4)
+
+
+def test_light_pieces_left_out_of_a_stalled_law_weigh_less_than_its_tolerance():
+    """_Law drops uniform pieces lighter than GREEDY_TAIL_TOL / (10 * pieces): a law with long
+    rare stalls (half its pieces negligible) keeps its total mass to GREEDY_TAIL_TOL, and its
+    quantiles stay the generalized inverse of its CDF (a jump at an idle arrival included)."""
+    from followerlab.raft.greedy import GREEDY_TAIL_TOL, _Law
+
+    for lam_ms in (0.3, 1.0, 3.0):
+        law = _Law(lam_ms, 0.51, 0.267, 29.4, 2.7e-4)
+        assert abs(law.F[-1] - 1.0) < 10 * GREEDY_TAIL_TOL
+        q = np.array([0.5, 0.99, 0.999999])
+        x = np.array([law.ppf(v) for v in q])
+        assert np.all(np.diff(x) > 0)
+        assert all(law.cdf(v) >= p - 1e-12 and law.cdf(v - 1e-9) < p for v, p in zip(x, q))

@@ -140,7 +140,7 @@ class _Law:
         for v, qq in zip(vs, qv):
             W = (w[:, None] * pn) * qq
             begin = np.broadcast_to(c + p + p * n[None, :] + v, W.shape)
-            ok = W > 0.0
+            ok = W > 0.1 * GREEDY_TAIL_TOL / max(W.size, 1)   # the pieces dropped weigh < GREEDY_TAIL_TOL / 10 in all
             Wk, b0, Sk = W[ok], begin[ok], np.broadcast_to(S[:, None], ok.shape)[ok]
             xs += [b0, b0 + Sk, [c + p + v]]
             ds += [Wk / Sk, -Wk / Sk, [0.0]]
@@ -186,25 +186,30 @@ def _states_needed(lam_ms, c, p, ev=0.0, varv=0.0):
         return np.ceil(kstar + 14.0 * sd + 30.0)
 
 
-def _max_solvable_rate_per_s(per_append_ms, per_proposal_ms):
-    """The highest rate :func:`greedy_write_load` (without stalls) solves for an append of fixed
-    part ``per_append_ms`` (a + (n - 1) f) and ``per_proposal_ms`` p: below the saturation rate
-    1/p, where the batch chain needs at most ``GREEDY_MAX_STATES`` states (vectorized; 60
-    bisection steps on the monotone state count).  ``inf`` when p = 0: the append time does
-    not depend on the batch and no chain is solved.
+def _max_solvable_rate_per_s(per_append_ms, per_proposal_ms, stall_ms=0.0, stall_probability=0.0):
+    """The highest rate :func:`greedy_write_load` solves for an append of fixed part
+    ``per_append_ms`` (a + (n - 1) f), ``per_proposal_ms`` p and optional stalls (``stall_ms``
+    with ``stall_probability`` per append): below the saturation rate 1/p, where the batch chain
+    needs at most ``GREEDY_MAX_STATES`` states (vectorized; 60 bisection steps on the monotone
+    state count).  ``inf`` when p = 0: the append time does not depend on the batch and no
+    chain is solved.
 
     >>> r = float(_max_solvable_rate_per_s(3.0, 0.2))
     >>> r < 5000.0, bool(_states_needed(r / 1000.0, 3.0, 0.2) <= GREEDY_MAX_STATES)
     (True, True)
+    >>> bool(_max_solvable_rate_per_s(0.5, 0.27, 30.0, 3e-4) < _max_solvable_rate_per_s(0.5, 0.27))
+    True
     >>> float(_max_solvable_rate_per_s(3.0, 0.0))
     inf
     """
-    c, p = np.broadcast_arrays(np.asarray(per_append_ms, float), np.asarray(per_proposal_ms, float))
+    c, p, d, q = np.broadcast_arrays(*(np.asarray(v, float) for v in (per_append_ms, per_proposal_ms,
+                                                                       stall_ms, stall_probability)))
+    ev, varv = q * d, q * (1.0 - q) * d * d          # mean and variance of an append's extra time
     chain = p > 0
     lo, hi = np.zeros(c.shape), 1.0 / np.where(chain, p, 1.0)          # per ms
     for _ in range(60):
         mid = 0.5 * (lo + hi)
-        ok = _states_needed(mid, c, p) <= GREEDY_MAX_STATES
+        ok = _states_needed(mid, c, p, ev, varv) <= GREEDY_MAX_STATES
         lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
     return np.where(chain, 1000.0 * lo, np.inf)
 
