@@ -115,11 +115,61 @@ def test_fixed_fit_on_a_greedy_curve_overstates_light_load():
         fit_write_load(cal, model="lazy")
 
 
+# ---------------------------------------------------------------- append stalls
+_STALLS = dict(a=0.5, p=0.27, offset=0.8, d=29.0, q=3e-4)
+_STALL_RATES = np.array([100.0, 600.0, 1200.0, 1800.0, 2400.0, 3000.0])
+
+
+def _stall_curve(net, rates, **kw):
+    t = _STALLS | kw
+    w = raft.greedy_write_load(rates, 3, net + t["offset"], per_append_ms=t["a"], per_follower_ms=0.0,
+                               per_proposal_ms=t["p"], stall_ms=t["d"], stall_probability=t["q"])
+    return pd.DataFrame({"layout": "s", "n": 3, "offered": rates, "network_ms": net, "p50_ms": w.p50_ms,
+                         "p99_ms": w.p99_ms, "throughput_per_s": rates, "saturated": False})
+
+
+def test_stall_fit_recovers_its_parameters_where_the_stall_free_fit_cannot():
+    """A curve of the greedy queue with rare long stalls (the shape of etcd's on a shared
+    machine: p99 climbs, p50 nearly flat): the five-parameter fit recovers (c0, a, p, d, q); the
+    stall-free fit, which cannot lift p99 without lifting p50, leaves residuals of 10 % and more."""
+    cal = _stall_curve(10.0, _STALL_RATES)
+    plain = fit_write_load(cal, per_follower_ms=0.0)
+    fit = fit_write_load(cal, per_follower_ms=0.0, stalls=True)
+    assert fit.fitted[-2:] == ("stall_ms", "stall_probability") and plain.stall_probability == 0.0
+    got = (fit.offset_ms, fit.per_append_ms, fit.per_proposal_ms, fit.stall_ms, fit.stall_probability)
+    assert got == pytest.approx((0.8, 0.5, 0.27, 29.0, 3e-4), rel=2e-2)
+    assert fit.cost < 1e-6 < 1e-2 < plain.cost
+    assert predict_curve(plain, cal).error_p99.abs().max() > 0.1
+    other = predict_curve(fit, _stall_curve(50.0, np.array([150.0, 900.0, 2000.0])))   # another layout
+    assert other.within_15pct.all() and other.error_p99.abs().max() < 1e-2
+    row = fit.to_frame().iloc[0]
+    assert row.stall_ms == pytest.approx(fit.stall_ms) and row.stall_probability == pytest.approx(fit.stall_probability)
+
+
+def test_stalls_lift_p99_and_lower_the_doubling_rate():
+    base = WriteLoadFit(0, 0.5, 0.0, 0.27, 0.8, 0.0, 0, model="greedy")
+    stalls = _FITS["greedy stalls"]
+    lam = np.array([200.0, 2000.0])
+    w0, w1 = base.write_load(lam, 3, 10.0), stalls.write_load(lam, 3, 10.0)
+    assert np.all(w1.p99_ms > w0.p99_ms) and w1.p99_ms[1] - w0.p99_ms[1] > 5.0 > w1.p50_ms[1] - w0.p50_ms[1]
+    assert stalls.p99_doubling_rate(3, 10.0, points=40) < base.p99_doubling_rate(3, 10.0, points=40)
+
+
+def test_stalls_need_the_greedy_queue():
+    cal = _stall_curve(10.0, _STALL_RATES[:3])
+    with pytest.raises(ValueError, match="stalls=True needs model='greedy'"):
+        fit_write_load(cal, model="fixed", stalls=True)
+    with pytest.raises(ValueError, match="stalls must be True or False; got 'yes'"):
+        fit_write_load(cal, stalls="yes")
+
+
 # ---------------------------------------------------------------- closed loop and the driver's limit
 _FITS = {
     "greedy": WriteLoadFit(0, 2.45, 0.1, 0.27, 1.0, 0.0, 0, model="greedy"),
     "greedy p=0": WriteLoadFit(0, 2.45, 0.1, 0.0, 1.0, 0.0, 0, model="greedy"),
     "fixed": WriteLoadFit(2, 1.0, 0.1, 0.05, 1.0, 0.0, 0, model="fixed"),
+    "greedy stalls": WriteLoadFit(0, 0.5, 0.0, 0.27, 0.8, 0.0, 0, model="greedy", stall_ms=29.0,
+                                  stall_probability=3e-4),
 }
 
 
@@ -132,7 +182,7 @@ def test_closed_loop_throughput_is_littles_fixed_point(name):
         mean = fit.write_load(x, n, net).mean_ms
         np.testing.assert_allclose(x * mean / 1000.0, clients, rtol=1e-9)
         assert np.all(np.diff(x) > 0) and np.all(x < fit.saturation_per_s(n))
-    if fit.model == "greedy" and fit.per_proposal_ms > 0:
+    if name == "greedy":
         # one client never queues: exactly 1 / T(0+); the Poisson queue at that rate charges a wait,
         # so the approximation is a lower bound, 18 % low here (S = 2.9 ms of a 3.9 ms cycle)
         exact = 1000.0 / float(fit.write_load(1e-9, 3, 0.0).mean_ms)
@@ -236,6 +286,30 @@ def test_saved_12s_run_as_the_note_states():
     band = _in_band(judged[~judged.calibration])
     assert band["load-asym-3"] == (4, 4) and band["load-wan-3"] == (4, 4) and band["load-asym-5"] == (4, 4)
     assert sum(v[0] for v in band.values()) == 15 and sum(v[1] for v in band.values()) == 16
+
+
+def test_saved_quiet_run_with_stalls_puts_two_other_layouts_in_the_band():
+    """Issue 15 part 3 on the full quiet run (2026-12-03T0258Z): the greedy queue with fitted
+    stalls, calibrated on load-sym-3 alone, has every judged point of load-asym-3 (12) and
+    load-wan-3 (9) within 15 % on p50 and p99 (without stalls: 9 of 12 and 9 of 9), and
+    load-wan-3's saturation (the driver's 128 threads) within 15 %; the 5-member layouts stay
+    out of the band (one cluster size cannot give the per-follower time, and their p99 rises
+    earlier)."""
+    from followerlab.validation import experiments as ex
+    from followerlab.validation import load_experiments as lx
+
+    load, _ = ex.load_run(_MEASUREMENTS / "etcd-load-2026-12-03T0258Z.json")
+    fit, tab = lx.curve_comparison(load, lx.LOAD_LAYOUTS, lx.LOAD_CALIBRATION, per_follower_ms=0.0, stalls=True)
+    assert fit.stall_ms == pytest.approx(29.4, abs=1.0) and fit.stall_probability == pytest.approx(3e-4, abs=1e-4)
+    judged = tab[tab.below_80pct_sat & ~tab.calibration]
+    band = _in_band(judged)
+    assert band["load-asym-3"] == (12, 12) and band["load-wan-3"] == (9, 9)
+    assert band["load-sym-5"][0] <= 3 and band["load-asym-5"][0] <= 3
+    wan = tab[tab.layout == "load-wan-3"].iloc[0]
+    assert wan.predicted_system_saturation_per_s / wan.measured_saturation_per_s - 1 == pytest.approx(0.019, abs=0.005)
+    plain = _in_band(lx.curve_comparison(load, lx.LOAD_LAYOUTS, lx.LOAD_CALIBRATION, per_follower_ms=0.0)[1]
+                     .query("below_80pct_sat and not calibration"))
+    assert plain["load-asym-3"] == (9, 12) and plain["load-wan-3"] == (9, 9)
 
 
 def test_a_driver_that_cannot_bind_leaves_the_leaders_saturation():

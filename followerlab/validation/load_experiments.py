@@ -67,7 +67,7 @@ def machine_load() -> dict:
 
 def curve_comparison(summary: pd.DataFrame, layouts=LOAD_LAYOUTS, calibration: str = LOAD_CALIBRATION, *,
                      model: str = "greedy", batches=(1, 2, 4, 8), per_follower_ms: float | None = None,
-                     driver_workers=None):
+                     driver_workers=None, stalls: bool = False):
     """Fit the leader queue (``model``: ``greedy_write_load`` or ``write_load``, see
     :func:`~followerlab.validation.loadfit.fit_write_load`) on the calibration layout's
     open-loop curve, predict every layout.
@@ -76,13 +76,14 @@ def curve_comparison(summary: pd.DataFrame, layouts=LOAD_LAYOUTS, calibration: s
     :func:`~followerlab.validation.loadfit.predict_curve`'s rows for every open-loop point,
     with ``calibration`` True on the calibration layout's rows.  ``driver_workers`` (or the
     summary's ``workers`` column) adds the open-loop driver's own completion limit and the
-    system saturation (see ``predict_curve``).
+    system saturation (see ``predict_curve``); ``stalls`` also fits the greedy queue's append
+    stalls (``fit_write_load(..., stalls=True)``, 15--60 s on this machine).
     """
     curves = curve_table(summary, layouts)
     cal = curves[curves.layout == calibration]
     if cal.empty:
         raise ValueError(f"calibration layout {calibration!r} has no open-loop rows")
-    fit = fit_write_load(cal, model=model, batches=batches, per_follower_ms=per_follower_ms)
+    fit = fit_write_load(cal, model=model, batches=batches, per_follower_ms=per_follower_ms, stalls=stalls)
     table = predict_curve(fit, curves, driver_workers=driver_workers)
     table["calibration"] = table.layout == calibration
     return fit, table
@@ -109,7 +110,9 @@ def ci_check(*, max_load_per_core: float = 0.75, rates=CI_RATES, seconds: float 
     The comparison is skipped (not passed) when the 1-minute load average per core, read
     *before* the run, exceeds ``max_load_per_core``: on a machine that other work keeps busy,
     etcd, the proxies and the driver are preempted at random and a queueing model of one
-    leader has nothing to predict.  The curves are still measured and returned.
+    leader has nothing to predict.  The curves are still measured and returned.  The greedy
+    queue is fitted without stalls: a few light rates cannot tell a rare stall from the append
+    time (``curve_comparison(..., stalls=True)`` is for full curves).
 
     Returns
     -------
