@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from followerlab import raft
-from followerlab.validation.loadfit import WriteLoadFit, curve_table, fit_write_load, predict_closed_curve, predict_curve
+from followerlab.validation.loadfit import (WriteLoadFit, curve_table, fit_write_load, measured_p99_doubling_rate,
+                                           predict_closed_curve, predict_curve)
 from followerlab.validation.predict import Layout
 
 TRUE = dict(batch=2, per_append_ms=1.6, per_follower_ms=0.3, offset_ms=1.5)
@@ -153,6 +154,38 @@ def test_stalls_lift_p99_and_lower_the_doubling_rate():
     w0, w1 = base.write_load(lam, 3, 10.0), stalls.write_load(lam, 3, 10.0)
     assert np.all(w1.p99_ms > w0.p99_ms) and w1.p99_ms[1] - w0.p99_ms[1] > 5.0 > w1.p50_ms[1] - w0.p50_ms[1]
     assert stalls.p99_doubling_rate(3, 10.0, points=40) < base.p99_doubling_rate(3, 10.0, points=40)
+
+
+def test_measured_doubling_rate_of_a_model_curve_is_the_models():
+    """On a curve the fitted queue generates itself (from 1 % of saturation, the model's own
+    reference), the measured doubling rate equals WriteLoadFit.p99_doubling_rate to the
+    interpolation's error; repeated points enter by their median, saturated ones not at all."""
+    fit = _FITS["greedy stalls"]
+    sat = float(fit.saturation_per_s(3))
+    rates = sat * np.linspace(0.01, 0.9, 90)
+    w = fit.write_load(rates, 3, 10.0)
+    curve = pd.DataFrame({"offered": rates, "throughput_per_s": rates, "p99_ms": w.p99_ms, "saturated": False})
+    assert measured_p99_doubling_rate(curve) == pytest.approx(fit.p99_doubling_rate(3, 10.0), rel=0.01)
+    repeats = pd.concat([curve, curve.assign(p99_ms=curve.p99_ms * 3.0), curve.assign(p99_ms=curve.p99_ms * 0.9)])
+    assert measured_p99_doubling_rate(repeats) == measured_p99_doubling_rate(curve)     # the median repeat
+    flat = curve.assign(p99_ms=20.0)
+    assert np.isnan(measured_p99_doubling_rate(flat))
+    assert np.isnan(measured_p99_doubling_rate(curve.assign(saturated=True)))
+    with pytest.raises(ValueError, match="columns"):
+        measured_p99_doubling_rate(curve.drop(columns="saturated"))
+    with pytest.raises(ValueError, match="p99_ms"):
+        measured_p99_doubling_rate(curve.assign(p99_ms=-1.0))
+
+
+def test_measured_doubling_rates_of_the_quiet_run():
+    from followerlab.validation import experiments as ex
+    from followerlab.validation import load_experiments as lx
+
+    load, _ = ex.load_run(_MEASUREMENTS / "etcd-load-2026-12-03T0258Z.json")
+    c = curve_table(load, lx.LOAD_LAYOUTS)
+    got = {lay: measured_p99_doubling_rate(g) for lay, g in c.groupby("layout")}
+    assert got["load-sym-3"] == pytest.approx(1975.3, abs=0.5) and got["load-asym-3"] == pytest.approx(2466.1, abs=0.5)
+    assert got["load-sym-5"] == pytest.approx(1404.7, abs=0.5) and np.isnan(got["load-wan-3"])
 
 
 def test_stalls_need_the_greedy_queue():

@@ -52,7 +52,8 @@ from .predict import network_ms
 #: (greedy_write_load's batch chain grows like 1/(1 - λp); beyond, it refuses rather than clamps).
 _CLOSED_LOOP_MAX_RHO = 0.98
 
-__all__ = ["WriteLoadFit", "fit_write_load", "curve_table", "predict_curve", "closed_curve_table", "predict_closed_curve"]
+__all__ = ["WriteLoadFit", "fit_write_load", "curve_table", "predict_curve", "closed_curve_table", "predict_closed_curve",
+           "measured_p99_doubling_rate"]
 
 
 @dataclass(frozen=True)
@@ -564,6 +565,54 @@ def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame, *, driver_workers=Non
         # NaN limit: the driver's threads reach 98 % of the leader's saturation before they bind
         out["predicted_system_saturation_per_s"] = np.fmin(limit, out.predicted_saturation_per_s.to_numpy(float))
     return out
+
+
+def measured_p99_doubling_rate(curve: pd.DataFrame) -> float:
+    """The achieved write rate (/s) at which one layout's measured p99 reaches twice its value
+    at the lowest offered rate: the measured counterpart of
+    :meth:`WriteLoadFit.p99_doubling_rate`.
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        One layout's open-loop points (:func:`curve_table` rows): ``offered``,
+        ``throughput_per_s``, ``p99_ms`` and ``saturated``.  Repeated points (same ``offered``)
+        enter by their median; saturated points are left out.
+
+    Returns
+    -------
+    float
+        Linear interpolation in achieved throughput between the last point below twice the
+        reference p99 and the first at or above it; NaN when p99 never doubles at the points
+        the system kept up with (or fewer than two remain).
+
+    Notes
+    -----
+    The reference is the lowest measured rate (100/s in the saved runs), the model's is 1 % of
+    its saturation rate: for the stall fit on run 2026-12-03T0258Z (saturation 3741/s) the
+    model's p99 at 100/s is 1.4 % above its p99 at 37/s.  The interpolation is as coarse as
+    the points: on that run they are 300--400/s apart where p99 doubles.
+
+    >>> c = pd.DataFrame({"offered": [100.0, 1000.0, 2000.0, 3000.0], "throughput_per_s": [100.0, 1000.0, 2000.0, 2500.0],
+    ...                   "p99_ms": [10.0, 14.0, 24.0, 900.0], "saturated": [False, False, False, True]})
+    >>> measured_p99_doubling_rate(c)     # 20 ms is 60 % of the way from 14 to 24 ms
+    1600.0
+    """
+    need = {"offered", "throughput_per_s", "p99_ms", "saturated"}
+    if not isinstance(curve, pd.DataFrame) or not need <= set(curve.columns):
+        raise ValueError(f"curve must be a DataFrame with columns {sorted(need)}; got "
+                         f"{list(getattr(curve, 'columns', []))!r}")
+    ok = curve[~curve.saturated.astype(bool)]
+    pts = ok.groupby("offered", sort=True)[["throughput_per_s", "p99_ms"]].median()
+    if len(pts) < 2:
+        return float("nan")
+    x = as_float_array("throughput_per_s", pts.throughput_per_s.to_numpy(), minimum=0.0)
+    y = as_float_array("p99_ms", pts.p99_ms.to_numpy(), minimum=0.0, strict_minimum=True)
+    above = np.flatnonzero(y[1:] >= 2.0 * y[0]) + 1
+    if above.size == 0:
+        return float("nan")
+    i = int(above[0])
+    return float(x[i - 1] + (2.0 * y[0] - y[i - 1]) / (y[i] - y[i - 1]) * (x[i] - x[i - 1]))
 
 
 def closed_curve_table(summary: pd.DataFrame, layouts) -> pd.DataFrame:
