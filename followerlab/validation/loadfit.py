@@ -344,7 +344,7 @@ def fit_write_load(curves: pd.DataFrame, *, model: str = "greedy", batches=(1, 2
         possible for ``f`` fitted) gets a penalty growing with the overload.
     max_nfev : int
         Bound on residual evaluations per start (two starts per batch size; each evaluation
-        is one ``write_load`` call).
+        is one ``write_load`` call); the stall fit's start may take three times as many.
     stalls : bool
         ``greedy`` only: also fit the append stalls of
         :func:`~followerlab.raft.greedy_write_load` (``stall_ms`` d, ``stall_probability`` q:
