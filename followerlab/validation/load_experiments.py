@@ -67,7 +67,7 @@ def machine_load() -> dict:
 
 def curve_comparison(summary: pd.DataFrame, layouts=LOAD_LAYOUTS, calibration: str = LOAD_CALIBRATION, *,
                      model: str = "greedy", batches=(1, 2, 4, 8), per_follower_ms: float | None = None,
-                     driver_workers=None, stalls: bool = False):
+                     driver_workers=None, stalls: str = "none"):
     """Fit the leader queue (``model``: ``greedy_write_load`` or ``write_load``, see
     :func:`~followerlab.validation.loadfit.fit_write_load`) on the calibration layout's
     open-loop curve, predict every layout.
@@ -76,8 +76,9 @@ def curve_comparison(summary: pd.DataFrame, layouts=LOAD_LAYOUTS, calibration: s
     :func:`~followerlab.validation.loadfit.predict_curve`'s rows for every open-loop point,
     with ``calibration`` True on the calibration layout's rows.  ``driver_workers`` (or the
     summary's ``workers`` column) adds the open-loop driver's own completion limit and the
-    system saturation (see ``predict_curve``); ``stalls`` also fits the greedy queue's append
-    stalls (``fit_write_load(..., stalls=True)``, 15--60 s on this machine).
+    system saturation (see ``predict_curve``); ``stalls`` (``"constant"`` or ``"rate"``) also fits
+    the greedy queue's append stalls (``fit_write_load(..., stalls=...)``, 15--60 s on this
+    machine for a curve to 3000/s).
     """
     curves = curve_table(summary, layouts)
     cal = curves[curves.layout == calibration]
@@ -112,7 +113,7 @@ def ci_check(*, max_load_per_core: float = 0.75, rates=CI_RATES, seconds: float 
     etcd, the proxies and the driver are preempted at random and a queueing model of one
     leader has nothing to predict.  The curves are still measured and returned.  The greedy
     queue is fitted without stalls: a few light rates cannot tell a rare stall from the append
-    time (``curve_comparison(..., stalls=True)`` is for full curves).
+    time (``curve_comparison(..., stalls="constant")`` is for full curves).
 
     Returns
     -------

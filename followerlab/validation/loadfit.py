@@ -75,9 +75,11 @@ class WriteLoadFit:
     model : str
         ``"fixed"`` (:func:`followerlab.raft.write_load`) or ``"greedy"``
         (:func:`followerlab.raft.greedy_write_load`).
-    stall_ms, stall_probability : float
+    stall_ms, stall_probability, stall_probability_per_kps : float
         ``greedy`` only: every append independently takes ``stall_ms`` longer with probability
-        ``stall_probability`` (fitted with ``fit_write_load(..., stalls=True)``, else 0).
+        :math:`q(\\lambda) = q_0 + q_1 \\lambda / 1000` at write rate λ (/s), ``stall_probability``
+        :math:`q_0` and ``stall_probability_per_kps`` :math:`q_1` (fitted with
+        ``fit_write_load(..., stalls="constant")`` (:math:`q_1 = 0`) or ``stalls="rate"``, else 0).
     """
 
     batch: int
@@ -91,6 +93,20 @@ class WriteLoadFit:
     model: str = "fixed"
     stall_ms: float = 0.0
     stall_probability: float = 0.0
+    stall_probability_per_kps: float = 0.0
+
+    def stall_probability_at(self, rate_per_s) -> np.ndarray:
+        """The probability that an append stalls at these write rates (/s):
+        ``stall_probability + stall_probability_per_kps * rate / 1000``."""
+        lam = as_float_array("rate_per_s", rate_per_s, minimum=0.0)
+        return self.stall_probability + self.stall_probability_per_kps * lam / 1000.0
+
+    def _solvable_rate_per_s(self, n) -> np.ndarray:
+        """Where the greedy batch chain fits in ``GREEDY_MAX_STATES`` (with the stall
+        probability at the saturation rate, the largest it reaches below it)."""
+        q = np.minimum(1.0, self.stall_probability_at(np.minimum(self.saturation_per_s(n), 1e12)))
+        return _max_solvable_rate_per_s(self.per_append_ms + (n - 1) * self.per_follower_ms, self.per_proposal_ms,
+                                        self.stall_ms, q)
 
     def service_ms(self, n) -> np.ndarray:
         """The append time :math:`S` for ``n`` voters (ms): of a full batch (``fixed``), of a
@@ -115,7 +131,7 @@ class WriteLoadFit:
         if self.model == "greedy":
             return raft.greedy_write_load(rate_per_s, n, commit, per_append_ms=self.per_append_ms,
                                           per_follower_ms=self.per_follower_ms, per_proposal_ms=self.per_proposal_ms,
-                                          stall_ms=self.stall_ms, stall_probability=self.stall_probability)
+                                          stall_ms=self.stall_ms, stall_probability=self.stall_probability_at(rate_per_s))
         return raft.write_load(rate_per_s, n, commit, batch=self.batch, per_append_ms=self.per_append_ms,
                                per_follower_ms=self.per_follower_ms, per_proposal_ms=self.per_proposal_ms)
 
@@ -163,9 +179,7 @@ class WriteLoadFit:
         cap = _CLOSED_LOOP_MAX_RHO * sat            # the queue is solved up to here (inf when p = 0)
         if self.model == "greedy":
             # ... and where its batch chain fits in GREEDY_MAX_STATES (long appends, small p)
-            cap = np.minimum(cap, 0.999 * _max_solvable_rate_per_s(self.per_append_ms + (n - 1) * self.per_follower_ms,
-                                                                self.per_proposal_ms, self.stall_ms,
-                                                                self.stall_probability))
+            cap = np.minimum(cap, 0.999 * self._solvable_rate_per_s(n))
             # X T(X) >= X T(0+): the root is below N / T(0+)
             hi = np.minimum(1000.0 * N / self.write_load(np.full(N.shape, 1e-9), n, net).mean_ms, cap)
         else:
@@ -240,9 +254,7 @@ class WriteLoadFit:
         if not np.isfinite(sat):        # greedy with p = 0: latency stays below 2 S + commit
             return float("nan")
         if self.model == "greedy":   # one linear solve per rate (its chain grows like 1/(1 - lambda p))
-            top = min(0.97 * sat, 0.999 * float(_max_solvable_rate_per_s(
-                self.per_append_ms + (n - 1) * self.per_follower_ms, self.per_proposal_ms, self.stall_ms,
-                self.stall_probability)))
+            top = min(0.97 * sat, 0.999 * float(self._solvable_rate_per_s(n)))
             rates = np.linspace(0.01 * sat, top, min(points, 60))
         else:
             rates = sat * np.linspace(0.01, 0.999, points)
@@ -257,7 +269,9 @@ class WriteLoadFit:
         return pd.DataFrame([{"model": self.model, "batch": self.batch, "per_append_ms": self.per_append_ms,
                               "per_follower_ms": self.per_follower_ms, "per_proposal_ms": self.per_proposal_ms,
                               "offset_ms": self.offset_ms, "stall_ms": self.stall_ms,
-                              "stall_probability": self.stall_probability, "service_ms_n3": float(self.service_ms(3)),
+                              "stall_probability": self.stall_probability,
+                              "stall_probability_per_kps": self.stall_probability_per_kps,
+                              "service_ms_n3": float(self.service_ms(3)),
                               "saturation_per_s_n3": float(self.saturation_per_s(3)), "cost": self.cost,
                               "rows": self.rows, "fitted": ",".join(self.fitted)}])
 
@@ -316,7 +330,7 @@ def _measured_saturation(g: pd.DataFrame) -> float:
 
 def fit_write_load(curves: pd.DataFrame, *, model: str = "greedy", batches=(1, 2, 4, 8),
                    per_follower_ms: float | None = None, per_proposal_ms: float = 0.0,
-                   max_rows_utilization: float = 0.95, max_nfev: int = 40, stalls: bool = False) -> WriteLoadFit:
+                   max_rows_utilization: float = 0.95, max_nfev: int = 40, stalls: str = "none") -> WriteLoadFit:
     """Fit the leader queue's service time (and batch) and a constant offset to measured curves.
 
     Parameters
@@ -345,15 +359,17 @@ def fit_write_load(curves: pd.DataFrame, *, model: str = "greedy", batches=(1, 2
     max_nfev : int
         Bound on residual evaluations per start (two starts per batch size; each evaluation
         is one ``write_load`` call); the stall fit's start may take three times as many.
-    stalls : bool
+    stalls : {"none", "constant", "rate"}
         ``greedy`` only: also fit the append stalls of
         :func:`~followerlab.raft.greedy_write_load` (``stall_ms`` d, ``stall_probability`` q:
         every append independently takes d ms longer with probability q -- the leader
         descheduled on a shared CPU, a garbage-collection pause).  A constant append time
         lifts p99 only as much as the queue's waits allow; a rare long stall delays every
         proposal that arrives during it, a share that grows with the rate, so p99 climbs
-        while p50 stays nearly flat, as etcd's does on a shared machine.  The stall-free fit is
-        solved first and starts the five-parameter search.
+        while p50 stays nearly flat, as etcd's does on a shared machine.  ``"constant"``: one
+        q at every rate (five parameters, started from the stall-free fit); ``"rate"``:
+        :math:`q = q_0 + q_1 \\lambda/1000`, the stalls growing with the work on the shared
+        cores (six parameters, started from the ``"constant"`` fit).
 
     Returns
     -------
@@ -373,10 +389,9 @@ def fit_write_load(curves: pd.DataFrame, *, model: str = "greedy", batches=(1, 2
     etcd-raftNode (:func:`followerlab.raft.greedy_write_load`) in docs/references.rst.
     """
     model = check_choice("model", model, ("greedy", "fixed"))
-    if not isinstance(stalls, (bool, np.bool_)):
-        raise ValueError(f"stalls must be True or False; got {stalls!r}")
-    if stalls and model != "greedy":
-        raise ValueError(f"stalls=True needs model='greedy' (write_load has no stalls); got model={model!r}")
+    stalls = check_choice("stalls", stalls, ("none", "constant", "rate"))
+    if stalls != "none" and model != "greedy":
+        raise ValueError(f"stalls={stalls!r} needs model='greedy' (write_load has no stalls); got model={model!r}")
     need = {"n", "offered", "network_ms", "p50_ms", "p99_ms", "saturated"}
     if not isinstance(curves, pd.DataFrame) or not need <= set(curves.columns):
         raise ValueError(f"curves must be a DataFrame with columns {sorted(need)}; got "
@@ -407,7 +422,11 @@ def fit_write_load(curves: pd.DataFrame, *, model: str = "greedy", batches=(1, 2
                                                                        minimum=0.0))
     if model == "greedy":
         fit = _fit_greedy(lam, n, net, y50, y99, sat, fit_f, f_fixed, p, umax, max_nfev, len(ok))
-        return _fit_stalls(fit, lam, n, net, y50, y99, sat, fit_f, umax, max_nfev) if stalls else fit
+        if stalls != "none":
+            fit = _fit_stalls(fit, lam, n, net, y50, y99, sat, fit_f, umax, max_nfev, growing=False)
+        if stalls == "rate":
+            fit = _fit_stalls(fit, lam, n, net, y50, y99, sat, fit_f, umax, max_nfev, growing=True)
+        return fit
     best = None
     for b in bs:
         def resid(theta, b=b):
@@ -481,48 +500,62 @@ def _fit_greedy(lam, n, net, y50, y99, sat, fit_f, f_fixed, p0, umax, max_nfev, 
     return WriteLoadFit(0, float(x[1]), f, float(x[2]), float(x[0]), cost, int(rows), fitted, "greedy")
 
 
-#: Starting stall length(s) (ms) of the stall fit, with probability 1e-3 per append (a start at
-#: 40 ms found a worse local minimum on run 2026-12-03T0258Z: cost 0.159 against 0.137).
+#: Starting stall length(s) (ms) of the constant stall fit, with probability 1e-3 per append (a
+#: start at 40 ms found a worse local minimum on run 2026-12-03T0258Z: cost 0.159 against 0.137).
 _STALL_STARTS_MS = (10.0,)
+#: Residual of every row when a trial point cannot be solved (a stall probability above 1, or a
+#: batch chain too large): the search steps back from it.
+_UNSOLVABLE_RESIDUAL = 5.0
 
 
-def _fit_stalls(base: WriteLoadFit, lam, n, net, y50, y99, sat, fit_f, umax, max_nfev) -> WriteLoadFit:
-    """:func:`fit_write_load` with ``stalls=True``: least squares over (c0, a, p, d, q[, f]),
-    started from the stall-free fit ``base`` with d from ``_STALL_STARTS_MS``; ``base`` itself is
-    kept when no start improves on it."""
+def _fit_stalls(base: WriteLoadFit, lam, n, net, y50, y99, sat, fit_f, umax, max_nfev, *,
+                growing: bool) -> WriteLoadFit:
+    """:func:`fit_write_load` with stalls: least squares over (c0, a, p, d, q0[, q1][, f]).
+
+    ``growing=False`` starts from the stall-free fit ``base`` with d from ``_STALL_STARTS_MS``;
+    ``growing=True`` starts from the constant-stall fit ``base`` with :math:`q_1 = 0`.  ``base``
+    itself is kept when no start improves on it."""
     from scipy.optimize import least_squares
 
     p_hi = umax * 1000.0 / float(lam.max())
+    k = 6 if growing else 5           # parameters before f
 
     def resid(theta):
-        c0, a, p, d, q = theta[:5]
-        f = theta[5] if fit_f else base.per_follower_ms
-        w = raft.greedy_write_load(lam, n, net + c0, per_append_ms=a, per_follower_ms=f, per_proposal_ms=p,
-                                   stall_ms=d, stall_probability=q)
+        c0, a, p, d, q0 = theta[:5]
+        q1 = theta[5] if growing else 0.0
+        f = theta[k] if fit_f else base.per_follower_ms
+        try:
+            w = raft.greedy_write_load(lam, n, net + c0, per_append_ms=a, per_follower_ms=f, per_proposal_ms=p,
+                                       stall_ms=d, stall_probability=q0 + q1 * lam / 1000.0)
+        except ValueError:
+            return np.full(2 * lam.size + len(sat), _UNSOLVABLE_RESIDUAL)
         rs = [np.log(1000.0 / p) - np.log(v) if p > 0 else 10.0 for v in sat.values()]
         return np.concatenate([np.log(w.p50_ms) - y50, np.log(w.p99_ms) - y99, np.asarray(rs, float)])
 
-    lo, hi = [0.0, 1e-4, 0.0, 0.0, 0.0], [np.inf, np.inf, p_hi, 1e3, 0.5]
+    lo, hi = [0.0, 1e-4, 0.0, 0.0, 0.0] + [0.0] * growing, [np.inf, np.inf, p_hi, 1e3, 0.5] + [0.5] * growing
     if fit_f:
         lo, hi = lo + [0.0], hi + [np.inf]
+    p0 = min(base.per_proposal_ms, 0.99 * p_hi)
+    if growing:
+        starts = [[base.offset_ms, base.per_append_ms, p0, base.stall_ms, base.stall_probability, 0.0]]
+    else:
+        starts = [[base.offset_ms, base.per_append_ms, p0, d0, 1e-3] for d0 in _STALL_STARTS_MS]
     best = (base.cost, None)
-    for d0 in _STALL_STARTS_MS:
-        x0 = [base.offset_ms, base.per_append_ms, min(base.per_proposal_ms, 0.99 * p_hi), d0, 1e-3]
+    for x0 in starts:
         if fit_f:
             x0 = x0 + [base.per_follower_ms]
-        try:
-            sol = least_squares(resid, x0, bounds=(lo, hi), x_scale="jac", max_nfev=3 * max_nfev)
-        except ValueError:      # a step whose batch chain is too large to solve: this start fails
-            continue
+        sol = least_squares(resid, x0, bounds=(lo, hi), x_scale="jac", max_nfev=3 * max_nfev)
         cost = float(np.sum(sol.fun ** 2))
         if cost < best[0] - 1e-12:
             best = (cost, sol.x)
     cost, x = best
     if x is None:
         return base
-    f = float(x[5]) if fit_f else base.per_follower_ms
+    f = float(x[k]) if fit_f else base.per_follower_ms
+    names = ("stall_ms", "stall_probability") + (("stall_probability_per_kps",) if growing else ())
     return WriteLoadFit(0, float(x[1]), f, float(x[2]), float(x[0]), cost, base.rows,
-                        base.fitted + ("stall_ms", "stall_probability"), "greedy", float(x[3]), float(x[4]))
+                        tuple(dict.fromkeys(base.fitted + names)), "greedy", float(x[3]), float(x[4]),
+                        float(x[5]) if growing else 0.0)
 
 
 def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame, *, driver_workers=None) -> pd.DataFrame:
