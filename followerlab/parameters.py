@@ -496,8 +496,9 @@ NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
            meaning="the leader queue fitted to the load curves: greedy (raft.greedy_write_load, every waiting "
                    "proposal in the next append, as etcd does) or fixed (raft.write_load, batches that wait to fill)"),
         _p("batches", "str", "1,2,4", meaning="candidate batch sizes for the fixed write_load fit (comma-separated integers)"),
-        _p("fit_stalls", "bool", True, meaning="greedy only: also fit append stalls (every append d ms longer with "
-                                               "probability q: preemption on shared cores, GC), which lift p99 under load"),
+        _p("stalls", "str", "constant", domain=choices("none", "constant", "rate"),
+           meaning="greedy only: also fit append stalls (every append d ms longer with probability q: preemption on "
+                   "shared cores, GC), which lift p99 under load; constant q, or q growing with the write rate"),
         _p("save", "bool", False, meaning="live runs only: also save the runs under data/measurements/"),
         OUTPUT_DIR,
     ),
