@@ -468,18 +468,29 @@ def fit_write_load(curves: pd.DataFrame, *, model: str = "greedy", batches=(1, 2
     return WriteLoadFit(b, float(x[1]), f, p, float(x[0]), cost, int(len(ok)), fitted)
 
 
+def _greedy_residuals(lam, n, net, y50, y99, sat):
+    """The greedy fits' residual at one parameter point (c0, a, f, p[, d, q]): the log ratios
+    of :func:`followerlab.raft.greedy_write_load`'s p50 and p99 to the measured ones, then for
+    each cluster size with a measured saturation the log ratio of 1/p to it (10 when p = 0,
+    which never saturates).  ``q`` may be an array over the rows."""
+    def resid(c0, a, f, p, d=0.0, q=0.0):
+        w = raft.greedy_write_load(lam, n, net + c0, per_append_ms=a, per_follower_ms=f, per_proposal_ms=p,
+                                   stall_ms=d, stall_probability=q)
+        rs = [np.log(1000.0 / p) - np.log(v) if p > 0 else 10.0 for v in sat.values()]
+        return np.concatenate([np.log(w.p50_ms) - y50, np.log(w.p99_ms) - y99, np.asarray(rs, float)])
+
+    return resid
+
+
 def _fit_greedy(lam, n, net, y50, y99, sat, fit_f, f_fixed, p0, umax, max_nfev, rows) -> WriteLoadFit:
     """:func:`fit_write_load` for ``model="greedy"``: least squares over (c0, a, p[, f])."""
     from scipy.optimize import least_squares
 
     p_hi = umax * 1000.0 / float(lam.max())          # every kept-up point below umax of 1/p
+    residual = _greedy_residuals(lam, n, net, y50, y99, sat)
 
     def resid(theta):
-        c0, a, p = theta[0], theta[1], theta[2]
-        f = theta[3] if fit_f else f_fixed
-        w = raft.greedy_write_load(lam, n, net + c0, per_append_ms=a, per_follower_ms=f, per_proposal_ms=p)
-        rs = [np.log(1000.0 / p) - np.log(v) if p > 0 else 10.0 for v in sat.values()]
-        return np.concatenate([np.log(w.p50_ms) - y50, np.log(w.p99_ms) - y99, np.asarray(rs, float)])
+        return residual(theta[0], theta[1], theta[3] if fit_f else f_fixed, theta[2])
 
     lo, hi = [0.0, 1e-4, 0.0], [np.inf, np.inf, p_hi]
     if fit_f:
@@ -519,18 +530,15 @@ def _fit_stalls(base: WriteLoadFit, lam, n, net, y50, y99, sat, fit_f, umax, max
 
     p_hi = umax * 1000.0 / float(lam.max())
     k = 6 if growing else 5           # parameters before f
+    residual = _greedy_residuals(lam, n, net, y50, y99, sat)
 
     def resid(theta):
         c0, a, p, d, q0 = theta[:5]
         q1 = theta[5] if growing else 0.0
-        f = theta[k] if fit_f else base.per_follower_ms
         try:
-            w = raft.greedy_write_load(lam, n, net + c0, per_append_ms=a, per_follower_ms=f, per_proposal_ms=p,
-                                       stall_ms=d, stall_probability=q0 + q1 * lam / 1000.0)
+            return residual(c0, a, theta[k] if fit_f else base.per_follower_ms, p, d, q0 + q1 * lam / 1000.0)
         except ValueError:
             return np.full(2 * lam.size + len(sat), _UNSOLVABLE_RESIDUAL)
-        rs = [np.log(1000.0 / p) - np.log(v) if p > 0 else 10.0 for v in sat.values()]
-        return np.concatenate([np.log(w.p50_ms) - y50, np.log(w.p99_ms) - y99, np.asarray(rs, float)])
 
     lo, hi = [0.0, 1e-4, 0.0, 0.0, 0.0] + [0.0] * growing, [np.inf, np.inf, p_hi, 1e3, 0.5] + [0.5] * growing
     if fit_f:
