@@ -299,15 +299,16 @@ def test_driver_limit_is_the_closed_loop_of_its_workers_and_caps_the_saturation(
 _MEASUREMENTS = Path(__file__).resolve().parent.parent / "data" / "measurements"
 
 
-def _saved_comparison(stamp):
+def _saved_comparison(stamp, stalls="none"):
+    """(open-loop table, judged closed-loop rows, fit) of a saved run, calibrated on load-sym-3."""
     from followerlab.validation import experiments as ex
     from followerlab.validation import load_experiments as lx
 
     load, _ = ex.load_run(_MEASUREMENTS / f"etcd-load-{stamp}.json")
     workers = None if "workers" in load.columns else lx.LOAD_WORKERS
-    fit, tab = lx.curve_comparison(load, lx.LOAD_LAYOUTS, lx.LOAD_CALIBRATION, driver_workers=workers)
+    fit, tab = lx.curve_comparison(load, lx.LOAD_LAYOUTS, lx.LOAD_CALIBRATION, driver_workers=workers, stalls=stalls)
     closed = lx.closed_comparison(fit, load, lx.LOAD_LAYOUTS, lx.LOAD_CALIBRATION, tab)
-    return tab, closed[closed.below_80pct_sat]
+    return tab, closed[closed.below_80pct_sat], fit
 
 
 def _in_band(rows):
@@ -318,7 +319,7 @@ def test_saved_4s_run_closed_loop_and_saturation_as_the_note_states():
     """The numbers issue 15's note quotes, recomputed from the 4-s run (greedy, calibrated on
     load-sym-3): closed-loop points of load-asym-3 and load-wan-3 all within the band; the
     saturations of load-wan-3 and load-asym-5 against the driver's 128-thread limit."""
-    tab, judged = _saved_comparison("2026-12-02T1615Z")
+    tab, judged, _ = _saved_comparison("2026-12-02T1615Z")
     band = _in_band(judged)
     assert band["load-asym-3"] == (4, 4) and band["load-wan-3"] == (4, 4)
     assert int(judged[~judged.calibration].within_15pct.sum()) == 13 and len(judged[~judged.calibration]) == 15
@@ -336,7 +337,7 @@ def test_saved_12s_run_as_the_note_states():
     """The 12-s run (2026-12-02T2309Z, workers recorded per row): open loop 20 of 45 points of
     the other layouts in the band, every point of load-wan-3 (9 of 9); its saturation 2.2 %
     above the driver-limited prediction; closed loop all points of asym-3, wan-3 and asym-5."""
-    tab, judged = _saved_comparison("2026-12-02T2309Z")
+    tab, judged, _ = _saved_comparison("2026-12-02T2309Z")
     open_band = tab[tab.below_80pct_sat & ~tab.calibration]
     assert (int(open_band.within_15pct.sum()), len(open_band)) == (20, 45)
     assert _in_band(open_band)["load-wan-3"] == (9, 9)
@@ -354,12 +355,7 @@ def test_saved_quiet_run_with_stalls_puts_two_other_layouts_in_the_band():
     load-wan-3's saturation (the driver's 128 threads) within 15 %; the 5-member layouts stay
     out of the band (one cluster size cannot give the per-follower time, and their p99 rises
     earlier)."""
-    from followerlab.validation import experiments as ex
-    from followerlab.validation import load_experiments as lx
-
-    load, _ = ex.load_run(_MEASUREMENTS / "etcd-load-2026-12-03T0258Z.json")
-    fit, tab = lx.curve_comparison(load, lx.LOAD_LAYOUTS, lx.LOAD_CALIBRATION, per_follower_ms=0.0,
-                                   stalls="constant")
+    tab, _, fit = _saved_comparison("2026-12-03T0258Z", stalls="constant")
     assert fit.stall_ms == pytest.approx(29.4, abs=1.0) and fit.stall_probability == pytest.approx(3e-4, abs=1e-4)
     judged = tab[tab.below_80pct_sat & ~tab.calibration]
     band = _in_band(judged)
@@ -367,8 +363,7 @@ def test_saved_quiet_run_with_stalls_puts_two_other_layouts_in_the_band():
     assert band["load-sym-5"][0] <= 3 and band["load-asym-5"][0] <= 3
     wan = tab[tab.layout == "load-wan-3"].iloc[0]
     assert wan.predicted_system_saturation_per_s / wan.measured_saturation_per_s - 1 == pytest.approx(0.019, abs=0.005)
-    plain = _in_band(lx.curve_comparison(load, lx.LOAD_LAYOUTS, lx.LOAD_CALIBRATION, per_follower_ms=0.0)[1]
-                     .query("below_80pct_sat and not calibration"))
+    plain = _in_band(_saved_comparison("2026-12-03T0258Z")[0].query("below_80pct_sat and not calibration"))
     assert plain["load-asym-3"] == (9, 12) and plain["load-wan-3"] == (9, 9)
 
 
