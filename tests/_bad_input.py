@@ -298,6 +298,8 @@ def cases() -> list[Case]:
     add("raft.greedy_write_load", dict(rate_per_s=100.0, n_voters=3, commit_ms=10.0),
         ["rate_per_s", "n_voters", "commit_ms", "per_append_ms", "per_follower_ms", "per_proposal_ms", "stall_ms",
          "stall_probability"])
+    add("raft.readindex_read_load", dict(rate_per_s=100.0, round_ms=10.0, overhead_ms=2.0),
+        ["rate_per_s", "round_ms", "overhead_ms"])
 
     # configuration
     add("configuration.follower_metrics", dict(period_s=60.0, change_rate_per_s=1.0, prefetch=False),

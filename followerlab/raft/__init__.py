@@ -21,15 +21,17 @@ milliseconds (seconds for staleness, as the names say):
 * region failure: :func:`survives`, :func:`failover`, :func:`failure_table`;
 * choosing a topology for a workload: :func:`rank_topologies`;
 * write load: :func:`write_load` (the leader as a queue, with batches of a fixed size) and
-  :func:`greedy_write_load` (every waiting proposal in the next append, as etcd does).
+  :func:`greedy_write_load` (every waiting proposal in the next append, as etcd does);
+* linearizable reads under load: :func:`readindex_read_load` (etcd's ReadIndex loop, one
+  round at a time for every read that waits).
 
 The code lives in one module per concept of the subpackage ``followerlab/raft/``, all
 re-exported here (import from ``followerlab.raft``): ``topology`` (RTT matrices, the validated
 :class:`Topology`), ``placements`` (placements, quorums, survival goals), ``staleness``
 (closed timestamps, follower-read timestamps, global-reads lead), ``write`` (commit and write
 latency), ``paths`` (the read-path objects), ``reads`` (read latency by path), ``failure``
-(region failure), ``ranking`` (placement tables, topology ranking), ``load`` (write load) and
-``greedy`` (write load with greedy batching);
+(region failure), ``ranking`` (placement tables, topology ranking), ``load`` (write load),
+``greedy`` (write load with greedy batching) and ``readindex`` (reads in ReadIndex rounds);
 each imports only those listed before it.
 
 Sources (entries of docs/references.rst): CRDB-FollowerReadsTopology, CRDB-FollowerReads,
@@ -48,6 +50,7 @@ from __future__ import annotations
 from .failure import Failover, failover, failure_table, survives
 from .load import WriteLoad, write_load
 from .greedy import GreedyWriteLoad, greedy_write_load
+from .readindex import ReadIndexLoad, readindex_read_load
 from .ranking import placement_layouts, placement_table, rank_topologies
 from .paths import (
     READ_PATHS,
@@ -136,6 +139,8 @@ __all__ = [
     "write_load",
     "GreedyWriteLoad",
     "greedy_write_load",
+    "ReadIndexLoad",
+    "readindex_read_load",
 ]
 
 # Not in __all__ but importable from here as from the former single module raft.py: the
