@@ -113,6 +113,11 @@ def _validation_metrics() -> list[Metric]:
                   "predicted write latency p99", "pred. write p99"))
     out.append(_m("write_throughput_per_s", "1/s", "higher", "achieved put throughput at the leader (etcd)",
                   ("raft",), "achieved write throughput", "write throughput"))
+    out.append(_m("predicted_read_latency_p99_ms", "ms", "lower",
+                  "readindex_read_load prediction of the p99 latency of a linearizable read at the leader at this rate",
+                  ("raft",), "predicted read latency p99", "pred. read p99"))
+    out.append(_m("read_throughput_per_s", "1/s", "higher", "achieved linearizable-read throughput at the leader (etcd)",
+                  ("raft",), "achieved read throughput", "read throughput"))
     return out
 
 

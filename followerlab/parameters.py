@@ -489,7 +489,7 @@ NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
     "06-load": (
         _p("mode", "str", "saved", domain=choices("saved", "ci", "live"),
            meaning="saved: render the newest saved runs; ci: short live load check (< 90 s); "
-                   "live: the full measurement (~15 min, needs etcd)"),
+                   "live: the full measurement (~20 min, needs etcd)"),
         _p("max_load_per_core", "float", 0.75, "", closed(0.05, 20),
            "above this 1-minute load average per core the load-curve comparison is skipped (and says so)"),
         _p("queue_model", "str", "greedy", domain=choices("greedy", "fixed"),

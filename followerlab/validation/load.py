@@ -49,7 +49,7 @@ from .._validate import as_float_array, as_int_array, check_choice
 from .client import GatewayClient
 from .cluster import HOST, EtcdCluster, EtcdError, _popen_kwargs, b64
 
-__all__ = ["RawPutClient", "LoadSample", "poisson_schedule", "open_loop", "closed_loop", "load_summary", "StubServer", "driver_overhead",
+__all__ = ["LOAD_OPS", "RawPutClient", "LoadSample", "poisson_schedule", "open_loop", "closed_loop", "load_summary", "StubServer", "driver_overhead",
            "run_load_curve", "load_meta"]
 
 MODES = ("open", "closed")
@@ -101,8 +101,9 @@ def _cpu() -> float:
 
 
 class RawPutClient:
-    """A lean keep-alive HTTP/1.1 client for ``POST /v3/kv/put`` (the same gateway endpoint and
-    JSON body as :class:`~followerlab.validation.client.GatewayClient`, without ``http.client``
+    """A lean keep-alive HTTP/1.1 client for ``POST /v3/kv/put`` and linearizable
+    ``/v3/kv/range`` (the same gateway endpoints and JSON bodies as
+    :class:`~followerlab.validation.client.GatewayClient`, without ``http.client``
     and ``json`` on the hot path, so the driver costs less CPU per request).  An answer that is
     not HTTP 200 or carries an ``"error"`` raises :class:`EtcdError`."""
 
@@ -119,9 +120,18 @@ class RawPutClient:
         return s
 
     def put(self, key: str, value: str) -> None:
-        body = b'{"key":"%s","value":"%s"}' % (b64(key).encode(), b64(value).encode())
-        req = (b"POST /v3/kv/put HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
-               b"Content-Length: %d\r\n\r\n" % (HOST.encode(), self.port, len(body))) + body
+        """``/v3/kv/put`` of one key."""
+        self._call(b"/v3/kv/put", b'{"key":"%s","value":"%s"}' % (b64(key).encode(), b64(value).encode()))
+
+    def range(self, key: str) -> None:
+        """A linearizable ``/v3/kv/range`` of one key (a ReadIndex round at the member); the
+        answer is read and dropped."""
+        self._call(b"/v3/kv/range", b'{"key":"%s"}' % b64(key).encode())
+
+    def _call(self, path: bytes, body: bytes) -> None:
+        req = (b"POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+               b"Content-Length: %d\r\n\r\n" % (path, HOST.encode(), self.port, len(body))) + body
+        where = f"port {self.port} {path.decode()}"
         for attempt in (0, 1):
             try:
                 s = self._sock or self._connect()
@@ -131,9 +141,9 @@ class RawPutClient:
             except (OSError, EtcdError) as exc:
                 self.close()
                 if attempt:
-                    raise EtcdError(f"port {self.port} /v3/kv/put: {exc}") from exc
+                    raise EtcdError(f"{where}: {exc}") from exc
         if status != 200 or b'"error"' in payload:
-            raise EtcdError(f"port {self.port} /v3/kv/put: HTTP {status} {payload[:200]!r}")
+            raise EtcdError(f"{where}: HTTP {status} {payload[:200]!r}")
 
     def _response(self, s: socket.socket) -> tuple[int, bytes]:
         buf = self._buf
@@ -188,12 +198,19 @@ class RawPutClient:
         self._buf = b""
 
 
-def _put(client, key: str, value: str) -> None:
-    client.put(key, value)
+#: Operations of the load drivers: puts, or linearizable reads (ReadIndex at the member).
+LOAD_OPS = ("put", "read")
+
+
+def _request(client, op: str, key: str, value: str) -> None:
+    if op == "put":
+        client.put(key, value)
+    else:
+        client.range(key)
 
 
 def _drive(port: int, schedule: np.ndarray | None, threads: int, count: int, max_time_s: float,
-           key_prefix: str, timeout_s: float, warmup: int, closed: bool, lean: bool = True):
+           key_prefix: str, timeout_s: float, warmup: int, closed: bool, lean: bool = True, op: str = "put"):
     """Shared engine: ``threads`` workers with their own connection; returns raw arrays."""
     n = count
     sched = np.full(n, np.nan)
@@ -215,7 +232,7 @@ def _drive(port: int, schedule: np.ndarray | None, threads: int, count: int, max
         client = RawPutClient(port, timeout_s=timeout_s) if lean else GatewayClient(port, timeout_s=timeout_s)
         try:
             for j in range(warmup):
-                _put(client, f"{key_prefix}/warm{w}", str(j))
+                _request(client, "put" if j == 0 else op, f"{key_prefix}/warm{w}", str(j))
             ready.wait(30.0)
             while not stop.is_set():
                 with lock:
@@ -240,7 +257,7 @@ def _drive(port: int, schedule: np.ndarray | None, threads: int, count: int, max
                     s = time.perf_counter()
                 sent[k] = s
                 try:
-                    _put(client, f"{key_prefix}/{k % 64}", str(k))
+                    _request(client, op, f"{key_prefix}/{k % 64}", str(k))
                 except EtcdError as exc:
                     errors.append(exc)
                     continue
@@ -295,8 +312,9 @@ def poisson_schedule(rate_per_s, count: int, max_time_s: float, seed=0) -> np.nd
 
 def open_loop(port: int, rate_per_s: float, *, count: int = 1000, max_time_s: float = 10.0, workers: int = 64,
               seed=0, key_prefix: str = "followerlab/load", timeout_s: float = 5.0, warmup: int = 2,
-              member: int = 0) -> LoadSample:
-    """Poisson arrivals at ``rate_per_s`` to the gateway on ``port`` (127.0.0.1), puts.
+              member: int = 0, op: str = "put") -> LoadSample:
+    """Poisson arrivals at ``rate_per_s`` to the gateway on ``port`` (127.0.0.1): puts, or
+    linearizable reads with ``op="read"``.
 
     Parameters
     ----------
@@ -328,18 +346,20 @@ def open_loop(port: int, rate_per_s: float, *, count: int = 1000, max_time_s: fl
     max_time_s = float(as_float_array("max_time_s", max_time_s, minimum=0.0, strict_minimum=True))
     workers = int(as_int_array("workers", workers, minimum=1, maximum=512))
     port = int(as_int_array("port", port, minimum=1, maximum=65535))
+    op = check_choice("op", op, LOAD_OPS)
     schedule = poisson_schedule(rate, count, max_time_s, seed)
     if schedule.size == 0:
         raise ValueError(f"no arrival within max_time_s={max_time_s} at rate_per_s={rate}")
     sched, sent, done, ok, cpu = _drive(port, schedule, workers, schedule.size, max_time_s, key_prefix, timeout_s,
-                                        warmup, closed=False)
+                                        warmup, closed=False, op=op)
     return LoadSample("open", rate, member, sched, sent, done, ok, cpu)
 
 
 def closed_loop(port: int, clients: int, *, count: int = 1000, max_time_s: float = 10.0,
                 key_prefix: str = "followerlab/load", timeout_s: float = 5.0, warmup: int = 2,
-                member: int = 0) -> LoadSample:
-    """``clients`` threads sending puts back to back (closed loop), bounded in count and time.
+                member: int = 0, op: str = "put") -> LoadSample:
+    """``clients`` threads sending puts (or linearizable reads, ``op="read"``) back to back
+    (closed loop), bounded in count and time.
 
     References
     ----------
@@ -349,8 +369,9 @@ def closed_loop(port: int, clients: int, *, count: int = 1000, max_time_s: float
     count = int(as_int_array("count", count, minimum=1, maximum=10**6))
     max_time_s = float(as_float_array("max_time_s", max_time_s, minimum=0.0, strict_minimum=True))
     port = int(as_int_array("port", port, minimum=1, maximum=65535))
+    op = check_choice("op", op, LOAD_OPS)
     sched, sent, done, ok, cpu = _drive(port, None, clients, count, max_time_s, key_prefix, timeout_s, warmup,
-                                        closed=True)
+                                        closed=True, op=op)
     return LoadSample("closed", float(clients), member, sched, sent, done, ok, cpu)
 
 
@@ -499,8 +520,9 @@ def load_meta() -> dict:
 
 def run_load_curve(layouts, *, mode: str = "open", points=(50.0, 100.0, 200.0), seconds: float = 3.0,
                    max_count: int = 5000, workers: int = 64, max_time_s: float = 600.0, seed=0,
-                   cluster_kwargs=None, progress=None, fresh_cluster: bool = False) -> pd.DataFrame:
-    """Puts to the leader at each offered rate (open) or client count (closed), per layout.
+                   cluster_kwargs=None, progress=None, fresh_cluster: bool = False, op: str = "put") -> pd.DataFrame:
+    """Puts (or linearizable reads, ``op="read"``) to the leader at each offered rate (open) or
+    client count (closed), per layout.
 
     One cluster per cluster size, or with ``fresh_cluster=True`` one per layout, so that no
     layout runs on the history another one wrote (after an overload at 6000/s the next
@@ -517,6 +539,7 @@ def run_load_curve(layouts, *, mode: str = "open", points=(50.0, 100.0, 200.0), 
         flight — or the closed loop's clients).
     """
     mode = check_choice("mode", mode, MODES)
+    op = check_choice("op", op, LOAD_OPS)
     pts = as_float_array("points", points, minimum=0.0, strict_minimum=True).ravel()
     seconds = float(as_float_array("seconds", seconds, minimum=0.0, strict_minimum=True))
     deadline = time.monotonic() + float(as_float_array("max_time_s", max_time_s, minimum=0.0, strict_minimum=True))
@@ -541,13 +564,15 @@ def run_load_curve(layouts, *, mode: str = "open", points=(50.0, 100.0, 200.0), 
                         break
                     if mode == "open":
                         s = open_loop(port, p, count=min(max_count, int(p * seconds) + 1), max_time_s=seconds,
-                                      workers=workers, seed=rng, member=lay.leader)
+                                      workers=workers, seed=rng, member=lay.leader, op=op)
                     else:
-                        s = closed_loop(port, int(p), count=max_count, max_time_s=seconds, member=lay.leader)
+                        s = closed_loop(port, int(p), count=max_count, max_time_s=seconds, member=lay.leader, op=op)
                     # workers: the open-loop driver's threads (its completion limit), or the clients
-                    rows.append({"layout": lay.name, "n": n, "workers": workers if mode == "open" else int(p)}
-                                | load_summary(s) | load_meta())
+                    row = {"layout": lay.name, "n": n, "workers": workers if mode == "open" else int(p)}
+                    if op != "put":     # put curves keep the columns of the runs saved before reads
+                        row["op"] = op
+                    rows.append(row | load_summary(s) | load_meta())
                     if progress is not None:
-                        progress(f"{lay.name} {mode} {p:g}: {rows[-1]['throughput_per_s']:.0f}/s "
+                        progress(f"{lay.name} {mode} {op} {p:g}: {rows[-1]['throughput_per_s']:.0f}/s "
                                  f"p50 {rows[-1]['p50_ms']:.1f} p99 {rows[-1]['p99_ms']:.1f} ms")
     return pd.DataFrame(rows)

@@ -7,7 +7,7 @@ the short version: two 3-member layouts, a few rates light enough for the model'
 calibrate ``raft.greedy_write_load`` on one and check the other's p50/p99 against the 15 % band -- or,
 when the machine is busy, say at which load it skipped the comparison.
 
-Run the full measurement (about 15 minutes; quiet machine)::
+Run the full measurement (about 20 minutes; quiet machine)::
 
     PYTHONPATH=. python -m followerlab.validation.load_experiments --full --save
 
@@ -31,9 +31,11 @@ from .learners import run_learner_experiment
 from .load import driver_overhead, load_meta, run_load_curve
 from .loadfit import closed_curve_table, curve_table, fit_write_load, predict_closed_curve, predict_curve
 from .predict import Layout
+from .readfit import fit_read_rounds, predict_read_curve, read_curve_table
 
 __all__ = ["LOAD_LAYOUTS", "LOAD_CALIBRATION", "FULL_RATES", "CLOSED_CLIENTS", "CI_LAYOUTS_LOAD", "CI_RATES",
-           "LOAD_WORKERS", "machine_load", "run_full", "ci_check", "curve_comparison", "closed_comparison"]
+           "LOAD_WORKERS", "SATURATION_RATES", "READ_RATES", "READ_LAYOUTS", "machine_load", "run_full",
+           "run_saturation", "run_read_curves", "read_comparison", "ci_check", "curve_comparison", "closed_comparison"]
 
 #: Load-curve layouts (puts to the leader, member 0).  The first is the calibration layout.
 LOAD_LAYOUTS = (
@@ -47,6 +49,13 @@ LOAD_CALIBRATION = "load-sym-3"
 
 #: Offered rates of the full run (writes/s), light load to past saturation.
 FULL_RATES = (100.0, 200.0, 400.0, 600.0, 800.0, 1000.0, 1200.0, 1500.0, 1800.0, 2200.0, 2600.0, 3000.0)
+#: Offered rates of a run past saturation (:func:`run_saturation`; run 2026-12-03T0704Z).
+SATURATION_RATES = FULL_RATES + (3500.0, 4000.0, 4500.0, 5000.0, 5500.0, 6000.0)
+#: Offered rates (reads/s) of the linearizable-read curves (:func:`run_read_curves`): from
+#: about one read per ReadIndex round of the quickest layout to many.
+READ_RATES = (10.0, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0)
+#: Layouts of the read curves: the 3-member load layouts (the first calibrates).
+READ_LAYOUTS = LOAD_LAYOUTS[:3]
 #: Closed-loop client counts of the full run.
 CLOSED_CLIENTS = (1.0, 4.0, 16.0, 64.0)
 #: Threads of the open-loop driver in the full run (:func:`run_full`); saved runs from before the
@@ -104,6 +113,31 @@ def closed_comparison(fit, summary: pd.DataFrame, layouts=LOAD_LAYOUTS, calibrat
     return out
 
 
+def read_comparison(summary: pd.DataFrame, layouts=READ_LAYOUTS, calibration: str | None = None, *,
+                    band: float = 0.15):
+    """Fit the ReadIndex rounds (:func:`~followerlab.validation.readfit.fit_read_rounds`) on the
+    calibration layout's read curve (default: the first of ``layouts``), predict every layout.
+
+    Repeats of a point (column ``rep``) enter by their median p50, p99 and throughput.  Returns
+    ``(fit, table)``: the :class:`~followerlab.validation.readfit.ReadRoundFit` and
+    :func:`~followerlab.validation.readfit.predict_read_curve`'s rows, with ``calibration``
+    True on the calibration layout's rows and ``repeats`` the number of repeats per point.
+    """
+    calibration = calibration or tuple(layouts)[0].name
+    keys = [k for k in ("layout", "mode", "op", "n", "workers", "offered") if k in summary.columns]
+    num = [k for k in ("throughput_per_s", "arrival_rate_per_s", "p50_ms", "p99_ms") if k in summary.columns]
+    g = summary.groupby(keys, as_index=False, sort=False)
+    med = g[num].median().merge(g.size().rename(columns={"size": "repeats"}), on=keys)
+    curves = read_curve_table(med, layouts)
+    cal = curves[curves.layout == calibration]
+    if cal.empty:
+        raise ValueError(f"calibration layout {calibration!r} has no open-loop read rows")
+    fit = fit_read_rounds(cal)
+    table = predict_read_curve(fit, curves, band=band)
+    table["calibration"] = table.layout == calibration
+    return fit, table
+
+
 def ci_check(*, max_load_per_core: float = 0.75, rates=CI_RATES, seconds: float = 4.0, band: float = 0.15,
              layouts=CI_LAYOUTS_LOAD) -> dict:
     """The short CI run (under ~60 s): a verdict on the 15 % band, or a stated skip.
@@ -151,23 +185,24 @@ def ci_check(*, max_load_per_core: float = 0.75, rates=CI_RATES, seconds: float 
     return out
 
 
-PARTS = ("driver", "latency", "load", "learners")
+PARTS = ("driver", "latency", "load", "reads", "learners")
 
 
 def run_full(*, save: bool = False, rates=FULL_RATES, clients=CLOSED_CLIENTS, seconds: float = 4.0,
              max_count: int = 5000, latency_count: int = 200, learner_writes: int = 300, parts=PARTS,
              progress=print, directory=None, note: str = "") -> dict:
-    """Everything notebook 06 shows, measured now (~15 min); optionally saved.
+    """Everything notebook 06 shows, measured now (~20 min); optionally saved.
 
     1. the drivers on the stub (their own limits);
     2. notebook 05's latency layouts (:data:`~followerlab.validation.experiments.LAYOUTS`,
        ``latency_count`` requests per operation), the input of the per-hop fit;
     3. open-loop curves at ``rates`` and closed-loop points at ``clients`` for every
        :data:`LOAD_LAYOUTS` layout, ``seconds`` and at most ``max_count`` requests per point;
-    4. the learner experiment.
+    4. linearizable-read curves (:func:`run_read_curves`, about 5 minutes);
+    5. the learner experiment.
 
-    Saved runs: ``etcd-load-driver``, ``etcd-latency``, ``etcd-load``, ``etcd-learner-staleness``
-    and ``etcd-learner-latency`` (each with machine info, load before/after, date, ``note``);
+    Saved runs: ``etcd-load-driver``, ``etcd-latency``, ``etcd-load``, ``etcd-read-load``,
+    ``etcd-learner-staleness`` and ``etcd-learner-latency`` (each with machine info, load before/after, date, ``note``);
     ``parts`` picks a subset of :data:`PARTS`.
     """
     bad = set(parts) - set(PARTS)
@@ -204,6 +239,10 @@ def run_full(*, save: bool = False, rates=FULL_RATES, clients=CLOSED_CLIENTS, se
         stamp("etcd-load", pd.concat([open_, closed], ignore_index=True),
               f"run_load_curve(LOAD_LAYOUTS, open {list(rates)}, closed {list(clients)}, {seconds} s and at most "
               f"{max_count} requests per point, {LOAD_WORKERS} open-loop workers)", b)
+    if "reads" in parts:
+        b = machine_load()
+        stamp("etcd-read-load", run_read_curves(progress=say),
+              "run_read_curves(READ_LAYOUTS, READ_RATES, 6 s per point, 2 repeats, 256 workers)", b)
     if "learners" in parts:
         b = machine_load()
         r = run_learner_experiment(writes=learner_writes, reads=200, max_time_s=240.0)
@@ -214,10 +253,92 @@ def run_full(*, save: bool = False, rates=FULL_RATES, clients=CLOSED_CLIENTS, se
     return out
 
 
+def run_saturation(layouts, *, rates=SATURATION_RATES, seconds: float = 12.0, repeats: int = 3,
+                   save: bool = False, name: str = "etcd-load-saturation", directory=None, note: str = "",
+                   progress=print) -> pd.DataFrame:
+    """Open-loop curves past saturation, repeated, a fresh cluster for every layout and repeat.
+
+    Each of ``repeats`` rounds runs :func:`~followerlab.validation.load.run_load_curve` on
+    ``layouts`` with ``fresh_cluster=True``, ``seconds`` per point (at most ``rates[-1] *
+    seconds`` requests), :data:`LOAD_WORKERS` driver threads and ``seed`` = the round, which the
+    ``rep`` column records.  Run 2026-12-03T0704Z (``LOAD_LAYOUTS[:2]``) is this function's
+    default; ``len(layouts) * repeats * len(rates) * seconds`` is the time it takes, about 22
+    minutes for two layouts.  Saved as ``<name>-<UTC date>`` with the load before and after.
+    """
+    reps = int(as_float_array("repeats", repeats, minimum=1.0))
+    if reps != repeats:
+        raise ValueError(f"repeats must be a whole number >= 1; got {repeats!r}")
+    pts = tuple(float(r) for r in as_float_array("rates", rates, minimum=0.0, strict_minimum=True).ravel())
+    layouts = tuple(layouts)
+    if not layouts:
+        raise ValueError("layouts must name at least one layout; got none")
+    before = machine_load()
+    frames = []
+    for rep in range(reps):
+        f = run_load_curve(layouts, points=pts, seconds=seconds, max_count=int(pts[-1] * seconds),
+                           workers=LOAD_WORKERS, seed=rep, fresh_cluster=True,
+                           max_time_s=max(1200.0, 3.0 * seconds * len(pts) * len(layouts)), progress=progress)
+        frames.append(f.assign(rep=rep)[["rep", *f.columns]])
+    out = pd.concat(frames, ignore_index=True)
+    if save:
+        meta = {"experiment": f"run_load_curve([{', '.join(lay.name for lay in layouts)}], open {list(pts)}, "
+                              f"{seconds} s and at most {int(pts[-1] * seconds)} requests per point, "
+                              f"{LOAD_WORKERS} open-loop workers, seed=rep), {reps} times (column rep), "
+                              "a fresh cluster for every layout and repeat (run_saturation)",
+                "load_before": before, "load_after": machine_load(), "note": note}
+        paths = save_run(name, out, meta, directory=directory)
+        if progress is not None:
+            progress(f"saved {paths[1]}")
+    return out
+
+
+def run_read_curves(layouts=READ_LAYOUTS, *, rates=READ_RATES, seconds: float = 6.0, repeats: int = 2,
+                    workers: int = 256, save: bool = False, name: str = "etcd-read-load", directory=None,
+                    note: str = "", progress=print) -> pd.DataFrame:
+    """Open-loop linearizable reads at the leader: latency vs read rate, per layout (issue 15).
+
+    ``repeats`` rounds of :func:`~followerlab.validation.load.run_load_curve` with ``op="read"``,
+    a fresh cluster per layout and round (``seed`` = the round, column ``rep``), ``seconds`` per
+    point and ``workers`` driver threads (reads in flight reach λ × 2 rounds).  About
+    ``len(layouts) * repeats * len(rates) * seconds`` plus 10 s per cluster: 5 minutes by
+    default.  Saved as ``<name>-<UTC date>`` with the load before and after.
+    """
+    reps = int(as_float_array("repeats", repeats, minimum=1.0))
+    if reps != repeats:
+        raise ValueError(f"repeats must be a whole number >= 1; got {repeats!r}")
+    pts = tuple(float(r) for r in as_float_array("rates", rates, minimum=0.0, strict_minimum=True).ravel())
+    layouts = tuple(layouts)
+    if not layouts:
+        raise ValueError("layouts must name at least one layout; got none")
+    before = machine_load()
+    frames = []
+    for rep in range(reps):
+        f = run_load_curve(layouts, points=pts, seconds=seconds, max_count=int(pts[-1] * seconds) + 1,
+                           workers=workers, seed=rep, fresh_cluster=True, op="read",
+                           max_time_s=max(600.0, 3.0 * seconds * len(pts) * len(layouts)), progress=progress)
+        frames.append(f.assign(rep=rep)[["rep", *f.columns]])
+    out = pd.concat(frames, ignore_index=True)
+    if save:
+        meta = {"experiment": f"run_load_curve([{', '.join(lay.name for lay in layouts)}], op='read', open "
+                              f"{list(pts)}, {seconds} s per point, {workers} open-loop workers, seed=rep), "
+                              f"{reps} times (column rep), a fresh cluster for every layout and repeat "
+                              "(run_read_curves)",
+                "load_before": before, "load_after": machine_load(), "note": note}
+        paths = save_run(name, out, meta, directory=directory)
+        if progress is not None:
+            progress(f"saved {paths[1]}")
+    return out
+
+
 def main(argv=None) -> int:  # pragma: no cover - a command for the full measurement
     ap = argparse.ArgumentParser(prog="python -m followerlab.validation.load_experiments")
-    ap.add_argument("--full", action="store_true", help="run the full measurement (~15 min)")
+    ap.add_argument("--full", action="store_true", help="run the full measurement (~20 min)")
     ap.add_argument("--ci", action="store_true", help="run the short CI check (< 90 s)")
+    ap.add_argument("--saturation", metavar="LAYOUTS",
+                    help="comma-separated LOAD_LAYOUTS names: repeated curves past saturation (run_saturation)")
+    ap.add_argument("--reads", action="store_true", help="linearizable-read curves (run_read_curves, ~5 min)")
+    ap.add_argument("--name", default=None, help="saved name of the --saturation or --reads run")
+    ap.add_argument("--note", default="", help="a note saved with the run")
     ap.add_argument("--save", action="store_true", help="save under data/measurements/")
     args = ap.parse_args(argv)
     if not etcd_available():
@@ -227,6 +348,17 @@ def main(argv=None) -> int:  # pragma: no cover - a command for the full measure
     t0 = time.monotonic()
     if args.full:
         run_full(save=args.save)
+    if args.saturation:
+        byname = {lay.name: lay for lay in LOAD_LAYOUTS}
+        names = [x.strip() for x in args.saturation.split(",") if x.strip()]
+        bad = [x for x in names if x not in byname]
+        if bad:
+            print(f"--saturation: unknown layouts {bad}; known: {sorted(byname)}", file=sys.stderr)
+            return 2
+        run_saturation([byname[x] for x in names], save=args.save, name=args.name or "etcd-load-saturation",
+                       note=args.note)
+    if args.reads:
+        run_read_curves(save=args.save, name=args.name or "etcd-read-load", note=args.note)
     if args.ci:
         res = ci_check()
         print(res["verdict"], "-", res["reason"])

@@ -297,15 +297,16 @@ def curve_table(summary: pd.DataFrame, layouts, *, keep_up: float = 0.95) -> pd.
     return out
 
 
-def _rows_of_mode(summary: pd.DataFrame, layouts, mode: str) -> pd.DataFrame:
-    """The ``mode`` rows of a load summary with ``network_ms``, the layout's ``put_leader``
-    network part (every layout of the summary must be described)."""
+def _rows_of_mode(summary: pd.DataFrame, layouts, mode: str, op: str = "put_leader") -> pd.DataFrame:
+    """The ``mode`` rows of a load summary with ``network_ms``, the layout's network part of
+    ``op`` (:data:`~followerlab.validation.predict.OPS`; every layout of the summary must be
+    described)."""
     by = {lay.name: lay for lay in layouts}
     missing = sorted(set(summary.layout) - set(by))
     if missing:
         raise ValueError(f"layouts must describe every layout of the summary; missing {missing!r}")
     out = summary[summary["mode"] == mode].copy()
-    out["network_ms"] = out.layout.map(lambda name: network_ms(by[name])["put_leader"])
+    out["network_ms"] = out.layout.map(lambda name: network_ms(by[name])[op])
     return out
 
 

@@ -1,0 +1,162 @@
+"""Linearizable reads under load: calibrate etcd's ReadIndex rounds on one layout, predict others.
+
+The model of a linearizable read at the leader at offered rate λ (open loop, Poisson
+arrivals) is :func:`followerlab.raft.readindex_read_load` with
+
+.. math::
+
+    R = \\text{net} + r, \\qquad L(\\lambda) = c + R\\,(1 + B\\,U), \\quad
+    B \\sim \\text{Bernoulli}(\\beta(\\lambda R)),\\ U \\sim U(0, 1)
+
+where ``net`` is the layout's network part of the ReadIndex round (the heartbeat to a quorum,
+:func:`followerlab.validation.predict.network_ms`, ``read_linearizable_leader``), ``r`` the
+leader's local part of a round and ``c`` the per-read time outside the loop (client, gateway,
+the range itself).  :func:`fit_read_rounds` finds ``(c, r)`` by least squares on the log ratios
+of predicted to measured p50 and p99 of one layout's curve; :func:`predict_read_curve` applies
+them unchanged to other layouts.  One read alone costs ``c + R``; the rounds are what lifts the
+latency of concurrent reads towards ``c + 1.5 R`` (mean) and ``c + 2 R`` (p99), which a
+one-round prediction misses.
+
+References
+----------
+Ongaro2014, etcd-ReadLoop (docs/references.rst), through :func:`followerlab.raft.readindex_read_load`.
+
+>>> from followerlab import raft
+>>> rates = np.array([10.0, 50.0, 100.0, 300.0, 1000.0])
+>>> r = raft.readindex_read_load(rates, 10.0 + 2.0, overhead_ms=3.0)
+>>> curve = pd.DataFrame({"offered": rates, "network_ms": 10.0, "p50_ms": r.p50_ms, "p99_ms": r.p99_ms,
+...                       "saturated": False})
+>>> fit = fit_read_rounds(curve)
+>>> round(fit.overhead_ms, 4), round(fit.round_local_ms, 4)
+(3.0, 2.0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import raft
+from .._results import Result
+from .._validate import as_float_array
+from .loadfit import _rows_of_mode
+
+__all__ = ["ReadRoundFit", "read_curve_table", "fit_read_rounds", "predict_read_curve"]
+
+
+@dataclass(frozen=True)
+class ReadRoundFit(Result):
+    """The calibrated read model: ``overhead_ms`` c, ``round_local_ms`` r (the round is the
+    layout's network part plus r), the squared log error ``cost`` of the fit and its ``rows``."""
+
+    overhead_ms: float
+    round_local_ms: float
+    cost: float
+    rows: int
+
+    def read_load(self, rate_per_s, network_ms) -> raft.ReadIndexLoad:
+        """:func:`followerlab.raft.readindex_read_load` at ``rate_per_s`` for rounds of
+        ``network_ms + round_local_ms``."""
+        net = as_float_array("network_ms", network_ms, minimum=0.0)
+        return raft.readindex_read_load(rate_per_s, net + self.round_local_ms, self.overhead_ms)
+
+
+def read_curve_table(summary: pd.DataFrame, layouts, *, keep_up: float = 0.95) -> pd.DataFrame:
+    """The open-loop read rows of :func:`~followerlab.validation.load.run_load_curve` (``op ==
+    "read"``) with ``network_ms`` (the layout's ReadIndex round on the network) and
+    ``saturated`` (achieved throughput below ``keep_up`` times the arrival rate).
+
+    >>> from followerlab.validation.predict import Layout
+    >>> s = pd.DataFrame({"mode": "open", "op": ["read", "put"], "layout": "a", "n": 3, "offered": 100.0,
+    ...                   "throughput_per_s": 99.0, "p50_ms": 1.0, "p99_ms": 2.0})
+    >>> read_curve_table(s, [Layout("a", (5.0, 10.0, 20.0))])[["network_ms", "saturated"]].values.tolist()
+    [[15.0, False]]
+    """
+    keep_up = float(as_float_array("keep_up", keep_up, minimum=0.0, maximum=1.0, strict_minimum=True))
+    if "op" not in summary.columns:
+        raise ValueError(f"summary must have an 'op' column (run_load_curve(..., op='read')); got "
+                         f"{list(summary.columns)!r}")
+    out = _rows_of_mode(summary[summary.op == "read"], layouts, "open", op="read_linearizable_leader")
+    arrived = out["arrival_rate_per_s"] if "arrival_rate_per_s" in out else out.offered
+    out["saturated"] = out.throughput_per_s < keep_up * arrived
+    return out
+
+
+def _log_quantiles(fit_c, fit_r, lam, net):
+    r = raft.readindex_read_load(lam, net + fit_r, fit_c)
+    return np.log(r.p50_ms), np.log(r.p99_ms)
+
+
+def fit_read_rounds(curves: pd.DataFrame) -> ReadRoundFit:
+    """Fit ``(c, r)`` of the read model (module docstring) to one layout's measured curve.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        One row per load point: ``offered`` (reads/s), ``network_ms``, ``p50_ms``, ``p99_ms``,
+        ``saturated`` (bool; saturated rows are left out).
+
+    Returns
+    -------
+    ReadRoundFit
+
+    Notes
+    -----
+    Least squares (``scipy.optimize.least_squares``, c and r >= 0) on the log ratios of the
+    model's p50 and p99 to the measured ones.  Light rates fix ``c + net + r`` (one round);
+    rates where most reads wait for a round in flight (λR well above 1) fix the round, so a
+    curve needs both to tell c from r.  On curves generated by the model the fit recovers c
+    and r to 1e-6 ms (tests/test_validation_readfit.py).
+    """
+    need = {"offered", "network_ms", "p50_ms", "p99_ms", "saturated"}
+    if not isinstance(curves, pd.DataFrame) or not need <= set(curves.columns):
+        raise ValueError(f"curves must be a DataFrame with columns {sorted(need)}; got "
+                         f"{list(getattr(curves, 'columns', []))!r}")
+    from scipy.optimize import least_squares
+
+    ok = curves[~curves.saturated.astype(bool)]
+    if len(ok) < 2:
+        raise ValueError(f"curves need at least 2 unsaturated points; got {len(ok)}")
+    lam = as_float_array("offered", ok.offered.to_numpy(), minimum=0.0, strict_minimum=True)
+    net = as_float_array("network_ms", ok.network_ms.to_numpy(), minimum=0.0)
+    y50 = np.log(as_float_array("p50_ms", ok.p50_ms.to_numpy(), minimum=0.0, strict_minimum=True))
+    y99 = np.log(as_float_array("p99_ms", ok.p99_ms.to_numpy(), minimum=0.0, strict_minimum=True))
+
+    def resid(theta):
+        m50, m99 = _log_quantiles(theta[0], theta[1], lam, net)
+        return np.concatenate([m50 - y50, m99 - y99])
+
+    one_round = float(np.min(np.exp(y50) - net))      # c + r at the lightest point, roughly
+    best = None
+    for share in (0.2, 0.8):       # two starts: most of the light-load time outside or inside the round
+        x0 = [max(0.0, one_round) * (1 - share) + 1e-3, max(0.0, one_round) * share + 1e-3]
+        sol = least_squares(resid, x0, bounds=([0.0, 1e-6], [np.inf, np.inf]), x_scale="jac", ftol=1e-12,
+                            xtol=1e-12, gtol=1e-12)
+        cost = float(np.sum(sol.fun ** 2))
+        if best is None or cost < best[0] - 1e-12:
+            best = (cost, sol.x)
+    cost, x = best
+    return ReadRoundFit(float(x[0]), float(x[1]), cost, int(len(ok)))
+
+
+def predict_read_curve(fit: ReadRoundFit, curves: pd.DataFrame, *, band: float = 0.15) -> pd.DataFrame:
+    """Predicted p50/p99 of every row of ``curves`` (as :func:`fit_read_rounds` takes), with
+    ``busy_share`` (reads that wait for a round in flight), the relative errors (measured /
+    predicted - 1), ``within_band`` (p50 and p99 within ``band``; False on saturated rows) and,
+    for comparison, ``one_round_ms``: the prediction without rounds shared (c + R, what a
+    single read costs), and ``error_p50_one_round``."""
+    band = float(as_float_array("band", band, minimum=0.0, strict_minimum=True))
+    r = fit.read_load(curves.offered.to_numpy(float), curves.network_ms.to_numpy(float))
+    out = curves.copy()
+    out["busy_share"] = r.busy_share
+    out["predicted_p50_ms"] = r.p50_ms
+    out["predicted_p99_ms"] = r.p99_ms
+    out["one_round_ms"] = r.overhead_ms + r.round_ms
+    for q in ("p50", "p99"):
+        out[f"error_{q}"] = out[f"{q}_ms"] / out[f"predicted_{q}_ms"] - 1.0
+    out["error_p50_one_round"] = out.p50_ms / out.one_round_ms - 1.0
+    out["within_band"] = ((out.error_p50.abs() <= band) & (out.error_p99.abs() <= band)
+                          & ~out.saturated.astype(bool))
+    return out
