@@ -198,7 +198,7 @@ def run_full(*, save: bool = False, rates=FULL_RATES, clients=CLOSED_CLIENTS, se
        ``latency_count`` requests per operation), the input of the per-hop fit;
     3. open-loop curves at ``rates`` and closed-loop points at ``clients`` for every
        :data:`LOAD_LAYOUTS` layout, ``seconds`` and at most ``max_count`` requests per point;
-    4. linearizable-read curves (:func:`run_read_curves`, about 5 minutes);
+    4. linearizable-read curves (:func:`run_read_curves`, about 8 minutes);
     5. the learner experiment.
 
     Saved runs: ``etcd-load-driver``, ``etcd-latency``, ``etcd-load``, ``etcd-read-load``,
@@ -242,7 +242,7 @@ def run_full(*, save: bool = False, rates=FULL_RATES, clients=CLOSED_CLIENTS, se
     if "reads" in parts:
         b = machine_load()
         stamp("etcd-read-load", run_read_curves(progress=say),
-              "run_read_curves(READ_LAYOUTS, READ_RATES, 6 s per point, 2 repeats, 256 workers)", b)
+              "run_read_curves(READ_LAYOUTS, READ_RATES, 6 s per point, 3 repeats, 256 workers)", b)
     if "learners" in parts:
         b = machine_load()
         r = run_learner_experiment(writes=learner_writes, reads=200, max_time_s=240.0)
@@ -292,7 +292,7 @@ def run_saturation(layouts, *, rates=SATURATION_RATES, seconds: float = 12.0, re
     return out
 
 
-def run_read_curves(layouts=READ_LAYOUTS, *, rates=READ_RATES, seconds: float = 6.0, repeats: int = 2,
+def run_read_curves(layouts=READ_LAYOUTS, *, rates=READ_RATES, seconds: float = 6.0, repeats: int = 3,
                     workers: int = 256, save: bool = False, name: str = "etcd-read-load", directory=None,
                     note: str = "", progress=print) -> pd.DataFrame:
     """Open-loop linearizable reads at the leader: latency vs read rate, per layout (issue 15).
@@ -300,7 +300,7 @@ def run_read_curves(layouts=READ_LAYOUTS, *, rates=READ_RATES, seconds: float = 
     ``repeats`` rounds of :func:`~followerlab.validation.load.run_load_curve` with ``op="read"``,
     a fresh cluster per layout and round (``seed`` = the round, column ``rep``), ``seconds`` per
     point and ``workers`` driver threads (reads in flight reach λ × 2 rounds).  About
-    ``len(layouts) * repeats * len(rates) * seconds`` plus 10 s per cluster: 5 minutes by
+    ``len(layouts) * repeats * len(rates) * seconds`` plus 10 s per cluster: 8 minutes by
     default.  Saved as ``<name>-<UTC date>`` with the load before and after.
     """
     reps = int(as_float_array("repeats", repeats, minimum=1.0))
@@ -336,7 +336,7 @@ def main(argv=None) -> int:  # pragma: no cover - a command for the full measure
     ap.add_argument("--ci", action="store_true", help="run the short CI check (< 90 s)")
     ap.add_argument("--saturation", metavar="LAYOUTS",
                     help="comma-separated LOAD_LAYOUTS names: repeated curves past saturation (run_saturation)")
-    ap.add_argument("--reads", action="store_true", help="linearizable-read curves (run_read_curves, ~5 min)")
+    ap.add_argument("--reads", action="store_true", help="linearizable-read curves (run_read_curves, ~8 min)")
     ap.add_argument("--name", default=None, help="saved name of the --saturation or --reads run")
     ap.add_argument("--note", default="", help="a note saved with the run")
     ap.add_argument("--save", action="store_true", help="save under data/measurements/")
