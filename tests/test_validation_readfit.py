@@ -151,3 +151,22 @@ def test_read_comparison_takes_medians_of_the_repeats():
     assert tab.calibration.tolist() == [True] * 4 + [False] * 8
     with pytest.raises(ValueError, match="calibration layout 'nope'"):
         lx.read_comparison(pd.concat(rows), calibration="nope")
+
+
+def test_saved_read_run_rounds_predict_two_other_layouts_up_to_400_per_s():
+    """Run 2026-12-03T2124Z (quiet machine): calibrated on load-sym-3, every load-asym-3 and
+    load-wan-3 point up to 400 reads/s is in the 15 % band, where one round per read misses the
+    p50 by up to 79 %; at 800-1600/s the per-read work the model leaves out lifts the latency."""
+    from pathlib import Path
+
+    from followerlab.validation import load_experiments as lx
+
+    d = pd.read_csv(Path(__file__).parents[1] / "data" / "measurements" / "etcd-read-load-2026-12-03T2124Z.csv")
+    fit, t = lx.read_comparison(d)
+    assert fit.round_local_ms == pytest.approx(3.29, abs=0.01) and fit.overhead_ms < 0.01
+    light = t[~t.calibration & (t.offered <= 400)]
+    assert len(light) == 12 and light.within_band.all()
+    assert t[~t.calibration].groupby("layout").within_band.sum().to_dict() == {"load-asym-3": 6, "load-wan-3": 7}
+    heavy = t[t.offered == 1600]
+    assert (heavy.error_p50 > 0).all() and (heavy.busy_share > 0.999).all()
+    assert t.error_p50_one_round.max() == pytest.approx(0.79, abs=0.01)
