@@ -23,6 +23,11 @@ against :func:`followerlab.sim.raft.simulate_greedy_write_load` over λp in {0.1
 without stalls (5 ms with probability 0.02 per append), mean, p50 and p99 of the latency and
 the mean queue wait (denominator max(sim, 0.05 · append time)), 2·10^6 proposals per point
 (smoke 2·10^5).
+
+:func:`followerlab.raft.readindex_read_load` (linearizable reads in ReadIndex rounds of R =
+10 ms, overhead 2 ms) is held against the same simulator with a constant append time R and no
+per-proposal time (the read loop) over λR in {0.1, 0.5, 1, 3, 10} (smoke: {0.5, 3}): mean, p50
+and p99, 2·10^6 reads per point (smoke 2·10^5).
 """
 
 from __future__ import annotations
@@ -132,7 +137,31 @@ def rows(smoke: bool) -> list[dict]:
     out.append(_summary("raft.write_load (batch 1)", f"M/D/1, rho {md1_rhos[0]:g}-{md1_rhos[-1]:g}", "CDF at p50/p90/p99 quantile", md1,
                         "Erlang's closed-form M/D/1 waiting-time distribution (60-digit arithmetic)"))
     out += _greedy_rows(smoke)
+    out += _readindex_rows(smoke)
     return out
+
+
+def _readindex_rows(smoke: bool) -> list[dict]:
+    xs = (0.5, 3.0) if smoke else (0.1, 0.5, 1.0, 3.0, 10.0)
+    reads = 200_000 if smoke else 2_000_000
+    round_ms, overhead_ms = 10.0, 2.0
+    errors = {}
+    for k, x in enumerate(xs):
+        rate = x / round_ms * 1000.0
+        r = raft.readindex_read_load(rate, round_ms, overhead_ms)
+        lat = simulate_greedy_write_load(rate, N_VOTERS, overhead_ms, per_append_ms=round_ms, per_follower_ms=0.0,
+                                         per_proposal_ms=0.0, proposals=reads, seed=777 + k).latency_ms[reads // 20:]
+        for metric, fn, field in (("mean", np.mean, "mean_ms"), ("p50", np.median, "p50_ms"),
+                                  ("p99", lambda v: np.quantile(v, 0.99), "p99_ms")):
+            value, se = _block_stat(lat, fn)
+            model = float(getattr(r, field))
+            errors.setdefault(metric, []).append((_rel(model, value), abs(model - value) / max(se, 1e-12)))
+    regime = f"R {round_ms:g} ms, overhead {overhead_ms:g} ms, λR {xs[0]:g}-{xs[-1]:g}"
+    ref = (f"followerlab.sim.raft.simulate_greedy_write_load with a constant append time R (the read loop), "
+           f"{reads:.0e} reads per point, seeded, 5 % warm-up dropped; worst |model - sim| = {{z:.1f}} SE "
+           "(20 batch means)")
+    return [_summary("raft.readindex_read_load", regime, metric, [e for e, _ in ez],
+                     ref.format(z=max(z for _, z in ez if np.isfinite(z)))) for metric, ez in errors.items()]
 
 
 def _greedy_rows(smoke: bool) -> list[dict]:

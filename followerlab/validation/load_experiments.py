@@ -11,6 +11,10 @@ Run the full measurement (about 20 minutes; quiet machine)::
 
     PYTHONPATH=. python -m followerlab.validation.load_experiments --full --save
 
+or one part of it: ``--reads`` (:func:`run_read_curves`, linearizable reads, 8 minutes) or
+``--saturation load-sym-3,load-asym-3`` (:func:`run_saturation`, repeated curves past
+saturation, about 11 minutes per layout).
+
 >>> [lay.name for lay in LOAD_LAYOUTS][:2]
 ['load-sym-3', 'load-asym-3']
 """
