@@ -269,31 +269,8 @@ def run_saturation(layouts, *, rates=SATURATION_RATES, seconds: float = 12.0, re
     default; ``len(layouts) * repeats * len(rates) * seconds`` is the time it takes, about 22
     minutes for two layouts.  Saved as ``<name>-<UTC date>`` with the load before and after.
     """
-    reps = int(as_float_array("repeats", repeats, minimum=1.0))
-    if reps != repeats:
-        raise ValueError(f"repeats must be a whole number >= 1; got {repeats!r}")
-    pts = tuple(float(r) for r in as_float_array("rates", rates, minimum=0.0, strict_minimum=True).ravel())
-    layouts = tuple(layouts)
-    if not layouts:
-        raise ValueError("layouts must name at least one layout; got none")
-    before = machine_load()
-    frames = []
-    for rep in range(reps):
-        f = run_load_curve(layouts, points=pts, seconds=seconds, max_count=int(pts[-1] * seconds),
-                           workers=LOAD_WORKERS, seed=rep, fresh_cluster=True,
-                           max_time_s=max(1200.0, 3.0 * seconds * len(pts) * len(layouts)), progress=progress)
-        frames.append(f.assign(rep=rep)[["rep", *f.columns]])
-    out = pd.concat(frames, ignore_index=True)
-    if save:
-        meta = {"experiment": f"run_load_curve([{', '.join(lay.name for lay in layouts)}], open {list(pts)}, "
-                              f"{seconds} s and at most {int(pts[-1] * seconds)} requests per point, "
-                              f"{LOAD_WORKERS} open-loop workers, seed=rep), {reps} times (column rep), "
-                              "a fresh cluster for every layout and repeat (run_saturation)",
-                "load_before": before, "load_after": machine_load(), "note": note}
-        paths = save_run(name, out, meta, directory=directory)
-        if progress is not None:
-            progress(f"saved {paths[1]}")
-    return out
+    return _repeated_curves(layouts, rates, seconds, repeats, "put", LOAD_WORKERS, 1200.0, save, name, directory,
+                            note, progress, "run_saturation")
 
 
 def run_read_curves(layouts=READ_LAYOUTS, *, rates=READ_RATES, seconds: float = 6.0, repeats: int = 3,
@@ -307,6 +284,14 @@ def run_read_curves(layouts=READ_LAYOUTS, *, rates=READ_RATES, seconds: float = 
     ``len(layouts) * repeats * len(rates) * seconds`` plus 10 s per cluster: 8 minutes by
     default.  Saved as ``<name>-<UTC date>`` with the load before and after.
     """
+    return _repeated_curves(layouts, rates, seconds, repeats, "read", workers, 600.0, save, name, directory, note,
+                            progress, "run_read_curves")
+
+
+def _repeated_curves(layouts, rates, seconds, repeats, op, workers, min_time_s, save, name, directory, note,
+                     progress, caller) -> pd.DataFrame:
+    """``repeats`` rounds of open-loop ``op`` curves on fresh clusters (column ``rep``, the
+    seed); saved with the load before and after when ``save``."""
     reps = int(as_float_array("repeats", repeats, minimum=1.0))
     if reps != repeats:
         raise ValueError(f"repeats must be a whole number >= 1; got {repeats!r}")
@@ -314,19 +299,22 @@ def run_read_curves(layouts=READ_LAYOUTS, *, rates=READ_RATES, seconds: float = 
     layouts = tuple(layouts)
     if not layouts:
         raise ValueError("layouts must name at least one layout; got none")
+    max_count = int(pts[-1] * seconds) + (op == "read")     # the 0704Z protocol: exactly rate x seconds
     before = machine_load()
     frames = []
     for rep in range(reps):
-        f = run_load_curve(layouts, points=pts, seconds=seconds, max_count=int(pts[-1] * seconds) + 1,
-                           workers=workers, seed=rep, fresh_cluster=True, op="read",
-                           max_time_s=max(600.0, 3.0 * seconds * len(pts) * len(layouts)), progress=progress)
+        f = run_load_curve(layouts, points=pts, seconds=seconds, max_count=max_count, workers=workers, seed=rep,
+                           fresh_cluster=True, op=op,
+                           max_time_s=max(min_time_s, 3.0 * seconds * len(pts) * len(layouts)), progress=progress)
         frames.append(f.assign(rep=rep)[["rep", *f.columns]])
     out = pd.concat(frames, ignore_index=True)
     if save:
-        meta = {"experiment": f"run_load_curve([{', '.join(lay.name for lay in layouts)}], op='read', open "
-                              f"{list(pts)}, {seconds} s per point, {workers} open-loop workers, seed=rep), "
-                              f"{reps} times (column rep), a fresh cluster for every layout and repeat "
-                              "(run_read_curves)",
+        what = (f"{seconds} s and at most {max_count} requests per point" if op == "put"
+                else f"{seconds} s per point")
+        meta = {"experiment": f"run_load_curve([{', '.join(lay.name for lay in layouts)}], "
+                              + ("" if op == "put" else f"op={op!r}, ") + f"open {list(pts)}, {what}, "
+                              f"{workers} open-loop workers, seed=rep), {reps} times (column rep), "
+                              f"a fresh cluster for every layout and repeat ({caller})",
                 "load_before": before, "load_after": machine_load(), "note": note}
         paths = save_run(name, out, meta, directory=directory)
         if progress is not None:
