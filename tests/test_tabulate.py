@@ -187,7 +187,10 @@ def test_stored_nodes_are_the_exact_law():
     rho, one = -np.expm1(-sigma[i]), np.ones(4)
     lat, est = _tabulate._lattice_quantiles(rho, one, one, cv[j], one, cv[j], QQ.ravel(), 2**15)
     np.testing.assert_allclose(f[:, i, j], np.log(lat * (1 - rho)), rtol=0, atol=1e-12)
-    np.testing.assert_allclose(f_err[i, j], est, rtol=1e-3, atol=1e-13)     # with the lattice's own estimate
+    # with the lattice's own estimate: an error estimate of ~1e-9 is itself a small difference of two
+    # lattice sums, reproducible only to its rounding -- on a second machine (2026-12-03) one of four
+    # came out 2.4590e-09 against the stored 2.4532e-09 (0.24 %, 5.8e-12 absolute)
+    np.testing.assert_allclose(f_err[i, j], est, rtol=1e-2, atol=1e-13)
     assert np.all(f_err[:, hi] == TALBOT_MAX_REL_ERROR)
     assert t["trusted_share"] > 0.95 and np.all(t["max_rel_error"] <= TOL) and cv[0] == 0.0
     assert t["ok"][:, hi[0]:].all()            # from TALBOT_MIN_CV up every cell is trusted
