@@ -79,7 +79,7 @@ SIM_CHECKS = {
 MAY_PLOT = ["followerlab.plots", "followerlab.explore", "followerlab.report"]
 # the modules of followerlab.raft, lowest layer first: each may import only the ones before it
 RAFT_LAYERS = ["topology", "placements", "staleness", "write", "paths", "reads", "failure", "ranking", "load",
-               "greedy"]
+               "greedy", "readindex"]
 # the one sanctioned exception: queueing.ggc falls back to the G/G/c simulator where no exact law
 # or measured approximation is within 5 % (its result then says method == "simulated")
 SIM_FALLBACK = {"followerlab.queueing": ["followerlab.sim.queue"]}
