@@ -159,43 +159,16 @@ def test_ctrl_c_during_an_open_loop_run_stops_the_driver_and_the_stub(tmp_path):
 
 
 @pytest.mark.parametrize("fresh, clusters", [(False, [3, 5]), (True, [3, 5, 3])])
-def test_one_cluster_per_size_or_a_fresh_one_per_layout(monkeypatch, fresh, clusters):
-    """No etcd: a fake cluster records what it was asked for; ``fresh_cluster`` gives every
-    layout its own cluster (in the given order), the default one per size."""
-    import followerlab.validation.load as ld
-
-    made, calls = [], []
-
-    class FakeCluster:
-        def __init__(self, n, **kw):
-            made.append(n)
-            self.client_ports = [1000 + i for i in range(n)]
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def set_delays(self, delays):
-            calls.append(("delays", len(made), tuple(delays)))
-
-        def move_leader(self, leader):
-            return leader
-
-    def fake_open_loop(port, rate, **kw):
-        calls.append(("open", len(made), rate))
-        t = np.linspace(0.0, 0.04, 5)
-        return LoadSample("open", rate, 0, t, t, t + 0.01, np.ones(5, dtype=bool), 0.001)
-
-    monkeypatch.setattr(ld, "EtcdCluster", FakeCluster)
-    monkeypatch.setattr(ld, "open_loop", fake_open_loop)
+def test_one_cluster_per_size_or_a_fresh_one_per_layout(fake_etcd, fresh, clusters):
+    """No etcd: a fake cluster records what it was asked for (tests/conftest.py); ``fresh_cluster``
+    gives every layout its own cluster (in the given order), the default one per size."""
+    made, points = fake_etcd
     lays = [Layout("a", (5.0, 5.0, 5.0)), Layout("b", (1.0, 2.0, 3.0, 4.0, 5.0)), Layout("c", (9.0, 9.0, 9.0))]
     out = run_load_curve(lays, points=(10.0,), seconds=0.1, fresh_cluster=fresh)
     assert made == clusters
     assert out.layout.tolist() == (["a", "b", "c"] if fresh else ["a", "c", "b"])
     # each layout's points run on the cluster made for it (the count of clusters made so far)
-    runs = [c[1] for c in calls if c[0] == "open"]
+    runs = [cluster for cluster, _, _ in points]
     assert runs == ([1, 2, 3] if fresh else [1, 1, 2])
     with pytest.raises(ValueError, match="fresh_cluster must be True or False; got 'yes'"):
         run_load_curve(lays, points=(10.0,), fresh_cluster="yes")

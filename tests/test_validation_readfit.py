@@ -74,41 +74,6 @@ def test_open_loop_reads_on_the_stub():
         open_loop(1, 10.0, op="delete")
 
 
-@pytest.fixture
-def fake_etcd(monkeypatch):
-    """No etcd: clusters and the open-loop driver replaced by fakes that record what they were
-    asked for (the cluster sizes made, and each point's rate and op)."""
-    import followerlab.validation.load as ld
-
-    made, points = [], []
-
-    class FakeCluster:
-        def __init__(self, n, **kw):
-            made.append(n)
-            self.client_ports = [1000 + i for i in range(n)]
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def set_delays(self, delays):
-            pass
-
-        def move_leader(self, leader):
-            return leader
-
-    def fake_open_loop(port, rate, *, op="put", **kw):
-        points.append((rate, op))
-        t = np.linspace(0.0, 0.04, 5)
-        return ld.LoadSample("open", rate, 0, t, t, t + 0.01, np.ones(5, dtype=bool), 0.001)
-
-    monkeypatch.setattr(ld, "EtcdCluster", FakeCluster)
-    monkeypatch.setattr(ld, "open_loop", fake_open_loop)
-    return made, points
-
-
 def test_read_curves_and_saturation_runs_repeat_on_fresh_clusters_and_save(fake_etcd, tmp_path):
     import json
 
@@ -118,13 +83,13 @@ def test_read_curves_and_saturation_runs_repeat_on_fresh_clusters_and_save(fake_
     out = lx.run_read_curves(rates=(10.0, 20.0), seconds=0.1, repeats=2, save=True, directory=tmp_path, progress=None)
     assert made == [3, 3, 3] * 2                                   # a fresh cluster per layout and repeat
     assert out.rep.tolist() == [0] * 6 + [1] * 6 and set(out.op) == {"read"}
-    assert {op for _, op in points} == {"read"}
+    assert {op for _, _, op in points} == {"read"}
     meta = json.loads(next(tmp_path.glob("etcd-read-load-*.json")).read_text())
     assert "op='read'" in meta["experiment"] and "2 times" in meta["experiment"]
     made.clear()
     points.clear()
     sat = lx.run_saturation(lx.LOAD_LAYOUTS[3:], rates=(10.0,), seconds=0.1, repeats=1, progress=None)
-    assert made == [5, 5] and "op" not in sat.columns and {op for _, op in points} == {"put"}
+    assert made == [5, 5] and "op" not in sat.columns and {op for _, _, op in points} == {"put"}
     with pytest.raises(ValueError, match="repeats must be a whole number"):
         lx.run_read_curves(repeats=1.5)
     with pytest.raises(ValueError, match="layouts must name at least one layout"):
