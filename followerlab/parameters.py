@@ -491,7 +491,7 @@ NOTEBOOKS: dict[str, tuple[Parameter, ...]] = {
            meaning="saved: render the newest saved runs; ci: short live load check (< 90 s); "
                    "live: the full measurement (~20 min, needs etcd)"),
         _p("max_load_per_core", "float", 0.75, "", closed(0.05, 20),
-           "above this 1-minute load average per core the load-curve comparison is skipped (and says so)"),
+           "above this 1-minute load average per core a load- or read-curve comparison is no verdict (ci: skipped; else flagged)"),
         _p("queue_model", "str", "greedy", domain=choices("greedy", "fixed"),
            meaning="the leader queue fitted to the load curves: greedy (raft.greedy_write_load, every waiting "
                    "proposal in the next append, as etcd does) or fixed (raft.write_load, batches that wait to fill)"),
