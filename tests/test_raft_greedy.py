@@ -124,3 +124,25 @@ def test_light_pieces_left_out_of_a_stalled_law_weigh_less_than_its_tolerance():
         x = np.array([law.ppf(v) for v in q])
         assert np.all(np.diff(x) > 0)
         assert all(law.cdf(v) >= p - 1e-12 and law.cdf(v - 1e-9) < p for v, p in zip(x, q))
+
+
+def test_law_cache_is_bounded_by_its_stored_points(monkeypatch):
+    """The per-configuration law cache clears itself before its stored breakpoints pass the
+    bound (a fit's trial laws near saturation once filled 19 GB); cached and fresh laws agree."""
+    from followerlab.raft import greedy
+
+    monkeypatch.setattr(greedy, "_CACHE_MAX_POINTS", 60000)
+    greedy._CACHE.clear()
+    monkeypatch.setattr(greedy, "_cache_points", 0)
+    sizes = []
+    for rate in np.linspace(200.0, 1100.0, 12):       # laws of about 5k to 40k breakpoints
+        greedy._law(float(rate), 1.0, 0.2, 30.0, 0.01)
+        sizes.append(greedy._cache_points)
+        assert greedy._cache_points == sum(law.xs.size for law in greedy._CACHE.values()) <= 60000
+    assert any(b < a for a, b in zip(sizes, sizes[1:]))          # it did clear at least once
+    again = raft.greedy_write_load(4000.0, 3, 10.0, per_append_ms=1.0, per_follower_ms=0.0, per_proposal_ms=0.2,
+                                   stall_ms=30.0, stall_probability=0.01)
+    greedy._CACHE.clear()
+    fresh = raft.greedy_write_load(4000.0, 3, 10.0, per_append_ms=1.0, per_follower_ms=0.0, per_proposal_ms=0.2,
+                                   stall_ms=30.0, stall_probability=0.01)
+    assert float(again.p99_ms) == float(fresh.p99_ms)

@@ -248,17 +248,30 @@ def _stationary_batches(lam_ms: float, c: float, p: float, vs=(0.0,), qv=(1.0,))
 
 
 _CACHE: dict = {}
+#: Bounds of the law cache: at most this many laws, and at most this many stored breakpoints in
+#: all (three float arrays each; 4e6 is about 100 MB).  A law near saturation with stalls keeps
+#: up to ~10^6 breakpoints, so a count bound alone let a fit's thousands of trial laws fill 19 GB
+#: (issue 15, a joint stall fit over 3 and 5 members, killed by the kernel's OOM killer).
+_CACHE_MAX_LAWS = 4096
+_CACHE_MAX_POINTS = 4_000_000
+_cache_points = 0
 
 
 def _law(rate_per_s: float, c: float, p: float, d: float = 0.0, q: float = 0.0):
+    global _cache_points
     if rate_per_s * p / 1000.0 >= 1.0:
         return None
     key = (rate_per_s, c, p, d, q)
     law = _CACHE.get(key)
     if law is None:
-        if len(_CACHE) > 4096:
+        law = _Law(rate_per_s / 1000.0, c, p, d, q)
+        if law.xs.size > _CACHE_MAX_POINTS:          # larger than the whole cache: not kept
+            return law
+        if len(_CACHE) >= _CACHE_MAX_LAWS or _cache_points + law.xs.size > _CACHE_MAX_POINTS:
             _CACHE.clear()
-        law = _CACHE[key] = _Law(rate_per_s / 1000.0, c, p, d, q)
+            _cache_points = 0
+        _CACHE[key] = law
+        _cache_points += law.xs.size
     return law
 
 
