@@ -15,7 +15,7 @@ import pytest
 
 from followerlab import raft
 from followerlab.validation.loadfit import (WriteLoadFit, curve_table, fit_write_load, measured_p99_doubling_rate,
-                                           predict_closed_curve, predict_curve)
+                                           median_of_repeats, predict_closed_curve, predict_curve)
 from followerlab.validation.predict import Layout
 
 TRUE = dict(batch=2, per_append_ms=1.6, per_follower_ms=0.3, offset_ms=1.5)
@@ -69,6 +69,19 @@ def test_curve_table_and_bad_input():
         fit_write_load(_curve(3, 1.0, np.array([10.0, 20.0])), model="fixed", batches=(0,))
 
 
+def test_median_of_repeats_keys_points_and_counts_repeats():
+    """Two layouts, three repeats each, one disturbed: the median ignores the outlier, the point
+    keys keep layout and mode apart, and a summary without 'offered' is refused by name."""
+    s = pd.DataFrame({"rep": [0, 1, 2] * 2, "layout": ["a"] * 3 + ["b"] * 3, "mode": "open", "n": 3,
+                      "workers": 128, "offered": 100.0, "throughput_per_s": [99.0, 100.0, 40.0] * 2,
+                      "p50_ms": [5.0, 6.0, 90.0, 7.0, 8.0, 9.0]})
+    m = median_of_repeats(s)
+    assert m.layout.tolist() == ["a", "b"] and m.p50_ms.tolist() == [6.0, 8.0]
+    assert m.throughput_per_s.tolist() == [99.0, 99.0] and (m.repeats == 3).all()
+    with pytest.raises(ValueError, match="'offered'"):
+        median_of_repeats(s.drop(columns="offered"))
+
+
 def test_fit_frame_has_the_parameters():
     f = WriteLoadFit(4, 1.0, 0.1, 0.0, 2.0, 0.0, 5, ("batch",))
     row = f.to_frame().iloc[0]
@@ -104,6 +117,43 @@ def test_greedy_fit_recovers_its_parameters_and_predicts_another_layout():
     r = fit.p99_doubling_rate(3, 10.0, points=40)
     light = fit.write_load(0.01 * fit.saturation_per_s(3), 3, 10.0).p99_ms
     assert float(fit.write_load(r, 3, 10.0).p99_ms) == pytest.approx(2 * float(light), rel=0.03)
+
+
+def test_per_follower_proposal_time_is_recovered_from_two_sizes_and_sets_their_saturations():
+    """A proposal costing p + (n - 1) g: curves of 3 and 5 members that each reach their own
+    saturation 1/p(n).  The fit with g free recovers (c0, a, f, p, g); held at g = 0 it cannot
+    give the two sizes different saturations.  Unsolvable rates predict as saturated (inf)."""
+    a, f, p, g, c0 = 1.4, 0.2, 0.12, 0.04, 1.2
+    rows = []
+    for n, net, rates in ((3, 10.0, np.array([100.0, 1500.0, 3000.0, 4000.0])),
+                          (5, 10.0, np.array([100.0, 1000.0, 2200.0, 2800.0]))):
+        pn = p + (n - 1) * g
+        d = _greedy_curve(n, net, rates, a=a, f=f, p=pn, offset=c0)
+        sat = 1000.0 / pn
+        rows += [d, pd.DataFrame({"layout": f"n{n}", "n": n, "offered": [1.2 * sat], "network_ms": net,
+                                  "p50_ms": 1e4, "p99_ms": 1e4, "throughput_per_s": [sat], "saturated": True})]
+    c = pd.concat(rows, ignore_index=True)
+    fit = fit_write_load(c, per_follower_proposal_ms=None)
+    assert "per_follower_proposal_ms" in fit.fitted and "per_follower_ms" in fit.fitted
+    got = (fit.offset_ms, fit.per_append_ms, fit.per_follower_ms, fit.per_proposal_ms, fit.per_follower_proposal_ms)
+    assert got == pytest.approx((c0, a, f, p, g), rel=2e-3, abs=1e-4)
+    assert fit.saturation_per_s([3, 5]) == pytest.approx([1000 / 0.2, 1000 / 0.28], rel=1e-3)
+    assert fit.proposal_ms(5) == pytest.approx(0.28, rel=1e-3)
+    assert fit.to_frame().per_follower_proposal_ms.iloc[0] == pytest.approx(g, rel=2e-3)
+    pr = predict_curve(fit, c)
+    judged = pr[pr.below_80pct_sat]
+    assert judged.within_15pct.all() and judged.error_p99.abs().max() < 1e-3
+    assert np.isinf(pr[pr.saturated].predicted_p50_ms).all() and pr[pr.saturated].error_p50.isna().all()
+    near = c.iloc[:1].assign(offered=0.99999 * float(fit.saturation_per_s(3)))     # chain too large to solve
+    assert np.isinf(predict_curve(fit, near).predicted_p99_ms).all()
+    same = fit_write_load(c)                                            # g held at 0: one saturation
+    assert same.saturation_per_s(3) == same.saturation_per_s(5) and same.cost > 10 * fit.cost
+    with pytest.raises(ValueError, match="two or more cluster sizes"):
+        fit_write_load(c[c.n == 3], per_follower_proposal_ms=None)
+    with pytest.raises(ValueError, match="model='greedy'"):
+        fit_write_load(c, model="fixed", per_follower_proposal_ms=0.1)
+    with pytest.raises(ValueError, match="per_follower_proposal_ms"):
+        fit_write_load(c, per_follower_proposal_ms=-1.0)
 
 
 def test_fixed_fit_on_a_greedy_curve_overstates_light_load():
@@ -382,8 +432,7 @@ def test_rate_stalls_calibrated_on_sym3_of_two_runs_predict_the_saturations():
 
     q = pd.read_csv(_MEASUREMENTS / "etcd-load-2026-12-03T0258Z.csv")
     s = pd.read_csv(_MEASUREMENTS / "etcd-load-saturation-2026-12-03T0704Z.csv")
-    num = ["throughput_per_s", "arrival_rate_per_s", "p50_ms", "p99_ms"]
-    m = s.groupby(["layout", "mode", "n", "workers", "offered"], as_index=False, sort=False)[num].median()
+    m = median_of_repeats(s)
     cq, cs = curve_table(q, lx.LOAD_LAYOUTS), curve_table(m, lx.LOAD_LAYOUTS[:2], keep_up=0.97)
     cal = pd.concat([cq[cq.layout == "load-sym-3"], cs[cs.layout == "load-sym-3"]])
     fit = fit_write_load(cal, per_follower_ms=0.0, stalls="rate")

@@ -33,7 +33,8 @@ from .cluster import etcd_available
 from .experiments import LAYOUTS, machine_info, run_latency_experiment, save_run
 from .learners import run_learner_experiment
 from .load import driver_overhead, load_meta, run_load_curve
-from .loadfit import closed_curve_table, curve_table, fit_write_load, predict_closed_curve, predict_curve
+from .loadfit import (closed_curve_table, curve_table, fit_write_load, median_of_repeats, predict_closed_curve,
+                      predict_curve)
 from .predict import Layout
 from .readfit import fit_read_rounds, predict_read_curve, read_curve_table
 
@@ -128,11 +129,7 @@ def read_comparison(summary: pd.DataFrame, layouts=READ_LAYOUTS, calibration: st
     True on the calibration layout's rows and ``repeats`` the number of repeats per point.
     """
     calibration = calibration or tuple(layouts)[0].name
-    keys = [k for k in ("layout", "mode", "op", "n", "workers", "offered") if k in summary.columns]
-    num = [k for k in ("throughput_per_s", "arrival_rate_per_s", "p50_ms", "p99_ms") if k in summary.columns]
-    g = summary.groupby(keys, as_index=False, sort=False)
-    med = g[num].median().merge(g.size().rename(columns={"size": "repeats"}), on=keys)
-    curves = read_curve_table(med, layouts)
+    curves = read_curve_table(median_of_repeats(summary), layouts)
     cal = curves[curves.layout == calibration]
     if cal.empty:
         raise ValueError(f"calibration layout {calibration!r} has no open-loop read rows")

@@ -52,7 +52,7 @@ from .predict import network_ms
 #: (greedy_write_load's batch chain grows like 1/(1 - λp); beyond, it refuses rather than clamps).
 _CLOSED_LOOP_MAX_RHO = 0.98
 
-__all__ = ["WriteLoadFit", "fit_write_load", "curve_table", "predict_curve", "closed_curve_table", "predict_closed_curve",
+__all__ = ["WriteLoadFit", "fit_write_load", "median_of_repeats", "curve_table", "predict_curve", "closed_curve_table", "predict_closed_curve",
            "measured_p99_doubling_rate"]
 
 
@@ -75,6 +75,12 @@ class WriteLoadFit:
     model : str
         ``"fixed"`` (:func:`followerlab.raft.write_load`) or ``"greedy"``
         (:func:`followerlab.raft.greedy_write_load`).
+    per_follower_proposal_ms : float
+        ``g``, the part of the per-proposal time that grows with the followers: a proposal
+        costs :math:`p(n) = p + (n - 1) g` (every member handles every entry; on one shared
+        machine that is CPU the leader competes for), so the greedy queue saturates at
+        :math:`1/p(n)`.  Fitted with ``fit_write_load(..., per_follower_proposal_ms=None)``
+        from two or more cluster sizes, else 0.
     stall_ms, stall_probability, stall_probability_per_kps : float
         ``greedy`` only: every append independently takes ``stall_ms`` longer with probability
         :math:`q(\\lambda) = q_0 + q_1 \\lambda / 1000` at write rate λ (/s), ``stall_probability``
@@ -94,6 +100,12 @@ class WriteLoadFit:
     stall_ms: float = 0.0
     stall_probability: float = 0.0
     stall_probability_per_kps: float = 0.0
+    per_follower_proposal_ms: float = 0.0
+
+    def proposal_ms(self, n) -> np.ndarray:
+        """The per-proposal time :math:`p(n) = p + (n - 1) g` (ms) for ``n`` voters."""
+        n = as_int_array("n", n, minimum=1)
+        return self.per_proposal_ms + (n - 1) * self.per_follower_proposal_ms
 
     def stall_probability_at(self, rate_per_s) -> np.ndarray:
         """The probability that an append stalls at these write rates (/s):
@@ -105,7 +117,7 @@ class WriteLoadFit:
         """Where the greedy batch chain fits in ``GREEDY_MAX_STATES`` (with the stall
         probability at the saturation rate, the largest it reaches below it)."""
         q = np.minimum(1.0, self.stall_probability_at(np.minimum(self.saturation_per_s(n), 1e12)))
-        return _max_solvable_rate_per_s(self.per_append_ms + (n - 1) * self.per_follower_ms, self.per_proposal_ms,
+        return _max_solvable_rate_per_s(self.per_append_ms + (n - 1) * self.per_follower_ms, self.proposal_ms(n),
                                         self.stall_ms, q)
 
     def service_ms(self, n) -> np.ndarray:
@@ -113,27 +125,28 @@ class WriteLoadFit:
         batch of one (``greedy``)."""
         n = as_int_array("n", n, minimum=1)
         k = 1 if self.model == "greedy" else self.batch
-        return self.per_append_ms + (n - 1) * self.per_follower_ms + k * self.per_proposal_ms
+        return self.per_append_ms + (n - 1) * self.per_follower_ms + k * self.proposal_ms(n)
 
     def saturation_per_s(self, n) -> np.ndarray:
-        """Predicted saturation throughput (writes/s): :math:`b/S` (``fixed``), :math:`1/p`
-        (``greedy``; ``inf`` if p = 0)."""
+        """Predicted saturation throughput (writes/s): :math:`b/S` (``fixed``), :math:`1/p(n)`
+        (``greedy``; ``inf`` if p(n) = 0)."""
         if self.model == "greedy":
-            n = as_int_array("n", n, minimum=1)
-            return np.broadcast_to(1000.0 / self.per_proposal_ms if self.per_proposal_ms > 0 else np.inf,
-                                   n.shape).astype(float)
+            pn = np.asarray(self.proposal_ms(n), float)
+            with np.errstate(divide="ignore"):
+                return np.where(pn > 0, 1000.0 / np.where(pn > 0, pn, 1.0), np.inf)
         return 1000.0 * self.batch / self.service_ms(n)
 
     def write_load(self, rate_per_s, n, network_ms):
         """The fitted queue at these parameters (commit = network + offset):
         :func:`followerlab.raft.greedy_write_load` or :func:`followerlab.raft.write_load`."""
         commit = np.asarray(network_ms, float) + self.offset_ms
+        pn = self.proposal_ms(n) if self.per_follower_proposal_ms else self.per_proposal_ms
         if self.model == "greedy":
             return raft.greedy_write_load(rate_per_s, n, commit, per_append_ms=self.per_append_ms,
-                                          per_follower_ms=self.per_follower_ms, per_proposal_ms=self.per_proposal_ms,
+                                          per_follower_ms=self.per_follower_ms, per_proposal_ms=pn,
                                           stall_ms=self.stall_ms, stall_probability=self.stall_probability_at(rate_per_s))
         return raft.write_load(rate_per_s, n, commit, batch=self.batch, per_append_ms=self.per_append_ms,
-                               per_follower_ms=self.per_follower_ms, per_proposal_ms=self.per_proposal_ms)
+                               per_follower_ms=self.per_follower_ms, per_proposal_ms=pn)
 
     def closed_loop_throughput(self, clients, n, network_ms, *, iterations: int = 100,
                                unsolvable: str = "raise") -> np.ndarray:
@@ -268,12 +281,36 @@ class WriteLoadFit:
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"model": self.model, "batch": self.batch, "per_append_ms": self.per_append_ms,
                               "per_follower_ms": self.per_follower_ms, "per_proposal_ms": self.per_proposal_ms,
-                              "offset_ms": self.offset_ms, "stall_ms": self.stall_ms,
+                              "per_follower_proposal_ms": self.per_follower_proposal_ms, "offset_ms": self.offset_ms, "stall_ms": self.stall_ms,
                               "stall_probability": self.stall_probability,
                               "stall_probability_per_kps": self.stall_probability_per_kps,
                               "service_ms_n3": float(self.service_ms(3)),
                               "saturation_per_s_n3": float(self.saturation_per_s(3)), "cost": self.cost,
                               "rows": self.rows, "fitted": ",".join(self.fitted)}])
+
+
+def median_of_repeats(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per load point of a repeated run: the medians of its repeats (column ``rep``).
+
+    Points are keyed by whichever of ``layout``, ``mode``, ``op``, ``n``, ``workers`` and
+    ``offered`` the summary has; the medians are taken of ``throughput_per_s``,
+    ``arrival_rate_per_s``, ``p50_ms`` and ``p99_ms`` (those present), and ``repeats`` counts
+    the rows behind each point.  Rows keep their first appearance's order.  (With two repeats
+    the median is their mean, so one disturbed repeat moves it: the saved repeated runs have
+    three.)
+
+    >>> s = pd.DataFrame({"rep": [0, 1, 2, 0, 1, 2], "layout": "a", "offered": [1.0] * 3 + [2.0] * 3,
+    ...                   "p50_ms": [5.0, 9.0, 6.0, 7.0, 7.5, 30.0]})
+    >>> median_of_repeats(s)[["offered", "p50_ms", "repeats"]].values.tolist()
+    [[1.0, 6.0, 3.0], [2.0, 7.5, 3.0]]
+    """
+    keys = [k for k in ("layout", "mode", "op", "n", "workers", "offered") if k in summary.columns]
+    num = [k for k in ("throughput_per_s", "arrival_rate_per_s", "p50_ms", "p99_ms") if k in summary.columns]
+    if "offered" not in keys or not num:
+        raise ValueError(f"summary must have an 'offered' column and one of throughput_per_s, arrival_rate_per_s, "
+                         f"p50_ms, p99_ms; got {list(summary.columns)!r}")
+    g = summary.groupby(keys, as_index=False, sort=False)
+    return g[num].median().merge(g.size().rename(columns={"size": "repeats"}), on=keys)
 
 
 def curve_table(summary: pd.DataFrame, layouts, *, keep_up: float = 0.95) -> pd.DataFrame:
@@ -331,7 +368,8 @@ def _measured_saturation(g: pd.DataFrame) -> float:
 
 def fit_write_load(curves: pd.DataFrame, *, model: str = "greedy", batches=(1, 2, 4, 8),
                    per_follower_ms: float | None = None, per_proposal_ms: float = 0.0,
-                   max_rows_utilization: float = 0.95, max_nfev: int = 40, stalls: str = "none") -> WriteLoadFit:
+                   max_rows_utilization: float = 0.95, max_nfev: int = 40, stalls: str = "none",
+                   per_follower_proposal_ms: float | None = 0.0) -> WriteLoadFit:
     """Fit the leader queue's service time (and batch) and a constant offset to measured curves.
 
     Parameters
@@ -353,6 +391,11 @@ def fit_write_load(curves: pd.DataFrame, *, model: str = "greedy", batches=(1, 2
         sizes, else hold it at 0.
     per_proposal_ms : float
         ``p``, held fixed (``fixed``), or the starting value of its fit (``greedy``).
+    per_follower_proposal_ms : float or None
+        ``g`` of :attr:`WriteLoadFit.per_follower_proposal_ms`, the per-proposal time's growth
+        per follower: held at this value (default 0, the per-proposal time of every cluster
+        size the same), or fitted when None (``greedy`` only; needs two or more cluster sizes,
+        and with a measured saturation per size it is what sets their different saturations).
     max_rows_utilization : float
         Every point the system kept up with must have utilization below this in the model:
         it bounds the service time from above (``S < u b / λ``); a candidate beyond it (only
@@ -419,14 +462,22 @@ def fit_write_load(curves: pd.DataFrame, *, model: str = "greedy", batches=(1, 2
             if np.isfinite(s):
                 sat[int(size)] = s
     fit_f = per_follower_ms is None and np.unique(curves.n).size > 1
+    fit_g = per_follower_proposal_ms is None
+    if fit_g and (model != "greedy" or np.unique(ok.n).size < 2):
+        raise ValueError("per_follower_proposal_ms=None (fit it) needs model='greedy' and unsaturated points of two "
+                         f"or more cluster sizes; got model={model!r}, sizes {sorted(set(ok.n.astype(int)))}")
+    g_fixed = 0.0 if fit_g else float(as_float_array("per_follower_proposal_ms", per_follower_proposal_ms,
+                                                     minimum=0.0))
+    if g_fixed and model != "greedy":
+        raise ValueError(f"per_follower_proposal_ms={g_fixed:g} needs model='greedy'")
     f_fixed = 0.0 if per_follower_ms is None else float(as_float_array("per_follower_ms", per_follower_ms,
                                                                        minimum=0.0))
     if model == "greedy":
-        fit = _fit_greedy(lam, n, net, y50, y99, sat, fit_f, f_fixed, p, umax, max_nfev, len(ok))
+        fit = _fit_greedy(lam, n, net, y50, y99, sat, fit_f, f_fixed, p, umax, max_nfev, len(ok), fit_g, g_fixed)
         if stalls != "none":
-            fit = _fit_stalls(fit, lam, n, net, y50, y99, sat, fit_f, umax, max_nfev, growing=False)
+            fit = _fit_stalls(fit, lam, n, net, y50, y99, sat, fit_f, umax, max_nfev, growing=False, fit_g=fit_g)
         if stalls == "rate":
-            fit = _fit_stalls(fit, lam, n, net, y50, y99, sat, fit_f, umax, max_nfev, growing=True)
+            fit = _fit_stalls(fit, lam, n, net, y50, y99, sat, fit_f, umax, max_nfev, growing=True, fit_g=fit_g)
         return fit
     best = None
     for b in bs:
@@ -469,47 +520,80 @@ def fit_write_load(curves: pd.DataFrame, *, model: str = "greedy", batches=(1, 2
     return WriteLoadFit(b, float(x[1]), f, p, float(x[0]), cost, int(len(ok)), fitted)
 
 
-def _greedy_residuals(lam, n, net, y50, y99, sat):
-    """The greedy fits' residual at one parameter point (c0, a, f, p[, d, q]): the log ratios
-    of :func:`followerlab.raft.greedy_write_load`'s p50 and p99 to the measured ones, then for
-    each cluster size with a measured saturation the log ratio of 1/p to it (10 when p = 0,
-    which never saturates).  ``q`` may be an array over the rows."""
-    def resid(c0, a, f, p, d=0.0, q=0.0):
-        w = raft.greedy_write_load(lam, n, net + c0, per_append_ms=a, per_follower_ms=f, per_proposal_ms=p,
-                                   stall_ms=d, stall_probability=q)
-        rs = [np.log(1000.0 / p) - np.log(v) if p > 0 else 10.0 for v in sat.values()]
-        return np.concatenate([np.log(w.p50_ms) - y50, np.log(w.p99_ms) - y99, np.asarray(rs, float)])
+def _greedy_residuals(lam, n, net, y50, y99, sat, umax=1.0):
+    r"""The greedy fits' residual at one parameter point (c0, a, f, p[, d, q][, g]): the log
+    ratios of :func:`followerlab.raft.greedy_write_load`'s p50 and p99 to the measured ones,
+    then for each cluster size k with a measured saturation the log ratio of 1/p(k) to it (10
+    when p(k) = 0, which never saturates), :math:`p(k) = p + (k - 1) g`.  ``q`` may be an
+    array over the rows.  With g > 0 a row can be overloaded (:math:`\lambda p(n) \ge`
+    ``umax``): it gets the residual 5 + 20 (overload) on both quantiles, rising with the
+    overload so the search is led back (the box bound on p alone keeps every row below ``umax``
+    when g = 0)."""
+    def resid(c0, a, f, p, d=0.0, q=0.0, g=0.0):
+        pn = p + (n - 1) * g
+        rho = lam * pn / 1000.0
+        bad = rho >= umax
+        if bad.any():
+            pen = 5.0 + 20.0 * (rho[bad] - umax)
+            good = ~bad
+            r50, r99 = np.empty(lam.size), np.empty(lam.size)
+            r50[bad] = r99[bad] = pen
+            if good.any():
+                qq = np.broadcast_to(q, lam.shape)[good]
+                w = raft.greedy_write_load(lam[good], n[good], net[good] + c0, per_append_ms=a, per_follower_ms=f,
+                                           per_proposal_ms=pn[good], stall_ms=d, stall_probability=qq)
+                r50[good], r99[good] = np.log(w.p50_ms) - y50[good], np.log(w.p99_ms) - y99[good]
+        else:
+            w = raft.greedy_write_load(lam, n, net + c0, per_append_ms=a, per_follower_ms=f,
+                                       per_proposal_ms=pn if g else p, stall_ms=d, stall_probability=q)
+            r50, r99 = np.log(w.p50_ms) - y50, np.log(w.p99_ms) - y99
+        rs = []
+        for k, v in sat.items():
+            pk = p + (k - 1) * g
+            rs.append(np.log(1000.0 / pk) - np.log(v) if pk > 0 else 10.0)
+        return np.concatenate([r50, r99, np.asarray(rs, float)])
 
     return resid
 
 
-def _fit_greedy(lam, n, net, y50, y99, sat, fit_f, f_fixed, p0, umax, max_nfev, rows) -> WriteLoadFit:
-    """:func:`fit_write_load` for ``model="greedy"``: least squares over (c0, a, p[, f])."""
+def _fit_greedy(lam, n, net, y50, y99, sat, fit_f, f_fixed, p0, umax, max_nfev, rows, fit_g=False,
+                g_fixed=0.0) -> WriteLoadFit:
+    """:func:`fit_write_load` for ``model="greedy"``: least squares over (c0, a, p[, f][, g])."""
     from scipy.optimize import least_squares
 
     p_hi = umax * 1000.0 / float(lam.max())          # every kept-up point below umax of 1/p
-    residual = _greedy_residuals(lam, n, net, y50, y99, sat)
+    residual = _greedy_residuals(lam, n, net, y50, y99, sat, umax)
+    ig = 3 + fit_f                                   # index of g in theta when fitted
 
     def resid(theta):
-        return residual(theta[0], theta[1], theta[3] if fit_f else f_fixed, theta[2])
+        return residual(theta[0], theta[1], theta[3] if fit_f else f_fixed, theta[2],
+                        g=theta[ig] if fit_g else g_fixed)
 
     lo, hi = [0.0, 1e-4, 0.0], [np.inf, np.inf, p_hi]
     if fit_f:
         lo, hi = lo + [0.0], hi + [np.inf]
+    if fit_g:
+        lo, hi = lo + [0.0], hi + [p_hi / max(1, int(n.max()) - 1)]
     best = None
     for a0, pfrac in ((0.5, 0.2), (2.0, 0.6)):      # two starts: short appends or a large per-entry time
         x0 = [max(0.0, float(np.exp(y50).min() - net.min()) - a0) + 0.01, a0,
               min(max(p0, pfrac * p_hi), 0.99 * p_hi)]
         if fit_f:
             x0 = x0 + [0.01]
+        if fit_g:       # start with half of p per follower, inside the box
+            x0[2] = 0.5 * x0[2]
+            x0 = x0 + [min(0.25 * x0[2], 0.99 * hi[-1])]
         sol = least_squares(resid, x0, bounds=(lo, hi), x_scale="jac", max_nfev=max_nfev)
         cost = float(np.sum(sol.fun ** 2))
         if best is None or cost < best[0] - 1e-12:
             best = (cost, sol.x)
     cost, x = best
     f = float(x[3]) if fit_f else f_fixed
-    fitted = ("offset_ms", "per_append_ms", "per_proposal_ms") + (("per_follower_ms",) if fit_f else ())
-    return WriteLoadFit(0, float(x[1]), f, float(x[2]), float(x[0]), cost, int(rows), fitted, "greedy")
+    g = float(x[ig]) if fit_g else g_fixed
+    fitted = (("offset_ms", "per_append_ms", "per_proposal_ms") + (("per_follower_ms",) if fit_f else ())
+              + (("per_follower_proposal_ms",) if fit_g else ()))
+    return WriteLoadFit(0, float(x[1]), f, float(x[2]), float(x[0]), cost, int(rows), fitted, "greedy",
+                        per_follower_proposal_ms=g)
 
 
 #: Starting stall length(s) (ms) of the constant stall fit, with probability 1e-3 per append (a
@@ -521,8 +605,8 @@ _UNSOLVABLE_RESIDUAL = 5.0
 
 
 def _fit_stalls(base: WriteLoadFit, lam, n, net, y50, y99, sat, fit_f, umax, max_nfev, *,
-                growing: bool) -> WriteLoadFit:
-    """:func:`fit_write_load` with stalls: least squares over (c0, a, p, d, q0[, q1][, f]).
+                growing: bool, fit_g: bool = False) -> WriteLoadFit:
+    """:func:`fit_write_load` with stalls: least squares over (c0, a, p, d, q0[, q1][, f][, g]).
 
     ``growing=False`` starts from the stall-free fit ``base`` with d from ``_STALL_STARTS_MS``;
     ``growing=True`` starts from the constant-stall fit ``base`` with :math:`q_1 = 0`.  ``base``
@@ -531,19 +615,23 @@ def _fit_stalls(base: WriteLoadFit, lam, n, net, y50, y99, sat, fit_f, umax, max
 
     p_hi = umax * 1000.0 / float(lam.max())
     k = 6 if growing else 5           # parameters before f
-    residual = _greedy_residuals(lam, n, net, y50, y99, sat)
+    ig = k + fit_f                    # index of g when fitted
+    residual = _greedy_residuals(lam, n, net, y50, y99, sat, umax)
 
     def resid(theta):
         c0, a, p, d, q0 = theta[:5]
         q1 = theta[5] if growing else 0.0
         try:
-            return residual(c0, a, theta[k] if fit_f else base.per_follower_ms, p, d, q0 + q1 * lam / 1000.0)
+            return residual(c0, a, theta[k] if fit_f else base.per_follower_ms, p, d, q0 + q1 * lam / 1000.0,
+                            g=theta[ig] if fit_g else base.per_follower_proposal_ms)
         except ValueError:
             return np.full(2 * lam.size + len(sat), _UNSOLVABLE_RESIDUAL)
 
     lo, hi = [0.0, 1e-4, 0.0, 0.0, 0.0] + [0.0] * growing, [np.inf, np.inf, p_hi, 1e3, 0.5] + [0.5] * growing
     if fit_f:
         lo, hi = lo + [0.0], hi + [np.inf]
+    if fit_g:
+        lo, hi = lo + [0.0], hi + [p_hi / max(1, int(n.max()) - 1)]
     p0 = min(base.per_proposal_ms, 0.99 * p_hi)
     if growing:
         starts = [[base.offset_ms, base.per_append_ms, p0, base.stall_ms, base.stall_probability, 0.0]]
@@ -553,6 +641,8 @@ def _fit_stalls(base: WriteLoadFit, lam, n, net, y50, y99, sat, fit_f, umax, max
     for x0 in starts:
         if fit_f:
             x0 = x0 + [base.per_follower_ms]
+        if fit_g:
+            x0 = x0 + [min(base.per_follower_proposal_ms, 0.99 * hi[-1])]
         sol = least_squares(resid, x0, bounds=(lo, hi), x_scale="jac", max_nfev=3 * max_nfev)
         cost = float(np.sum(sol.fun ** 2))
         if cost < best[0] - 1e-12:
@@ -561,10 +651,11 @@ def _fit_stalls(base: WriteLoadFit, lam, n, net, y50, y99, sat, fit_f, umax, max
     if x is None:
         return base
     f = float(x[k]) if fit_f else base.per_follower_ms
+    g = float(x[ig]) if fit_g else base.per_follower_proposal_ms
     names = ("stall_ms", "stall_probability") + (("stall_probability_per_kps",) if growing else ())
     return WriteLoadFit(0, float(x[1]), f, float(x[2]), float(x[0]), cost, base.rows,
                         tuple(dict.fromkeys(base.fitted + names)), "greedy", float(x[3]), float(x[4]),
-                        float(x[5]) if growing else 0.0)
+                        float(x[5]) if growing else 0.0, g)
 
 
 def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame, *, driver_workers=None) -> pd.DataFrame:
@@ -586,10 +677,22 @@ def predict_curve(fit: WriteLoadFit, curves: pd.DataFrame, *, driver_workers=Non
     greedy queue: see :meth:`WriteLoadFit.closed_loop_throughput`) the limit is NaN (it does not
     bind) and the system saturation is the leader's, within about 2 %.
     """
-    w = fit.write_load(curves.offered.to_numpy(float), curves.n.to_numpy(int), curves.network_ms.to_numpy(float))
+    lam, n = curves.offered.to_numpy(float), curves.n.to_numpy(int)
+    net = curves.network_ms.to_numpy(float)
+    # rates the model cannot solve (saturated, or past the greedy chain's size bound near
+    # saturation) are predicted as saturated: inf quantiles, NaN errors, outside the band
+    sat_n = np.broadcast_to(fit.saturation_per_s(n), lam.shape).astype(float)
+    ok = lam < sat_n
+    if fit.model == "greedy":
+        ok &= lam < np.broadcast_to(fit._solvable_rate_per_s(n), lam.shape)
+    w = SimpleNamespace(p50_ms=np.full(lam.shape, np.inf), p99_ms=np.full(lam.shape, np.inf),
+                        admin_utilization=np.minimum(lam / sat_n, 1.0))
+    if ok.any():
+        wk = fit.write_load(lam[ok], n[ok], net[ok])
+        w.p50_ms[ok], w.p99_ms[ok], w.admin_utilization[ok] = wk.p50_ms, wk.p99_ms, wk.admin_utilization
     out = curves.copy()
     _add_predictions(out, w)
-    out["predicted_saturation_per_s"] = w.saturation_rate_per_s
+    out["predicted_saturation_per_s"] = sat_n
     sat = out.groupby(["layout"] if "layout" in out else ["n"]).apply(
         lambda g: _measured_saturation(g) if "throughput_per_s" in g else np.nan, include_groups=False)
     key = out["layout"] if "layout" in out else out["n"]
