@@ -528,28 +528,22 @@ def _greedy_residuals(lam, n, net, y50, y99, sat, umax=1.0):
     ratios of :func:`followerlab.raft.greedy_write_load`'s p50 and p99 to the measured ones,
     then for each cluster size k with a measured saturation the log ratio of 1/p(k) to it (10
     when p(k) = 0, which never saturates), :math:`p(k) = p + (k - 1) g`.  ``q`` may be an
-    array over the rows.  With g > 0 a row can be overloaded (:math:`\lambda p(n) \ge`
+    array over the rows.  With g > 0 a row can be overloaded (:math:`\lambda p(n) >`
     ``umax``): it gets the residual 5 + 20 (overload) on both quantiles, rising with the
-    overload so the search is led back (the box bound on p alone keeps every row below ``umax``
-    when g = 0)."""
+    overload so the search is led back (the box bound on p alone keeps every row at or below
+    ``umax`` when g = 0, to rounding: those rows are all solved, as before g existed)."""
     def resid(c0, a, f, p, d=0.0, q=0.0, g=0.0):
         pn = p + (n - 1) * g
         rho = lam * pn / 1000.0
-        bad = rho >= umax
-        if bad.any():
-            pen = 5.0 + 20.0 * (rho[bad] - umax)
-            good = ~bad
-            r50, r99 = np.empty(lam.size), np.empty(lam.size)
-            r50[bad] = r99[bad] = pen
-            if good.any():
-                qq = np.broadcast_to(q, lam.shape)[good]
-                w = raft.greedy_write_load(lam[good], n[good], net[good] + c0, per_append_ms=a, per_follower_ms=f,
-                                           per_proposal_ms=pn[good], stall_ms=d, stall_probability=qq)
-                r50[good], r99[good] = np.log(w.p50_ms) - y50[good], np.log(w.p99_ms) - y99[good]
-        else:
-            w = raft.greedy_write_load(lam, n, net + c0, per_append_ms=a, per_follower_ms=f,
-                                       per_proposal_ms=pn if g else p, stall_ms=d, stall_probability=q)
-            r50, r99 = np.log(w.p50_ms) - y50, np.log(w.p99_ms) - y99
+        bad = rho > umax * (1.0 + 1e-9)
+        r50 = np.where(bad, 5.0 + 20.0 * (rho - umax), 0.0)
+        r99 = r50.copy()
+        good = ~bad
+        if good.any():
+            w = raft.greedy_write_load(lam[good], n[good], net[good] + c0, per_append_ms=a, per_follower_ms=f,
+                                       per_proposal_ms=pn[good], stall_ms=d,
+                                       stall_probability=np.broadcast_to(q, lam.shape)[good])
+            r50[good], r99[good] = np.log(w.p50_ms) - y50[good], np.log(w.p99_ms) - y99[good]
         rs = []
         for k, v in sat.items():
             pk = p + (k - 1) * g
